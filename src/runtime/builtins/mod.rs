@@ -1,0 +1,1 @@
+//! Builtin procedures (placeholder until the builtins land).

@@ -1,0 +1,38 @@
+//! Calling procedures from Rust: builtins such as `apply` or `vector-map`,
+//! the REPL and embedders call any closure (interpreted, builtin or
+//! compiled) through its generic entry.
+
+use crate::error::{self, Raised, VResult};
+use crate::gc;
+use crate::object::closure_entry;
+use crate::value::Value;
+
+/// Calls procedure `f` with `args`. The arguments are copied onto the root
+/// stack, so they need not be rooted by the caller.
+pub fn call(f: Value, args: &[Value]) -> VResult {
+    let sp = gc::root_sp();
+    for &a in args {
+        gc::push_root(a);
+    }
+    let r = call_rooted(f, sp, args.len());
+    gc::set_root_sp(sp);
+    r
+}
+
+/// Calls `f` with the `argc` arguments in root stack slots `base..`.
+pub fn call_rooted(f: Value, base: usize, argc: usize) -> VResult {
+    if !f.is_closure() {
+        return Err(error::error(
+            error::ErrorKind::WrongType,
+            "attempt to call a non-procedure",
+            &[f],
+        ));
+    }
+    let entry = closure_entry(f);
+    let r = unsafe { entry(f, argc as u64, gc::root_slot(base)) };
+    if r == Value::EXCEPTION {
+        Err(Raised)
+    } else {
+        Ok(r)
+    }
+}

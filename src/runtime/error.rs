@@ -1,0 +1,164 @@
+//! Raising and reporting errors.
+//!
+//! Builtins return [`VResult`]; `Err(Raised)` means an exception is pending:
+//! the raised object sits in a rooted slot until an engine takes it with
+//! [`take_pending`]. Through the C ABI the same state is signalled by
+//! returning [`Value::EXCEPTION`]. Error objects are `Condition` heap
+//! objects `[kind, message, irritants]`; every engine prints them with
+//! [`format_error`], so messages are identical everywhere.
+
+use crate::gc::{self, RootVisitor};
+use crate::object;
+use crate::value::{ObjType, Value};
+use std::cell::UnsafeCell;
+
+/// Marker: an exception is pending (see module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raised;
+
+pub type VResult<T = Value> = Result<T, Raised>;
+
+/// The error kinds of the catalogue (docs/errors.md). The kind is stored in
+/// the condition as a symbol of this name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `(error msg irritant ...)` from user code.
+    User,
+    WrongType,
+    Arity,
+    Unbound,
+    Range,
+    DivisionByZero,
+    StackOverflow,
+    HeapExhausted,
+    /// Anything else a builtin rejects (bad argument value, unsupported).
+    Other,
+}
+
+impl ErrorKind {
+    pub fn symbol_name(self) -> &'static str {
+        match self {
+            ErrorKind::User => "error",
+            ErrorKind::WrongType => "wrong-type",
+            ErrorKind::Arity => "wrong-arity",
+            ErrorKind::Unbound => "unbound-variable",
+            ErrorKind::Range => "out-of-range",
+            ErrorKind::DivisionByZero => "division-by-zero",
+            ErrorKind::StackOverflow => "stack-overflow",
+            ErrorKind::HeapExhausted => "heap-exhausted",
+            ErrorKind::Other => "error",
+        }
+    }
+}
+
+struct Pending(UnsafeCell<Value>);
+unsafe impl Sync for Pending {}
+static PENDING: Pending = Pending(UnsafeCell::new(Value::UNDEFINED));
+
+fn visit_pending(v: &mut dyn RootVisitor) {
+    unsafe { v.visit(&mut *PENDING.0.get()) }
+}
+
+/// Raises `obj` (any value): stores it as the pending exception.
+pub fn raise(obj: Value) -> Raised {
+    gc::add_root_hook(visit_pending);
+    unsafe { *PENDING.0.get() = obj };
+    Raised
+}
+
+/// Takes the pending exception (leaving none).
+pub fn take_pending() -> Value {
+    unsafe { std::mem::replace(&mut *PENDING.0.get(), Value::UNDEFINED) }
+}
+
+/// Builds a condition and raises it. `irritants` need not be rooted: they
+/// are rooted here before anything is allocated.
+pub fn error(kind: ErrorKind, message: &str, irritants: &[Value]) -> Raised {
+    let scope = gc::Scope::new();
+    let irr: Vec<gc::Root> = irritants.iter().map(|&v| scope.root(v)).collect();
+    let list = scope.root(Value::NIL);
+    for r in irr.iter().rev() {
+        list.set(object::cons(r.get(), list.get()));
+    }
+    let c = object::make_condition(kind.symbol_name(), message, list.get());
+    raise(c)
+}
+
+/// `name: not a <expected>: <value>`
+pub fn wrong_type(who: &str, expected: &str, got: Value) -> Raised {
+    error(
+        ErrorKind::WrongType,
+        &format!("{who}: expected {expected}"),
+        &[got],
+    )
+}
+
+/// Arity error for a call of `who` with `got` arguments.
+pub fn arity(who: &str, expected: &str, got: usize) -> Raised {
+    error(
+        ErrorKind::Arity,
+        &format!("{who}: wrong number of arguments (expected {expected}, got {got})"),
+        &[],
+    )
+}
+
+pub fn out_of_range(who: &str, index: Value) -> Raised {
+    error(
+        ErrorKind::Range,
+        &format!("{who}: index out of range"),
+        &[index],
+    )
+}
+
+pub fn division_by_zero(who: &str) -> Raised {
+    error(
+        ErrorKind::DivisionByZero,
+        &format!("{who}: division by zero"),
+        &[],
+    )
+}
+
+pub fn unbound(name: &str) -> Raised {
+    error(
+        ErrorKind::Unbound,
+        &format!("unbound variable: {name}"),
+        &[],
+    )
+}
+
+/// The text every engine prints for an uncaught exception, without the
+/// leading `error: ` and trailing newline: `message: irritant irritant`
+/// for conditions, `uncaught exception: <obj>` for other raised objects.
+pub fn format_error(obj: Value) -> String {
+    if obj.has_type(ObjType::Condition) {
+        let msg = object::string_to_rust(obj.field(1));
+        let mut irritants = obj.field(2);
+        let mut out = msg;
+        let mut first = true;
+        while irritants.is_pair() {
+            out.push_str(if first { ": " } else { " " });
+            first = false;
+            out.push_str(&crate::printer::write_string(irritants.car()));
+            irritants = irritants.cdr();
+        }
+        out
+    } else {
+        format!(
+            "uncaught exception: {}",
+            crate::printer::write_string(obj)
+        )
+    }
+}
+
+/// Prints `error: <msg>` after flushing program output, prints GC
+/// statistics if asked, and exits with status 1. For conditions the runtime
+/// cannot raise as a value (heap exhausted, internal limits).
+pub fn fatal(msg: &str) -> ! {
+    crate::io::flush_stdout();
+    eprintln!("error: {msg}");
+    gc::finish();
+    std::process::exit(1);
+}
+
+/// Exit status of a program that ended with an uncaught error.
+pub const ERROR_EXIT_STATUS: i32 = 1;

@@ -1,0 +1,18 @@
+//! `valk_runtime`: values, heap objects, builtins and the collector shared
+//! by the interpreter, the JIT and every AOT executable. Contains no LLVM.
+//! Built as an rlib (linked into `valk`/`valkc`) and as `libvalk_runtime.a`
+//! (linked into AOT executables).
+
+pub mod builtins;
+pub mod call;
+pub mod error;
+#[path = "../gc/mod.rs"]
+pub mod gc;
+pub mod globals;
+pub mod io;
+pub mod object;
+pub mod printer;
+pub mod value;
+
+pub use error::{Raised, VResult};
+pub use value::Value;

@@ -1,0 +1,301 @@
+//! Constructors and accessors for heap objects. Every constructor that
+//! takes values roots them before allocating, so callers may pass unrooted
+//! values; what a caller holds *besides* the arguments must be rooted.
+
+use crate::gc::{self, Scope};
+use crate::value::{GenericEntry, ObjType, ProcInfo, Value};
+use std::cell::UnsafeCell;
+use std::collections::HashMap;
+
+pub fn cons(car: Value, cdr: Value) -> Value {
+    let s = Scope::new();
+    let (a, d) = (s.root(car), s.root(cdr));
+    let p = gc::alloc(ObjType::Pair, 2);
+    p.set_car(a.get());
+    p.set_cdr(d.get());
+    p
+}
+
+pub fn make_flonum(x: f64) -> Value {
+    let v = gc::alloc(ObjType::Flonum, 1);
+    v.set_raw(0, x.to_bits());
+    v
+}
+
+pub fn make_box(init: Value) -> Value {
+    let s = Scope::new();
+    let r = s.root(init);
+    let b = gc::alloc(ObjType::Box, 1);
+    b.set_field(0, r.get());
+    b
+}
+
+/// A vector of `n` elements, each `fill`.
+pub fn make_vector(n: usize, fill: Value) -> Value {
+    let s = Scope::new();
+    let f = s.root(fill);
+    let v = gc::alloc(ObjType::Vector, n);
+    let fill = f.get();
+    for i in 0..n {
+        v.set_field(i, fill);
+    }
+    v
+}
+
+/// A vector holding `items` (rooted here first).
+pub fn vector_from(items: &[Value]) -> Value {
+    let s = Scope::new();
+    let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
+    let v = gc::alloc(ObjType::Vector, items.len());
+    for (i, r) in roots.iter().enumerate() {
+        v.set_field(i, r.get());
+    }
+    v
+}
+
+/// A proper list of `items` (rooted here first).
+pub fn list_from(items: &[Value]) -> Value {
+    list_with_tail(items, Value::NIL)
+}
+
+/// `(items ... . tail)`.
+pub fn list_with_tail(items: &[Value], tail: Value) -> Value {
+    let s = Scope::new();
+    let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
+    let acc = s.root(tail);
+    for r in roots.iter().rev() {
+        acc.set(cons(r.get(), acc.get()));
+    }
+    acc.get()
+}
+
+/// The elements of a proper list, or `None` for an improper or cyclic one.
+/// The returned values are unrooted.
+pub fn list_to_vec(mut l: Value) -> Option<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut slow = l;
+    while l.is_pair() {
+        out.push(l.car());
+        l = l.cdr();
+        if out.len() % 2 == 0 {
+            slow = slow.cdr();
+            if slow == l && l.is_pair() {
+                return None;
+            }
+        }
+    }
+    if l.is_nil() {
+        Some(out)
+    } else {
+        None
+    }
+}
+
+// ---- strings: [length, UTF-32 code points two per word] ----
+
+fn string_words(len: usize) -> usize {
+    1 + len.div_ceil(2)
+}
+
+/// A string of `len` characters, each `fill`.
+pub fn make_string(len: usize, fill: char) -> Value {
+    let v = gc::alloc(ObjType::String, string_words(len));
+    v.set_raw(0, len as u64);
+    for i in 0..len {
+        string_set(v, i, fill);
+    }
+    v
+}
+
+pub fn string_from(s: &str) -> Value {
+    let chars: Vec<char> = s.chars().collect();
+    string_from_chars(&chars)
+}
+
+pub fn string_from_chars(chars: &[char]) -> Value {
+    let v = gc::alloc(ObjType::String, string_words(chars.len()));
+    v.set_raw(0, chars.len() as u64);
+    for (i, &c) in chars.iter().enumerate() {
+        string_set(v, i, c);
+    }
+    v
+}
+
+#[inline]
+pub fn string_len(v: Value) -> usize {
+    v.raw(0) as usize
+}
+
+#[inline]
+fn string_data(v: Value) -> *mut u32 {
+    v.payload_ptr(1) as *mut u32
+}
+
+#[inline]
+pub fn string_ref(v: Value, i: usize) -> char {
+    debug_assert!(i < string_len(v));
+    let cp = unsafe { *string_data(v).add(i) };
+    char::from_u32(cp).unwrap_or('\u{FFFD}')
+}
+
+#[inline]
+pub fn string_set(v: Value, i: usize, c: char) {
+    debug_assert!(i < string_len(v));
+    unsafe { *string_data(v).add(i) = c as u32 }
+}
+
+pub fn string_chars(v: Value) -> Vec<char> {
+    (0..string_len(v)).map(|i| string_ref(v, i)).collect()
+}
+
+pub fn string_to_rust(v: Value) -> String {
+    (0..string_len(v)).map(|i| string_ref(v, i)).collect()
+}
+
+// ---- bytevectors: [length, bytes] ----
+
+pub fn make_bytevector(len: usize, fill: u8) -> Value {
+    let v = gc::alloc(ObjType::Bytevector, 1 + len.div_ceil(8));
+    v.set_raw(0, len as u64);
+    unsafe { std::ptr::write_bytes(v.payload_ptr(1) as *mut u8, fill, len) };
+    v
+}
+
+pub fn bytevector_from(bytes: &[u8]) -> Value {
+    let v = make_bytevector(bytes.len(), 0);
+    bytevector_bytes_mut(v).copy_from_slice(bytes);
+    v
+}
+
+pub fn bytevector_len(v: Value) -> usize {
+    v.raw(0) as usize
+}
+
+/// The bytes of a bytevector; invalid after the next allocation.
+pub fn bytevector_bytes_mut<'a>(v: Value) -> &'a mut [u8] {
+    unsafe { std::slice::from_raw_parts_mut(v.payload_ptr(1) as *mut u8, bytevector_len(v)) }
+}
+
+// ---- symbols ----
+
+struct SymbolTable(UnsafeCell<Option<HashMap<String, Value>>>);
+unsafe impl Sync for SymbolTable {}
+static SYMBOLS: SymbolTable = SymbolTable(UnsafeCell::new(None));
+
+fn symbols() -> &'static mut HashMap<String, Value> {
+    unsafe {
+        let t = &mut *SYMBOLS.0.get();
+        if t.is_none() {
+            *t = Some(HashMap::new());
+            gc::add_root_hook(visit_symbols);
+        }
+        t.as_mut().unwrap()
+    }
+}
+
+fn visit_symbols(v: &mut dyn gc::RootVisitor) {
+    for slot in symbols().values_mut() {
+        v.visit(slot);
+    }
+}
+
+/// The interned symbol named `name`.
+pub fn intern(name: &str) -> Value {
+    if let Some(&s) = symbols().get(name) {
+        return s;
+    }
+    let scope = Scope::new();
+    let str = scope.root(string_from(name));
+    let sym = gc::alloc(ObjType::Symbol, 1);
+    sym.set_field(0, str.get());
+    symbols().insert(name.to_string(), sym);
+    sym
+}
+
+/// A fresh symbol that is not interned (`gensym`).
+pub fn uninterned_symbol(name: &str) -> Value {
+    let scope = Scope::new();
+    let str = scope.root(string_from(name));
+    let sym = gc::alloc(ObjType::Symbol, 1);
+    sym.set_field(0, str.get());
+    sym
+}
+
+pub fn symbol_name(sym: Value) -> String {
+    string_to_rust(sym.field(0))
+}
+
+// ---- procedures ----
+
+/// A closure with `ncaptured` captured values (set to fixnum 0; the caller
+/// fills them with `set_field(2 + i, ..)`).
+pub fn make_closure(entry: GenericEntry, info: &'static ProcInfo, ncaptured: usize) -> Value {
+    let c = gc::alloc(ObjType::Closure, 2 + ncaptured);
+    c.set_raw(0, entry as usize as u64);
+    c.set_raw(1, info as *const ProcInfo as u64);
+    c
+}
+
+pub fn closure_info(c: Value) -> &'static ProcInfo {
+    unsafe { &*(c.raw(1) as *const ProcInfo) }
+}
+
+pub fn closure_entry(c: Value) -> GenericEntry {
+    unsafe { std::mem::transmute::<usize, GenericEntry>(c.raw(0) as usize) }
+}
+
+// ---- records ----
+
+/// A record type descriptor.
+pub fn make_record_type(name: Value, field_names: Value, nfields: usize) -> Value {
+    let s = Scope::new();
+    let (n, f) = (s.root(name), s.root(field_names));
+    let t = gc::alloc(ObjType::RecordType, 3);
+    t.set_field(0, n.get());
+    t.set_field(1, f.get());
+    t.set_field(2, Value::fixnum(nfields as i64));
+    t
+}
+
+/// A record of type `rtd` with its fields set to `#f`.
+pub fn make_record(rtd: Value) -> Value {
+    let s = Scope::new();
+    let t = s.root(rtd);
+    let n = rtd.field(2).as_fixnum() as usize;
+    let r = gc::alloc(ObjType::Record, 1 + n);
+    r.set_field(0, t.get());
+    for i in 0..n {
+        r.set_field(1 + i, Value::FALSE);
+    }
+    r
+}
+
+// ---- multiple values, conditions, foreign pointers ----
+
+pub fn make_values(items: &[Value]) -> Value {
+    let s = Scope::new();
+    let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
+    let v = gc::alloc(ObjType::Values, items.len());
+    for (i, r) in roots.iter().enumerate() {
+        v.set_field(i, r.get());
+    }
+    v
+}
+
+pub fn make_condition(kind: &str, message: &str, irritants: Value) -> Value {
+    let s = Scope::new();
+    let irr = s.root(irritants);
+    let k = s.root(intern(kind));
+    let m = s.root(string_from(message));
+    let c = gc::alloc(ObjType::Condition, 3);
+    c.set_field(0, k.get());
+    c.set_field(1, m.get());
+    c.set_field(2, irr.get());
+    c
+}
+
+pub fn make_foreign(ptr: *mut u8) -> Value {
+    let v = gc::alloc(ObjType::Foreign, 1);
+    v.set_raw(0, ptr as u64);
+    v
+}

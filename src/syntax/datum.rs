@@ -1,0 +1,52 @@
+//! Datums: the reader's output. A Rust-side tree (not heap values) so that
+//! every node keeps its source span for diagnostics; constants are turned
+//! into heap values by each engine when it needs them.
+
+use super::source::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datum {
+    pub kind: DatumKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DatumKind {
+    /// An exact integer in fixnum range (bignums are not supported yet).
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Char(char),
+    Str(String),
+    Symbol(String),
+    /// A proper list `(a b c)` when `tail` is `None`, an improper one
+    /// `(a b . c)` otherwise. `()` is `List(vec![], None)`.
+    List(Vec<Datum>, Option<Box<Datum>>),
+    Vector(Vec<Datum>),
+    Bytevector(Vec<u8>),
+}
+
+impl Datum {
+    pub fn new(kind: DatumKind, span: Span) -> Datum {
+        Datum { kind, span }
+    }
+    pub fn sym(&self) -> Option<&str> {
+        match &self.kind {
+            DatumKind::Symbol(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_sym(&self, name: &str) -> bool {
+        self.sym() == Some(name)
+    }
+    /// The elements of a proper list.
+    pub fn list(&self) -> Option<&[Datum]> {
+        match &self.kind {
+            DatumKind::List(items, None) => Some(items),
+            _ => None,
+        }
+    }
+    pub fn is_nil(&self) -> bool {
+        matches!(&self.kind, DatumKind::List(items, None) if items.is_empty())
+    }
+}

@@ -1,0 +1,3 @@
+//! Reading Valk source: spans, datums and the reader.
+pub mod datum;
+pub mod source;

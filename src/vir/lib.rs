@@ -1,0 +1,1 @@
+//! VIR: Valk's SSA intermediate representation.
