@@ -1,3 +1,3 @@
-//! Reading Valk source: spans, datums and the reader.
+//! Reading Valk source: spans, datums, the reader and diagnostics.
 pub mod datum;
 pub mod source;
