@@ -2,4 +2,8 @@
 //! VIR lowering and (later) the LLVM backend.
 
 pub mod ast;
+pub mod expand;
 pub mod syntax;
+pub mod interp;
+pub mod driver;
+pub mod repl;

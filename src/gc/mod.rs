@@ -11,15 +11,19 @@
 //! * The heap grows when live data needs it (each semispace stays at least
 //!   twice the live data); past `VALK_HEAP_MAX` allocation fails with a clean
 //!   "heap exhausted" error.
-//! * `VALK_GC_STRESS=1` collects at every allocation; `VALK_GC_STATS=1`
-//!   prints statistics at exit ([`finish`]).
+//! * `VALK_GC_STRESS=1` collects at every allocation (`VALK_GC_STRESS=N`:
+//!   at every N-th); `VALK_GC_STATS=1` prints statistics at exit ([`finish`]).
 //!
 //! The runtime is single-threaded: one heap per process, used by the thread
 //! that runs Valk code.
 
+pub mod frames;
 mod space;
+pub mod stackmap;
 #[cfg(test)]
 mod tests;
+
+pub use frames::valk_gc_alloc_slow;
 
 use crate::value::{header_is_forward, header_size, header_type, make_header, ObjType, Value};
 use space::Space;
@@ -75,6 +79,9 @@ struct Gc {
     alloc_base: u64,
     max_space: usize,
     stress: bool,
+    /// In stress mode, collect at every `stress_interval`-th allocation.
+    stress_interval: u64,
+    stress_count: u64,
     print_stats: bool,
     stats: Stats,
     roots: Vec<Value>,
@@ -105,7 +112,21 @@ fn parse_size(s: &str) -> Option<usize> {
     num.parse::<usize>().ok()?.checked_mul(mult)
 }
 
+/// Inlined into the handle operations (`Scope`, `Root`, `push_root`) that
+/// Rust code runs at every allocation; the first-use path stays out of line.
+#[inline]
 fn gc() -> &'static mut Gc {
+    unsafe {
+        match (*GC.0.get()).as_mut() {
+            Some(g) => g,
+            None => gc_init(),
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn gc_init() -> &'static mut Gc {
     unsafe {
         let slot = &mut *GC.0.get();
         if slot.is_none() {
@@ -140,6 +161,12 @@ impl Gc {
             spare: None,
             max_space,
             stress: env_flag("VALK_GC_STRESS"),
+            stress_interval: std::env::var("VALK_GC_STRESS")
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+                .max(1),
+            stress_count: 0,
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),
             roots: Vec::with_capacity(ROOT_STACK_SLOTS),
@@ -196,10 +223,10 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
     }
 }
 
-/// The allocation slow path for generated code: returns the address of
+/// The allocation slow path behind the exit trampoline
+/// [`valk_gc_alloc_slow`] that generated code calls: returns the address of
 /// `bytes` bytes (a multiple of 8) of fresh space, collecting first.
-#[no_mangle]
-pub extern "C" fn valk_gc_alloc_slow(bytes: u64) -> *mut u64 {
+extern "C" fn alloc_slow_entry(bytes: u64) -> *mut u64 {
     alloc_slow(bytes as usize)
 }
 
@@ -209,8 +236,17 @@ fn alloc_slow(bytes: usize) -> *mut u64 {
     if g.in_collection {
         crate::error::fatal("internal error: allocation during garbage collection");
     }
+    // Hopeless requests fail before collecting or asking the system for a
+    // to-space of that size.
+    if bytes > g.max_space {
+        heap_exhausted(bytes);
+    }
     let fits = |g: &Gc| unsafe { valk_alloc_ptr as usize + bytes <= g.space.end() as usize };
-    if !fits(g) || g.stress {
+    let stress_now = g.stress && {
+        g.stress_count += 1;
+        g.stress_count.is_multiple_of(g.stress_interval)
+    };
+    if !fits(g) || stress_now {
         collect_for(bytes);
     }
     let g = gc();
@@ -236,9 +272,10 @@ pub fn collect() {
 /// least twice the live data (growing it by a second copy when not).
 fn collect_for(request: usize) {
     let g = gc();
-    let used = g.live_bytes();
-    let size = g.space.size();
-    copy_into(size.max(used + request));
+    // Same size as the from-space (everything copied fits), so the spare
+    // is reused and no fresh pages are faulted in; a request that still
+    // does not fit is handled by the growth step below.
+    copy_into(g.space.size());
     let g = gc();
     let live = g.live_bytes();
     let want = 2 * (live + request);
@@ -261,7 +298,11 @@ fn copy_into(size: usize) {
     g.stats.bytes_allocated += unsafe { valk_alloc_ptr } - g.alloc_base;
     let to = match g.spare.take() {
         Some(s) if s.size() == size => s,
-        _ => Space::new(size).unwrap_or_else(|| heap_exhausted(size)),
+        spare => {
+            // Free an unusable spare before mapping its replacement.
+            drop(spare);
+            Space::new(size).unwrap_or_else(|| heap_exhausted(size))
+        }
     };
     let mut copier = Copier {
         from_start: g.space.start(),
@@ -433,6 +474,18 @@ pub fn root_sp() -> usize {
     gc().roots.len()
 }
 
+/// Capacity of the root stack in slots. Engines raise `stack overflow`
+/// before reaching it (see [`root_stack_nearly_full`]).
+pub const ROOT_STACK_CAPACITY: usize = ROOT_STACK_SLOTS;
+
+/// True when fewer than a million root slots are left: engines check this
+/// where they check the machine stack, so deep recursion ends with a clean
+/// `stack overflow` error rather than the fatal root-stack one.
+#[inline]
+pub fn root_stack_nearly_full() -> bool {
+    gc().roots.len() > ROOT_STACK_SLOTS - (1 << 20)
+}
+
 /// Pops the root stack back to `sp`.
 #[inline]
 pub fn set_root_sp(sp: usize) {
@@ -494,6 +547,9 @@ pub fn stress_enabled() -> bool {
 pub fn set_stress(on: bool) {
     let g = gc();
     g.stress = on;
+    // `reset_limit` restarts allocation at `space.top`, which is only
+    // current right after a collection: keep what was allocated since.
+    g.space.top = unsafe { valk_alloc_ptr };
     g.reset_limit();
 }
 
@@ -516,7 +572,11 @@ pub fn format_stats(s: &Stats) -> String {
 /// Called by every engine at exit: prints statistics when `VALK_GC_STATS`
 /// is set.
 pub fn finish() {
-    let g = gc();
+    // Not `gc()`: a failure while creating the heap reaches here through
+    // `fatal`, and initialising again would recurse.
+    let Some(g) = (unsafe { (*GC.0.get()).as_mut() }) else {
+        return;
+    };
     if g.print_stats {
         eprint!("{}", format_stats(&stats()));
     }

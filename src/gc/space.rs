@@ -38,6 +38,11 @@ impl Space {
 
 impl Drop for Space {
     fn drop(&mut self) {
-        unsafe { dealloc(self.start, Layout::from_size_align_unchecked(self.size, 4096)) }
+        unsafe {
+            dealloc(
+                self.start,
+                Layout::from_size_align_unchecked(self.size, 4096),
+            )
+        }
     }
 }

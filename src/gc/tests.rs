@@ -1,0 +1,577 @@
+//! Collector unit tests: every object type survives collections with its
+//! contents and identity, objects really move, every root kind is updated,
+//! and exactly the reachable objects are copied (each once).
+//!
+//! The heap is one per process and the test harness runs tests in parallel
+//! threads, so every test holds the crate's test lock
+//! (`builtins::testing::lock`) for its whole run.
+
+use super::*;
+use crate::builtins::testing;
+use crate::error;
+use crate::globals;
+use crate::object::*;
+use crate::value::ProcInfo;
+use std::sync::MutexGuard;
+
+/// Holds the heap lock; on drop (also when a test fails) restores the root
+/// stack pointer and turns stress mode off.
+struct Guard {
+    sp: usize,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        set_root_sp(self.sp);
+        set_stress(false);
+    }
+}
+
+fn lock() -> Guard {
+    let l = testing::lock();
+    Guard {
+        sp: root_sp(),
+        _lock: l,
+    }
+}
+
+fn fx(n: i64) -> Value {
+    Value::fixnum(n)
+}
+
+fn addr(v: Value) -> u64 {
+    v.addr() as u64
+}
+
+/// Whether `v` points into the current semispace.
+fn in_current_space(v: Value) -> bool {
+    let g = gc();
+    v.is_heap() && addr(v) >= g.space.start() && addr(v) < unsafe { valk_alloc_ptr }
+}
+
+/// Collects and returns how many objects that collection copied.
+fn collect_counting() -> u64 {
+    let before = stats();
+    collect();
+    let after = stats();
+    assert_eq!(after.collections, before.collections + 1);
+    after.objects_moved - before.objects_moved
+}
+
+unsafe extern "C" fn dummy_entry(_f: Value, _argc: u64, _args: *const Value) -> Value {
+    Value::UNSPECIFIED
+}
+
+fn dummy_info(name: &'static str, data: usize) -> &'static ProcInfo {
+    Box::leak(Box::new(ProcInfo {
+        name: name.as_ptr(),
+        name_len: name.len(),
+        required: 1,
+        optional: 0,
+        rest: 0,
+        data,
+    }))
+}
+
+#[test]
+fn parse_sizes() {
+    assert_eq!(parse_size("1048576"), Some(1 << 20));
+    assert_eq!(parse_size("64k"), Some(64 << 10));
+    assert_eq!(parse_size("64K"), Some(64 << 10));
+    assert_eq!(parse_size("512M"), Some(512 << 20));
+    assert_eq!(parse_size(" 4G "), Some(4 << 30));
+    assert_eq!(parse_size(""), None);
+    assert_eq!(parse_size("M"), None);
+    assert_eq!(parse_size("12X"), None);
+    assert_eq!(parse_size("-1M"), None);
+    assert_eq!(parse_size("99999999999999999999G"), None);
+    assert_eq!(parse_size("17179869184G"), None, "overflow is rejected");
+}
+
+#[test]
+fn list_survives_and_moves() {
+    let _g = lock();
+    let s = Scope::new();
+    let head = s.root(Value::NIL);
+    for i in (0..1000).rev() {
+        head.set(cons(fx(i), head.get()));
+    }
+    let mut before = Vec::new();
+    let mut l = head.get();
+    while l.is_pair() {
+        before.push(addr(l));
+        l = l.cdr();
+    }
+    let moved0 = stats().objects_moved;
+    collect();
+    assert!(stats().objects_moved - moved0 >= 1000);
+    let mut l = head.get();
+    for (i, &old) in before.iter().enumerate() {
+        assert!(l.is_pair());
+        assert!(in_current_space(l));
+        assert_ne!(addr(l), old, "pair {i} did not move");
+        assert_eq!(l.car(), fx(i as i64));
+        l = l.cdr();
+    }
+    assert!(l.is_nil());
+}
+
+/// A complete binary tree of vectors `#(left right n)` with leaves holding
+/// flonums.
+fn build_tree(depth: u32, n: &mut i64) -> Value {
+    let s = Scope::new();
+    if depth == 0 {
+        *n += 1;
+        return make_flonum(*n as f64 + 0.5);
+    }
+    let l = s.root(build_tree(depth - 1, n));
+    let r = s.root(build_tree(depth - 1, n));
+    *n += 1;
+    vector_from(&[l.get(), r.get(), fx(*n)])
+}
+
+fn check_tree(v: Value, depth: u32, n: &mut i64, seen: &mut Vec<u64>) {
+    seen.push(addr(v));
+    assert!(in_current_space(v));
+    if depth == 0 {
+        *n += 1;
+        assert!(v.is_flonum());
+        assert_eq!(v.as_flonum(), *n as f64 + 0.5);
+        return;
+    }
+    assert!(v.is_vector() && v.size() == 3);
+    check_tree(v.field(0), depth - 1, n, seen);
+    check_tree(v.field(1), depth - 1, n, seen);
+    *n += 1;
+    assert_eq!(v.field(2), fx(*n));
+}
+
+#[test]
+fn tree_survives_and_moves() {
+    let _g = lock();
+    let s = Scope::new();
+    let tree = s.root(build_tree(10, &mut 0));
+    let mut before = Vec::new();
+    check_tree(tree.get(), 10, &mut 0, &mut before);
+    collect();
+    collect();
+    let mut after = Vec::new();
+    check_tree(tree.get(), 10, &mut 0, &mut after);
+    assert_eq!(before.len(), (1 << 11) - 1);
+    for (b, a) in before.iter().zip(&after) {
+        assert_ne!(b, a);
+    }
+}
+
+#[test]
+fn cycles_and_sharing_keep_identity() {
+    let _g = lock();
+    let s = Scope::new();
+    // A three-pair circular list.
+    let ring = s.root(list_from(&[fx(1), fx(2), fx(3)]));
+    ring.get().cdr().cdr().set_cdr(ring.get());
+    // A pair whose car is itself.
+    let selfish = s.root(cons(Value::NIL, fx(9)));
+    selfish.get().set_car(selfish.get());
+    // A vector holding itself, the ring twice and a shared string.
+    let str = s.root(string_from("shared"));
+    let v = s.root(vector_from(&[
+        Value::FALSE,
+        ring.get(),
+        ring.get().cdr(),
+        str.get(),
+        str.get(),
+    ]));
+    v.get().set_field(0, v.get());
+    let old = [addr(ring.get()), addr(selfish.get()), addr(v.get())];
+    for _ in 0..3 {
+        collect();
+    }
+    let (r, p, v) = (ring.get(), selfish.get(), v.get());
+    assert_ne!(old, [addr(r), addr(p), addr(v)]);
+    assert_eq!(r.cdr().cdr().cdr(), r, "ring closed");
+    assert_eq!(
+        [r.car(), r.cdr().car(), r.cdr().cdr().car()],
+        [fx(1), fx(2), fx(3)]
+    );
+    assert_eq!(p.car(), p);
+    assert_eq!(p.cdr(), fx(9));
+    assert_eq!(v.field(0), v);
+    assert_eq!(v.field(1), r);
+    assert_eq!(v.field(2), r.cdr());
+    assert_eq!(v.field(3), v.field(4));
+    assert_eq!(v.field(3), str.get());
+    assert_eq!(string_to_rust(v.field(3)), "shared");
+}
+
+#[test]
+fn closures_keep_code_and_captures() {
+    let _g = lock();
+    let info = dummy_info("gc-test-closure", 77);
+    let s = Scope::new();
+    let vec = s.root(make_vector(50, Value::FALSE));
+    let prev = s.root(Value::FALSE);
+    for i in 0..50usize {
+        let name = s.root(string_from(&format!("captured {i}")));
+        let c = make_closure(dummy_entry, info, 3);
+        c.set_field(2, fx(i as i64));
+        c.set_field(3, name.get());
+        c.set_field(4, prev.get());
+        prev.set(c);
+        vec.get().set_field(i, c);
+    }
+    let old: Vec<u64> = (0..50).map(|i| addr(vec.get().field(i))).collect();
+    collect();
+    let v = vec.get();
+    for (i, &old_addr) in old.iter().enumerate() {
+        let c = v.field(i);
+        assert!(c.is_closure() && in_current_space(c));
+        assert_ne!(addr(c), old_addr);
+        assert_eq!(c.size(), 5);
+        assert_eq!(closure_entry(c) as *const (), dummy_entry as *const ());
+        assert!(std::ptr::eq(closure_info(c), info));
+        assert_eq!(closure_info(c).name(), Some("gc-test-closure"));
+        assert_eq!(closure_info(c).data, 77);
+        assert_eq!(c.field(2), fx(i as i64));
+        assert_eq!(string_to_rust(c.field(3)), format!("captured {i}"));
+        let expect_prev = if i == 0 { Value::FALSE } else { v.field(i - 1) };
+        assert_eq!(c.field(4), expect_prev);
+    }
+}
+
+#[test]
+fn raw_data_is_copied_not_traced() {
+    let _g = lock();
+    let s = Scope::new();
+    let victim = s.root(cons(fx(1), fx(2)));
+    // Raw words that look exactly like a pointer to a live from-space
+    // object: the collector must neither follow nor rewrite them.
+    let fake = victim.get().0;
+    let texts = ["", "a", "λx", "naïve 日本語 🦀", "seven!!"];
+    let strs: Vec<Root> = texts.iter().map(|t| s.root(string_from(t))).collect();
+    let lens = [0usize, 1, 7, 8, 9, 1000];
+    let bvs: Vec<Root> = lens
+        .iter()
+        .map(|&n| {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+            s.root(bytevector_from(&bytes))
+        })
+        .collect();
+    let fake_bv = s.root(bytevector_from(&fake.to_le_bytes()));
+    let floats = [0.0, -0.0, 1.5, f64::INFINITY, f64::MIN_POSITIVE, f64::NAN];
+    let flos: Vec<Root> = floats.iter().map(|&x| s.root(make_flonum(x))).collect();
+    let fake_flo = s.root(make_flonum(f64::from_bits(fake)));
+    let fake_foreign = s.root(make_foreign(fake as *mut u8));
+    let old_fake_flo = addr(fake_flo.get());
+    collect();
+    assert_ne!(victim.get().0, fake, "the victim moved");
+    for (r, t) in strs.iter().zip(texts) {
+        assert!(r.get().is_string() && in_current_space(r.get()));
+        assert_eq!(string_to_rust(r.get()), t);
+    }
+    for (r, &n) in bvs.iter().zip(&lens) {
+        let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+        assert_eq!(bytevector_len(r.get()), n);
+        assert_eq!(bytevector_bytes_mut(r.get()), &bytes[..]);
+    }
+    assert_eq!(bytevector_bytes_mut(fake_bv.get()), &fake.to_le_bytes());
+    for (r, &x) in flos.iter().zip(&floats) {
+        assert_eq!(r.get().as_flonum().to_bits(), x.to_bits());
+    }
+    assert_ne!(addr(fake_flo.get()), old_fake_flo);
+    assert_eq!(fake_flo.get().raw(0), fake);
+    assert_eq!(fake_foreign.get().raw(0), fake);
+}
+
+#[test]
+fn boxes_records_values_conditions() {
+    let _g = lock();
+    let s = Scope::new();
+    let inner = s.root(make_box(string_from("inner")));
+    let outer = s.root(make_box(inner.get()));
+    let fields = s.root(list_from(&[intern("x"), intern("y")]));
+    let rtd = s.root(make_record_type(intern("<point>"), fields.get(), 2));
+    let rec = s.root(make_record(rtd.get()));
+    rec.get().set_field(1, make_flonum(2.5));
+    rec.get().set_field(2, outer.get());
+    let vals = s.root(make_values(&[fx(1), rec.get(), Value::char('z')]));
+    let cond = s.root(make_condition(
+        "wrong-type",
+        "car: expected a pair",
+        vals.get(),
+    ));
+    let old = [outer.get(), rtd.get(), rec.get(), vals.get(), cond.get()].map(addr);
+    collect();
+    let new = [outer.get(), rtd.get(), rec.get(), vals.get(), cond.get()].map(addr);
+    for (o, n) in old.iter().zip(&new) {
+        assert_ne!(o, n);
+    }
+    assert_eq!(outer.get().field(0), inner.get());
+    assert_eq!(string_to_rust(inner.get().field(0)), "inner");
+    let t = rtd.get();
+    assert_eq!(t.field(0), intern("<point>"));
+    assert_eq!(t.field(1), fields.get());
+    assert_eq!(
+        list_to_vec(t.field(1)),
+        Some(vec![intern("x"), intern("y")])
+    );
+    assert_eq!(t.field(2), fx(2));
+    let r = rec.get();
+    assert_eq!(r.size(), 3);
+    assert_eq!(r.field(0), t);
+    assert_eq!(r.field(1).as_flonum(), 2.5);
+    assert_eq!(r.field(2), outer.get());
+    let v = vals.get();
+    assert_eq!(
+        [v.field(0), v.field(1), v.field(2)],
+        [fx(1), r, Value::char('z')]
+    );
+    let c = cond.get();
+    assert_eq!(c.field(0), intern("wrong-type"));
+    assert_eq!(string_to_rust(c.field(1)), "car: expected a pair");
+    assert_eq!(c.field(2), v);
+}
+
+#[test]
+fn interned_symbols_stay_eq() {
+    let _g = lock();
+    let s = Scope::new();
+    let a = s.root(intern("gc-test-symbol-a"));
+    let b = s.root(intern("gc-test-symbol-b"));
+    let gensym = s.root(uninterned_symbol("gc-test-symbol-a"));
+    let old_a = a.get();
+    collect();
+    assert_ne!(a.get(), old_a, "symbol moved");
+    assert!(in_current_space(a.get()));
+    // The table was updated: interning again gives the moved object.
+    assert_eq!(intern("gc-test-symbol-a"), a.get());
+    assert_eq!(intern("gc-test-symbol-b"), b.get());
+    assert_ne!(a.get(), b.get());
+    assert_ne!(gensym.get(), a.get());
+    assert_eq!(symbol_name(a.get()), "gc-test-symbol-a");
+    assert_eq!(symbol_name(gensym.get()), "gc-test-symbol-a");
+    // A symbol only the table holds survives too, with its name.
+    let c_addr = addr(intern("gc-test-symbol-c"));
+    collect();
+    let c = intern("gc-test-symbol-c");
+    assert_ne!(addr(c), c_addr);
+    assert!(in_current_space(c));
+    assert_eq!(symbol_name(c), "gc-test-symbol-c");
+}
+
+#[test]
+fn root_stack_slots_and_scopes() {
+    let _g = lock();
+    let sp = root_sp();
+    let i = push_root(cons(fx(1), fx(2)));
+    let j = push_root(Value::NIL);
+    root_put(j, string_from("slot"));
+    let raw_slot = root_slot(i);
+    let old = root_get(i);
+    {
+        let s = Scope::new();
+        let r = s.root(make_flonum(3.25));
+        let inner_sp = root_sp();
+        {
+            let s2 = Scope::new();
+            s2.root(fx(0));
+            s2.root(fx(0));
+            assert_eq!(root_sp(), inner_sp + 2);
+        }
+        assert_eq!(root_sp(), inner_sp, "inner scope popped");
+        let old_r = r.get();
+        collect();
+        assert_ne!(r.get(), old_r);
+        assert_eq!(r.get().as_flonum(), 3.25);
+        assert_eq!(unsafe { *r.slot() }, r.get());
+    }
+    assert_eq!(root_sp(), sp + 2);
+    let p = root_get(i);
+    assert_ne!(p, old);
+    assert_eq!(unsafe { *raw_slot }, p, "slot address is stable");
+    assert_eq!((p.car(), p.cdr()), (fx(1), fx(2)));
+    assert_eq!(string_to_rust(root_get(j)), "slot");
+    set_root_sp(sp);
+}
+
+#[test]
+fn global_cells_are_roots() {
+    let _g = lock();
+    let id = globals::global_id("gc-test-global");
+    globals::set(id, list_from(&[fx(10), fx(20)]));
+    let cell = globals::slot(id);
+    let old = globals::get(id);
+    collect();
+    let v = globals::get(id);
+    assert_ne!(v, old);
+    assert!(in_current_space(v));
+    assert_eq!(list_to_vec(v), Some(vec![fx(10), fx(20)]));
+    assert_eq!(globals::slot(id), cell, "cell address is stable");
+    globals::set(id, Value::UNDEFINED);
+}
+
+#[test]
+fn root_ranges_are_roots() {
+    let _g = lock();
+    // Registered ranges live for the rest of the process.
+    let table: &'static mut [Value; 4] = Box::leak(Box::new([Value::NIL; 4]));
+    add_root_range(table.as_mut_ptr(), table.len());
+    table[0] = string_from("constant");
+    table[1] = make_flonum(6.5);
+    table[2] = fx(42);
+    table[3] = cons(table[0], table[1]);
+    let old = *table;
+    collect();
+    assert_ne!(table[0], old[0]);
+    assert_ne!(table[3], old[3]);
+    assert_eq!(table[2], fx(42));
+    assert_eq!(string_to_rust(table[0]), "constant");
+    assert_eq!(table[1].as_flonum(), 6.5);
+    assert_eq!(table[3].car(), table[0]);
+    assert_eq!(table[3].cdr(), table[1]);
+    *table = [Value::NIL; 4];
+}
+
+#[test]
+fn pending_exception_is_a_root() {
+    let _g = lock();
+    let _ = error::error(
+        error::ErrorKind::Range,
+        "vector-ref: index out of range",
+        &[fx(7)],
+    );
+    // Peek at the pending condition without allocating, then re-raise it.
+    let old = error::take_pending();
+    let _ = error::raise(old);
+    collect();
+    let c = error::take_pending();
+    assert_ne!(c, old);
+    assert!(in_current_space(c));
+    assert_eq!(c.field(0), intern("out-of-range"));
+    assert_eq!(string_to_rust(c.field(1)), "vector-ref: index out of range");
+    assert_eq!(list_to_vec(c.field(2)), Some(vec![fx(7)]));
+    let _ = error::raise(cons(fx(1), fx(2)));
+    collect();
+    let p = error::take_pending();
+    assert_eq!((p.car(), p.cdr()), (fx(1), fx(2)));
+}
+
+#[test]
+fn copies_exactly_the_reachable_objects() {
+    let _g = lock();
+    let s = Scope::new();
+    collect();
+    // Only the process-wide roots (globals, symbols, ...) remain.
+    let base = collect_counting();
+    assert_eq!(collect_counting(), base, "steady state");
+    // Garbage costs nothing.
+    for i in 0..10_000 {
+        cons(fx(i), Value::NIL);
+    }
+    assert_eq!(collect_counting(), base);
+    // 4 pairs in a ring + a vector referring to two of them twice + a
+    // self-referencing box + a string: 7 objects, each copied once.
+    let ring = s.root(list_from(&[fx(1), fx(2), fx(3), fx(4)]));
+    ring.get().cdr().cdr().cdr().set_cdr(ring.get());
+    let r = ring.get();
+    s.root(vector_from(&[r, r, r.cdr(), r.cdr()]));
+    let b = s.root(make_box(Value::NIL));
+    b.get().set_field(0, b.get());
+    s.root(string_from("x"));
+    assert_eq!(collect_counting(), base + 7);
+    assert_eq!(collect_counting(), base + 7);
+}
+
+#[test]
+fn fresh_objects_are_zeroed() {
+    let _g = lock();
+    // Dirty the space with non-zero words, then reuse it.
+    for _ in 0..3 {
+        for _ in 0..20_000 {
+            make_string(5, 'x');
+        }
+        collect();
+    }
+    for _ in 0..1000 {
+        let v = alloc(ObjType::Vector, 7);
+        for i in 0..7 {
+            assert_eq!(v.field(i), fx(0));
+        }
+        make_string(9, '\u{7f7f7}');
+    }
+}
+
+#[test]
+fn stress_mode_collects_at_every_allocation() {
+    let _g = lock();
+    let s = Scope::new();
+    let acc = s.root(Value::NIL);
+    let c0 = stats().collections;
+    set_stress(true);
+    for i in 0..200 {
+        acc.set(cons(fx(i), acc.get()));
+    }
+    assert!(stats().collections - c0 >= 200);
+    // The last object allocated in stress mode must survive turning stress
+    // off (regression: `set_stress` used to rewind the allocation pointer).
+    let last = s.root(cons(fx(-1), fx(-2)));
+    set_stress(false);
+    let c1 = stats().collections;
+    let other = cons(fx(5), fx(6));
+    assert_ne!(other, last.get());
+    assert_eq!((last.get().car(), last.get().cdr()), (fx(-1), fx(-2)));
+    let l = list_to_vec(acc.get()).unwrap();
+    let want: Vec<Value> = (0..200).rev().map(fx).collect();
+    assert_eq!(l, want);
+    assert_eq!(stats().collections, c1, "no collection after stress is off");
+}
+
+#[test]
+fn set_stress_keeps_recent_allocations() {
+    let _g = lock();
+    let s = Scope::new();
+    collect();
+    let a = s.root(cons(fx(1), fx(2)));
+    // Toggling stress without a collection in between must not rewind the
+    // allocation pointer over `a`.
+    set_stress(false);
+    set_stress(true);
+    set_stress(false);
+    let b = s.root(cons(fx(3), fx(4)));
+    assert_ne!(a.get(), b.get());
+    assert_eq!((a.get().car(), a.get().cdr()), (fx(1), fx(2)));
+    assert!(stats().bytes_allocated > 0);
+}
+
+#[test]
+fn stats_account_for_bytes() {
+    let _g = lock();
+    let s = Scope::new();
+    collect();
+    let before = stats();
+    let keep = s.root(make_vector(1000, fx(3)));
+    for _ in 0..100 {
+        make_vector(100, Value::NIL);
+    }
+    let mid = stats();
+    assert_eq!(
+        mid.bytes_allocated - before.bytes_allocated,
+        1001 * 8 + 100 * 101 * 8
+    );
+    collect();
+    let after = stats();
+    assert_eq!(
+        after.bytes_copied - before.bytes_copied,
+        (after.bytes_copied - mid.bytes_copied),
+        "no collection before the explicit one"
+    );
+    assert!(after.bytes_copied - mid.bytes_copied >= 1001 * 8);
+    assert!(after.total_pause >= before.total_pause);
+    assert!(after.max_pause >= before.max_pause);
+    assert_eq!(after.heap_size, gc().space.size() as u64);
+    let text = format_stats(&after);
+    assert!(text.contains("gc: collections:"));
+    assert!(text.contains("gc: max pause:"));
+    assert_eq!(keep.get().field(999), fx(3));
+}

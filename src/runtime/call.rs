@@ -29,7 +29,10 @@ pub fn call_rooted(f: Value, base: usize, argc: usize) -> VResult {
         ));
     }
     let entry = closure_entry(f);
+    // Any entry may be compiled code: mark the boundary for the frame walker.
+    let saved = gc::frames::enter_compiled();
     let r = unsafe { entry(f, argc as u64, gc::root_slot(base)) };
+    gc::frames::leave_compiled(saved);
     if r == Value::EXCEPTION {
         Err(Raised)
     } else {

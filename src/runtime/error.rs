@@ -128,7 +128,8 @@ pub fn unbound(name: &str) -> Raised {
 
 /// The text every engine prints for an uncaught exception, without the
 /// leading `error: ` and trailing newline: `message: irritant irritant`
-/// for conditions, `uncaught exception: <obj>` for other raised objects.
+/// for conditions (no second colon when the message ends with one),
+/// `uncaught exception: <obj>` for other raised objects.
 pub fn format_error(obj: Value) -> String {
     if obj.has_type(ObjType::Condition) {
         let msg = object::string_to_rust(obj.field(1));
@@ -136,7 +137,11 @@ pub fn format_error(obj: Value) -> String {
         let mut out = msg;
         let mut first = true;
         while irritants.is_pair() {
-            out.push_str(if first { ": " } else { " " });
+            // `(error "bad thing:" x)` reads `bad thing: x`, not `bad thing:: x`.
+            out.push_str(match (first, out.ends_with(':')) {
+                (true, false) => ": ",
+                _ => " ",
+            });
             first = false;
             out.push_str(&crate::printer::write_string(irritants.car()));
             irritants = irritants.cdr();

@@ -10,6 +10,7 @@ pub mod error;
 pub mod gc;
 pub mod globals;
 pub mod io;
+pub mod numparse;
 pub mod object;
 pub mod printer;
 pub mod value;

@@ -1,12 +1,730 @@
-//! `display` and `write`: Scheme's external representation. (Placeholder
-//! until the builtins land.)
+//! `display` and `write`: Scheme's external representation.
+//!
+//! The printer never allocates on the Valk heap, so the values it walks stay
+//! put. It walks with an explicit work stack (a million-element list or a
+//! deeply nested car chain does not touch the Rust stack) and labels the
+//! objects that close a cycle (`#0=(1 . #0#)`), which makes both `write`
+//! and `display` terminate on circular data. Shared structure that is not
+//! part of a cycle is printed in full, like R7RS `write`.
 
-use crate::value::Value;
+use crate::numparse;
+use crate::object;
+use crate::value::{ObjType, Value};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
+/// `write` representation of `v`.
 pub fn write_string(v: Value) -> String {
-    format!("{v:?}")
+    let mut s = String::new();
+    print_to(&mut s, v, true);
+    s
 }
 
+/// `display` representation of `v`.
 pub fn display_string(v: Value) -> String {
-    format!("{v:?}")
+    let mut s = String::new();
+    print_to(&mut s, v, false);
+    s
+}
+
+/// Appends the `write` (`write == true`) or `display` representation of `v`.
+pub fn print_to(out: &mut String, v: Value, write: bool) {
+    let targets = cycle_targets(v);
+    let mut p = Printer {
+        out,
+        write,
+        targets,
+        labels: HashMap::default(),
+    };
+    p.run(v);
+}
+
+/// Hashes object addresses (already unique and well spread in their upper
+/// bits) cheaply.
+#[derive(Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type AddrBuild = BuildHasherDefault<AddrHasher>;
+pub(crate) type AddrSet = HashSet<u64, AddrBuild>;
+pub(crate) type AddrMap<V> = HashMap<u64, V, AddrBuild>;
+
+/// Whether the printer looks inside `v` (and so may loop through it).
+fn is_compound(v: Value) -> bool {
+    matches!(
+        v.obj_type(),
+        Some(
+            ObjType::Pair
+                | ObjType::Vector
+                | ObjType::Record
+                | ObjType::Values
+                | ObjType::Condition
+        )
+    )
+}
+
+/// The children the printer visits, as `(first, end)` field indices.
+fn child_range(v: Value) -> (usize, usize) {
+    match v.obj_type() {
+        Some(ObjType::Pair) => (0, 2),
+        Some(ObjType::Vector | ObjType::Values) => (0, v.size()),
+        Some(ObjType::Record) => (1, v.size()),
+        // Only the irritant list; the message is a string.
+        Some(ObjType::Condition) => (2, 3),
+        _ => (0, 0),
+    }
+}
+
+/// Objects reached again while still on the depth-first path: every cycle
+/// contains one, so labelling them is enough to terminate.
+fn cycle_targets(root: Value) -> AddrSet {
+    let mut targets = AddrSet::default();
+    if !is_compound(root) {
+        return targets;
+    }
+    // Colour: true = on the current path, false = finished.
+    let mut state: AddrMap<bool> = AddrMap::default();
+    let mut stack: Vec<(Value, usize)> = Vec::new();
+    state.insert(root.0, true);
+    stack.push((root, child_range(root).0));
+    while let Some(top) = stack.last_mut() {
+        let (v, i) = *top;
+        let end = child_range(v).1;
+        if i >= end {
+            state.insert(v.0, false);
+            stack.pop();
+            continue;
+        }
+        top.1 = i + 1;
+        let c = v.field(i);
+        if !is_compound(c) {
+            continue;
+        }
+        match state.get(&c.0) {
+            Some(true) => {
+                targets.insert(c.0);
+            }
+            Some(false) => {}
+            None => {
+                state.insert(c.0, true);
+                stack.push((c, child_range(c).0));
+            }
+        }
+    }
+    targets
+}
+
+enum Task {
+    Val(Value),
+    Text(&'static str),
+    /// The rest of a list after an element.
+    ListRest(Value),
+    /// Fields `i..end` of `obj`, separated by spaces (none before `first`).
+    Fields {
+        obj: Value,
+        i: usize,
+        first: usize,
+        end: usize,
+    },
+}
+
+struct Printer<'a> {
+    out: &'a mut String,
+    write: bool,
+    targets: AddrSet,
+    labels: AddrMap<usize>,
+}
+
+impl Printer<'_> {
+    fn run(&mut self, v: Value) {
+        let mut stack = vec![Task::Val(v)];
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::Text(s) => self.out.push_str(s),
+                Task::Val(v) => self.value(v, &mut stack),
+                Task::ListRest(rest) => {
+                    if rest.is_nil() {
+                        self.out.push(')');
+                    } else if rest.is_pair() && !self.targets.contains(&rest.0) {
+                        self.out.push(' ');
+                        stack.push(Task::ListRest(rest.cdr()));
+                        stack.push(Task::Val(rest.car()));
+                    } else {
+                        self.out.push_str(" . ");
+                        stack.push(Task::Text(")"));
+                        stack.push(Task::Val(rest));
+                    }
+                }
+                Task::Fields { obj, i, first, end } => {
+                    if i < end {
+                        if i > first {
+                            self.out.push(' ');
+                        }
+                        stack.push(Task::Fields {
+                            obj,
+                            i: i + 1,
+                            first,
+                            end,
+                        });
+                        stack.push(Task::Val(obj.field(i)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Prints a label definition or reference for cycle targets; returns
+    /// true when a reference was printed (nothing more to do).
+    fn label(&mut self, v: Value) -> bool {
+        if !self.targets.contains(&v.0) {
+            return false;
+        }
+        if let Some(n) = self.labels.get(&v.0) {
+            self.out.push_str(&format!("#{n}#"));
+            return true;
+        }
+        let n = self.labels.len();
+        self.labels.insert(v.0, n);
+        self.out.push_str(&format!("#{n}="));
+        false
+    }
+
+    fn value(&mut self, v: Value, stack: &mut Vec<Task>) {
+        if v.is_fixnum() {
+            self.out.push_str(&v.as_fixnum().to_string());
+            return;
+        }
+        if v.is_immediate() {
+            self.immediate(v);
+            return;
+        }
+        let Some(ty) = v.obj_type() else {
+            self.out.push_str("#<object>");
+            return;
+        };
+        match ty {
+            ObjType::Pair => {
+                if self.label(v) {
+                    return;
+                }
+                if let Some(prefix) = self.abbreviation(v) {
+                    self.out.push_str(prefix);
+                    stack.push(Task::Val(v.cdr().car()));
+                    return;
+                }
+                self.out.push('(');
+                stack.push(Task::ListRest(v.cdr()));
+                stack.push(Task::Val(v.car()));
+            }
+            ObjType::Vector => {
+                if self.label(v) {
+                    return;
+                }
+                self.out.push_str("#(");
+                stack.push(Task::Text(")"));
+                stack.push(Task::Fields {
+                    obj: v,
+                    i: 0,
+                    first: 0,
+                    end: v.size(),
+                });
+            }
+            ObjType::Record => {
+                if self.label(v) {
+                    return;
+                }
+                self.out.push_str("#<");
+                self.out.push_str(&record_type_name(v.field(0)));
+                let n = v.size();
+                stack.push(Task::Text(">"));
+                if n > 1 {
+                    self.out.push(' ');
+                    stack.push(Task::Fields {
+                        obj: v,
+                        i: 1,
+                        first: 1,
+                        end: n,
+                    });
+                }
+            }
+            ObjType::Values => {
+                if self.label(v) {
+                    return;
+                }
+                stack.push(Task::Fields {
+                    obj: v,
+                    i: 0,
+                    first: 0,
+                    end: v.size(),
+                });
+            }
+            ObjType::Condition => {
+                if self.label(v) {
+                    return;
+                }
+                self.out.push_str("#<condition ");
+                let msg = v.field(1);
+                if msg.is_string() {
+                    self.out.push_str(&object::string_to_rust(msg));
+                }
+                stack.push(Task::Text(">"));
+                // Irritants follow the message like list elements.
+                let irritants = v.field(2);
+                match object::list_to_vec(irritants) {
+                    Some(items) => {
+                        for &it in items.iter().rev() {
+                            stack.push(Task::Val(it));
+                            stack.push(Task::Text(" "));
+                        }
+                    }
+                    None => {
+                        stack.push(Task::Val(irritants));
+                        stack.push(Task::Text(" . "));
+                    }
+                }
+            }
+            ObjType::Flonum => self.out.push_str(&format_flonum(v.as_flonum())),
+            ObjType::String => {
+                if self.write {
+                    write_string_literal(self.out, v);
+                } else {
+                    for i in 0..object::string_len(v) {
+                        self.out.push(object::string_ref(v, i));
+                    }
+                }
+            }
+            ObjType::Symbol => {
+                let name = object::symbol_name(v);
+                if self.write {
+                    write_symbol_name(self.out, &name);
+                } else {
+                    self.out.push_str(&name);
+                }
+            }
+            ObjType::Bytevector => {
+                self.out.push_str("#u8(");
+                for (i, b) in object::bytevector_bytes_mut(v).iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(' ');
+                    }
+                    self.out.push_str(&b.to_string());
+                }
+                self.out.push(')');
+            }
+            ObjType::Closure => match object::closure_info(v).name() {
+                Some(name) => {
+                    self.out.push_str("#<procedure ");
+                    self.out.push_str(name);
+                    self.out.push('>');
+                }
+                None => self.out.push_str("#<procedure>"),
+            },
+            ObjType::Box => self.out.push_str("#<box>"),
+            ObjType::RecordType => {
+                self.out.push_str("#<record-type ");
+                self.out.push_str(&record_type_name(v));
+                self.out.push('>');
+            }
+            ObjType::Foreign => {
+                let p = v.raw(0);
+                match crate::builtins::port_name(v) {
+                    Some(name) => {
+                        self.out.push_str("#<output-port ");
+                        self.out.push_str(name);
+                        self.out.push('>');
+                    }
+                    None => self.out.push_str(&format!("#<foreign {p:#x}>")),
+                }
+            }
+            ObjType::Continuation => self.out.push_str("#<continuation>"),
+            ObjType::Bignum | ObjType::Rational => self.out.push_str("#<number>"),
+        }
+    }
+
+    /// `'x` for `(quote x)` and likewise for the other quote forms.
+    fn abbreviation(&self, v: Value) -> Option<&'static str> {
+        let head = v.car();
+        let rest = v.cdr();
+        if !head.is_symbol() || !rest.is_pair() || !rest.cdr().is_nil() {
+            return None;
+        }
+        if self.targets.contains(&rest.0) {
+            return None;
+        }
+        Some(match object::symbol_name(head).as_str() {
+            "quote" => "'",
+            "quasiquote" => "`",
+            "unquote" => ",",
+            "unquote-splicing" => ",@",
+            _ => return None,
+        })
+    }
+
+    fn immediate(&mut self, v: Value) {
+        let s = match v {
+            Value::TRUE => "#t",
+            Value::FALSE => "#f",
+            Value::NIL => "()",
+            Value::UNSPECIFIED => "#<unspecified>",
+            Value::EOF => "#<eof>",
+            Value::UNDEFINED => "#<undefined>",
+            Value::EXCEPTION => "#<exception>",
+            Value::DEFAULT => "#<default>",
+            _ if v.is_char() => {
+                let c = v.as_char();
+                if self.write {
+                    write_char_literal(self.out, c);
+                } else {
+                    self.out.push(c);
+                }
+                return;
+            }
+            _ => "#<immediate>",
+        };
+        self.out.push_str(s);
+    }
+}
+
+/// The printed name of a record type: its name without surrounding `<>`
+/// (`<point>` prints as `point`).
+pub fn record_type_name(rtd: Value) -> String {
+    if !rtd.has_type(ObjType::RecordType) {
+        return "record".to_string();
+    }
+    let name = rtd.field(0);
+    let s = if name.is_symbol() {
+        object::symbol_name(name)
+    } else if name.is_string() {
+        object::string_to_rust(name)
+    } else {
+        return "record".to_string();
+    };
+    match s.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        Some(inner) if !inner.is_empty() => inner.to_string(),
+        _ => s,
+    }
+}
+
+/// The name `write` uses for a character (`space`, `x1f`, ...), if any.
+pub fn char_name(c: char) -> Option<String> {
+    Some(
+        match c {
+            ' ' => "space",
+            '\n' => "newline",
+            '\t' => "tab",
+            '\0' => "nul",
+            '\x07' => "alarm",
+            '\x08' => "backspace",
+            '\x7f' => "delete",
+            '\x1b' => "escape",
+            '\r' => "return",
+            _ if c.is_control() || c.is_whitespace() => return Some(format!("x{:x}", c as u32)),
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn write_char_literal(out: &mut String, c: char) {
+    out.push_str("#\\");
+    match char_name(c) {
+        Some(name) => out.push_str(&name),
+        None => out.push(c),
+    }
+}
+
+fn write_string_literal(out: &mut String, s: Value) {
+    out.push('"');
+    for i in 0..object::string_len(s) {
+        match object::string_ref(s, i) {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether a symbol named `name` must be written between bars to read back
+/// as the same symbol.
+pub fn symbol_needs_bars(name: &str) -> bool {
+    if name.is_empty() || name == "." {
+        return true;
+    }
+    if name.starts_with('#') {
+        return true;
+    }
+    let special = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(
+                c,
+                '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ',' | '|' | '\\'
+            )
+    };
+    if name.chars().any(special) {
+        return true;
+    }
+    // Text the reader takes as a number (or rejects as an unsupported one).
+    !matches!(numparse::parse_number(name, 10), Ok(None))
+}
+
+fn write_symbol_name(out: &mut String, name: &str) {
+    if !symbol_needs_bars(name) {
+        out.push_str(name);
+        return;
+    }
+    out.push('|');
+    for c in name.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('|');
+}
+
+/// A flonum in the shortest text that reads back as the same double:
+/// positional notation for `1e-6 <= |x| < 1e21` (with `.0` when integral),
+/// exponent notation otherwise (`1e21`, `1.5e-7`).
+pub fn format_flonum(x: f64) -> String {
+    if x.is_nan() {
+        return "+nan.0".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "+inf.0" } else { "-inf.0" }.to_string();
+    }
+    let a = x.abs();
+    if a == 0.0 || (1e-6..1e21).contains(&a) {
+        // Rust's Display gives the shortest round-trip digits, positionally.
+        let s = format!("{x}");
+        if s.contains('.') {
+            s
+        } else {
+            s + ".0"
+        }
+    } else {
+        format!("{x:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::*;
+    use crate::gc;
+    use proptest::prelude::*;
+
+    #[test]
+    fn flonums() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (-2.5, "-2.5"),
+            (100.0, "100.0"),
+            (1e21, "1e21"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (1e-6, "0.000001"),
+            (123456789012345680000.0, "123456789012345680000.0"),
+            (1.5e300, "1.5e300"),
+            (-1e300, "-1e300"),
+            (f64::INFINITY, "+inf.0"),
+            (f64::NEG_INFINITY, "-inf.0"),
+            (f64::NAN, "+nan.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (2.71, "2.71"),
+            (1e20, "100000000000000000000.0"),
+        ];
+        for &(x, s) in cases {
+            assert_eq!(format_flonum(x), s, "printing {x:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn flonum_round_trip(bits in any::<u64>()) {
+            let x = f64::from_bits(bits);
+            prop_assume!(x.is_finite());
+            let s = format_flonum(x);
+            let back: f64 = s.parse().unwrap();
+            prop_assert_eq!(back.to_bits(), x.to_bits(), "{} printed as {}", x, s);
+        }
+    }
+
+    #[test]
+    fn atoms() {
+        let _g = lock();
+        assert_eq!(w(fx(-42)), "-42");
+        assert_eq!(w(Value::TRUE), "#t");
+        assert_eq!(w(Value::FALSE), "#f");
+        assert_eq!(w(Value::NIL), "()");
+        assert_eq!(w(Value::UNSPECIFIED), "#<unspecified>");
+        assert_eq!(w(Value::UNDEFINED), "#<undefined>");
+        assert_eq!(w(Value::EOF), "#<eof>");
+        assert_eq!(w(fl(2.0)), "2.0");
+        for (c, s) in [
+            ('a', "#\\a"),
+            (' ', "#\\space"),
+            ('\n', "#\\newline"),
+            ('\t', "#\\tab"),
+            ('\0', "#\\nul"),
+            ('\x07', "#\\alarm"),
+            ('\x08', "#\\backspace"),
+            ('\x7f', "#\\delete"),
+            ('\x1b', "#\\escape"),
+            ('\r', "#\\return"),
+            ('\x01', "#\\x1"),
+            ('λ', "#\\λ"),
+        ] {
+            assert_eq!(w(Value::char(c)), s);
+        }
+        assert_eq!(d(Value::char('a')), "a");
+        assert_eq!(d(Value::char(' ')), " ");
+    }
+
+    #[test]
+    fn strings_and_symbols() {
+        let _g = lock();
+        assert_eq!(
+            w(st("a\"b\\c\nd\te\rf\x01")),
+            "\"a\\\"b\\\\c\\nd\\te\\rf\\x1;\""
+        );
+        assert_eq!(d(st("a\"b\n")), "a\"b\n");
+        assert_eq!(w(st("λ")), "\"λ\"");
+        assert_eq!(w(sym("abc")), "abc");
+        assert_eq!(w(sym("hello world")), "|hello world|");
+        assert_eq!(w(sym("")), "||");
+        assert_eq!(w(sym("a|b")), "|a\\|b|");
+        assert_eq!(w(sym("(")), "|(|");
+        assert_eq!(w(sym("123")), "|123|");
+        assert_eq!(w(sym("-1.5")), "|-1.5|");
+        assert_eq!(w(sym("+inf.0")), "|+inf.0|");
+        assert_eq!(w(sym(".")), "|.|");
+        assert_eq!(w(sym("1+")), "1+");
+        assert_eq!(w(sym("...")), "...");
+        assert_eq!(w(sym("+")), "+");
+        assert_eq!(w(sym("-")), "-");
+        assert_eq!(w(sym("->x")), "->x");
+        assert_eq!(d(sym("hello world")), "hello world");
+    }
+
+    #[test]
+    fn compound() {
+        let _g = lock();
+        assert_eq!(ev_w("'(1 2 3)"), "(1 2 3)");
+        assert_eq!(ev_w("'(1 2 . 3)"), "(1 2 . 3)");
+        assert_eq!(ev_w("'((1) (2 (3)))"), "((1) (2 (3)))");
+        assert_eq!(ev_w("''a"), "'a");
+        assert_eq!(
+            ev_w("'(quasiquote (a (unquote b) (unquote-splicing c)))"),
+            "`(a ,b ,@c)"
+        );
+        assert_eq!(ev_w("'(quote a b)"), "(quote a b)");
+        assert_eq!(ev_w("'(quote . a)"), "(quote . a)");
+        assert_eq!(ev_w("'#(1 \"a\" #\\b)"), "#(1 \"a\" #\\b)");
+        assert_eq!(ev_d("'#(1 \"a\" #\\b)"), "#(1 a b)");
+        assert_eq!(ev_w("'#()"), "#()");
+        assert_eq!(ev_w("'#u8(1 2 255)"), "#u8(1 2 255)");
+        assert_eq!(ev_w("'#u8()"), "#u8()");
+        assert_eq!(ev_w("car"), "#<procedure car>");
+        assert_eq!(ev_w("(values 1 2 \"x\")"), "1 2 \"x\"");
+        assert_eq!(ev_w("(eof-object)"), "#<eof>");
+        assert_eq!(
+            ev_w("(%record (%make-record-type '<point> '(x y)) 1 2)"),
+            "#<point 1 2>"
+        );
+        assert_eq!(
+            ev_w("(%make-record-type 'point '(x y))"),
+            "#<record-type point>"
+        );
+        assert_eq!(ev_w("(%record (%make-record-type 'empty '()))"), "#<empty>");
+        assert_eq!(
+            ev_w("(guard-error (car 5))"),
+            "#<condition car: expected a pair 5>"
+        );
+        assert_eq!(ev_w("(current-output-port)"), "#<output-port stdout>");
+    }
+
+    #[test]
+    fn cycles() {
+        let _g = lock();
+        let s = gc::Scope::new();
+        // #0=(1 . #0#)
+        let p = s.root(object::cons(fx(1), Value::NIL));
+        p.get().set_cdr(p.get());
+        assert_eq!(w(p.get()), "#0=(1 . #0#)");
+        assert_eq!(d(p.get()), "#0=(1 . #0#)");
+        // (1 2 3 . cycle back to the 2)
+        let l = s.root(ev("(list 1 2 3)"));
+        let second = l.get().cdr();
+        second.cdr().set_cdr(second);
+        assert_eq!(w(l.get()), "(1 . #0=(2 3 . #0#))");
+        // A car cycle and a vector cycle.
+        let q = s.root(object::cons(Value::NIL, Value::NIL));
+        q.get().set_car(q.get());
+        assert_eq!(w(q.get()), "#0=(#0#)");
+        let v = s.root(object::make_vector(2, fx(0)));
+        v.get().set_field(1, v.get());
+        assert_eq!(w(v.get()), "#0=#(0 #0#)");
+        // Shared but acyclic structure prints without labels.
+        let x = s.root(ev("(list 1 2)"));
+        let y = object::list_from(&[x.get(), x.get()]);
+        assert_eq!(w(y), "((1 2) (1 2))");
+        // A cycle inside quote keeps the long form.
+        let qq = s.root(ev("(list 'quote 1)"));
+        qq.get().cdr().set_car(qq.get());
+        assert_eq!(w(qq.get()), "#0='#0#");
+    }
+
+    #[test]
+    fn deep_structures() {
+        let _g = lock();
+        let s = gc::Scope::new();
+        let l = s.root(ev("(make-list 1000000 7)"));
+        let text = w(l.get());
+        assert_eq!(text.len(), 2 * 1_000_000 + 1);
+        assert!(text.starts_with("(7 7 ") && text.ends_with(" 7)"));
+        // ((((... 0 ...)))) nested 200000 deep in the car.
+        let acc = s.root(fx(0));
+        for _ in 0..200_000 {
+            acc.set(object::cons(acc.get(), Value::NIL));
+        }
+        let text = d(acc.get());
+        assert_eq!(text, "(".repeat(200_000) + "0" + &")".repeat(200_000));
+    }
+
+    #[test]
+    fn printing_survives_stress() {
+        let _g = lock();
+        with_stress(|| {
+            assert_eq!(
+                ev_w("(list 1.5 \"s\" 'sym (vector 1 2))"),
+                "(1.5 \"s\" sym #(1 2))"
+            );
+        });
+    }
 }

@@ -1,0 +1,780 @@
+//! Valk's benchmark harness: runs the portable programs of `bench/programs`
+//! on the Valk engines and on the peer Schemes (and C for three of them),
+//! interleaved, checks every result, and writes a CSV, a Markdown report
+//! and a chart. See `bench/README.md`.
+
+pub mod chart;
+pub mod engines;
+pub mod programs;
+pub mod report;
+pub mod runner;
+pub mod sysinfo;
+
+use engines::{Built, Context, Engine, Installer, Status};
+use programs::Program;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+pub const USAGE: &str = "\
+usage: valk-bench [OPTIONS]
+
+Runs the benchmark programs of bench/programs on the Valk engines and the
+peer Schemes, checks their results and writes a CSV, a Markdown report and
+a chart (by default docs/BENCHMARKS.md, docs/bench.png, bench/results.csv).
+
+options:
+  --quick            smoke mode: tiny inputs, one run per engine, no warm-up;
+                     output goes to <target>/valk-bench/quick/ unless --out
+  --only A,B,...     run only these programs
+  --engines E,...    run only these engines: valk-interp valk-jit valk-aot
+                     chez racket guile chicken gambit c (also: valk, peers)
+  --reps N           measured runs per program and engine (default 3; quick 1)
+  --warmup N         warm-up runs before them (default 1; quick 0)
+  --timeout SECS     limit for one run (default 60)
+  --slow SECS        a warm-up run longer than this is the only sample
+                     taken (default 10)
+  --out DIR          write results.csv, BENCHMARKS.md and bench.png into DIR
+  --no-chart         do not draw the PNG chart
+  --no-install       do not apt-get install missing peers or fonts
+  --no-build         do not run `cargo build --release -p valk` first
+  --valk-dir DIR     where the valk and valkc binaries are
+                     (default <target>/release, honouring CARGO_TARGET_DIR)
+  -h, --help         this text
+";
+
+/// Command-line options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub quick: bool,
+    pub only: Option<Vec<String>>,
+    pub engines: Vec<Engine>,
+    pub reps: usize,
+    pub warmup: usize,
+    pub timeout: Duration,
+    pub slow: Duration,
+    pub out_dir: Option<PathBuf>,
+    pub chart: bool,
+    pub install: bool,
+    pub build_valk: bool,
+    pub valk_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            quick: false,
+            only: None,
+            engines: Engine::ALL.to_vec(),
+            reps: 3,
+            warmup: 1,
+            timeout: Duration::from_secs(60),
+            slow: Duration::from_secs(10),
+            out_dir: None,
+            chart: true,
+            install: true,
+            build_valk: true,
+            valk_dir: None,
+        }
+    }
+}
+
+impl Options {
+    /// The options as a `./x bench` command line (defaults left out).
+    pub fn command_line(&self) -> String {
+        let d = Options::default();
+        let mut parts = vec!["./x bench".to_string()];
+        if self.quick {
+            parts.push("--quick".into());
+        }
+        if let Some(only) = &self.only {
+            parts.push(format!("--only {}", only.join(",")));
+        }
+        if self.engines != d.engines {
+            let keys: Vec<&str> = self.engines.iter().map(|e| e.key()).collect();
+            parts.push(format!("--engines {}", keys.join(",")));
+        }
+        let (reps, warmup) = if self.quick { (1, 0) } else { (d.reps, d.warmup) };
+        if self.reps != reps {
+            parts.push(format!("--reps {}", self.reps));
+        }
+        if self.warmup != warmup {
+            parts.push(format!("--warmup {}", self.warmup));
+        }
+        if self.timeout != d.timeout {
+            parts.push(format!("--timeout {}", self.timeout.as_secs()));
+        }
+        if self.slow != d.slow {
+            parts.push(format!("--slow {}", self.slow.as_secs()));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Parses the arguments (without the program name). `Ok(None)` means help
+/// was asked for.
+pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
+    let mut o = Options::default();
+    let (mut reps, mut warmup) = (None, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let number = |v: String| -> Result<u64, String> {
+            v.parse().map_err(|_| format!("{flag}: `{v}` is not a number"))
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "--quick" => o.quick = true,
+            "--only" => {
+                let v = value()?;
+                o.only = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+            }
+            "--engines" => o.engines = Engine::parse_list(&value()?)?,
+            "--reps" => reps = Some(number(value()?)? as usize),
+            "--warmup" => warmup = Some(number(value()?)? as usize),
+            "--timeout" => o.timeout = Duration::from_secs(number(value()?)?),
+            "--slow" => o.slow = Duration::from_secs(number(value()?)?),
+            "--out" => o.out_dir = Some(PathBuf::from(value()?)),
+            "--valk-dir" => o.valk_dir = Some(PathBuf::from(value()?)),
+            "--no-chart" => o.chart = false,
+            "--no-install" => o.install = false,
+            "--no-build" => o.build_valk = false,
+            _ => return Err(format!("unknown option `{arg}` (see --help)")),
+        }
+    }
+    o.reps = reps.unwrap_or(if o.quick { 1 } else { 3 });
+    o.warmup = warmup.unwrap_or(if o.quick { 0 } else { 1 });
+    if o.reps == 0 {
+        return Err("--reps must be at least 1".to_string());
+    }
+    if o.engines.is_empty() {
+        return Err("--engines: no engine given".to_string());
+    }
+    Ok(Some(o))
+}
+
+/// One successful run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// Time measured by the program around `bench-main`.
+    pub seconds: f64,
+    /// Whole-process wall time (startup, loading, compiling at load).
+    pub wall: f64,
+    pub rss_kb: u64,
+}
+
+/// Why a program/engine pair has no numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    Build,
+    Error,
+    Timeout,
+    Wrong,
+}
+
+impl Failure {
+    pub fn word(self) -> &'static str {
+        match self {
+            Failure::Build => "build failed",
+            Failure::Error => "error",
+            Failure::Timeout => "timeout",
+            Failure::Wrong => "wrong result",
+        }
+    }
+}
+
+/// The outcome for one program on one engine.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    /// The engine has no version of this program (C for most programs).
+    NotApplicable,
+    /// The engine is missing or does not work at all.
+    Unavailable,
+    Failed(Failure, String),
+    /// The measured samples (at least one).
+    Measured(Vec<Sample>),
+}
+
+impl Cell {
+    fn stat(&self, f: impl Fn(&Sample) -> f64) -> Option<f64> {
+        match self {
+            Cell::Measured(samples) => Some(median(samples.iter().map(f).collect())),
+            _ => None,
+        }
+    }
+    pub fn seconds(&self) -> Option<f64> {
+        self.stat(|s| s.seconds)
+    }
+    pub fn wall(&self) -> Option<f64> {
+        self.stat(|s| s.wall)
+    }
+    pub fn rss_mib(&self) -> Option<f64> {
+        self.stat(|s| s.rss_kb as f64 / 1024.0)
+    }
+}
+
+/// One row of the CSV: every run, warm-ups and failures included.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub program: String,
+    pub engine: Engine,
+    /// 0-based; warm-up rounds come first.
+    pub round: usize,
+    pub warmup: bool,
+    pub status: &'static str,
+    pub sample: Option<Sample>,
+    pub detail: String,
+}
+
+/// Everything a run of the harness found.
+#[derive(Clone, Debug)]
+pub struct Results {
+    pub quick: bool,
+    pub reps: usize,
+    pub warmup: usize,
+    pub timeout: Duration,
+    pub slow: Duration,
+    pub started: SystemTime,
+    pub elapsed: Duration,
+    pub machine: sysinfo::Machine,
+    pub programs: Vec<Program>,
+    pub engines: Vec<Status>,
+    pub cells: BTreeMap<(String, Engine), Cell>,
+    pub runs: Vec<RunRecord>,
+    /// Remarks for the report (e.g. a failed Valk build, no chart).
+    pub notes: Vec<String>,
+    /// The options as a command line, for the report.
+    pub command: String,
+}
+
+impl Results {
+    pub fn cell(&self, program: &str, engine: Engine) -> &Cell {
+        self.cells
+            .get(&(program.to_string(), engine))
+            .unwrap_or(&Cell::Unavailable)
+    }
+
+    /// Median time of `engine` over Chez's, when both have one.
+    pub fn ratio(&self, program: &str, engine: Engine) -> Option<f64> {
+        let base = self.cell(program, Engine::Chez).seconds()?;
+        let t = self.cell(program, engine).seconds()?;
+        // A zero time only says the clock was too coarse (quick mode).
+        (base > 0.0 && t > 0.0).then(|| t / base)
+    }
+
+    /// Geometric mean of the ratios to Chez, and on how many programs.
+    pub fn geomean_ratio(&self, engine: Engine) -> Option<(f64, usize)> {
+        let ratios: Vec<f64> = self
+            .programs
+            .iter()
+            .filter_map(|p| self.ratio(&p.name, engine))
+            .collect();
+        (!ratios.is_empty()).then(|| (geomean(&ratios), ratios.len()))
+    }
+
+    /// Engines that were asked for, in table order.
+    pub fn engine_list(&self) -> Vec<Engine> {
+        self.engines.iter().map(|s| s.engine).collect()
+    }
+
+    /// Pairs that should have produced numbers and did not.
+    pub fn failures(&self) -> Vec<(&str, Engine, Failure, &str)> {
+        let mut out = Vec::new();
+        for ((p, e), cell) in &self.cells {
+            if let Cell::Failed(kind, detail) = cell {
+                out.push((p.as_str(), *e, *kind, detail.as_str()));
+            }
+        }
+        out
+    }
+}
+
+pub fn median(mut xs: Vec<f64>) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+pub fn geomean(xs: &[f64]) -> f64 {
+    (xs.iter().map(|x| x.ln()).sum::<f64>() / xs.len() as f64).exp()
+}
+
+/// The paths a run uses.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub root: PathBuf,
+    pub target: PathBuf,
+    pub csv: PathBuf,
+    pub markdown: PathBuf,
+    pub png: PathBuf,
+}
+
+impl Paths {
+    pub fn new(o: &Options) -> Paths {
+        let root = workspace_root();
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(t) if !t.is_empty() => root.join(t),
+            _ => root.join("target"),
+        };
+        let out = o
+            .out_dir
+            .clone()
+            .or_else(|| o.quick.then(|| target.join("valk-bench").join("quick")));
+        match out {
+            Some(dir) => Paths {
+                csv: dir.join("results.csv"),
+                markdown: dir.join("BENCHMARKS.md"),
+                png: dir.join("bench.png"),
+                root,
+                target,
+            },
+            None => Paths {
+                csv: root.join("bench").join("results.csv"),
+                markdown: root.join("docs").join("BENCHMARKS.md"),
+                png: root.join("docs").join("bench.png"),
+                root,
+                target,
+            },
+        }
+    }
+}
+
+/// The workspace root (the parent of this package).
+pub fn workspace_root() -> PathBuf {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
+    bench.parent().unwrap_or(bench).to_path_buf()
+}
+
+/// Runs the whole harness and writes its outputs.
+pub fn run(o: &Options) -> Result<Results, String> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let paths = Paths::new(o);
+    let bench_dir = paths.root.join("bench");
+    let mut notes = Vec::new();
+
+    let mut programs = programs::load_programs(&bench_dir)?;
+    if let Some(only) = &o.only {
+        for name in only {
+            if !programs.iter().any(|p| &p.name == name) {
+                let known: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!("unknown program `{name}` (known: {})", known.join(", ")));
+            }
+        }
+        programs.retain(|p| only.contains(&p.name));
+    }
+
+    let ctx = Context {
+        bench_dir: bench_dir.clone(),
+        work_dir: paths.target.join("valk-bench").join("work"),
+        valk_dir: o
+            .valk_dir
+            .clone()
+            .unwrap_or_else(|| paths.target.join("release")),
+        install: o.install,
+    };
+    std::fs::create_dir_all(&ctx.work_dir)
+        .map_err(|e| format!("cannot create {}: {e}", ctx.work_dir.display()))?;
+
+    let valk_build = if o.build_valk && o.engines.iter().any(|e| e.is_valk()) {
+        build_valk(&paths.root)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = &valk_build {
+        notes.push(format!("Building Valk failed, so no Valk engine ran: {e}"));
+    }
+
+    let mut installer = Installer::default();
+    let statuses: Vec<Status> = o
+        .engines
+        .iter()
+        .map(|&e| match (&valk_build, e.is_valk()) {
+            (Err(err), true) => Status {
+                engine: e,
+                version: None,
+                problem: Some(format!("build failed: {err}")),
+            },
+            _ => {
+                let st = engines::check(e, &ctx, &mut installer);
+                match &st.problem {
+                    None => log(&format!("{}: {}", e.key(), st.version.as_deref().unwrap_or(""))),
+                    Some(p) => log(&format!("{}: NOT AVAILABLE: {p}", e.key())),
+                }
+                st
+            }
+        })
+        .collect();
+
+    let mut cells = BTreeMap::new();
+    let mut runs = Vec::new();
+    let built = build_all(&programs, &statuses, &ctx);
+    for program in &programs {
+        measure_program(o, program, &statuses, &built, &mut cells, &mut runs);
+    }
+
+    let mut results = Results {
+        quick: o.quick,
+        reps: o.reps,
+        warmup: o.warmup,
+        timeout: o.timeout,
+        slow: o.slow,
+        started,
+        elapsed: clock.elapsed(),
+        machine: sysinfo::machine(),
+        programs,
+        engines: statuses,
+        cells,
+        runs,
+        notes,
+        command: o.command_line(),
+    };
+
+    let png = if o.chart {
+        match chart::font(&mut installer, o.install)
+            .and_then(|font| chart::draw(&results, &paths.png, font))
+        {
+            Ok(()) => Some(paths.png.clone()),
+            Err(e) => {
+                log(&format!("no chart: {e}"));
+                results.notes.push(format!("No chart was drawn: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    report::write_csv(&results, &paths.csv)?;
+    let md = report::markdown(&results, &paths.markdown, png.as_deref(), &paths.csv);
+    write_file(&paths.markdown, &md)?;
+    log(&format!(
+        "wrote {}, {}{}",
+        paths.csv.display(),
+        paths.markdown.display(),
+        png.map(|p| format!(", {}", p.display())).unwrap_or_default()
+    ));
+    Ok(results)
+}
+
+pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn log(msg: &str) {
+    eprintln!("valk-bench: {msg}");
+}
+
+/// `cargo build --release -p valk --bins`, output shown as it comes.
+fn build_valk(root: &Path) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    log("building valk (cargo build --release -p valk --bins)");
+    let status = std::process::Command::new(&cargo)
+        .args(["build", "--release", "-p", "valk", "--bins"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo build --release -p valk exited with {status}"))
+    }
+}
+
+type BuildResults = BTreeMap<(String, Engine), Result<Built, String>>;
+
+/// Generates and compiles every (program, engine) pair before any timing,
+/// two at a time, so that compilations do not disturb measurements.
+fn build_all(programs: &[Program], statuses: &[Status], ctx: &Context) -> BuildResults {
+    let jobs: Vec<(&Program, Engine)> = programs
+        .iter()
+        .flat_map(|p| {
+            statuses
+                .iter()
+                .filter(|s| s.available() && s.engine.runs(p))
+                .map(move |s| (p, s.engine))
+        })
+        .collect();
+    if !jobs.is_empty() {
+        log(&format!("preparing {} program/engine pairs", jobs.len()));
+    }
+    let queue = Mutex::new(jobs);
+    let done = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let job = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                let Some((program, engine)) = job else { break };
+                let r = engines::build(engine, program, ctx);
+                if let Err(e) = &r {
+                    log(&format!("{} on {}: {e}", program.name, engine.key()));
+                }
+                if let Ok(mut d) = done.lock() {
+                    d.insert((program.name.clone(), engine), r);
+                }
+            });
+        }
+    });
+    done.into_inner().unwrap_or_default()
+}
+
+/// Runs one program on every engine, interleaved round by round.
+fn measure_program(
+    o: &Options,
+    program: &Program,
+    statuses: &[Status],
+    built: &BuildResults,
+    cells: &mut BTreeMap<(String, Engine), Cell>,
+    runs: &mut Vec<RunRecord>,
+) {
+    let (args, expect) = program.inputs(o.quick);
+    let key = |e: Engine| (program.name.clone(), e);
+    let mut active: Vec<(Engine, &Built)> = Vec::new();
+    for st in statuses {
+        let e = st.engine;
+        if !e.runs(program) {
+            cells.insert(key(e), Cell::NotApplicable);
+            continue;
+        }
+        if !st.available() {
+            cells.insert(key(e), Cell::Unavailable);
+            runs.push(RunRecord {
+                program: program.name.clone(),
+                engine: e,
+                round: 0,
+                warmup: false,
+                status: "unavailable",
+                sample: None,
+                detail: st.problem.clone().unwrap_or_default(),
+            });
+            continue;
+        }
+        match built.get(&key(e)) {
+            Some(Ok(b)) => active.push((e, b)),
+            other => {
+                let detail = match other {
+                    Some(Err(msg)) => msg.clone(),
+                    _ => "not built".to_string(),
+                };
+                runs.push(RunRecord {
+                    program: program.name.clone(),
+                    engine: e,
+                    round: 0,
+                    warmup: false,
+                    status: "build-failed",
+                    sample: None,
+                    detail: detail.clone(),
+                });
+                cells.insert(key(e), Cell::Failed(Failure::Build, detail));
+            }
+        }
+    }
+
+    let mut samples: BTreeMap<Engine, Vec<Sample>> = BTreeMap::new();
+    let mut finished: BTreeSet<Engine> = BTreeSet::new();
+    let stdin = format!("{args}\n");
+    for round in 0..o.warmup + o.reps {
+        let warmup = round < o.warmup;
+        for &(e, b) in &active {
+            if finished.contains(&e) {
+                continue;
+            }
+            let mut argv = b.argv.clone();
+            if e.is_valk() {
+                // Valk has no `read` yet: its glue takes the input from the
+                // command line.
+                argv.extend(args.trim_matches(|c| c == '(' || c == ')').split_whitespace().map(Into::into));
+            }
+            let outcome = runner::run(&argv, &b.dir, &stdin, o.timeout);
+            let judged = match outcome {
+                Ok(out) => judge(&out, expect, o.timeout),
+                Err(msg) => Err((Failure::Error, msg)),
+            };
+            let what = if warmup { "warm-up" } else { "run" };
+            match judged {
+                Ok(sample) => {
+                    log(&format!(
+                        "{:<11} {:<11} {what} {}: {:.3} s (process {:.3} s, {:.1} MiB)",
+                        program.name,
+                        e.key(),
+                        round + 1,
+                        sample.seconds,
+                        sample.wall,
+                        sample.rss_kb as f64 / 1024.0
+                    ));
+                    let slow = warmup && sample.wall > o.slow.as_secs_f64();
+                    runs.push(RunRecord {
+                        program: program.name.clone(),
+                        engine: e,
+                        round,
+                        warmup: warmup && !slow,
+                        status: "ok",
+                        sample: Some(sample),
+                        detail: if slow {
+                            "slow warm-up kept as the only sample".to_string()
+                        } else {
+                            String::new()
+                        },
+                    });
+                    if !warmup || slow {
+                        samples.entry(e).or_default().push(sample);
+                    }
+                    if slow {
+                        finished.insert(e);
+                    }
+                }
+                Err((kind, detail)) => {
+                    log(&format!("{:<11} {:<11} {what} {}: {}: {detail}", program.name, e.key(), round + 1, kind.word()));
+                    runs.push(RunRecord {
+                        program: program.name.clone(),
+                        engine: e,
+                        round,
+                        warmup,
+                        status: match kind {
+                            Failure::Build => "build-failed",
+                            Failure::Error => "error",
+                            Failure::Timeout => "timeout",
+                            Failure::Wrong => "wrong",
+                        },
+                        sample: None,
+                        detail: detail.clone(),
+                    });
+                    cells.insert(key(e), Cell::Failed(kind, detail));
+                    finished.insert(e);
+                }
+            }
+        }
+    }
+    for (e, s) in samples {
+        cells.entry(key(e)).or_insert(Cell::Measured(s));
+    }
+}
+
+/// Checks a run's output against the expected result.
+fn judge(out: &runner::Outcome, expect: &str, timeout: Duration) -> Result<Sample, (Failure, String)> {
+    match out.exit {
+        runner::Exit::Timeout => {
+            return Err((Failure::Timeout, format!("no result within {} s", timeout.as_secs())));
+        }
+        _ if !out.success() => return Err((Failure::Error, out.failure_summary())),
+        _ => {}
+    }
+    let (result, seconds) = parse_output(&out.stdout).map_err(|e| (Failure::Error, e))?;
+    if result != expect {
+        return Err((Failure::Wrong, format!("printed `{result}`, expected `{expect}`")));
+    }
+    Ok(Sample {
+        seconds,
+        wall: out.wall.as_secs_f64(),
+        rss_kb: out.max_rss_kb,
+    })
+}
+
+/// Finds the driver's `result: ...` and `ticks: T PER-SECOND` lines.
+pub fn parse_output(stdout: &str) -> Result<(String, f64), String> {
+    let result = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("result: "))
+        .map(|r| r.trim().to_string());
+    let ticks = stdout.lines().rev().find_map(|l| {
+        let mut parts = l.strip_prefix("ticks: ")?.split_whitespace();
+        let t: f64 = parts.next()?.parse().ok()?;
+        let per: f64 = parts.next()?.parse().ok()?;
+        (per > 0.0).then_some(t / per)
+    });
+    match (result, ticks) {
+        (Some(r), Some(s)) => Ok((r, s)),
+        _ => Err(format!(
+            "unexpected output: `{}`",
+            runner::last_lines(stdout, 3)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn options() {
+        let o = parse_args(&args("--quick --only fib,tak --engines chez,valk --timeout=5"))
+            .unwrap()
+            .unwrap();
+        assert!(o.quick);
+        assert_eq!((o.reps, o.warmup), (1, 0));
+        assert_eq!(o.only.as_deref().unwrap(), ["fib", "tak"]);
+        assert_eq!(o.engines.len(), 4);
+        assert_eq!(o.timeout, Duration::from_secs(5));
+        assert_eq!(
+            o.command_line(),
+            "./x bench --quick --only fib,tak --engines valk-interp,valk-jit,valk-aot,chez --timeout 5"
+        );
+        let o = parse_args(&args("--reps 5")).unwrap().unwrap();
+        assert_eq!((o.reps, o.warmup), (5, 1));
+        assert!(parse_args(&args("--help")).unwrap().is_none());
+        assert!(parse_args(&args("--reps")).unwrap_err().contains("needs a value"));
+        assert!(parse_args(&args("--reps x")).unwrap_err().contains("not a number"));
+        assert!(parse_args(&args("--reps 0")).is_err());
+        assert!(parse_args(&args("--frobnicate")).unwrap_err().contains("unknown option"));
+    }
+
+    #[test]
+    fn output_parsing() {
+        let (r, s) = parse_output("noise\nresult: (1 2)\nticks: 1500 1000\n").unwrap();
+        assert_eq!(r, "(1 2)");
+        assert!((s - 1.5).abs() < 1e-12);
+        assert!(parse_output("result: 1\n").is_err());
+        assert!(parse_output("ticks: 1 0\nresult: 1\n").is_err());
+    }
+
+    #[test]
+    fn statistics() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+        assert!((geomean(&[1.0, 4.0]) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn judging_runs() {
+        let out = |code, stdout: &str| runner::Outcome {
+            exit: runner::Exit::Code(code),
+            wall: Duration::from_millis(20),
+            max_rss_kb: 1000,
+            stdout: stdout.to_string(),
+            stderr: "boom".to_string(),
+        };
+        let t = Duration::from_secs(1);
+        let ok = judge(&out(0, "result: 7\nticks: 5 1000\n"), "7", t).unwrap();
+        assert!((ok.seconds - 0.005).abs() < 1e-12 && ok.rss_kb == 1000);
+        assert_eq!(judge(&out(0, "result: 8\nticks: 5 1000\n"), "7", t).unwrap_err().0, Failure::Wrong);
+        assert_eq!(judge(&out(1, ""), "7", t).unwrap_err().0, Failure::Error);
+        let mut timeout = out(0, "");
+        timeout.exit = runner::Exit::Timeout;
+        assert_eq!(judge(&timeout, "7", t).unwrap_err().0, Failure::Timeout);
+    }
+}

@@ -1,0 +1,167 @@
+//! Core AST -> interpreter tree. Resolves every lexical variable to a
+//! (depth, slot) address: each lambda invocation gets one heap frame
+//! `[parent, slot...]` holding its parameters and every `let`/`letrec`
+//! variable of its body (not of nested lambdas). Without re-entrant
+//! continuations a body runs at most once per frame, so one frame per
+//! invocation gives each binding a fresh location.
+
+use super::{consts, LambdaCode, Node};
+use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
+use crate::syntax::datum::{Datum, DatumKind};
+use std::collections::{HashMap, HashSet};
+use valk_runtime::globals;
+use valk_runtime::value::{ProcInfo, Value};
+
+struct FrameScope {
+    slots: HashMap<LocalId, u32>,
+    size: u32,
+}
+
+struct Compiler<'a> {
+    top: &'a TopLevel,
+    frames: Vec<FrameScope>,
+    /// Locals bound by `letrec`: reads check for the unassigned marker.
+    letrec_bound: HashSet<LocalId>,
+}
+
+/// Compiles a top-level form. Returns the tree and the size of the frame
+/// the form's own (non-lambda) locals need.
+pub fn compile_toplevel(top: &TopLevel) -> (&'static Node, u32) {
+    let mut c = Compiler {
+        top,
+        frames: vec![FrameScope {
+            slots: HashMap::new(),
+            size: 0,
+        }],
+        letrec_bound: HashSet::new(),
+    };
+    let node = c.expr(&top.body);
+    let size = c.frames[0].size;
+    (Box::leak(Box::new(node)), size)
+}
+
+impl Compiler<'_> {
+    fn bind(&mut self, id: LocalId) -> u32 {
+        let f = self.frames.last_mut().unwrap();
+        let slot = f.size;
+        f.size += 1;
+        f.slots.insert(id, slot);
+        slot
+    }
+
+    fn resolve(&self, id: LocalId) -> (u32, u32) {
+        for (depth, f) in self.frames.iter().rev().enumerate() {
+            if let Some(&slot) = f.slots.get(&id) {
+                return (depth as u32, slot);
+            }
+        }
+        // The expander only produces bound locals.
+        unreachable!("unbound local {:?}", id)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Node {
+        match &e.kind {
+            ExprKind::Const(d) => constant(d),
+            ExprKind::Void => Node::Imm(Value::UNSPECIFIED),
+            ExprKind::Local(id) => {
+                let (depth, slot) = self.resolve(*id);
+                if self.letrec_bound.contains(id) {
+                    Node::LocalChecked(depth, slot, self.name(*id))
+                } else {
+                    Node::Local(depth, slot)
+                }
+            }
+            ExprKind::Global(name) => Node::Global(globals::global_id(name), e.span),
+            ExprKind::SetLocal(id, v) => {
+                let (depth, slot) = self.resolve(*id);
+                Node::SetLocal(depth, slot, Box::new(self.expr(v)))
+            }
+            ExprKind::SetGlobal(name, v) => Node::SetGlobal(
+                globals::global_id(name),
+                Box::new(self.expr(v)),
+                e.span,
+            ),
+            ExprKind::DefineGlobal(name, v) => {
+                Node::Define(globals::global_id(name), Box::new(self.expr(v)))
+            }
+            ExprKind::If(c, t, f) => Node::If(
+                Box::new(self.expr(c)),
+                Box::new(self.expr(t)),
+                Box::new(self.expr(f)),
+            ),
+            ExprKind::Lambda(l) => Node::Lambda(self.lambda(l)),
+            ExprKind::Call(f, args) => Node::Call(
+                Box::new(self.expr(f)),
+                args.iter().map(|a| self.expr(a)).collect(),
+            ),
+            ExprKind::Seq(es) => Node::Seq(es.iter().map(|x| self.expr(x)).collect()),
+            ExprKind::Let(binds, body) => {
+                let inits: Vec<Node> = binds.iter().map(|(_, x)| self.expr(x)).collect();
+                let slots: Vec<u32> = binds.iter().map(|(id, _)| self.bind(*id)).collect();
+                let body = self.expr(body);
+                Node::Let(slots.into_iter().zip(inits).collect(), Box::new(body))
+            }
+            ExprKind::Letrec(binds, body) => {
+                let slots: Vec<u32> = binds
+                    .iter()
+                    .map(|(id, _)| {
+                        self.letrec_bound.insert(*id);
+                        self.bind(*id)
+                    })
+                    .collect();
+                let inits: Vec<Node> = binds.iter().map(|(_, x)| self.expr(x)).collect();
+                let body = self.expr(body);
+                Node::Letrec(slots.into_iter().zip(inits).collect(), Box::new(body))
+            }
+        }
+    }
+
+    fn name(&self, id: LocalId) -> &'static str {
+        Box::leak(self.top.locals[id.0 as usize].name.clone().into_boxed_str())
+    }
+
+    fn lambda(&mut self, l: &Lambda) -> &'static LambdaCode {
+        self.frames.push(FrameScope {
+            slots: HashMap::new(),
+            size: 0,
+        });
+        for p in &l.params {
+            self.bind(*p);
+        }
+        if let Some(r) = l.rest {
+            self.bind(r);
+        }
+        let body = self.expr(&l.body);
+        let frame = self.frames.pop().unwrap();
+        let name: Option<&'static str> = l.name.as_ref().map(|n| &*Box::leak(n.clone().into_boxed_str()));
+        let code = Box::leak(Box::new(LambdaCode {
+            required: l.params.len() as u32,
+            rest: l.rest.is_some(),
+            frame_size: frame.size,
+            body,
+            name,
+            info: ProcInfo {
+                name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
+                name_len: name.map_or(0, |n| n.len()),
+                required: l.params.len() as u32,
+                optional: 0,
+                rest: l.rest.is_some() as u32,
+                data: 0,
+            },
+        }));
+        code.info.data = code as *const LambdaCode as usize;
+        code
+    }
+}
+
+/// Immediate constants stay in the tree; heap constants go to the rooted
+/// constant table.
+fn constant(d: &Datum) -> Node {
+    match &d.kind {
+        DatumKind::Int(n) => Node::Imm(Value::fixnum(*n)),
+        DatumKind::Bool(b) => Node::Imm(Value::bool(*b)),
+        DatumKind::Char(c) => Node::Imm(Value::char(*c)),
+        DatumKind::List(items, None) if items.is_empty() => Node::Imm(Value::NIL),
+        _ => Node::Const(consts::add(super::datum_to_value(d))),
+    }
+}

@@ -1,0 +1,391 @@
+//! The reference interpreter: evaluates the core AST (after a resolving
+//! pass, `compile.rs`) directly on the runtime heap.
+//!
+//! * Every temporary lives on the runtime's root stack, so the moving
+//!   collector may run at any allocation.
+//! * Proper tail calls: `eval_loop` handles the callee of a call in its own
+//!   loop, so a call that is the last thing an evaluation does reuses the
+//!   Rust frame; only non-tail subexpressions recurse.
+//! * Interpreted closures are ordinary runtime closures whose generic entry
+//!   is [`interp_entry`], so builtins (`apply`, `vector-map`...) and the
+//!   compiled engines call them like any other procedure.
+//! * Deep recursion runs on the big stack the driver provides; past
+//!   [`set_stack_limit`] the program gets a clean `stack overflow` error.
+
+mod compile;
+mod consts;
+
+use crate::ast::TopLevel;
+use crate::syntax::datum::{Datum, DatumKind};
+use crate::syntax::source::Span;
+use std::cell::Cell;
+use valk_runtime::error::{self, ErrorKind, Raised, VResult};
+use valk_runtime::gc;
+use valk_runtime::globals::{self, GlobalId};
+use valk_runtime::object;
+use valk_runtime::value::{ObjType, ProcInfo, Value};
+
+/// The interpreter's tree. Nodes are leaked (`&'static`): code lives as
+/// long as the process, like compiled code.
+pub enum Node {
+    Imm(Value),
+    Const(u32),
+    /// (depth, slot): `depth` frames up the parent chain.
+    Local(u32, u32),
+    /// A `letrec` variable: reading it before its initialisation is an error.
+    LocalChecked(u32, u32, &'static str),
+    Global(GlobalId, Span),
+    SetLocal(u32, u32, Box<Node>),
+    SetGlobal(GlobalId, Box<Node>, Span),
+    Define(GlobalId, Box<Node>),
+    If(Box<Node>, Box<Node>, Box<Node>),
+    Lambda(&'static LambdaCode),
+    Call(Box<Node>, Vec<Node>),
+    Seq(Vec<Node>),
+    Let(Vec<(u32, Node)>, Box<Node>),
+    Letrec(Vec<(u32, Node)>, Box<Node>),
+}
+
+pub struct LambdaCode {
+    pub required: u32,
+    pub rest: bool,
+    pub frame_size: u32,
+    pub body: Node,
+    pub name: Option<&'static str>,
+    pub info: ProcInfo,
+}
+
+thread_local! {
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+    static ERROR_SPAN: Cell<Option<Span>> = const { Cell::new(None) };
+}
+
+/// Sets the lowest stack address evaluation may reach before raising
+/// `stack overflow` (0 disables the check). Call on the evaluating thread.
+pub fn set_stack_limit(limit: usize) {
+    STACK_LIMIT.with(|l| l.set(limit));
+}
+
+/// The source location of the last error raised by the interpreter, if it
+/// has one (unbound variables); taken by the driver when it reports.
+pub fn take_error_span() -> Option<Span> {
+    ERROR_SPAN.with(|s| s.take())
+}
+
+#[inline]
+fn check_stack() -> VResult<()> {
+    let marker = 0u8;
+    let sp = &marker as *const u8 as usize;
+    if sp < STACK_LIMIT.with(|l| l.get()) || gc::root_stack_nearly_full() {
+        return Err(error::error(ErrorKind::StackOverflow, "stack overflow", &[]));
+    }
+    Ok(())
+}
+
+/// Evaluates a top-level form.
+pub fn eval_toplevel(top: &TopLevel) -> VResult {
+    let (node, frame_size) = compile::compile_toplevel(top);
+    let frame = new_frame(Value::FALSE, frame_size as usize);
+    eval(node, frame)
+}
+
+/// Converts a datum to a heap value (quoted constants).
+pub fn datum_to_value(d: &Datum) -> Value {
+    match &d.kind {
+        DatumKind::Int(n) => Value::fixnum(*n),
+        DatumKind::Float(x) => object::make_flonum(*x),
+        DatumKind::Bool(b) => Value::bool(*b),
+        DatumKind::Char(c) => Value::char(*c),
+        DatumKind::Str(s) => object::string_from(s),
+        DatumKind::Symbol(s) => object::intern(s),
+        DatumKind::List(items, tail) => {
+            let sp = gc::root_sp();
+            for it in items {
+                let v = datum_to_value(it);
+                gc::push_root(v);
+            }
+            let t = match tail {
+                Some(t) => datum_to_value(t),
+                None => Value::NIL,
+            };
+            let vals: Vec<Value> = (0..items.len()).map(|i| gc::root_get(sp + i)).collect();
+            let l = object::list_with_tail(&vals, t);
+            gc::set_root_sp(sp);
+            l
+        }
+        DatumKind::Vector(items) => {
+            let sp = gc::root_sp();
+            for it in items {
+                let v = datum_to_value(it);
+                gc::push_root(v);
+            }
+            let vals: Vec<Value> = (0..items.len()).map(|i| gc::root_get(sp + i)).collect();
+            let v = object::vector_from(&vals);
+            gc::set_root_sp(sp);
+            v
+        }
+        DatumKind::Bytevector(b) => object::bytevector_from(b),
+    }
+}
+
+fn new_frame(parent: Value, size: usize) -> Value {
+    let s = gc::Scope::new();
+    let p = s.root(parent);
+    let f = gc::alloc(ObjType::Vector, 1 + size);
+    f.set_field(0, p.get());
+    for i in 0..size {
+        f.set_field(1 + i, Value::UNDEFINED);
+    }
+    f
+}
+
+#[inline]
+fn frame_at(mut env: Value, depth: u32) -> Value {
+    for _ in 0..depth {
+        env = env.field(0);
+    }
+    env
+}
+
+/// Evaluates `node` in environment `env` (which need not be rooted).
+pub fn eval(node: &'static Node, env: Value) -> VResult {
+    let base = gc::root_sp();
+    gc::push_root(env);
+    let r = eval_loop(node, base);
+    gc::set_root_sp(base);
+    r
+}
+
+fn unbound(id: GlobalId, span: Span) -> Raised {
+    ERROR_SPAN.with(|s| s.set(Some(span)));
+    error::unbound(globals::name(id))
+}
+
+/// The body of [`eval`]: root slot `e` holds the current environment.
+fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
+    loop {
+        check_stack()?;
+        match node {
+            Node::Imm(v) => return Ok(*v),
+            Node::Const(i) => return Ok(consts::get(*i)),
+            Node::Local(d, i) => return Ok(frame_at(gc::root_get(e), *d).field(1 + *i as usize)),
+            Node::LocalChecked(d, i, name) => {
+                let v = frame_at(gc::root_get(e), *d).field(1 + *i as usize);
+                if v == Value::UNDEFINED {
+                    return Err(error::error(
+                        ErrorKind::Unbound,
+                        &format!("variable used before its definition: {name}"),
+                        &[],
+                    ));
+                }
+                return Ok(v);
+            }
+            Node::Global(id, span) => {
+                let v = globals::get(*id);
+                if v == Value::UNDEFINED {
+                    return Err(unbound(*id, *span));
+                }
+                return Ok(v);
+            }
+            Node::SetLocal(d, i, val) => {
+                let v = eval(val, gc::root_get(e))?;
+                frame_at(gc::root_get(e), *d).set_field(1 + *i as usize, v);
+                return Ok(Value::UNSPECIFIED);
+            }
+            Node::SetGlobal(id, val, span) => {
+                let v = eval(val, gc::root_get(e))?;
+                if globals::get(*id) == Value::UNDEFINED {
+                    return Err(unbound(*id, *span));
+                }
+                globals::set(*id, v);
+                return Ok(Value::UNSPECIFIED);
+            }
+            Node::Define(id, val) => {
+                let v = eval(val, gc::root_get(e))?;
+                globals::set(*id, v);
+                return Ok(Value::UNSPECIFIED);
+            }
+            Node::If(c, t, f) => {
+                let cv = eval(c, gc::root_get(e))?;
+                node = if cv.is_true() { t } else { f };
+            }
+            Node::Seq(nodes) => {
+                let (last, init) = nodes.split_last().expect("empty sequence");
+                for n in init {
+                    eval(n, gc::root_get(e))?;
+                }
+                node = last;
+            }
+            Node::Lambda(code) => return Ok(make_closure(code, gc::root_get(e))),
+            Node::Let(binds, body) => {
+                let sp = gc::root_sp();
+                for (_, init) in binds {
+                    let v = eval(init, gc::root_get(e))?;
+                    gc::push_root(v);
+                }
+                let frame = gc::root_get(e);
+                for (k, (slot, _)) in binds.iter().enumerate() {
+                    frame.set_field(1 + *slot as usize, gc::root_get(sp + k));
+                }
+                gc::set_root_sp(sp);
+                node = body;
+            }
+            Node::Letrec(binds, body) => {
+                for (slot, init) in binds {
+                    let v = eval(init, gc::root_get(e))?;
+                    gc::root_get(e).set_field(1 + *slot as usize, v);
+                }
+                node = body;
+            }
+            Node::Call(f, args) => {
+                let sp = gc::root_sp();
+                let fv = eval(f, gc::root_get(e))?;
+                gc::push_root(fv);
+                for a in args {
+                    let v = eval(a, gc::root_get(e))?;
+                    gc::push_root(v);
+                }
+                match prepare_call(sp, args.len())? {
+                    Prepared::Interp(code, frame) => {
+                        gc::root_put(e, frame);
+                        gc::set_root_sp(e + 1);
+                        node = &code.body;
+                    }
+                    Prepared::Done(v) => {
+                        gc::set_root_sp(e + 1);
+                        return Ok(v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum Prepared {
+    /// Continue by evaluating this interpreted body in this frame.
+    Interp(&'static LambdaCode, Value),
+    /// The callee (a builtin or compiled procedure) already ran.
+    Done(Value),
+}
+
+fn is_interp_closure(v: Value) -> bool {
+    v.is_closure() && v.raw(0) == interp_entry as *const () as usize as u64
+}
+
+/// The callee is in root slot `sp`, its `argc` arguments above it. Builds
+/// the frame of an interpreted callee, or runs any other callee. `apply`
+/// is handled here so that `(apply f args)` in tail position is a proper
+/// tail call.
+fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
+    loop {
+        let f = gc::root_get(sp);
+        if is_interp_closure(f) {
+            let code = unsafe { &*(object::closure_info(f).data as *const LambdaCode) };
+            return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
+        }
+        if f.is_closure() && std::ptr::eq(object::closure_info(f), apply_info()) && argc >= 1 {
+            // (apply g a ... list): spread the list onto the root stack.
+            let list = gc::root_get(sp + argc);
+            let items = match object::list_to_vec(list) {
+                Some(items) => items,
+                None => return Err(error::wrong_type("apply", "a proper list", list)),
+            };
+            gc::set_root_sp(sp + argc);
+            for v in items {
+                gc::push_root(v);
+            }
+            // Shift the new callee and arguments down by one slot.
+            let n = gc::root_sp() - (sp + 1);
+            for k in 0..n {
+                gc::root_put(sp + k, gc::root_get(sp + 1 + k));
+            }
+            gc::set_root_sp(sp + n);
+            argc = n - 1;
+            continue;
+        }
+        return valk_runtime::call::call_rooted(f, sp + 1, argc).map(Prepared::Done);
+    }
+}
+
+fn apply_info() -> *const ProcInfo {
+    thread_local! {
+        static APPLY: Cell<usize> = const { Cell::new(0) };
+    }
+    APPLY.with(|a| {
+        if a.get() == 0 {
+            if let Some(id) = globals::lookup("apply") {
+                let v = globals::get(id);
+                if v.is_closure() {
+                    a.set(object::closure_info(v) as *const ProcInfo as usize);
+                }
+            }
+        }
+        a.get() as *const ProcInfo
+    })
+}
+
+fn procedure_name(code: &LambdaCode) -> &str {
+    code.name.unwrap_or("#<procedure>")
+}
+
+/// Checks arity and builds the callee frame from callee slot `sp` and the
+/// arguments above it.
+fn build_frame(code: &'static LambdaCode, sp: usize, argc: usize) -> VResult<Value> {
+    let req = code.required as usize;
+    if argc < req || (!code.rest && argc > req) {
+        let expected = if code.rest {
+            format!("at least {req}")
+        } else {
+            req.to_string()
+        };
+        return Err(error::arity(procedure_name(code), &expected, argc));
+    }
+    let rest = if code.rest {
+        let extra: Vec<Value> = (req..argc).map(|i| gc::root_get(sp + 1 + i)).collect();
+        object::list_from(&extra)
+    } else {
+        Value::NIL
+    };
+    let s = gc::Scope::new();
+    let rest = s.root(rest);
+    let frame = gc::alloc(ObjType::Vector, 1 + code.frame_size as usize);
+    let f = gc::root_get(sp);
+    frame.set_field(0, f.field(2));
+    for i in 0..req {
+        frame.set_field(1 + i, gc::root_get(sp + 1 + i));
+    }
+    let mut next = req;
+    if code.rest {
+        frame.set_field(1 + req, rest.get());
+        next += 1;
+    }
+    for i in next..code.frame_size as usize {
+        frame.set_field(1 + i, Value::UNDEFINED);
+    }
+    Ok(frame)
+}
+
+fn make_closure(code: &'static LambdaCode, env: Value) -> Value {
+    let s = gc::Scope::new();
+    let env = s.root(env);
+    let c = object::make_closure(interp_entry, &code.info, 1);
+    c.set_field(2, env.get());
+    c
+}
+
+/// Generic entry of interpreted closures: how builtins and compiled code
+/// call them. `argv` points into the root stack.
+unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) -> Value {
+    let base = gc::root_sp();
+    gc::push_root(this);
+    for i in 0..argc as usize {
+        gc::push_root(unsafe { *argv.add(i) });
+    }
+    let code = unsafe { &*(object::closure_info(this).data as *const LambdaCode) };
+    let r = build_frame(code, base, argc as usize).and_then(|frame| {
+        gc::set_root_sp(base);
+        eval(&code.body, frame)
+    });
+    gc::set_root_sp(base);
+    r.unwrap_or(Value::EXCEPTION)
+}

@@ -1,0 +1,133 @@
+//! Time, process and miscellany: `current-jiffy`, `command-line`, `exit`,
+//! `eof-object`.
+
+use super::{fixed, opt, Builtin};
+use crate::error::{self, VResult};
+use crate::gc::{self, Scope};
+use crate::io;
+use crate::object;
+use crate::value::Value;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+static COMMAND_LINE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Sets what `(command-line)` returns: the program name, then its
+/// arguments. Engines call this before running a program.
+pub fn set_command_line(args: Vec<String>) {
+    *COMMAND_LINE.lock().unwrap_or_else(|e| e.into_inner()) = args;
+}
+
+fn command_line(_: &[Value]) -> VResult {
+    let args = COMMAND_LINE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let s = Scope::new();
+    let acc = s.root(Value::NIL);
+    for a in args.iter().rev() {
+        let str = object::string_from(a);
+        acc.set(object::cons(str, acc.get()));
+    }
+    Ok(acc.get())
+}
+
+fn start_instant() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+const JIFFIES_PER_SECOND: i64 = 1_000_000_000;
+
+/// Nanoseconds since the first call (a fixnum for 36 years).
+fn current_jiffy(_: &[Value]) -> VResult {
+    Ok(Value::fixnum(start_instant().elapsed().as_nanos() as i64))
+}
+fn jiffies_per_second(_: &[Value]) -> VResult {
+    Ok(Value::fixnum(JIFFIES_PER_SECOND))
+}
+fn current_second(_: &[Value]) -> VResult {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    Ok(object::make_flonum(t))
+}
+
+fn eof_object(_: &[Value]) -> VResult {
+    Ok(Value::EOF)
+}
+fn is_eof_object(args: &[Value]) -> VResult {
+    Ok(Value::bool(args[0] == Value::EOF))
+}
+
+/// The process exit status for `(exit [obj])`.
+fn exit_status(who: &str, args: &[Value]) -> VResult<i32> {
+    match super::opt_arg(args, 0) {
+        None | Some(Value::TRUE) => Ok(0),
+        Some(Value::FALSE) => Ok(1),
+        Some(v) => match v.fixnum_value() {
+            Some(n) => Ok((n & 0xff) as i32),
+            None => Err(error::wrong_type(
+                who,
+                "an exit status (a boolean or an integer)",
+                v,
+            )),
+        },
+    }
+}
+
+/// `(exit [status])`: flushes output, reports GC statistics if asked, and
+/// ends the process.
+fn exit(args: &[Value]) -> VResult {
+    let code = exit_status("exit", args)?;
+    io::flush_stdout();
+    gc::finish();
+    std::process::exit(code);
+}
+fn emergency_exit(args: &[Value]) -> VResult {
+    let code = exit_status("emergency-exit", args)?;
+    io::flush_stdout();
+    std::process::exit(code);
+}
+
+pub(super) const BUILTINS: &[Builtin] = &[
+    fixed("current-jiffy", 0, current_jiffy),
+    fixed("jiffies-per-second", 0, jiffies_per_second),
+    fixed("current-second", 0, current_second),
+    fixed("command-line", 0, command_line),
+    fixed("eof-object", 0, eof_object),
+    fixed("eof-object?", 1, is_eof_object),
+    opt("exit", 0, 1, exit),
+    opt("emergency-exit", 0, 1, emergency_exit),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn system() {
+        let _g = lock();
+        check_all(&[
+            ("(eof-object? (eof-object))", "#t"),
+            ("(eof-object? '())", "#f"),
+            ("(jiffies-per-second)", "1000000000"),
+            ("(exact-integer? (current-jiffy))", "#t"),
+            ("(< 1600000000.0 (current-second))", "#t"),
+        ]);
+        let a = ev("(current-jiffy)").as_fixnum();
+        let b = ev("(current-jiffy)").as_fixnum();
+        assert!(b >= a);
+        set_command_line(vec!["prog".into(), "a b".into()]);
+        with_stress(|| assert_eq!(ev_w("(command-line)"), "(\"prog\" \"a b\")"));
+        assert_eq!(exit_status("exit", &[]), Ok(0));
+        assert_eq!(exit_status("exit", &[Value::FALSE]), Ok(1));
+        assert_eq!(exit_status("exit", &[Value::fixnum(3)]), Ok(3));
+        check_errs(&[(
+            "(exit \"x\")",
+            "exit: expected an exit status (a boolean or an integer): \"x\"",
+        )]);
+    }
+}

@@ -1,0 +1,211 @@
+//! The golden corpus: every `tests/programs/*.valk` runs on every engine
+//! that exists, with and without GC stress, and must produce exactly its
+//! `.out` (stdout), `.err` (stderr, when present) and `.status` (exit
+//! status, 0 when absent).
+//!
+//! A program may say `;; gc-stress: N` in its first lines: under stress it
+//! then collects at every N-th allocation instead of every one (for
+//! programs making millions of allocations, which would take hours with a
+//! collection at each). Everything else collects at every allocation.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Interp,
+}
+
+impl Engine {
+    fn command(self, program: &Path) -> Command {
+        match self {
+            Engine::Interp => {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
+                c.arg("--no-jit").arg(program);
+                c
+            }
+        }
+    }
+}
+
+struct Case {
+    program: PathBuf,
+    stdout: String,
+    stderr: Option<String>,
+    status: i32,
+    stress_interval: u32,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cases() -> Vec<Case> {
+    let dir = root().join("tests/programs");
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/programs exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "valk"))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let stress_interval = text
+            .lines()
+            .take(5)
+            .find_map(|l| l.trim().strip_prefix(";; gc-stress:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(1);
+        let read = |ext: &str| std::fs::read_to_string(p.with_extension(ext)).ok();
+        out.push(Case {
+            stdout: read("out").unwrap_or_else(|| panic!("{} has no .out file", p.display())),
+            stderr: read("err"),
+            status: read("status").map_or(0, |s| s.trim().parse().expect("status is a number")),
+            stress_interval,
+            program: p.strip_prefix(root()).unwrap().to_path_buf(),
+        });
+    }
+    assert!(out.len() >= 10, "the corpus is missing");
+    out
+}
+
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Runs one case; `None` when it passed, else a description of the failure.
+fn run_case(engine: Engine, case: &Case, stress: bool) -> Option<String> {
+    let mut cmd = engine.command(&case.program);
+    cmd.current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("VALK_GC_STATS");
+    if stress {
+        cmd.env("VALK_GC_STRESS", case.stress_interval.to_string());
+    } else {
+        cmd.env_remove("VALK_GC_STRESS");
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("engine starts");
+    // Drain the pipes on threads so a chatty program cannot block.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut so, &mut s).ok();
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut se, &mut s).ok();
+        s
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Some(format!("timed out after {TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+    let code = status.code().unwrap_or(-1);
+    let mut problems = Vec::new();
+    if code != case.status {
+        problems.push(format!("exit status {code}, expected {}", case.status));
+    }
+    if stdout != case.stdout {
+        problems.push(format!(
+            "stdout differs:\n{}",
+            first_difference(&case.stdout, &stdout)
+        ));
+    }
+    match &case.stderr {
+        Some(expected) if *expected != stderr => problems.push(format!(
+            "stderr differs:\n{}",
+            first_difference(expected, &stderr)
+        )),
+        None if code == 0 && !stderr.is_empty() => {
+            problems.push(format!("unexpected stderr:\n{stderr}"))
+        }
+        _ => {}
+    }
+    if problems.is_empty() {
+        None
+    } else {
+        Some(format!("{}\n  stderr was: {}", problems.join("\n"), stderr.trim_end()))
+    }
+}
+
+fn first_difference(expected: &str, got: &str) -> String {
+    let (e, g): (Vec<_>, Vec<_>) = (expected.lines().collect(), got.lines().collect());
+    for i in 0..e.len().max(g.len()) {
+        let (a, b) = (e.get(i), g.get(i));
+        if a != b {
+            return format!(
+                "  line {}: expected {:?}\n  line {}:      got {:?}",
+                i + 1,
+                a.unwrap_or(&"<end>"),
+                i + 1,
+                b.unwrap_or(&"<end>")
+            );
+        }
+    }
+    "  (trailing newline differs)".into()
+}
+
+fn run_all(engine: Engine, stress: bool) {
+    let cases = cases();
+    let next = Mutex::new(0usize);
+    let failures = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    *n += 1;
+                    *n - 1
+                };
+                let Some(case) = cases.get(i) else { break };
+                if let Some(f) = run_case(engine, case, stress) {
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {f}", case.program.display()));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    let mode = if stress { " with VALK_GC_STRESS" } else { "" };
+    println!(
+        "{:?}{mode}: {} programs, {} failed",
+        engine,
+        cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} programs failed on {engine:?}{mode}:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn corpus_interp() {
+    run_all(Engine::Interp, false);
+}
+
+#[test]
+fn corpus_interp_gc_stress() {
+    run_all(Engine::Interp, true);
+}
