@@ -30,9 +30,9 @@ pub struct Session {
     pub expander: Expander,
 }
 
-/// Stack reserved for the thread that runs Valk code: deep non-tail
+/// Stack reserved for the thread that runs Valk code (1 GiB): deep non-tail
 /// recursion (a million frames) must work. Lazily committed by the OS.
-pub const STACK_SIZE: usize = 8 << 30;
+pub const STACK_SIZE: usize = 1 << 30;
 /// Head room kept below the stack limit for runtime code between checks.
 const STACK_MARGIN: usize = 16 << 20;
 

@@ -23,7 +23,9 @@ pub fn font(installer: &mut Installer, install: bool) -> Result<&'static [u8], S
     }
     if !Path::new(FONT_FILE).exists() {
         if !install {
-            return Err(format!("{FONT_FILE} is missing (package {FONT_PACKAGE}; installing disabled)"));
+            return Err(format!(
+                "{FONT_FILE} is missing (package {FONT_PACKAGE}; installing disabled)"
+            ));
         }
         installer.install_package(FONT_PACKAGE)?;
     }
@@ -61,7 +63,10 @@ pub fn draw(r: &Results, path: &Path, _font: &'static [u8]) -> Result<(), String
         .programs
         .iter()
         .map(|p| {
-            let bars = engines.iter().map(|&e| r.ratio(&p.name, e)).collect::<Vec<_>>();
+            let bars = engines
+                .iter()
+                .map(|&e| r.ratio(&p.name, e))
+                .collect::<Vec<_>>();
             (p.name.clone(), bars)
         })
         .filter(|(_, bars)| bars.iter().any(Option::is_some))
@@ -71,14 +76,21 @@ pub fn draw(r: &Results, path: &Path, _font: &'static [u8]) -> Result<(), String
     }
     groups.push((
         "geo. mean".to_string(),
-        engines.iter().map(|&e| r.geomean_ratio(e).map(|(g, _)| g)).collect(),
+        engines
+            .iter()
+            .map(|&e| r.geomean_ratio(e).map(|(g, _)| g))
+            .collect(),
     ));
-    let values: Vec<f64> = groups.iter().flat_map(|(_, b)| b.iter().flatten().copied()).collect();
+    let values: Vec<f64> = groups
+        .iter()
+        .flat_map(|(_, b)| b.iter().flatten().copied())
+        .collect();
     let lo = values.iter().copied().fold(1.0f64, f64::min) / 1.6;
     let hi = values.iter().copied().fold(1.0f64, f64::max) * 1.6;
 
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let width = (groups.len() as u32 * 92 + 100 + LEGEND_WIDTH as u32).max(900);
     let root = BitMapBackend::new(path, (width, 620)).into_drawing_area();
@@ -86,7 +98,11 @@ pub fn draw(r: &Results, path: &Path, _font: &'static [u8]) -> Result<(), String
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let title = format!(
         "Time relative to Chez Scheme (log scale, lower is faster){}",
-        if r.quick { " - QUICK MODE, NOT A MEASUREMENT" } else { "" }
+        if r.quick {
+            " - QUICK MODE, NOT A MEASUREMENT"
+        } else {
+            ""
+        }
     );
     let n = groups.len() as f64;
     let mut chart = ChartBuilder::on(&root)
@@ -122,27 +138,38 @@ pub fn draw(r: &Results, path: &Path, _font: &'static [u8]) -> Result<(), String
         chart.draw_series(bars).map_err(|e| err(&e))?;
     }
     chart
-        .draw_series(LineSeries::new([(0.0, 1.0), (n, 1.0)], BLACK.stroke_width(1)))
+        .draw_series(LineSeries::new(
+            [(0.0, 1.0), (n, 1.0)],
+            BLACK.stroke_width(1),
+        ))
         .map_err(|e| err(&e))?;
 
     // The legend, in the right margin where it hides no bar.
     let legend_x = width as i32 - LEGEND_WIDTH + 14;
-    let text = TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let text =
+        TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     let mut y = 70;
     for &e in &engines {
-        root.draw(&Rectangle::new([(legend_x, y - 7), (legend_x + 14, y + 7)], color(e).filled()))
-            .map_err(|e| err(&e))?;
+        root.draw(&Rectangle::new(
+            [(legend_x, y - 7), (legend_x + 14, y + 7)],
+            color(e).filled(),
+        ))
+        .map_err(|e| err(&e))?;
         root.draw(&Text::new(e.label(), (legend_x + 22, y), text.clone()))
             .map_err(|e| err(&e))?;
         y += 26;
     }
-    root.draw(&PathElement::new([(legend_x, y), (legend_x + 14, y)], BLACK.stroke_width(2)))
-        .map_err(|e| err(&e))?;
+    root.draw(&PathElement::new(
+        [(legend_x, y), (legend_x + 14, y)],
+        BLACK.stroke_width(2),
+    ))
+    .map_err(|e| err(&e))?;
     root.draw(&Text::new("Chez = 1", (legend_x + 22, y), text))
         .map_err(|e| err(&e))?;
 
     // Program names under each group, placed in pixels.
-    let style = TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let style =
+        TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, (name, _)) in groups.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(i as f64 + 0.5, lo));
         root.draw(&Text::new(name.clone(), (px, py + 8), style.clone()))

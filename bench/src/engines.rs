@@ -229,16 +229,24 @@ pub struct Installer {
 
 impl Installer {
     /// Makes sure `binary` is on `PATH`, installing `package` if allowed.
-    pub fn ensure(&mut self, binary: &str, package: &str, allowed: bool) -> Result<PathBuf, String> {
+    pub fn ensure(
+        &mut self,
+        binary: &str,
+        package: &str,
+        allowed: bool,
+    ) -> Result<PathBuf, String> {
         if let Some(p) = which(binary) {
             return Ok(p);
         }
         if !allowed {
-            return Err(format!("`{binary}` not found (package {package}; installing disabled)"));
+            return Err(format!(
+                "`{binary}` not found (package {package}; installing disabled)"
+            ));
         }
         self.install_package(package)
             .map_err(|e| format!("`{binary}` not found and {e}"))?;
-        which(binary).ok_or_else(|| format!("`{binary}` still not found after installing {package}"))
+        which(binary)
+            .ok_or_else(|| format!("`{binary}` still not found after installing {package}"))
     }
 
     /// Installs a Debian package (once per run, whatever the outcome).
@@ -340,14 +348,18 @@ fn query(argv: &[&str]) -> Option<String> {
 
 fn peer_version(engine: Engine) -> String {
     let text = match engine {
-        Engine::Chez => query(&["chezscheme", "--version"]).map(|v| format!("Chez Scheme {}", v.trim())),
+        Engine::Chez => {
+            query(&["chezscheme", "--version"]).map(|v| format!("Chez Scheme {}", v.trim()))
+        }
         Engine::Racket => query(&["racket", "--version"]).map(|v| {
             v.trim()
                 .trim_start_matches("Welcome to ")
                 .trim_end_matches('.')
                 .to_string()
         }),
-        Engine::Guile => query(&["guile", "--version"]).and_then(|v| v.lines().next().map(str::to_string)),
+        Engine::Guile => {
+            query(&["guile", "--version"]).and_then(|v| v.lines().next().map(str::to_string))
+        }
         Engine::Chicken => query(&["csc", "-version"]).and_then(|v| {
             v.lines()
                 .find(|l| l.starts_with("Version"))
@@ -355,7 +367,9 @@ fn peer_version(engine: Engine) -> String {
         }),
         Engine::Gambit => query(&["gsc", "-v"])
             .and_then(|v| v.split_whitespace().next().map(|s| format!("Gambit {s}"))),
-        Engine::C => query(&["gcc", "--version"]).and_then(|v| v.lines().next().map(str::to_string)),
+        Engine::C => {
+            query(&["gcc", "--version"]).and_then(|v| v.lines().next().map(str::to_string))
+        }
         Engine::ValkInterp | Engine::ValkJit | Engine::ValkAot => None,
     };
     text.map(|t| t.trim().to_string())
@@ -406,11 +420,46 @@ fn probe_valk(engine: Engine, ctx: &Context) -> Result<String, String> {
         .and_then(|v| v.lines().next().map(|l| l.trim().to_string()))
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "valk (version unknown)".to_string());
-    Ok(version)
+    Ok(match git_revision(&ctx.bench_dir) {
+        Some(rev) => format!("{version} ({rev})"),
+        None => version,
+    })
+}
+
+/// The commit the workspace is at, and whether it has local changes
+/// (read-only git queries).
+fn git_revision(dir: &Path) -> Option<String> {
+    let dir = dir.to_string_lossy();
+    let head = query(&["git", "-C", &dir, "rev-parse", "--short=10", "HEAD"])?;
+    let head = head.trim();
+    if head.is_empty() || head.contains(' ') {
+        return None;
+    }
+    let dirty = query(&[
+        "git",
+        "-C",
+        &dir,
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ])
+    .is_some_and(|s| !s.trim().is_empty());
+    Some(format!(
+        "commit {head}{}",
+        if dirty {
+            " with uncommitted changes"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// The full text of the file `engine` compiles or loads for `program`.
-pub fn generate_source(engine: Engine, program: &Program, bench_dir: &Path) -> Result<String, String> {
+pub fn generate_source(
+    engine: Engine,
+    program: &Program,
+    bench_dir: &Path,
+) -> Result<String, String> {
     if engine == Engine::C {
         return program
             .c_source
@@ -449,8 +498,16 @@ pub fn build(engine: Engine, program: &Program, ctx: &Context) -> Result<Built, 
     let exe = dir.join(format!("{}.exe", program.name));
     let s = |p: &Path| OsString::from(p);
     let (compile, run, output): (Option<Vec<OsString>>, Vec<OsString>, PathBuf) = match engine {
-        Engine::ValkInterp => (None, vec![s(&ctx.valk()), "--no-jit".into(), s(&src)], src.clone()),
-        Engine::ValkJit => (None, vec![s(&ctx.valk()), "--jit".into(), s(&src)], src.clone()),
+        Engine::ValkInterp => (
+            None,
+            vec![s(&ctx.valk()), "--no-jit".into(), s(&src)],
+            src.clone(),
+        ),
+        Engine::ValkJit => (
+            None,
+            vec![s(&ctx.valk()), "--jit".into(), s(&src)],
+            src.clone(),
+        ),
         Engine::ValkAot => (
             Some(vec![
                 s(&ctx.valkc()),
@@ -463,11 +520,16 @@ pub fn build(engine: Engine, program: &Program, ctx: &Context) -> Result<Built, 
             vec![s(&exe)],
             exe.clone(),
         ),
-        Engine::Chez => (None, vec!["chezscheme".into(), "--program".into(), s(&src)], src.clone()),
+        Engine::Chez => (
+            None,
+            vec!["chezscheme".into(), "--program".into(), s(&src)],
+            src.clone(),
+        ),
         Engine::Racket => (
             Some(vec!["raco".into(), "make".into(), s(&src)]),
             vec!["racket".into(), s(&src)],
-            dir.join("compiled").join(format!("{}_rkt.zo", program.name)),
+            dir.join("compiled")
+                .join(format!("{}_rkt.zo", program.name)),
         ),
         Engine::Guile => {
             let go = dir.join(format!("{}.go", program.name));
@@ -484,7 +546,12 @@ pub fn build(engine: Engine, program: &Program, ctx: &Context) -> Result<Built, 
                     "-c".into(),
                     compile.into(),
                 ]),
-                vec!["guile".into(), "--no-auto-compile".into(), "-c".into(), load.into()],
+                vec![
+                    "guile".into(),
+                    "--no-auto-compile".into(),
+                    "-c".into(),
+                    load.into(),
+                ],
                 go,
             )
         }
@@ -502,7 +569,13 @@ pub fn build(engine: Engine, program: &Program, ctx: &Context) -> Result<Built, 
             exe.clone(),
         ),
         Engine::Gambit => (
-            Some(vec!["gsc".into(), "-exe".into(), "-o".into(), s(&exe), s(&src)]),
+            Some(vec![
+                "gsc".into(),
+                "-exe".into(),
+                "-o".into(),
+                s(&exe),
+                s(&src),
+            ]),
             vec![s(&exe)],
             exe.clone(),
         ),
@@ -583,10 +656,20 @@ mod tests {
     fn engine_lists() {
         assert_eq!(
             Engine::parse_list("chez,valk").unwrap(),
-            vec![Engine::ValkInterp, Engine::ValkJit, Engine::ValkAot, Engine::Chez]
+            vec![
+                Engine::ValkInterp,
+                Engine::ValkJit,
+                Engine::ValkAot,
+                Engine::Chez
+            ]
         );
-        assert_eq!(Engine::parse_list("gcc, interp,c").unwrap(), vec![Engine::ValkInterp, Engine::C]);
-        assert!(Engine::parse_list("chez,mit").unwrap_err().contains("unknown engine `mit`"));
+        assert_eq!(
+            Engine::parse_list("gcc, interp,c").unwrap(),
+            vec![Engine::ValkInterp, Engine::C]
+        );
+        assert!(Engine::parse_list("chez,mit")
+            .unwrap_err()
+            .contains("unknown engine `mit`"));
         for e in Engine::ALL {
             assert_eq!(Engine::parse_list(e.key()).unwrap(), vec![e]);
         }

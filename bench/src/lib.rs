@@ -32,7 +32,7 @@ options:
                      chez racket guile chicken gambit c (also: valk, peers)
   --reps N           measured runs per program and engine (default 3; quick 1)
   --warmup N         warm-up runs before them (default 1; quick 0)
-  --timeout SECS     limit for one run (default 60)
+  --timeout SECS     limit for one run (default 120)
   --slow SECS        a warm-up run longer than this is the only sample
                      taken (default 10)
   --out DIR          write results.csv, BENCHMARKS.md and bench.png into DIR
@@ -69,7 +69,7 @@ impl Default for Options {
             engines: Engine::ALL.to_vec(),
             reps: 3,
             warmup: 1,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(120),
             slow: Duration::from_secs(10),
             out_dir: None,
             chart: true,
@@ -95,7 +95,11 @@ impl Options {
             let keys: Vec<&str> = self.engines.iter().map(|e| e.key()).collect();
             parts.push(format!("--engines {}", keys.join(",")));
         }
-        let (reps, warmup) = if self.quick { (1, 0) } else { (d.reps, d.warmup) };
+        let (reps, warmup) = if self.quick {
+            (1, 0)
+        } else {
+            (d.reps, d.warmup)
+        };
         if self.reps != reps {
             parts.push(format!("--reps {}", self.reps));
         }
@@ -130,14 +134,20 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         let number = |v: String| -> Result<u64, String> {
-            v.parse().map_err(|_| format!("{flag}: `{v}` is not a number"))
+            v.parse()
+                .map_err(|_| format!("{flag}: `{v}` is not a number"))
         };
         match flag {
             "-h" | "--help" => return Ok(None),
             "--quick" => o.quick = true,
             "--only" => {
                 let v = value()?;
-                o.only = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                o.only = Some(
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                );
             }
             "--engines" => o.engines = Engine::parse_list(&value()?)?,
             "--reps" => reps = Some(number(value()?)? as usize),
@@ -170,6 +180,8 @@ pub struct Sample {
     pub seconds: f64,
     /// Whole-process wall time (startup, loading, compiling at load).
     pub wall: f64,
+    /// Whole-process CPU time (user + system).
+    pub cpu: f64,
     pub rss_kb: u64,
 }
 
@@ -255,6 +267,9 @@ pub struct Results {
     pub notes: Vec<String>,
     /// The options as a command line, for the report.
     pub command: String,
+    /// The load averages (1 minute) before and after the run: other work
+    /// on the machine distorts the numbers.
+    pub load: (Option<f64>, Option<f64>),
 }
 
 impl Results {
@@ -366,6 +381,7 @@ pub fn workspace_root() -> PathBuf {
 pub fn run(o: &Options) -> Result<Results, String> {
     let started = SystemTime::now();
     let clock = Instant::now();
+    let load_before = sysinfo::load_average();
     let paths = Paths::new(o);
     let bench_dir = paths.root.join("bench");
     let mut notes = Vec::new();
@@ -375,7 +391,10 @@ pub fn run(o: &Options) -> Result<Results, String> {
         for name in only {
             if !programs.iter().any(|p| &p.name == name) {
                 let known: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
-                return Err(format!("unknown program `{name}` (known: {})", known.join(", ")));
+                return Err(format!(
+                    "unknown program `{name}` (known: {})",
+                    known.join(", ")
+                ));
             }
         }
         programs.retain(|p| only.contains(&p.name));
@@ -415,7 +434,11 @@ pub fn run(o: &Options) -> Result<Results, String> {
             _ => {
                 let st = engines::check(e, &ctx, &mut installer);
                 match &st.problem {
-                    None => log(&format!("{}: {}", e.key(), st.version.as_deref().unwrap_or(""))),
+                    None => log(&format!(
+                        "{}: {}",
+                        e.key(),
+                        st.version.as_deref().unwrap_or("")
+                    )),
                     Some(p) => log(&format!("{}: NOT AVAILABLE: {p}", e.key())),
                 }
                 st
@@ -445,6 +468,7 @@ pub fn run(o: &Options) -> Result<Results, String> {
         runs,
         notes,
         command: o.command_line(),
+        load: (load_before, sysinfo::load_average()),
     };
 
     let png = if o.chart {
@@ -468,14 +492,16 @@ pub fn run(o: &Options) -> Result<Results, String> {
         "wrote {}, {}{}",
         paths.csv.display(),
         paths.markdown.display(),
-        png.map(|p| format!(", {}", p.display())).unwrap_or_default()
+        png.map(|p| format!(", {}", p.display()))
+            .unwrap_or_default()
     ));
     Ok(results)
 }
 
 pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -496,7 +522,9 @@ fn build_valk(root: &Path) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("cargo build --release -p valk exited with {status}"))
+        Err(format!(
+            "cargo build --release -p valk exited with {status}"
+        ))
     }
 }
 
@@ -602,7 +630,11 @@ fn measure_program(
             if e.is_valk() {
                 // Valk has no `read` yet: its glue takes the input from the
                 // command line.
-                argv.extend(args.trim_matches(|c| c == '(' || c == ')').split_whitespace().map(Into::into));
+                argv.extend(
+                    args.trim_matches(|c| c == '(' || c == ')')
+                        .split_whitespace()
+                        .map(Into::into),
+                );
             }
             let outcome = runner::run(&argv, &b.dir, &stdin, o.timeout);
             let judged = match outcome {
@@ -643,7 +675,13 @@ fn measure_program(
                     }
                 }
                 Err((kind, detail)) => {
-                    log(&format!("{:<11} {:<11} {what} {}: {}: {detail}", program.name, e.key(), round + 1, kind.word()));
+                    log(&format!(
+                        "{:<11} {:<11} {what} {}: {}: {detail}",
+                        program.name,
+                        e.key(),
+                        round + 1,
+                        kind.word()
+                    ));
                     runs.push(RunRecord {
                         program: program.name.clone(),
                         engine: e,
@@ -670,21 +708,32 @@ fn measure_program(
 }
 
 /// Checks a run's output against the expected result.
-fn judge(out: &runner::Outcome, expect: &str, timeout: Duration) -> Result<Sample, (Failure, String)> {
+fn judge(
+    out: &runner::Outcome,
+    expect: &str,
+    timeout: Duration,
+) -> Result<Sample, (Failure, String)> {
     match out.exit {
         runner::Exit::Timeout => {
-            return Err((Failure::Timeout, format!("no result within {} s", timeout.as_secs())));
+            return Err((
+                Failure::Timeout,
+                format!("no result within {} s", timeout.as_secs()),
+            ));
         }
         _ if !out.success() => return Err((Failure::Error, out.failure_summary())),
         _ => {}
     }
     let (result, seconds) = parse_output(&out.stdout).map_err(|e| (Failure::Error, e))?;
     if result != expect {
-        return Err((Failure::Wrong, format!("printed `{result}`, expected `{expect}`")));
+        return Err((
+            Failure::Wrong,
+            format!("printed `{result}`, expected `{expect}`"),
+        ));
     }
     Ok(Sample {
         seconds,
         wall: out.wall.as_secs_f64(),
+        cpu: out.cpu.as_secs_f64(),
         rss_kb: out.max_rss_kb,
     })
 }
@@ -721,9 +770,11 @@ mod tests {
 
     #[test]
     fn options() {
-        let o = parse_args(&args("--quick --only fib,tak --engines chez,valk --timeout=5"))
-            .unwrap()
-            .unwrap();
+        let o = parse_args(&args(
+            "--quick --only fib,tak --engines chez,valk --timeout=5",
+        ))
+        .unwrap()
+        .unwrap();
         assert!(o.quick);
         assert_eq!((o.reps, o.warmup), (1, 0));
         assert_eq!(o.only.as_deref().unwrap(), ["fib", "tak"]);
@@ -736,10 +787,16 @@ mod tests {
         let o = parse_args(&args("--reps 5")).unwrap().unwrap();
         assert_eq!((o.reps, o.warmup), (5, 1));
         assert!(parse_args(&args("--help")).unwrap().is_none());
-        assert!(parse_args(&args("--reps")).unwrap_err().contains("needs a value"));
-        assert!(parse_args(&args("--reps x")).unwrap_err().contains("not a number"));
+        assert!(parse_args(&args("--reps"))
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse_args(&args("--reps x"))
+            .unwrap_err()
+            .contains("not a number"));
         assert!(parse_args(&args("--reps 0")).is_err());
-        assert!(parse_args(&args("--frobnicate")).unwrap_err().contains("unknown option"));
+        assert!(parse_args(&args("--frobnicate"))
+            .unwrap_err()
+            .contains("unknown option"));
     }
 
     #[test]
@@ -765,13 +822,19 @@ mod tests {
             exit: runner::Exit::Code(code),
             wall: Duration::from_millis(20),
             max_rss_kb: 1000,
+            cpu: Duration::from_millis(10),
             stdout: stdout.to_string(),
             stderr: "boom".to_string(),
         };
         let t = Duration::from_secs(1);
         let ok = judge(&out(0, "result: 7\nticks: 5 1000\n"), "7", t).unwrap();
         assert!((ok.seconds - 0.005).abs() < 1e-12 && ok.rss_kb == 1000);
-        assert_eq!(judge(&out(0, "result: 8\nticks: 5 1000\n"), "7", t).unwrap_err().0, Failure::Wrong);
+        assert_eq!(
+            judge(&out(0, "result: 8\nticks: 5 1000\n"), "7", t)
+                .unwrap_err()
+                .0,
+            Failure::Wrong
+        );
         assert_eq!(judge(&out(1, ""), "7", t).unwrap_err().0, Failure::Error);
         let mut timeout = out(0, "");
         timeout.exit = runner::Exit::Timeout;

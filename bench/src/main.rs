@@ -26,11 +26,18 @@ fn main() {
                 eprintln!("valk-bench: engines not available: {}", missing.join(", "));
             }
             for (program, engine, kind, detail) in &failures {
-                eprintln!("valk-bench: FAILED {program} on {}: {}: {detail}", engine.key(), kind.word());
+                eprintln!(
+                    "valk-bench: FAILED {program} on {}: {}: {detail}",
+                    engine.key(),
+                    kind.word()
+                );
             }
             for e in results.engine_list() {
                 if let Some((g, n)) = results.geomean_ratio(e) {
-                    eprintln!("valk-bench: {:<12} geometric mean ratio to Chez {g:.2} ({n} programs)", e.key());
+                    eprintln!(
+                        "valk-bench: {:<12} geometric mean ratio to Chez {g:.2} ({n} programs)",
+                        e.key()
+                    );
                 }
             }
         }

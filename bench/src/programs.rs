@@ -37,8 +37,7 @@ impl Program {
 /// Reads every `*.scm` in `bench_dir/programs`, sorted by name.
 pub fn load_programs(bench_dir: &Path) -> Result<Vec<Program>, String> {
     let dir = bench_dir.join("programs");
-    let entries =
-        fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     let mut programs = Vec::new();
     for entry in entries {
         let path = entry
@@ -134,7 +133,9 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
     };
     for (key, value) in [("args", &program.args), ("quick-args", &program.quick_args)] {
         if !(value.starts_with('(') && value.ends_with(')')) {
-            return Err(format!("`{key}` must be a parenthesised list, got `{value}`"));
+            return Err(format!(
+                "`{key}` must be a parenthesised list, got `{value}`"
+            ));
         }
     }
     Ok(program)
@@ -157,7 +158,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_headers() {
-        assert!(parse_program("tak", FIB).unwrap_err().contains("first line"));
+        assert!(parse_program("tak", FIB)
+            .unwrap_err()
+            .contains("first line"));
         let no_expect = FIB.replace(";;; expect: 39088169\n", "");
         assert!(parse_program("fib", &no_expect)
             .unwrap_err()

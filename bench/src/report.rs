@@ -9,20 +9,21 @@ use std::path::{Component, Path, PathBuf};
 /// included).
 pub fn write_csv(r: &Results, path: &Path) -> Result<(), String> {
     let mut out = String::from(
-        "program,engine,round,warmup,status,seconds,process_seconds,peak_rss_kib,detail\n",
+        "program,engine,round,warmup,status,seconds,process_seconds,process_cpu_seconds,peak_rss_kib,detail\n",
     );
     for run in &r.runs {
-        let (secs, wall, rss) = match run.sample {
+        let (secs, wall, cpu, rss) = match run.sample {
             Some(s) => (
                 format!("{:.6}", s.seconds),
                 format!("{:.6}", s.wall),
+                format!("{:.6}", s.cpu),
                 s.rss_kb.to_string(),
             ),
             None => Default::default(),
         };
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{secs},{wall},{rss},{}",
+            "{},{},{},{},{},{secs},{wall},{cpu},{rss},{}",
             run.program,
             run.engine.key(),
             run.round,
@@ -87,7 +88,11 @@ fn table(head: &[String], rows: &[Vec<String>], numeric: bool) -> String {
 }
 
 /// A table with one row per program and one column per engine.
-fn per_program(r: &Results, engines: &[Engine], f: impl Fn(&str, Engine, &Cell) -> String) -> Vec<Vec<String>> {
+fn per_program(
+    r: &Results,
+    engines: &[Engine],
+    f: impl Fn(&str, Engine, &Cell) -> String,
+) -> Vec<Vec<String>> {
     r.programs
         .iter()
         .map(|p| {
@@ -149,7 +154,15 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         if m.cores == 1 { "" } else { "s" },
         m.memory_gib
     );
-    let _ = writeln!(out, "- System: {}, {}\n", m.os, m.kernel);
+    let _ = writeln!(out, "- System: {}, {}", m.os, m.kernel);
+    let load = |l: Option<f64>| l.map_or_else(|| "unknown".to_string(), |l| format!("{l:.2}"));
+    let _ = writeln!(
+        out,
+        "- Load average (1 min) when the run started: {}, when it ended: {} \
+         (the harness's own runs account for about 1 of it; more means other work competed for the cores; the CSV also has each run's CPU time)\n",
+        load(r.load.0),
+        load(r.load.1)
+    );
     let rows: Vec<Vec<String>> = r
         .engines
         .iter()
@@ -166,7 +179,11 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         })
         .collect();
     out.push_str(&table(
-        &["engine".to_string(), "version".to_string(), "how a program is run".to_string()],
+        &[
+            "engine".to_string(),
+            "version".to_string(),
+            "how a program is run".to_string(),
+        ],
         &rows,
         false,
     ));
@@ -200,11 +217,16 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
     );
 
     out.push_str("\n## Time (seconds, median)\n\n");
-    let rows = per_program(r, &engines, |_, _, c| c.seconds().map_or_else(|| no_number(c), seconds));
+    let rows = per_program(r, &engines, |_, _, c| {
+        c.seconds().map_or_else(|| no_number(c), seconds)
+    });
     out.push_str(&table(&head, &rows, true));
 
     out.push_str("\n## Ratio to Chez (time ÷ Chez's time: lower is faster)\n\n");
-    let chez_ok = r.programs.iter().any(|p| r.cell(&p.name, Engine::Chez).seconds().is_some());
+    let chez_ok = r
+        .programs
+        .iter()
+        .any(|p| r.cell(&p.name, Engine::Chez).seconds().is_some());
     if chez_ok {
         let mut rows = per_program(r, &engines, |p, e, c| match r.ratio(p, e) {
             Some(x) => ratio(x),
@@ -224,15 +246,24 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         out.push_str("Chez produced no numbers, so there are no ratios.\n");
     }
     if let Some(png) = png {
-        let _ = writeln!(out, "\n![Ratio to Chez per program, log scale]({})", link(png));
+        let _ = writeln!(
+            out,
+            "\n![Ratio to Chez per program, log scale]({})",
+            link(png)
+        );
     }
 
     out.push_str("\n## Peak memory (RSS, MiB, median)\n\n");
-    let rows = per_program(r, &engines, |_, _, c| c.rss_mib().map_or_else(|| no_number(c), |x| format!("{x:.1}")));
+    let rows = per_program(r, &engines, |_, _, c| {
+        c.rss_mib()
+            .map_or_else(|| no_number(c), |x| format!("{x:.1}"))
+    });
     out.push_str(&table(&head, &rows, true));
 
     out.push_str("\n## Whole-process wall time (seconds, median: startup and load-time compilation included)\n\n");
-    let rows = per_program(r, &engines, |_, _, c| c.wall().map_or_else(|| no_number(c), seconds));
+    let rows = per_program(r, &engines, |_, _, c| {
+        c.wall().map_or_else(|| no_number(c), seconds)
+    });
     out.push_str(&table(&head, &rows, true));
 
     out.push_str("\n## Programs\n\n");
@@ -242,14 +273,26 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         .map(|p| {
             let (args, _) = p.inputs(r.quick);
             vec![
-                format!("[`{0}`]({1})", p.name, link(&crate::workspace_root().join("bench/programs").join(format!("{}.scm", p.name)))),
+                format!(
+                    "[`{0}`]({1})",
+                    p.name,
+                    link(
+                        &crate::workspace_root()
+                            .join("bench/programs")
+                            .join(format!("{}.scm", p.name))
+                    )
+                ),
                 p.about.clone(),
                 format!("`{args}`"),
             ]
         })
         .collect();
     out.push_str(&table(
-        &["program".to_string(), "what it exercises".to_string(), "input".to_string()],
+        &[
+            "program".to_string(),
+            "what it exercises".to_string(),
+            "input".to_string(),
+        ],
         &rows,
         false,
     ));
@@ -269,7 +312,13 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         );
     }
     for (program, engine, kind, detail) in failures {
-        let _ = writeln!(out, "- `{program}` on {}: {}: {}", engine.label(), kind.word(), one_line(detail));
+        let _ = writeln!(
+            out,
+            "- `{program}` on {}: {}: {}",
+            engine.label(),
+            kind.word(),
+            one_line(detail)
+        );
     }
     for note in &r.notes {
         let _ = writeln!(out, "- {}", one_line(note));
@@ -291,7 +340,10 @@ mod tests {
             relative(Path::new("/w/docs"), Path::new("/w/bench/results.csv")),
             PathBuf::from("../bench/results.csv")
         );
-        assert_eq!(relative(Path::new("/w/q"), Path::new("/w/q/bench.png")), PathBuf::from("bench.png"));
+        assert_eq!(
+            relative(Path::new("/w/q"), Path::new("/w/q/bench.png")),
+            PathBuf::from("bench.png")
+        );
     }
 
     #[test]
@@ -311,7 +363,11 @@ mod tests {
 
     #[test]
     fn tables() {
-        let t = table(&["a".into(), "b".into()], &[vec!["x".into(), "1".into()]], true);
+        let t = table(
+            &["a".into(), "b".into()],
+            &[vec!["x".into(), "1".into()]],
+            true,
+        );
         assert_eq!(t, "| a | b |\n| --- | ---: |\n| x | 1 |\n");
         let t = table(&["a".into(), "b".into()], &[], false);
         assert_eq!(t, "| a | b |\n| --- | --- |\n");

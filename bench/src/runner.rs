@@ -28,6 +28,8 @@ pub struct Outcome {
     pub wall: Duration,
     /// Peak resident set size in KiB.
     pub max_rss_kb: u64,
+    /// User plus system CPU time (with reaped descendants).
+    pub cpu: Duration,
     pub stdout: String,
     pub stderr: String,
 }
@@ -98,7 +100,12 @@ pub fn last_lines(text: &str, n: usize) -> String {
 
 /// Runs `argv` in `cwd` with `stdin` as its input. The child gets its own
 /// process group so that a timeout kills everything it started.
-pub fn run(argv: &[OsString], cwd: &Path, stdin: &str, timeout: Duration) -> Result<Outcome, String> {
+pub fn run(
+    argv: &[OsString],
+    cwd: &Path,
+    stdin: &str,
+    timeout: Duration,
+) -> Result<Outcome, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("empty command".to_string());
     };
@@ -176,9 +183,16 @@ pub fn run(argv: &[OsString], cwd: &Path, stdin: &str, timeout: Duration) -> Res
         exit,
         wall,
         max_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         stdout,
         stderr,
     })
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+    let micros = u32::try_from(t.tv_usec).unwrap_or(0);
+    Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
 }
 
 /// Reads a pipe to its end on a thread of its own (so a chatty child
@@ -220,11 +234,16 @@ mod tests {
 
     #[test]
     fn captures_output_and_status() {
-        let o = sh("read x; echo got $x; echo oops >&2; exit 3", "42\n", Duration::from_secs(10));
+        let o = sh(
+            "read x; echo got $x; echo oops >&2; exit 3",
+            "42\n",
+            Duration::from_secs(10),
+        );
         assert_eq!(o.exit, Exit::Code(3));
         assert_eq!(o.stdout, "got 42\n");
         assert_eq!(o.stderr, "oops\n");
         assert!(o.max_rss_kb > 0);
+        assert!(o.cpu < Duration::from_secs(5));
         assert!(o.failure_summary().starts_with("exit status 3: oops"));
         let valk = "error: unbound variable: read\n --> f.scm:28:21\n |\n28 | (read)\n |  ^^^^\n";
         assert_eq!(

@@ -48,12 +48,26 @@ pub fn machine() -> Machine {
     }
 }
 
+/// The 1-minute load average.
+pub fn load_average() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// `YYYY-MM-DD HH:MM UTC` for a point in time.
 pub fn utc_timestamp(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (the usual
@@ -91,5 +105,6 @@ mod tests {
         assert!(m.cores >= 1);
         assert!(m.memory_gib > 0.1);
         assert!(!m.cpu.is_empty());
+        assert!(load_average().is_some_and(|l| l >= 0.0));
     }
 }

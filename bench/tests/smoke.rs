@@ -47,7 +47,12 @@ fn check(r: &Results, out: &std::path::Path) {
                 }
                 Cell::NotApplicable => assert_eq!(s.engine, Engine::C),
                 Cell::Failed(kind, detail) if s.engine.is_valk() => {
-                    println!("note: {} on {}: {}: {detail}", p.name, s.engine.key(), kind.word());
+                    println!(
+                        "note: {} on {}: {}: {detail}",
+                        p.name,
+                        s.engine.key(),
+                        kind.word()
+                    );
                 }
                 other => panic!("{} on {}: {other:?}", p.name, s.engine.key()),
             }
@@ -63,13 +68,29 @@ fn quick_mode_runs_and_verifies() {
 
     // Every program on the engines that start fast (no compilation).
     let out = base.join("all");
-    let r = quick(&[Engine::ValkInterp, Engine::ValkJit, Engine::ValkAot, Engine::Chez, Engine::C], None, &out);
+    let r = quick(
+        &[
+            Engine::ValkInterp,
+            Engine::ValkJit,
+            Engine::ValkAot,
+            Engine::Chez,
+            Engine::C,
+        ],
+        None,
+        &out,
+    );
     assert!(r.programs.len() >= 16);
     check(&r, &out);
 
     // Two programs (one with records) on the peers that compile ahead.
     let out = base.join("compiled");
-    let peers = [Engine::Chez, Engine::Racket, Engine::Guile, Engine::Chicken, Engine::Gambit];
+    let peers = [
+        Engine::Chez,
+        Engine::Racket,
+        Engine::Guile,
+        Engine::Chicken,
+        Engine::Gambit,
+    ];
     let r = quick(&peers, Some(&["fib", "bintrees"]), &out);
     assert_eq!(r.programs.len(), 2);
     check(&r, &out);

@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-pub(crate) const DEFINE_VALUES_SYNTAX: &str = "define-values: expected (define-values formals expr)";
+pub(crate) const DEFINE_VALUES_SYNTAX: &str =
+    "define-values: expected (define-values formals expr)";
 
 /// The parts of a `define` (or `fun`) form.
 pub(crate) enum DefineShape<'d> {
@@ -53,7 +54,8 @@ pub(crate) fn parse_define<'d>(d: &'d Datum, kw: &str) -> Res<DefineShape<'d>> {
             body: &items[3..],
         });
     }
-    const SYNTAX: &str = "define: expected (define name expr) or (define (name param ...) body ...)";
+    const SYNTAX: &str =
+        "define: expected (define name expr) or (define (name param ...) body ...)";
     let items = proper(d, SYNTAX)?;
     match items {
         [_, name] if name.sym().is_some() => Ok(DefineShape::Var { name, value: None }),
@@ -223,9 +225,7 @@ impl Expander {
                     let def = parse_define(&form, kw)?;
                     let name = def.name_str().to_string();
                     let name_span = match &def {
-                        DefineShape::Var { name, .. } | DefineShape::Proc { name, .. } => {
-                            name.span
-                        }
+                        DefineShape::Var { name, .. } | DefineShape::Proc { name, .. } => name.span,
                     };
                     let id = self.define_local(&name, name_span)?;
                     items.push(Item::Define { form, kw, id });
@@ -274,7 +274,10 @@ impl Expander {
         }
         let split = match items.iter().rposition(|i| !matches!(i, Item::Expr(_))) {
             Some(k) if k + 1 == items.len() => {
-                return Err(err(span, "body must end with an expression, not a definition"))
+                return Err(err(
+                    span,
+                    "body must end with an expression, not a definition",
+                ))
             }
             Some(k) => k + 1,
             None => 0,

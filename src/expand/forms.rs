@@ -2,8 +2,8 @@
 //! into them.
 
 use super::{
-    base_name, call, call_global, constant, err, lambda_expr, local, name_lambda, seq,
-    strip_datum, write_datum, Expander, Meaning, Res,
+    base_name, call, call_global, constant, err, lambda_expr, local, name_lambda, seq, strip_datum,
+    write_datum, Expander, Meaning, Res,
 };
 use crate::ast::{Expr, ExprKind, LocalId};
 use crate::syntax::datum::{Datum, DatumKind};
@@ -62,7 +62,12 @@ pub(crate) fn check_import(d: &Datum) -> Res<()> {
 }
 
 fn check_import_set(set: &Datum) -> Res<()> {
-    let bad = || err(set.span, "import: expected an import set like (scheme base)");
+    let bad = || {
+        err(
+            set.span,
+            "import: expected an import set like (scheme base)",
+        )
+    };
     let items = set.list().ok_or_else(bad)?;
     let head = items.first().and_then(|h| h.sym()).ok_or_else(bad)?;
     match head {
@@ -154,7 +159,10 @@ fn parse_bindings<'d>(d: &'d Datum, who: &str, distinct: bool) -> Res<Vec<Bind<'
             _ => {
                 return Err(err(
                     b.span,
-                    format!("{who}: bad binding {}: expected (name expr)", write_datum(b)),
+                    format!(
+                        "{who}: bad binding {}: expected (name expr)",
+                        write_datum(b)
+                    ),
                 ))
             }
         }
@@ -340,7 +348,11 @@ impl Expander {
             Some([_, x]) => {
                 let body = self.expr(x)?;
                 let thunk = lambda_expr(None, Vec::new(), None, body, span);
-                let helper = if kw == "delay" { "%delay" } else { "%delay-force" };
+                let helper = if kw == "delay" {
+                    "%delay"
+                } else {
+                    "%delay-force"
+                };
                 Ok(call_global(helper, vec![thunk], span))
             }
             _ => Err(err(span, format!("{kw}: expected ({kw} expr)"))),
@@ -376,7 +388,10 @@ impl Expander {
         let Some(name) = target.sym() else {
             return Err(err(
                 target.span,
-                format!("set!: expected a variable name, got {}", write_datum(target)),
+                format!(
+                    "set!: expected a variable name, got {}",
+                    write_datum(target)
+                ),
             ));
         };
         match self.resolve(name) {
@@ -391,7 +406,10 @@ impl Expander {
             }
             Meaning::Special(_) | Meaning::Macro(_) => Err(err(
                 target.span,
-                format!("set!: cannot assign to syntactic keyword {}", base_name(name)),
+                format!(
+                    "set!: cannot assign to syntactic keyword {}",
+                    base_name(name)
+                ),
             )),
         }
     }
@@ -431,7 +449,10 @@ impl Expander {
     fn named_let(&mut self, d: &Datum, items: &[Datum]) -> Res<Expr> {
         let span = d.span;
         if items.len() < 3 {
-            return Err(err(span, "let: expected (let name ((name expr) ...) body ...)"));
+            return Err(err(
+                span,
+                "let: expected (let name ((name expr) ...) body ...)",
+            ));
         }
         let name = items[1].sym().unwrap_or_default();
         let binds = parse_bindings(&items[2], "let", true)?;
@@ -499,7 +520,10 @@ impl Expander {
             .collect();
         let mut bindings = Vec::new();
         for (b, id) in binds.iter().zip(ids) {
-            bindings.push((id, self.expr_named(b.init, b.name.sym().unwrap_or_default())?));
+            bindings.push((
+                id,
+                self.expr_named(b.init, b.name.sym().unwrap_or_default())?,
+            ));
         }
         let body = self.body(&items[2..], span)?;
         self.pop_frame();
@@ -511,7 +535,8 @@ impl Expander {
     /// procedure: `(letrec ((loop (lambda (var ...) (if test (begin res
     /// ...) (begin command ... (loop step ...)))))) (loop init ...))`.
     fn do_form(&mut self, d: &Datum) -> Res<Expr> {
-        const SYNTAX: &str = "do: expected (do ((var init [step]) ...) (test expr ...) command ...)";
+        const SYNTAX: &str =
+            "do: expected (do ((var init [step]) ...) (test expr ...) command ...)";
         let span = d.span;
         let items = proper(d, SYNTAX)?;
         if items.len() < 3 {
@@ -526,15 +551,24 @@ impl Expander {
                 _ => {
                     return Err(err(
                         s.span,
-                        format!("do: bad variable clause {}: expected (var init [step])", write_datum(s)),
+                        format!(
+                            "do: bad variable clause {}: expected (var init [step])",
+                            write_datum(s)
+                        ),
                     ))
                 }
             }
             let (v, ..) = vars[vars.len() - 1];
-            if vars[..vars.len() - 1].iter().any(|(w, ..)| w.sym() == v.sym()) {
+            if vars[..vars.len() - 1]
+                .iter()
+                .any(|(w, ..)| w.sym() == v.sym())
+            {
                 return Err(err(
                     v.span,
-                    format!("do: duplicate variable {}", base_name(v.sym().unwrap_or_default())),
+                    format!(
+                        "do: duplicate variable {}",
+                        base_name(v.sym().unwrap_or_default())
+                    ),
                 ));
             }
         }
@@ -591,7 +625,10 @@ impl Expander {
                 _ => {
                     return Err(err(
                         c.span,
-                        format!("cond: bad clause {}: expected (test expr ...)", write_datum(c)),
+                        format!(
+                            "cond: bad clause {}: expected (test expr ...)",
+                            write_datum(c)
+                        ),
                     ))
                 }
             };
@@ -665,7 +702,10 @@ impl Expander {
                 _ => {
                     return Err(err(
                         c.span,
-                        format!("case: bad clause {}: expected ((datum ...) expr ...)", write_datum(c)),
+                        format!(
+                            "case: bad clause {}: expected ((datum ...) expr ...)",
+                            write_datum(c)
+                        ),
                     ))
                 }
             };
@@ -777,7 +817,10 @@ impl Expander {
             let Some([formals, init]) = b.list() else {
                 return Err(err(
                     b.span,
-                    format!("{kw}: bad binding {}: expected (formals expr)", write_datum(b)),
+                    format!(
+                        "{kw}: bad binding {}: expected (formals expr)",
+                        write_datum(b)
+                    ),
                 ));
             };
             let (params, rest) = parse_formals(formals, kw)?;
@@ -850,7 +893,10 @@ impl Expander {
     /// accepts `(length args)` and applies it.
     fn case_lambda(&mut self, d: &Datum) -> Res<Expr> {
         let span = d.span;
-        let items = proper(d, "case-lambda: expected (case-lambda (formals body ...) ...)")?;
+        let items = proper(
+            d,
+            "case-lambda: expected (case-lambda (formals body ...) ...)",
+        )?;
         let mut procs = Vec::new();
         for c in &items[1..] {
             let parts = match c.list() {
@@ -882,8 +928,16 @@ impl Expander {
         );
         for (id, _, count, variadic, cspan) in procs.iter().rev() {
             let k = constant(Datum::new(DatumKind::Int(*count as i64), *cspan));
-            let test = call_global(if *variadic { ">=" } else { "=" }, vec![local(n, *cspan), k], *cspan);
-            let apply = call_global("apply", vec![local(*id, *cspan), local(args, *cspan)], *cspan);
+            let test = call_global(
+                if *variadic { ">=" } else { "=" },
+                vec![local(n, *cspan), k],
+                *cspan,
+            );
+            let apply = call_global(
+                "apply",
+                vec![local(*id, *cspan), local(args, *cspan)],
+                *cspan,
+            );
             acc = if_expr(test, apply, acc, *cspan);
         }
         let count = call_global("length", vec![local(args, span)], span);
@@ -907,7 +961,11 @@ impl Expander {
         let recursive = kw == "letrec-syntax";
         let outer_env = self.frames.len();
         self.push_frame();
-        let env = if recursive { self.frames.len() } else { outer_env };
+        let env = if recursive {
+            self.frames.len()
+        } else {
+            outer_env
+        };
         let mut macros = Vec::new();
         for b in &binds {
             let name = b.name.sym().unwrap_or_default();

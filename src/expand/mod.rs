@@ -55,6 +55,10 @@ const BIG_STACK_BUDGET: usize = 224 << 20;
 /// expand forever.
 const MAX_MACRO_STEPS: usize = 100_000;
 
+/// Datum nodes macro expansion may produce for one top-level form: stops
+/// macros whose output grows without bound (in breadth).
+const MAX_MACRO_WORK: usize = 2_000_000;
+
 /// Nested `load`s allowed (a chain of distinct files).
 const MAX_LOAD_NESTING: usize = 200;
 
@@ -167,6 +171,8 @@ pub struct Expander {
     frames: Vec<Frame>,
     depth: usize,
     macro_steps: usize,
+    /// Datum nodes produced by macro expansion for this top-level form.
+    macro_work: usize,
     /// Stack position where expansion of this top-level datum started.
     stack_base: usize,
     stack_budget: usize,
@@ -192,6 +198,7 @@ impl Expander {
             frames: Vec::new(),
             depth: 0,
             macro_steps: 0,
+            macro_work: 0,
             stack_base: 0,
             stack_budget: INLINE_STACK_BUDGET,
             stack_exhausted: false,
@@ -235,6 +242,7 @@ impl Expander {
         budget: usize,
     ) -> Result<Vec<TopLevel>, Diagnostic> {
         self.macro_steps = 0;
+        self.macro_work = 0;
         self.depth = 0;
         self.stack_base = stack_position();
         self.stack_budget = budget;
@@ -463,11 +471,18 @@ impl Expander {
                 .unwrap_or(Path::new(""))
                 .join(&file)
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| err(d.span, format!("cannot load \"{file}\": {}", io_message(&e))))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            err(
+                d.span,
+                format!("cannot load \"{file}\": {}", io_message(&e)),
+            )
+        })?;
         let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if self.loading.contains(&key) {
-            return Err(err(d.span, format!("load: \"{file}\" loads itself recursively")));
+            return Err(err(
+                d.span,
+                format!("load: \"{file}\" loads itself recursively"),
+            ));
         }
         if self.loading.len() >= MAX_LOAD_NESTING {
             return Err(err(d.span, "load: files nested too deeply"));
@@ -481,6 +496,7 @@ impl Expander {
         let mut r = Ok(());
         for datum in &datums {
             self.macro_steps = 0;
+            self.macro_work = 0;
             r = prepare(datum).and_then(|datum| self.toplevel(&datum, sources, out));
             if r.is_err() {
                 break;
@@ -628,6 +644,24 @@ fn datum_depth(d: &Datum) -> usize {
     max
 }
 
+/// Number of nodes of a datum, counted without recursion.
+pub(crate) fn datum_size(d: &Datum) -> usize {
+    let mut n = 0;
+    let mut stack = vec![d];
+    while let Some(d) = stack.pop() {
+        n += 1;
+        match &d.kind {
+            DatumKind::List(items, tail) => {
+                stack.extend(items);
+                stack.extend(tail.as_deref());
+            }
+            DatumKind::Vector(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Checks the nesting depth of a datum without recursion.
 pub(crate) fn check_depth(d: &Datum, limit: usize) -> Res<()> {
     let mut stack = vec![(d, 1usize)];
@@ -691,9 +725,10 @@ pub(crate) fn normalize(d: &Datum) -> Datum {
             let tail = tail.as_ref().map(|t| normalize(t));
             make_list(items, tail, d.span)
         }
-        DatumKind::Vector(items) => {
-            Datum::new(DatumKind::Vector(items.iter().map(normalize).collect()), d.span)
-        }
+        DatumKind::Vector(items) => Datum::new(
+            DatumKind::Vector(items.iter().map(normalize).collect()),
+            d.span,
+        ),
         _ => d.clone(),
     }
 }
@@ -731,9 +766,10 @@ pub(crate) fn strip_datum(d: &Datum) -> Datum {
             ),
             d.span,
         ),
-        DatumKind::Vector(items) => {
-            Datum::new(DatumKind::Vector(items.iter().map(strip_datum).collect()), d.span)
-        }
+        DatumKind::Vector(items) => Datum::new(
+            DatumKind::Vector(items.iter().map(strip_datum).collect()),
+            d.span,
+        ),
         _ => d.clone(),
     }
 }
@@ -754,7 +790,9 @@ fn io_message(e: &std::io::Error) -> String {
 
 pub(crate) fn seq(mut exprs: Vec<Expr>, span: Span) -> Expr {
     if exprs.len() == 1 {
-        return exprs.pop().unwrap_or_else(|| Expr::new(ExprKind::Void, span));
+        return exprs
+            .pop()
+            .unwrap_or_else(|| Expr::new(ExprKind::Void, span));
     }
     if exprs.is_empty() {
         return Expr::new(ExprKind::Void, span);

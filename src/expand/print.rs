@@ -274,9 +274,9 @@ fn string(out: &mut String, s: &str) {
 
 fn symbol(out: &mut String, s: &str) {
     let plain = !s.is_empty()
-        && !s.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || "()[]{}\"';`,|".contains(c)
-        })
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "()[]{}\"';`,|".contains(c))
         && !s.starts_with('#')
         && s.parse::<f64>().is_err()
         && s != ".";

@@ -158,8 +158,8 @@ fn build_list(segs: Vec<Seg>, tail: Option<Q>, span: Span) -> Q {
         Some(Q::C(t)) => t.is_nil(),
         Some(Q::E(_)) => false,
     };
-    let all_const = segs.iter().all(|s| matches!(s, Seg::One(Q::C(_))))
-        && matches!(tail, None | Some(Q::C(_)));
+    let all_const =
+        segs.iter().all(|s| matches!(s, Seg::One(Q::C(_)))) && matches!(tail, None | Some(Q::C(_)));
     if all_const {
         let items: Vec<Datum> = segs
             .into_iter()
@@ -193,7 +193,9 @@ fn build_list(segs: Vec<Seg>, tail: Option<Q>, span: Span) -> Q {
             parts.push(list_of(run, span));
         }
     } else {
-        let tail = tail.map(Q::into_expr).unwrap_or_else(|| constant(nil(span)));
+        let tail = tail
+            .map(Q::into_expr)
+            .unwrap_or_else(|| constant(nil(span)));
         if run.len() <= MAX_CONS_RUN {
             let mut acc = tail;
             while let Some(q) = run.pop() {

@@ -72,9 +72,9 @@ pub(crate) fn parse(d: &Datum) -> Res<RecordSpec> {
                 return Err(err(
                     f.span,
                     format!(
-                        "define-record-type: bad field spec {}: expected (field accessor [modifier])",
-                        write_datum(f)
-                    ),
+                    "define-record-type: bad field spec {}: expected (field accessor [modifier])",
+                    write_datum(f)
+                ),
                 ))
             }
         };
@@ -192,7 +192,11 @@ impl Expander {
         let lambda = match part {
             RecordPart::Type => return type_expr(spec, span),
             RecordPart::Ctor => {
-                let (name, indexes) = spec.ctor.as_ref().map(|(n, i)| (n.as_str(), i.as_slice())).unwrap_or(("", &[]));
+                let (name, indexes) = spec
+                    .ctor
+                    .as_ref()
+                    .map(|(n, i)| (n.as_str(), i.as_slice()))
+                    .unwrap_or(("", &[]));
                 let params: Vec<_> = indexes
                     .iter()
                     .map(|&i| self.fresh_local(&spec.fields[i].name))
@@ -211,7 +215,13 @@ impl Expander {
                 let obj = self.fresh_local("obj");
                 let body = call_global("%record?", vec![local(obj, span), local(rtd, span)], span);
                 let name = spec.pred.as_deref().unwrap_or_default();
-                lambda_expr(Some(base_name(name).to_string()), vec![obj], None, body, span)
+                lambda_expr(
+                    Some(base_name(name).to_string()),
+                    vec![obj],
+                    None,
+                    body,
+                    span,
+                )
             }
             RecordPart::Accessor(i) => {
                 let name = spec.fields[*i].accessor.as_deref().unwrap_or_default();
@@ -226,7 +236,13 @@ impl Expander {
                     ],
                     span,
                 );
-                lambda_expr(Some(base_name(name).to_string()), vec![obj], None, body, span)
+                lambda_expr(
+                    Some(base_name(name).to_string()),
+                    vec![obj],
+                    None,
+                    body,
+                    span,
+                )
             }
             RecordPart::Modifier(i) => {
                 let name = spec.fields[*i].modifier.as_deref().unwrap_or_default();

@@ -10,8 +10,8 @@
 
 use super::forms::proper;
 use super::{
-    base_name, check_depth, err, make_list, write_datum, Binding, Expander, Res,
-    ALIAS_MARK, MAX_DEPTH, MAX_MACRO_STEPS,
+    base_name, check_depth, datum_size, err, make_list, write_datum, Binding, Expander, Res,
+    ALIAS_MARK, MAX_DEPTH, MAX_MACRO_STEPS, MAX_MACRO_WORK,
 };
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::Span;
@@ -60,10 +60,10 @@ impl Macro {
     /// Pattern variables of `pat`, in order.
     fn pattern_vars<'p>(&self, pat: &'p Datum, out: &mut Vec<&'p str>) {
         match &pat.kind {
-            DatumKind::Symbol(s) => {
-                if !self.is_literal(s) && !self.is_wildcard(s) && !self.is_ellipsis(pat) {
-                    out.push(s);
-                }
+            DatumKind::Symbol(s)
+                if !self.is_literal(s) && !self.is_wildcard(s) && !self.is_ellipsis(pat) =>
+            {
+                out.push(s);
             }
             DatumKind::List(items, tail) => {
                 for i in items {
@@ -159,7 +159,11 @@ impl Macro {
             if iitems.len() < k {
                 return false;
             }
-            if !pitems.iter().zip(iitems).all(|(p, i)| self.matches(p, i, binds)) {
+            if !pitems
+                .iter()
+                .zip(iitems)
+                .all(|(p, i)| self.matches(p, i, binds))
+            {
                 return false;
             }
             return match ptail {
@@ -175,7 +179,11 @@ impl Macro {
             return false;
         }
         let reps = iitems.len() - e - after.len();
-        if !pitems[..e].iter().zip(iitems).all(|(p, i)| self.matches(p, i, binds)) {
+        if !pitems[..e]
+            .iter()
+            .zip(iitems)
+            .all(|(p, i)| self.matches(p, i, binds))
+        {
             return false;
         }
         let mut vars = Vec::new();
@@ -241,6 +249,8 @@ struct Transcriber<'m> {
     id: usize,
     /// Where the macro was used: the span of every inserted datum.
     span: Span,
+    /// Datum nodes this expansion may still produce.
+    remaining: std::cell::Cell<usize>,
 }
 
 type Env<'b> = HashMap<&'b str, &'b Match>;
@@ -250,6 +260,18 @@ impl Transcriber<'_> {
         err(self.span, format!("{}: {msg}", self.m.name))
     }
 
+    /// Accounts for `n` produced nodes.
+    fn charge(&self, n: usize) -> Res<()> {
+        let left = self.remaining.get();
+        if n > left {
+            return Err(self.error(format!(
+                "macro expansion too large (more than {MAX_MACRO_WORK} datums)"
+            )));
+        }
+        self.remaining.set(left - n);
+        Ok(())
+    }
+
     fn alias(&self, s: &str) -> String {
         format!("{s}{ALIAS_MARK}{}", self.id)
     }
@@ -257,7 +279,10 @@ impl Transcriber<'_> {
     fn transcribe(&self, t: &Datum, env: &Env<'_>, escaped: bool) -> Res<Datum> {
         match &t.kind {
             DatumKind::Symbol(s) => match env.get(s.as_str()) {
-                Some(Match::One(d)) => Ok(d.clone()),
+                Some(Match::One(d)) => {
+                    self.charge(datum_size(d))?;
+                    Ok(d.clone())
+                }
                 Some(Match::Many(_)) => Err(self.error(format!(
                     "pattern variable {} used without an ellipsis",
                     base_name(s)
@@ -265,13 +290,16 @@ impl Transcriber<'_> {
                 None if !escaped && self.m.is_ellipsis(t) => {
                     Err(self.error("misplaced ellipsis in template"))
                 }
-                None => Ok(Datum::new(DatumKind::Symbol(self.alias(s)), self.span)),
+                None => {
+                    self.charge(1)?;
+                    Ok(Datum::new(DatumKind::Symbol(self.alias(s)), self.span))
+                }
             },
             DatumKind::List(items, tail) => {
-                if !escaped && items.len() == 2 && tail.is_none() && self.m.is_ellipsis(&items[0])
-                {
+                if !escaped && items.len() == 2 && tail.is_none() && self.m.is_ellipsis(&items[0]) {
                     return self.transcribe(&items[1], env, true);
                 }
+                self.charge(1)?;
                 let out = self.elements(items, env, escaped)?;
                 let tail = match tail {
                     Some(t) => Some(self.transcribe(t, env, escaped)?),
@@ -279,11 +307,17 @@ impl Transcriber<'_> {
                 };
                 Ok(make_list(out, tail, self.span))
             }
-            DatumKind::Vector(items) => Ok(Datum::new(
-                DatumKind::Vector(self.elements(items, env, escaped)?),
-                self.span,
-            )),
-            kind => Ok(Datum::new(kind.clone(), self.span)),
+            DatumKind::Vector(items) => {
+                self.charge(1)?;
+                Ok(Datum::new(
+                    DatumKind::Vector(self.elements(items, env, escaped)?),
+                    self.span,
+                ))
+            }
+            kind => {
+                self.charge(1)?;
+                Ok(Datum::new(kind.clone(), self.span))
+            }
         }
     }
 
@@ -346,11 +380,7 @@ impl Transcriber<'_> {
 /// Every symbol in a template (duplicates removed).
 fn template_symbols<'t>(t: &'t Datum, out: &mut Vec<&'t str>) {
     match &t.kind {
-        DatumKind::Symbol(s) => {
-            if !out.contains(&s.as_str()) {
-                out.push(s);
-            }
-        }
+        DatumKind::Symbol(s) if !out.contains(&s.as_str()) => out.push(s),
         DatumKind::List(items, tail) => {
             for i in items {
                 template_symbols(i, out);
@@ -418,7 +448,10 @@ impl Expander {
                 None => {
                     return Err(err(
                         l.span,
-                        format!("syntax-rules: literal must be an identifier, got {}", write_datum(l)),
+                        format!(
+                            "syntax-rules: literal must be an identifier, got {}",
+                            write_datum(l)
+                        ),
                     ))
                 }
             }
@@ -434,7 +467,10 @@ impl Expander {
             let Some([pattern, template]) = r.list() else {
                 return Err(err(
                     r.span,
-                    format!("syntax-rules: bad rule {}: expected (pattern template)", write_datum(r)),
+                    format!(
+                        "syntax-rules: bad rule {}: expected (pattern template)",
+                        write_datum(r)
+                    ),
                 ));
             };
             if !matches!(&pattern.kind, DatumKind::List(items, _) if !items.is_empty()) {
@@ -504,8 +540,10 @@ impl Expander {
                 m,
                 id,
                 span: form.span,
+                remaining: std::cell::Cell::new(MAX_MACRO_WORK.saturating_sub(self.macro_work)),
             };
             let out = t.transcribe(template, &env, false)?;
+            self.macro_work = MAX_MACRO_WORK - t.remaining.get();
             check_depth(&out, MAX_DEPTH)?;
             return Ok(out);
         }

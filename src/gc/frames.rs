@@ -4,7 +4,7 @@
 //! x86-64 Linux (System V ABI) only. The protocol (docs/calling-convention.md):
 //!
 //! * **Exit.** Compiled code calls every runtime function that may collect
-//!   through an *exit trampoline* ([`exit_trampoline!`]): it stores the
+//!   through an *exit trampoline* ([`crate::exit_trampoline!`]): it stores the
 //!   compiled caller's return address (`[rsp]`), its stack pointer at the
 //!   call (`rsp + 8`) and its frame pointer (`rbp`) in the *exit record*,
 //!   then jumps to the Rust implementation with the argument registers
@@ -122,6 +122,10 @@ macro_rules! exit_trampoline {
     ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?
         => $target:path;) => {
         $(#[$m])*
+        ///
+        /// # Safety
+        /// An exit trampoline for compiled code: the caller must be a
+        /// compiled frame at a statepoint (see `gc::frames`).
         #[unsafe(naked)]
         #[no_mangle]
         $vis unsafe extern "C" fn $name($($arg: $ty),*) $(-> $ret)? {
@@ -205,7 +209,7 @@ pub fn last_walk() -> WalkStats {
 /// only copies from-space objects), but rebasing a derived slot twice is
 /// not, and the plan does not rely on either.
 unsafe fn visit_frame(plan: &SafePoint, sp: u64, fp: u64, v: &mut dyn RootVisitor) {
-    for &(b, d) in plan.derived.iter().take(0) {
+    for &(b, d) in &plan.derived {
         let base = &*(b.addr(sp, fp) as *const Value);
         let derived = &mut *(d.addr(sp, fp) as *mut u64);
         v.visit_derived(base, derived);

@@ -100,17 +100,35 @@ pub struct StackMapSection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StackMapError {
     /// The section ends before offset `at`.
-    Truncated { at: usize },
+    Truncated {
+        at: usize,
+    },
     BadVersion(u8),
-    BadLocationKind { record: usize, kind: u8 },
+    BadLocationKind {
+        record: usize,
+        kind: u8,
+    },
     /// A `ConstIndex` location names a constant that does not exist.
-    BadConstIndex { record: usize, index: u32 },
+    BadConstIndex {
+        record: usize,
+        index: u32,
+    },
     /// The functions' record counts do not add up to the record count.
-    RecordCountMismatch { functions: u64, records: u64 },
+    RecordCountMismatch {
+        functions: u64,
+        records: u64,
+    },
     /// A record does not have the statepoint shape.
-    NotStatepoint { ra: u64, why: &'static str },
+    NotStatepoint {
+        ra: u64,
+        why: &'static str,
+    },
     /// A GC pointer lives somewhere the walker cannot update.
-    UnsupportedLocation { ra: u64, index: usize, location: Location },
+    UnsupportedLocation {
+        ra: u64,
+        index: usize,
+        location: Location,
+    },
 }
 
 impl fmt::Display for StackMapError {
@@ -123,7 +141,10 @@ impl fmt::Display for StackMapError {
                 write!(f, "stack map record {record}: unknown location kind {kind}")
             }
             BadConstIndex { record, index } => {
-                write!(f, "stack map record {record}: constant index {index} out of range")
+                write!(
+                    f,
+                    "stack map record {record}: constant index {index} out of range"
+                )
             }
             RecordCountMismatch { functions, records } => write!(
                 f,
@@ -400,7 +421,7 @@ pub fn safepoint_of(
         });
     }
     let gc = &locs[first_gc..];
-    if gc.len() % 2 != 0 {
+    if !gc.len().is_multiple_of(2) {
         // An odd tail means GC allocas (Direct locations) follow the pairs.
         let index = first_gc + gc.len() - 1;
         return Err(StackMapError::UnsupportedLocation {
@@ -569,12 +590,17 @@ pub unsafe extern "C" fn valk_register_stackmaps(section: *const u8) {
 mod tests {
     use super::*;
 
+    /// (kind, size, dwarf register, offset or constant)
+    type Loc = (u8, u16, u16, i32);
+    /// (id, instruction offset, locations, live-outs as (register, size))
+    type Rec = (u64, u32, Vec<Loc>, Vec<(u16, u8)>);
+
     /// Builds sections byte by byte, the way LLVM lays them out.
     #[derive(Default)]
     struct Builder {
         functions: Vec<(u64, u64, u64)>,
         constants: Vec<u64>,
-        records: Vec<(u64, u32, Vec<(u8, u16, u16, i32)>, Vec<(u16, u8)>)>,
+        records: Vec<Rec>,
     }
 
     impl Builder {
@@ -616,8 +642,8 @@ mod tests {
         }
     }
 
-    const C0: (u8, u16, u16, i32) = (4, 8, 0, 0);
-    fn ind(reg: u16, off: i32) -> (u8, u16, u16, i32) {
+    const C0: Loc = (4, 8, 0, 0);
+    fn ind(reg: u16, off: i32) -> Loc {
         (3, 8, reg, off)
     }
     fn sp(offset: i32) -> Slot {
@@ -693,7 +719,10 @@ mod tests {
                 size: 8
             }
         );
-        assert_eq!(r.live_outs, vec![LiveOut { reg: 3, size: 8 }, LiveOut { reg: 12, size: 8 }]);
+        assert_eq!(
+            r.live_outs,
+            vec![LiveOut { reg: 3, size: 8 }, LiveOut { reg: 12, size: 8 }]
+        );
         assert_eq!(unsafe { section_len(bytes.as_ptr()) }, bytes.len());
         // Linker padding after the last record is ignored.
         let mut padded = bytes.clone();
@@ -726,7 +755,14 @@ mod tests {
         assert_eq!(b.function, 0x2000);
         assert!(sites[2].1.is_empty());
         assert_eq!(sp(-8).addr(0x100, 0x200), 0xf8);
-        assert_eq!(Slot { reg: FrameReg::Fp, offset: 16 }.addr(0x100, 0x200), 0x210);
+        assert_eq!(
+            Slot {
+                reg: FrameReg::Fp,
+                offset: 16
+            }
+            .addr(0x100, 0x200),
+            0x210
+        );
     }
 
     #[test]
@@ -754,12 +790,15 @@ mod tests {
         // Absurd counts fail as truncation, not as a huge allocation.
         let mut huge = good.clone();
         huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(parse(&huge).unwrap_err(), StackMapError::Truncated { .. }));
+        assert!(matches!(
+            parse(&huge).unwrap_err(),
+            StackMapError::Truncated { .. }
+        ));
     }
 
     #[test]
     fn rejects_gc_values_outside_spill_slots() {
-        let one = |locs: Vec<(u8, u16, u16, i32)>| {
+        let one = |locs: Vec<Loc>| {
             let b = Builder {
                 functions: vec![(0x4000, 8, 1)],
                 constants: vec![],
@@ -769,21 +808,38 @@ mod tests {
         };
         // A GC value in a register (callee-saved register allocation).
         let e = one(vec![C0, C0, C0, (1, 8, 3, 0), (1, 8, 3, 0)]).unwrap_err();
-        assert!(matches!(e, StackMapError::UnsupportedLocation { index: 3, .. }));
+        assert!(matches!(
+            e,
+            StackMapError::UnsupportedLocation { index: 3, .. }
+        ));
         assert!(e.to_string().contains("not supported"), "{e}");
         // A GC alloca after the pairs.
         let e = one(vec![C0, C0, C0, ind(7, 0), ind(7, 0), (2, 8, 7, 16)]).unwrap_err();
-        assert!(matches!(e, StackMapError::UnsupportedLocation { index: 5, .. }));
+        assert!(matches!(
+            e,
+            StackMapError::UnsupportedLocation { index: 5, .. }
+        ));
         // A slot addressed from another register.
         let e = one(vec![C0, C0, C0, ind(3, 0), ind(3, 0)]).unwrap_err();
-        assert!(matches!(e, StackMapError::UnsupportedLocation { index: 3, .. }));
+        assert!(matches!(
+            e,
+            StackMapError::UnsupportedLocation { index: 3, .. }
+        ));
         // Not a statepoint.
         let e = one(vec![C0, ind(7, 0)]).unwrap_err();
         assert!(matches!(e, StackMapError::NotStatepoint { .. }));
         let e = one(vec![C0, C0, (4, 8, 0, 5)]).unwrap_err();
         assert!(matches!(e, StackMapError::NotStatepoint { .. }));
         // Deopt locations may be anything: they are not roots.
-        let ok = one(vec![C0, C0, (4, 8, 0, 1), (1, 8, 3, 0), ind(7, 0), ind(7, 0)]).unwrap();
+        let ok = one(vec![
+            C0,
+            C0,
+            (4, 8, 0, 1),
+            (1, 8, 3, 0),
+            ind(7, 0),
+            ind(7, 0),
+        ])
+        .unwrap();
         assert_eq!(ok[0].1.bases, vec![sp(0)]);
     }
 }

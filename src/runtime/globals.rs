@@ -50,7 +50,7 @@ pub fn global_id(name: &str) -> GlobalId {
         return id;
     }
     let i = t.names.len();
-    if i % CHUNK == 0 {
+    if i.is_multiple_of(CHUNK) {
         t.chunks.push(Box::new([Value::UNDEFINED; CHUNK]));
     }
     t.names.push(name.to_string());

@@ -503,9 +503,9 @@ fn write_symbol_name(out: &mut String, name: &str) {
     out.push('|');
 }
 
-/// A flonum in the shortest text that reads back as the same double:
-/// positional notation for `1e-6 <= |x| < 1e21` (with `.0` when integral),
-/// exponent notation otherwise (`1e21`, `1.5e-7`).
+/// A flonum in the shortest text that reads back as the same double, laid
+/// out like Chez Scheme: positional notation for `1e-3 <= |x| < 1e10` (with
+/// `.0` when integral), exponent notation otherwise (`1e10`, `9.99e-4`).
 pub fn format_flonum(x: f64) -> String {
     if x.is_nan() {
         return "+nan.0".to_string();
@@ -514,7 +514,7 @@ pub fn format_flonum(x: f64) -> String {
         return if x > 0.0 { "+inf.0" } else { "-inf.0" }.to_string();
     }
     let a = x.abs();
-    if a == 0.0 || (1e-6..1e21).contains(&a) {
+    if a == 0.0 || (1e-3..1e10).contains(&a) {
         // Rust's Display gives the shortest round-trip digits, positionally.
         let s = format!("{x}");
         if s.contains('.') {
@@ -544,8 +544,14 @@ mod tests {
             (1e21, "1e21"),
             (1e-7, "1e-7"),
             (1.5e-7, "1.5e-7"),
-            (1e-6, "0.000001"),
-            (123456789012345680000.0, "123456789012345680000.0"),
+            (1e-6, "1e-6"),
+            (0.001, "0.001"),
+            (9.99e-4, "9.99e-4"),
+            (9999999999.5, "9999999999.5"),
+            (1e9, "1000000000.0"),
+            (1e10, "1e10"),
+            (12345678901.5, "1.23456789015e10"),
+            (123456789012345680000.0, "1.2345678901234568e20"),
             (1.5e300, "1.5e300"),
             (-1e300, "-1e300"),
             (f64::INFINITY, "+inf.0"),
@@ -557,7 +563,7 @@ mod tests {
             (5e-324, "5e-324"),
             (f64::MAX, "1.7976931348623157e308"),
             (2.71, "2.71"),
-            (1e20, "100000000000000000000.0"),
+            (1e20, "1e20"),
         ];
         for &(x, s) in cases {
             assert_eq!(format_flonum(x), s, "printing {x:?}");

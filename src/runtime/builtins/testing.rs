@@ -24,14 +24,15 @@ pub fn lock() -> MutexGuard<'static, ()> {
     let g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     gc::set_stress(false);
     super::install();
-    gc::set_stress(true);
     g
 }
 
 /// Runs `f` with the collector in stress mode (collect at every allocation).
 pub fn with_stress<R>(f: impl FnOnce() -> R) -> R {
     gc::set_stress(true);
-    f()
+    let r = f();
+    gc::set_stress(false);
+    r
 }
 
 pub fn fx(n: i64) -> Value {

@@ -85,9 +85,15 @@ fn shim_source() -> String {
     // symbols referenced through the GOT.
     let d = |name: &str, addr: usize| format!("    .globl {name}\n    .set {name}, {addr:#x}\n");
     let mut s = String::from("    .text\n");
-    s += &f("valk_gc_alloc_slow", gc::valk_gc_alloc_slow as *const () as usize);
+    s += &f(
+        "valk_gc_alloc_slow",
+        gc::valk_gc_alloc_slow as *const () as usize,
+    );
     s += &f("valk_rt_call", frames::valk_rt_call as *const () as usize);
-    s += &d("valk_alloc_ptr", std::ptr::addr_of!(gc::valk_alloc_ptr) as usize);
+    s += &d(
+        "valk_alloc_ptr",
+        std::ptr::addr_of!(gc::valk_alloc_ptr) as usize,
+    );
     s += &d(
         "valk_alloc_limit",
         std::ptr::addr_of!(gc::valk_alloc_limit) as usize,
@@ -109,7 +115,8 @@ fn build_and_load() -> Option<Lib> {
         return None;
     };
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compiled_frames.ll");
-    let dir: PathBuf = std::env::temp_dir().join(format!("valk-compiled-frames-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("valk-compiled-frames-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |n: &str| dir.join(n);
     run(Command::new(&opt)
@@ -230,7 +237,7 @@ fn fx(n: i64) -> Value {
 /// address: only an odd count guarantees a different one.
 fn assert_moved(old: Value, new: Value, collections: u64) {
     assert!(collections > 0);
-    if collections % 2 == 1 {
+    if !collections.is_multiple_of(2) {
         assert_ne!(old, new, "moved by {collections} collections");
     }
 }
@@ -257,13 +264,21 @@ fn fixture_stack_maps_parse_and_register() {
     // Every gc function with a call site has a function record, relocated
     // to its loaded address.
     let addr = |n: &str| lib.addrs.iter().find(|a| a.0 == n).unwrap().1;
-    for f in ["cf_cons", "cf_build_list", "cf_vector_to_list", "cf_many_caller"] {
+    for f in [
+        "cf_cons",
+        "cf_build_list",
+        "cf_vector_to_list",
+        "cf_many_caller",
+    ] {
         assert!(
             sec.functions.iter().any(|r| r.address == addr(f)),
             "no record for {f}"
         );
     }
-    assert!(!sec.functions.iter().any(|r| r.address == addr("cf_sum_list")));
+    assert!(!sec
+        .functions
+        .iter()
+        .any(|r| r.address == addr("cf_sum_list")));
     let sites = stackmap::safepoints(&sec).unwrap();
     for (ra, plan) in &sites {
         assert!(stackmap::is_compiled_return_address(*ra));
@@ -279,8 +294,10 @@ fn fixture_stack_maps_parse_and_register() {
     );
     // Calls with callee-popped stack arguments use RBP-based slots.
     let caller = addr("cf_many_caller");
-    assert!(sites.iter().any(|(_, p)| p.function == caller
-        && p.bases.iter().any(|s| s.reg == stackmap::FrameReg::Fp)));
+    assert!(sites
+        .iter()
+        .any(|(_, p)| p.function == caller
+            && p.bases.iter().any(|s| s.reg == stackmap::FrameReg::Fp)));
     assert!(!stackmap::is_compiled_return_address(v2l));
 }
 

@@ -1,0 +1,1 @@
+//! Valk's LLVM backend.
