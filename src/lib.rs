@@ -7,3 +7,5 @@ pub mod syntax;
 pub mod interp;
 pub mod driver;
 pub mod repl;
+pub mod lower;
+pub mod aot;

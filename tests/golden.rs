@@ -13,9 +13,13 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Engine {
     Interp,
+    /// `valkc compile -O0`, then the executable.
+    AotO0,
+    /// `valkc compile -O2`, then the executable.
+    AotO2,
 }
 
 impl Engine {
@@ -26,8 +30,62 @@ impl Engine {
                 c.arg("--no-jit").arg(program);
                 c
             }
+            Engine::AotO0 => aot_command(program, 0),
+            Engine::AotO2 => aot_command(program, 2),
         }
     }
+}
+
+/// Executables compiled so far, by (program, level): each program is
+/// compiled once per level and run with and without GC stress.
+static COMPILED: Mutex<Vec<((PathBuf, u32), PathBuf)>> = Mutex::new(Vec::new());
+
+fn aot_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("valk-golden-aot-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// Compiles `program` at `level` (once) and returns the command running
+/// the executable; when compilation fails, the command is the compiler
+/// itself, so its diagnostic and status are what the case compares.
+fn aot_command(program: &Path, level: u32) -> Command {
+    let key = (program.to_path_buf(), level);
+    let cached = COMPILED
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, exe)| exe.clone());
+    let exe = cached.or_else(|| {
+        let name = program.file_stem().unwrap().to_string_lossy().into_owned();
+        let exe = aot_dir().join(format!("{name}-O{level}"));
+        let ok = compile_command(program, level, &exe)
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| {
+            COMPILED.lock().unwrap().push((key, exe.clone()));
+            exe
+        })
+    });
+    match exe {
+        Some(exe) => Command::new(exe),
+        None => compile_command(program, level, &aot_dir().join("failed")),
+    }
+}
+
+fn compile_command(program: &Path, level: u32, exe: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_valkc"));
+    c.arg("compile")
+        .arg(program)
+        .arg(format!("-O{level}"))
+        .arg("-o")
+        .arg(exe);
+    c
 }
 
 struct Case {
@@ -57,7 +115,7 @@ fn cases() -> Vec<Case> {
             .lines()
             .take(5)
             .find_map(|l| l.trim().strip_prefix(";; gc-stress:"))
-            .and_then(|n| n.trim().parse().ok())
+            .and_then(|n| n.split_whitespace().next()?.parse().ok())
             .unwrap_or(1);
         let read = |ext: &str| std::fs::read_to_string(p.with_extension(ext)).ok();
         out.push(Case {
@@ -208,4 +266,19 @@ fn corpus_interp() {
 #[test]
 fn corpus_interp_gc_stress() {
     run_all(Engine::Interp, true);
+}
+
+/// The AOT engines: both levels, each program compiled once and run with
+/// and without GC stress (one test per level, so the compilations are not
+/// repeated).
+#[test]
+fn corpus_aot_o0() {
+    run_all(Engine::AotO0, false);
+    run_all(Engine::AotO0, true);
+}
+
+#[test]
+fn corpus_aot_o2() {
+    run_all(Engine::AotO2, false);
+    run_all(Engine::AotO2, true);
 }

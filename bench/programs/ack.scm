@@ -1,5 +1,5 @@
 ;;; ack: Ackermann function, repeated (deep non-tail recursion).
-;;; args: (3 9 20)
+;;; args: (3 9 10)
 ;;; expect: 4093
 ;;; quick-args: (2 5 2)
 ;;; quick-expect: 13

@@ -1,7 +1,7 @@
 ;;; bintrees: binary-trees allocation benchmark (GC-heavy: many short-lived
 ;;; trees built and checked while a long-lived tree stays reachable).
-;;; args: (18)
-;;; expect: (1048575 8126464 8323072 8372224 8384512 8387584 8388352 8388544 8388592 524287)
+;;; args: (17)
+;;; expect: (524287 4063232 4161536 4186112 4192256 4193792 4194176 4194272 262143)
 ;;; quick-args: (6)
 ;;; quick-expect: (255 1984 2032 127)
 (define-record-type node

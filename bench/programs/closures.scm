@@ -1,7 +1,7 @@
 ;;; closures: closures created and called in a loop (allocation of closures,
 ;;; calls through unknown procedures, captured mutable variables).
-;;; args: (20000000)
-;;; expect: (439999930 19999999)
+;;; args: (10000000)
+;;; expect: (219999965 9999999)
 ;;; quick-args: (1000)
 ;;; quick-expect: (522000 999)
 (define (make-adder k) (lambda (x) (+ x k)))

@@ -1,6 +1,6 @@
 ;;; ctak: Takeuchi function returning through escaping continuations,
 ;;; repeated (call/cc-heavy).
-;;; args: (18 12 6 400)
+;;; args: (18 12 6 200)
 ;;; expect: 7
 ;;; quick-args: (12 8 4 1)
 ;;; quick-expect: 5

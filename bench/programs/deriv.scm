@@ -1,5 +1,5 @@
 ;;; deriv: symbolic differentiation of a polynomial, repeated (lists, symbols).
-;;; args: (4000000)
+;;; args: (2000000)
 ;;; expect: (+ (* (* 3 x x) (+ (/ 0 3) (/ 1 x) (/ 1 x))) (* (* a x x) (+ (/ 0 a) (/ 1 x) (/ 1 x))) (* (* b x) (+ (/ 0 b) (/ 1 x))) 0)
 ;;; quick-args: (10)
 ;;; quick-expect: (+ (* (* 3 x x) (+ (/ 0 3) (/ 1 x) (/ 1 x))) (* (* a x x) (+ (/ 0 a) (/ 1 x) (/ 1 x))) (* (* b x) (+ (/ 0 b) (/ 1 x))) 0)

@@ -1,6 +1,6 @@
 ;;; destruc: destroy and rebuild lists in place (set-car!/set-cdr!, some copying).
-;;; args: (100 100 4000)
-;;; expect: 618100810
+;;; args: (100 100 2000)
+;;; expect: 187801695
 ;;; quick-args: (5 4 3)
 ;;; quick-expect: 3263
 ;; A list of `n` rows of `m` numbers each goes through `rounds` rounds.  Each

@@ -1,7 +1,7 @@
 ;;; mandelbrot: count the points of a grid inside the Mandelbrot set
 ;;; (flonum loops).
-;;; args: (800 100)
-;;; expect: 110151
+;;; args: (560 100)
+;;; expect: 54069
 ;;; quick-args: (20 20)
 ;;; quick-expect: 80
 (define (inside? cr ci max-iter)

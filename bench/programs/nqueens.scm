@@ -1,5 +1,5 @@
 ;;; nqueens: count the solutions of the n-queens problem with lists, repeated.
-;;; args: (10 100)
+;;; args: (10 50)
 ;;; expect: 724
 ;;; quick-args: (6 1)
 ;;; quick-expect: 4

@@ -1,6 +1,6 @@
 ;;; pipeline: map / filter / fold pipelines over long lists, repeated.
-;;; args: (100000 100)
-;;; expect: 206594404050
+;;; args: (100000 50)
+;;; expect: 103289385775
 ;;; quick-args: (100 2)
 ;;; quick-expect: 686457
 (define (range-list n)

@@ -1,5 +1,5 @@
 ;;; sieve: sieve of Eratosthenes on a vector, repeated (vector access, loops).
-;;; args: (2000000 10)
+;;; args: (2000000 5)
 ;;; expect: 148933
 ;;; quick-args: (1000 1)
 ;;; quick-expect: 168

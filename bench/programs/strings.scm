@@ -1,7 +1,7 @@
 ;;; strings: build strings (string-set!, string-append, substring,
 ;;; number->string) and search them (string-ref, char=?, string=?).
-;;; args: (200000 20)
-;;; expect: (776 742 128890 11111 299)
+;;; args: (200000 10)
+;;; expect: (755 821 128890 11111 299)
 ;;; quick-args: (500 2)
 ;;; quick-expect: (2 3 190 11 14)
 ;; A pseudo-random text over "abcd" is built character by character, a

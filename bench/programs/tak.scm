@@ -1,5 +1,5 @@
 ;;; tak: Takeuchi function, repeated (calls, comparisons).
-;;; args: (18 12 6 2000)
+;;; args: (18 12 6 1000)
 ;;; expect: 7
 ;;; quick-args: (12 8 4 2)
 ;;; quick-expect: 5

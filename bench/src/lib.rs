@@ -270,6 +270,8 @@ pub struct Results {
     /// The load averages (1 minute) before and after the run: other work
     /// on the machine distorts the numbers.
     pub load: (Option<f64>, Option<f64>),
+    /// The nice value the runs had.
+    pub niceness: i32,
 }
 
 impl Results {
@@ -469,6 +471,7 @@ pub fn run(o: &Options) -> Result<Results, String> {
         notes,
         command: o.command_line(),
         load: (load_before, sysinfo::load_average()),
+        niceness: sysinfo::niceness(),
     };
 
     let png = if o.chart {

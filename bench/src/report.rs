@@ -159,10 +159,18 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
     let _ = writeln!(
         out,
         "- Load average (1 min) when the run started: {}, when it ended: {} \
-         (the harness's own runs account for about 1 of it; more means other work competed for the cores; the CSV also has each run's CPU time)\n",
+         (the harness's own runs account for about 1 of it; more means other work competed for the cores; the CSV also has each run's CPU time)",
         load(r.load.0),
         load(r.load.1)
     );
+    if r.niceness != 0 {
+        let _ = writeln!(
+            out,
+            "- The harness and the programs ran at nice value {} (to compete less with other work on the machine).",
+            r.niceness
+        );
+    }
+    out.push('\n');
     let rows: Vec<Vec<String>> = r
         .engines
         .iter()

@@ -4,7 +4,6 @@
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -98,8 +97,8 @@ pub fn last_lines(text: &str, n: usize) -> String {
     }
 }
 
-/// Runs `argv` in `cwd` with `stdin` as its input. The child gets its own
-/// process group so that a timeout kills everything it started.
+/// Runs `argv` in `cwd` with `stdin` as its input. The child stays in our
+/// process group, so a Ctrl-C at the terminal stops it with the harness.
 pub fn run(
     argv: &[OsString],
     cwd: &Path,
@@ -115,8 +114,7 @@ pub fn run(
         .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = command
         .spawn()
@@ -141,28 +139,23 @@ pub fn run(
         thread::spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout) {
                 timed_out.store(true, Ordering::SeqCst);
-                // SAFETY: plain syscall; the group id is the child's pid.
+                // SAFETY: plain syscall; the child is not reaped before
+                // this watchdog has finished, so the pid is still its.
                 unsafe {
-                    libc::kill(-pid, libc::SIGKILL);
+                    libc::kill(pid, libc::SIGKILL);
                 }
             }
         })
     };
 
-    let waited = wait_for(pid);
+    let exited = wait_exit(pid);
     let wall = start.elapsed();
     drop(done_tx);
     let _ = watchdog.join();
     let _ = feeder.join();
-    let (status, usage) = waited?;
+    exited?;
+    let (status, usage) = wait_for(pid)?;
     let timed_out = timed_out.load(Ordering::SeqCst);
-    if timed_out {
-        // Anything the child left behind in its group goes too.
-        // SAFETY: plain syscall.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
     let collect = |h: Option<thread::JoinHandle<Vec<u8>>>| {
         h.and_then(|h| h.join().ok())
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -203,6 +196,30 @@ fn drain<R: Read + Send + 'static>(mut pipe: R) -> thread::JoinHandle<Vec<u8>> {
         let _ = pipe.read_to_end(&mut buf);
         buf
     })
+}
+
+/// Waits until `pid` has exited, without reaping it.
+fn wait_exit(pid: libc::pid_t) -> Result<(), String> {
+    loop {
+        // SAFETY: siginfo_t is plain old data; zeroed is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: pointer to a live local of the right type.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("waitid failed: {err}"));
+        }
+    }
 }
 
 /// Reaps `pid` and returns its wait status and resource usage.
@@ -256,7 +273,7 @@ mod tests {
     #[test]
     fn kills_at_the_deadline() {
         let t = Instant::now();
-        let o = sh("sleep 30", "", Duration::from_millis(300));
+        let o = sh("exec sleep 30", "", Duration::from_millis(300));
         assert_eq!(o.exit, Exit::Timeout);
         assert!(t.elapsed() < Duration::from_secs(10));
     }

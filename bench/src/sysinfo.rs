@@ -48,6 +48,13 @@ pub fn machine() -> Machine {
     }
 }
 
+/// This process's nice value (children inherit it).
+pub fn niceness() -> i32 {
+    // SAFETY: plain syscall. -1 is also a valid priority, but the only
+    // failure mode (bad arguments) cannot happen with these.
+    unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+}
+
 /// The 1-minute load average.
 pub fn load_average() -> Option<f64> {
     fs::read_to_string("/proc/loadavg")
@@ -106,5 +113,6 @@ mod tests {
         assert!(m.memory_gib > 0.1);
         assert!(!m.cpu.is_empty());
         assert!(load_average().is_some_and(|l| l >= 0.0));
+        assert!((-20..=19).contains(&niceness()));
     }
 }

@@ -1,6 +1,8 @@
 //! `valkc`: the Valk compiler driver.
 
 use clap::{Parser, Subcommand};
+use valk::lower::{self, LowerOptions};
+use valk::syntax::source::SourceMap;
 
 #[derive(Parser)]
 #[command(name = "valkc", version, about = "Valk compiler")]
@@ -20,15 +22,165 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(short = 'o')]
         output: Option<String>,
+        /// Include the prelude's forms (by default only the program's are
+        /// lowered; the prelude's definitions are still known).
+        #[arg(long)]
+        with_prelude: bool,
     },
+    /// Compile a program (with the prelude) into a standalone executable.
+    Compile {
+        file: String,
+        /// Output executable.
+        #[arg(short = 'o')]
+        output: String,
+        /// Optimisation level (0-3).
+        #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt: u8,
+        /// Write assembly to the output path instead of linking.
+        #[arg(long, conflicts_with = "emit_obj")]
+        emit_asm: bool,
+        /// Write the object file to the output path instead of linking.
+        #[arg(long)]
+        emit_obj: bool,
+    },
+    /// Print the LLVM IR of a program (after the whole pipeline).
+    EmitLlvm {
+        file: String,
+        /// Optimisation level (0-3).
+        #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt: u8,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o')]
+        output: Option<String>,
+        /// Stop before the statepoint rewrite.
+        #[arg(long)]
+        before_gc: bool,
+        /// The IR as generated, before any LLVM pass.
+        #[arg(long, conflicts_with = "before_gc")]
+        unoptimized: bool,
+    },
+}
+
+fn fail(msg: &str) -> ! {
+    eprint!("{msg}");
+    if !msg.ends_with('\n') {
+        eprintln!();
+    }
+    std::process::exit(1)
+}
+
+fn emit_vir(file: &str, opt: u8, output: Option<&str>, with_prelude: bool) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => fail(&format!("error: cannot read {file}: {e}")),
+    };
+    let mut sources = SourceMap::new();
+    let expanded = match lower::expand_program(&mut sources, file, &text) {
+        Ok(x) => x,
+        Err(d) => fail(&d.render(&sources)),
+    };
+    let mut opts = LowerOptions {
+        fixed_globals: true,
+        ..LowerOptions::default()
+    };
+    let tops = if with_prelude {
+        let mut all = expanded.prelude.clone();
+        all.extend(expanded.program.iter().cloned());
+        all
+    } else {
+        opts.predefined = expanded.prelude_globals();
+        expanded.program.clone()
+    };
+    let mut lowered = match lower::lower_program(&tops, &sources, &opts) {
+        Ok(l) => l,
+        Err(d) => fail(&d.render(&sources)),
+    };
+    let level = valk_vir::OptLevel::from_number(opt as u32).unwrap_or(valk_vir::OptLevel::O0);
+    if let Err(d) = lower::optimize(&mut lowered, level) {
+        fail(&d.render(&sources));
+    }
+    let text = valk_vir::print_module(&lowered.module);
+    match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                fail(&format!("error: cannot write {path}: {e}"));
+            }
+        }
+        None => print!("{text}"),
+    }
+}
+
+fn write_or_print(output: Option<&str>, bytes: &[u8]) {
+    match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, bytes) {
+                fail(&format!("error: cannot write {path}: {e}"));
+            }
+        }
+        None => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(bytes);
+        }
+    }
+}
+
+fn compile(file: &str, output: &str, opt: u8, emit_asm: bool, emit_obj: bool) {
+    let r = if emit_asm || emit_obj {
+        let out = if emit_asm {
+            valk_llvm::Output::Asm
+        } else {
+            valk_llvm::Output::Object
+        };
+        valk::aot::compile_file(file, opt as u32, out).map(|b| write_or_print(Some(output), &b))
+    } else {
+        valk::aot::build_executable(file, std::path::Path::new(output), opt as u32)
+    };
+    if let Err(e) = r {
+        fail(&e.0);
+    }
+}
+
+fn emit_llvm(file: &str, opt: u8, output: Option<&str>, before_gc: bool, unoptimized: bool) {
+    let r = if unoptimized {
+        valk::aot::lower_file(file, opt as u32)
+            .and_then(|p| valk::aot::program_ir(&p))
+            .map(String::into_bytes)
+    } else {
+        let out = if before_gc {
+            valk_llvm::Output::LlvmIrBeforeGc
+        } else {
+            valk_llvm::Output::LlvmIr
+        };
+        valk::aot::compile_file(file, opt as u32, out)
+    };
+    match r {
+        Ok(b) => write_or_print(output, &b),
+        Err(e) => fail(&e.0),
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
     match cli.command {
-        Command::EmitVir { .. } => {
-            eprintln!("error: emit-vir is not available yet (VIR lowering has not landed)");
-            std::process::exit(2);
-        }
+        Command::EmitVir {
+            file,
+            opt,
+            output,
+            with_prelude,
+        } => emit_vir(&file, opt, output.as_deref(), with_prelude),
+        Command::Compile {
+            file,
+            output,
+            opt,
+            emit_asm,
+            emit_obj,
+        } => compile(&file, &output, opt, emit_asm, emit_obj),
+        Command::EmitLlvm {
+            file,
+            opt,
+            output,
+            before_gc,
+            unoptimized,
+        } => emit_llvm(&file, opt, output.as_deref(), before_gc, unoptimized),
     }
 }

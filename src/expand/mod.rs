@@ -83,18 +83,16 @@ pub(crate) enum Meaning {
     Global(String),
 }
 
+/// One scope. Names are unique within a frame (binding forms reject
+/// duplicates), so a map is enough.
 #[derive(Default)]
 struct Frame {
-    names: Vec<(String, Binding)>,
+    names: HashMap<String, Binding>,
 }
 
 impl Frame {
     fn lookup(&self, name: &str) -> Option<&Binding> {
-        self.names
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b)
+        self.names.get(name)
     }
 }
 
@@ -150,8 +148,17 @@ const ALIAS_MARK: char = '\u{0}';
 /// The name as the user wrote it (aliases stripped).
 pub(crate) fn base_name(name: &str) -> &str {
     match name.find(ALIAS_MARK) {
-        Some(i) => &name[..i],
-        None => name,
+        // Only `base NUL digits [NUL digits ...]` is an alias; a user symbol
+        // such as `|a\x0;b|` stays whole.
+        Some(i)
+            if name[i..]
+                .split(ALIAS_MARK)
+                .skip(1)
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &name[..i]
+        }
+        _ => name,
     }
 }
 
@@ -581,7 +588,7 @@ impl Expander {
             self.frames.push(Frame::default());
         }
         if let Some(f) = self.frames.last_mut() {
-            f.names.push((name.to_string(), b));
+            f.names.insert(name.to_string(), b);
         }
     }
 
@@ -607,7 +614,7 @@ impl Expander {
     pub(crate) fn bound_in_frame(&self, name: &str) -> bool {
         self.frames
             .last()
-            .is_some_and(|f| f.names.iter().any(|(n, _)| n == name))
+            .is_some_and(|f| f.names.contains_key(name))
     }
 
     fn mark_assigned(&mut self, id: LocalId) {
@@ -646,6 +653,9 @@ fn datum_depth(d: &Datum) -> usize {
 
 /// Number of nodes of a datum, counted without recursion.
 pub(crate) fn datum_size(d: &Datum) -> usize {
+    if !matches!(d.kind, DatumKind::List(..) | DatumKind::Vector(_)) {
+        return 1;
+    }
     let mut n = 0;
     let mut stack = vec![d];
     while let Some(d) = stack.pop() {
@@ -756,7 +766,7 @@ pub(crate) fn make_list(mut items: Vec<Datum>, tail: Option<Datum>, span: Span) 
 /// quoted data).
 pub(crate) fn strip_datum(d: &Datum) -> Datum {
     match &d.kind {
-        DatumKind::Symbol(s) if s.contains(ALIAS_MARK) => {
+        DatumKind::Symbol(s) if base_name(s).len() != s.len() => {
             Datum::new(DatumKind::Symbol(base_name(s).to_string()), d.span)
         }
         DatumKind::List(items, tail) => Datum::new(

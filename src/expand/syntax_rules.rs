@@ -15,7 +15,7 @@ use super::{
 };
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::Span;
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 pub(crate) struct Macro {
@@ -29,12 +29,14 @@ pub(crate) struct Macro {
 
 /// What a pattern variable matched: one datum, or one match per repetition
 /// of the ellipsis it is under.
-enum Match {
-    One(Datum),
-    Many(Vec<Match>),
+enum Match<'i> {
+    /// Borrowed from the macro use, or built (the rest of a dotted pattern).
+    One(Cow<'i, Datum>),
+    Many(Vec<Match<'i>>),
 }
 
-type Binds = HashMap<String, Match>;
+/// Pattern variables and what they matched (few per rule: a vector).
+type Binds<'p, 'i> = Vec<(&'p str, Match<'i>)>;
 
 impl Macro {
     fn is_literal(&self, s: &str) -> bool {
@@ -112,14 +114,14 @@ impl Macro {
         Ok(())
     }
 
-    fn matches(&self, pat: &Datum, input: &Datum, binds: &mut Binds) -> bool {
+    fn matches<'p, 'i>(&self, pat: &'p Datum, input: &'i Datum, binds: &mut Binds<'p, 'i>) -> bool {
         match &pat.kind {
             DatumKind::Symbol(s) => {
                 if self.is_literal(s) {
                     return input.sym().map(base_name) == Some(base_name(s));
                 }
                 if !self.is_wildcard(s) {
-                    binds.insert(s.clone(), Match::One(input.clone()));
+                    binds.push((s, Match::One(Cow::Borrowed(input))));
                 }
                 true
             }
@@ -144,15 +146,31 @@ impl Macro {
         }
     }
 
+    /// Matches the tail pattern of a dotted list pattern against a datum
+    /// built from the rest of the input. Patterns are normalised, so a tail
+    /// pattern is never a list.
+    fn match_rest<'p, 'i>(&self, pat: &'p Datum, rest: Datum, binds: &mut Binds<'p, 'i>) -> bool {
+        match &pat.kind {
+            DatumKind::Symbol(s) if !self.is_literal(s) => {
+                if !self.is_wildcard(s) {
+                    binds.push((s, Match::One(Cow::Owned(rest))));
+                }
+                true
+            }
+            DatumKind::Symbol(s) => rest.sym().map(base_name) == Some(base_name(s)),
+            _ => same_datum(pat, &rest),
+        }
+    }
+
     /// Matches the elements (and tail) of a list or vector pattern.
-    fn match_seq(
+    fn match_seq<'p, 'i>(
         &self,
-        pitems: &[Datum],
-        ptail: Option<&Datum>,
-        iitems: &[Datum],
-        itail: Option<&Datum>,
+        pitems: &'p [Datum],
+        ptail: Option<&'p Datum>,
+        iitems: &'i [Datum],
+        itail: Option<&'i Datum>,
         span: Span,
-        binds: &mut Binds,
+        binds: &mut Binds<'p, 'i>,
     ) -> bool {
         let Some(e) = self.ellipsis_index(pitems) else {
             let k = pitems.len();
@@ -166,11 +184,12 @@ impl Macro {
             {
                 return false;
             }
-            return match ptail {
-                None => iitems.len() == k && itail.is_none(),
-                Some(pt) => {
+            return match (ptail, itail) {
+                (None, _) => iitems.len() == k && itail.is_none(),
+                (Some(pt), Some(t)) if iitems.len() == k => self.matches(pt, t, binds),
+                (Some(pt), _) => {
                     let rest = make_list(iitems[k..].to_vec(), itail.cloned(), span);
-                    self.matches(pt, &rest, binds)
+                    self.match_rest(pt, rest, binds)
                 }
             };
         };
@@ -188,20 +207,21 @@ impl Macro {
         }
         let mut vars = Vec::new();
         self.pattern_vars(&pitems[e], &mut vars);
-        let mut per_var: Vec<Vec<Match>> = vars.iter().map(|_| Vec::new()).collect();
+        let mut per_var: Vec<Vec<Match<'i>>> = vars.iter().map(|_| Vec::new()).collect();
+        let mut sub = Binds::new();
         for input in &iitems[e..e + reps] {
-            let mut sub = Binds::new();
+            sub.clear();
             if !self.matches(&pitems[e], input, &mut sub) {
                 return false;
             }
-            for (v, acc) in vars.iter().zip(per_var.iter_mut()) {
-                if let Some(m) = sub.remove(*v) {
-                    acc.push(m);
+            for (name, m) in sub.drain(..) {
+                if let Some(i) = vars.iter().position(|v| *v == name) {
+                    per_var[i].push(m);
                 }
             }
         }
-        for (v, acc) in vars.iter().zip(per_var) {
-            binds.insert(v.to_string(), Match::Many(acc));
+        for (v, acc) in vars.into_iter().zip(per_var) {
+            binds.push((v, Match::Many(acc)));
         }
         if !after
             .iter()
@@ -210,14 +230,14 @@ impl Macro {
         {
             return false;
         }
-        match ptail {
-            None => true,
-            Some(pt) => {
-                let rest = itail
-                    .cloned()
-                    .unwrap_or_else(|| Datum::new(DatumKind::List(Vec::new(), None), span));
-                self.matches(pt, &rest, binds)
-            }
+        match (ptail, itail) {
+            (None, _) => true,
+            (Some(pt), Some(t)) => self.matches(pt, t, binds),
+            (Some(pt), None) => self.match_rest(
+                pt,
+                Datum::new(DatumKind::List(Vec::new(), None), span),
+                binds,
+            ),
         }
     }
 }
@@ -253,7 +273,13 @@ struct Transcriber<'m> {
     remaining: std::cell::Cell<usize>,
 }
 
-type Env<'b> = HashMap<&'b str, &'b Match>;
+/// Pattern variables in scope during transcription; inner bindings (one
+/// repetition of an ellipsis) are pushed on top and popped afterwards.
+type Env<'b> = Vec<(&'b str, &'b Match<'b>)>;
+
+fn lookup<'b>(env: &[(&'b str, &'b Match<'b>)], name: &str) -> Option<&'b Match<'b>> {
+    env.iter().rev().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
 
 impl Transcriber<'_> {
     fn error(&self, msg: impl std::fmt::Display) -> crate::syntax::diag::Diagnostic {
@@ -276,12 +302,12 @@ impl Transcriber<'_> {
         format!("{s}{ALIAS_MARK}{}", self.id)
     }
 
-    fn transcribe(&self, t: &Datum, env: &Env<'_>, escaped: bool) -> Res<Datum> {
+    fn transcribe<'b>(&self, t: &Datum, env: &mut Env<'b>, escaped: bool) -> Res<Datum> {
         match &t.kind {
-            DatumKind::Symbol(s) => match env.get(s.as_str()) {
+            DatumKind::Symbol(s) => match lookup(env, s) {
                 Some(Match::One(d)) => {
                     self.charge(datum_size(d))?;
-                    Ok(d.clone())
+                    Ok(d.as_ref().clone())
                 }
                 Some(Match::Many(_)) => Err(self.error(format!(
                     "pattern variable {} used without an ellipsis",
@@ -322,7 +348,7 @@ impl Transcriber<'_> {
     }
 
     /// Template elements, each possibly followed by ellipses.
-    fn elements(&self, items: &[Datum], env: &Env<'_>, escaped: bool) -> Res<Vec<Datum>> {
+    fn elements<'b>(&self, items: &[Datum], env: &mut Env<'b>, escaped: bool) -> Res<Vec<Datum>> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < items.len() {
@@ -343,14 +369,22 @@ impl Transcriber<'_> {
 
     /// `elem` followed by `k` ellipses: one copy per repetition of the
     /// pattern variables under an ellipsis that `elem` uses.
-    fn repeat(&self, elem: &Datum, k: usize, env: &Env<'_>, out: &mut Vec<Datum>) -> Res<()> {
+    fn repeat<'b>(
+        &self,
+        elem: &Datum,
+        k: usize,
+        env: &mut Env<'b>,
+        out: &mut Vec<Datum>,
+    ) -> Res<()> {
         let mut names = Vec::new();
         template_symbols(elem, &mut names);
-        let iterated: Vec<(&str, &Vec<Match>)> = names
+        // The innermost binding of each name decides.
+        let iterated: Vec<(&'b str, &'b Vec<Match<'b>>)> = names
             .iter()
-            .filter_map(|n| match env.get(n) {
-                Some(Match::Many(v)) => Some((*n, v)),
-                _ => None,
+            .filter_map(|n| env.iter().rev().find(|(k, _)| k == n).copied())
+            .filter_map(|(n, m)| match m {
+                Match::Many(v) => Some((n, v)),
+                Match::One(_) => None,
             })
             .collect();
         let Some((_, first)) = iterated.first() else {
@@ -362,16 +396,17 @@ impl Transcriber<'_> {
                 "pattern variables used under one ellipsis matched different numbers of items",
             ));
         }
+        let mark = env.len();
         for j in 0..n {
-            let mut sub: Env<'_> = env.clone();
             for (name, v) in &iterated {
-                sub.insert(name, &v[j]);
+                env.push((name, &v[j]));
             }
             if k == 1 {
-                out.push(self.transcribe(elem, &sub, false)?);
+                out.push(self.transcribe(elem, env, false)?);
             } else {
-                self.repeat(elem, k - 1, &sub, out)?;
+                self.repeat(elem, k - 1, env, out)?;
             }
+            env.truncate(mark);
         }
         Ok(())
     }
@@ -535,14 +570,14 @@ impl Expander {
             }
             let id = self.expansion_env.len();
             self.expansion_env.push(m.env);
-            let env: Env<'_> = binds.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            let mut env: Env<'_> = binds.iter().map(|(k, v)| (*k, v)).collect();
             let t = Transcriber {
                 m,
                 id,
                 span: form.span,
                 remaining: std::cell::Cell::new(MAX_MACRO_WORK.saturating_sub(self.macro_work)),
             };
-            let out = t.transcribe(template, &env, false)?;
+            let out = t.transcribe(template, &mut env, false)?;
             self.macro_work = MAX_MACRO_WORK - t.remaining.get();
             check_depth(&out, MAX_DEPTH)?;
             return Ok(out);

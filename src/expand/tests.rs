@@ -991,10 +991,15 @@ fn expand_errors_macros() {
 
 #[test]
 fn expand_errors_runaway_macros() {
-    // Each step nests the argument deeper.
+    // Each step nests the argument deeper (and copies it).
     check_err(
         "(define-syntax m (syntax-rules () ((_ x) (m (x)))))\n(m 1)",
-        "2:4: expression nested too deeply (more than 2500 levels)",
+        "2:1: m: macro expansion too large (more than 2000000 datums)",
+    );
+    // Each step makes the form wider.
+    check_err(
+        "(define-syntax m (syntax-rules () ((_ a ...) (m a ... a ...))))\n(m 1)",
+        "2:1: m: macro expansion too large (more than 2000000 datums)",
     );
     // Each step nests the expression deeper.
     check_err(
@@ -1201,4 +1206,15 @@ fn expand_printer_writes_datums() {
         "'(1.0 -2.5 #\\space #\\x \"a\\\"b\\n\" #u8(1 2) |a b| #t #f)",
         "(const (1.0 -2.5 #\\space #\\x \"a\\\"b\\n\" #u8(1 2) |a b| #t #f))",
     );
+}
+
+#[test]
+fn expand_alias_names() {
+    assert_eq!(base_name("tmp"), "tmp");
+    assert_eq!(base_name("tmp\u{0}12"), "tmp");
+    assert_eq!(base_name("tmp\u{0}12\u{0}3"), "tmp");
+    assert_eq!(base_name("a\u{0}b"), "a\u{0}b");
+    assert_eq!(base_name("a\u{0}"), "a\u{0}");
+    // A user symbol with a NUL is not mistaken for an alias.
+    check("'|a\\x0;b|", "(const |a\\x0;b|)");
 }

@@ -1,1 +1,62 @@
-//! Valk's LLVM backend.
+//! `valk_llvm`: the LLVM backend. VIR → LLVM IR with `gc.statepoint` stack
+//! maps → object files, and AOT executables linked with
+//! `libvalk_runtime.a`.
+//!
+//! * [`emit`]: VIR → textual LLVM IR (calling convention, inline fast paths,
+//!   runtime calls through exit trampolines);
+//! * [`pipeline`]: parse, optimise, statepoint rewrite, verify, emit
+//!   objects, link.
+//!
+//! The conventions shared with the runtime are documented in
+//! `docs/calling-convention.md` ("Valk-to-Valk calls").
+
+pub mod abi;
+pub mod consts;
+pub mod emit;
+pub mod pipeline;
+pub mod prune;
+
+pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions};
+pub use pipeline::{
+    find_runtime_lib, link_executable, set_stackmaps_writable, Backend, BackendError, Output,
+};
+
+use std::path::Path;
+use valk_vir::{FuncId, Loc, Module};
+
+/// Compiles a module with the default options for an AOT executable:
+/// top-level functions `toplevels` run in order; `level` is 0–3.
+pub fn compile_aot(
+    m: &Module,
+    toplevels: &[FuncId],
+    level: u32,
+    out: Output,
+    unbound_diag: &emit::UnboundDiag,
+) -> Result<Vec<u8>, BackendError> {
+    let opts = EmitOptions {
+        aot: true,
+        unbound_diag,
+        proc_name: &default_proc_name,
+    };
+    let ir = emit_module(m, toplevels, &opts)?;
+    Backend::new(level)?.compile(&ir, level, out)
+}
+
+/// Compiles and links an AOT executable at `exe` (the object goes to a
+/// temporary file next to it).
+pub fn build_executable(
+    m: &Module,
+    toplevels: &[FuncId],
+    level: u32,
+    runtime_lib: &Path,
+    exe: &Path,
+) -> Result<(), BackendError> {
+    let no_diag = |_: Loc, _: &str| None;
+    let obj = compile_aot(m, toplevels, level, Output::Object, &no_diag)?;
+    let obj_path = exe.with_extension("valk.o");
+    std::fs::write(&obj_path, obj)
+        .map_err(|e| BackendError(format!("cannot write {}: {e}", obj_path.display())))?;
+    let r = link_executable(&obj_path, runtime_lib, exe);
+    let _ = std::fs::remove_file(&obj_path);
+    r
+}

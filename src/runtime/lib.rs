@@ -3,6 +3,7 @@
 //! Built as an rlib (linked into `valk`/`valkc`) and as `libvalk_runtime.a`
 //! (linked into AOT executables).
 
+pub mod aot;
 pub mod builtins;
 pub mod call;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod io;
 pub mod numparse;
 pub mod object;
 pub mod printer;
+pub mod rt;
 pub mod value;
 
 pub use error::{Raised, VResult};

@@ -1,0 +1,278 @@
+//! From IR text to an optimised, statepoint-rewritten, verified module and
+//! then to an object file, and linking AOT executables.
+//!
+//! Pipeline (DESIGN §5–§6): `default<On>`, then `"gc-leaf-function"` on
+//! every `musttail` call site (after inlining, which can turn tail calls
+//! into ordinary ones; RS4GC cannot rewrite a musttail call and the
+//! caller's frame is gone after it anyway), then
+//! `rewrite-statepoints-for-gc`, then the verifier — always, since a broken
+//! module is otherwise only noticed by crashing code.
+
+use inkwell::attributes::AttributeLoc;
+use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{
+    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
+};
+use inkwell::values::{CallSiteValue, InstructionOpcode};
+use inkwell::OptimizationLevel;
+use llvm_sys::LLVMTailCallKind;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError(pub String);
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+impl From<crate::emit::EmitError> for BackendError {
+    fn from(e: crate::emit::EmitError) -> Self {
+        BackendError(e.0)
+    }
+}
+
+/// What to produce from a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Textual LLVM IR after the whole pipeline (statepoints included).
+    LlvmIr,
+    /// Textual LLVM IR after optimisation, before the statepoint rewrite.
+    LlvmIrBeforeGc,
+    Asm,
+    Object,
+}
+
+/// An LLVM context and a target machine for the host.
+pub struct Backend {
+    ctx: Context,
+    tm: TargetMachine,
+}
+
+fn opt_level(level: u32) -> OptimizationLevel {
+    match level {
+        0 => OptimizationLevel::None,
+        1 => OptimizationLevel::Less,
+        2 => OptimizationLevel::Default,
+        _ => OptimizationLevel::Aggressive,
+    }
+}
+
+impl Backend {
+    /// A backend generating code for the host at optimisation `level`
+    /// (0–3; the code generator's level follows it).
+    pub fn new(level: u32) -> Result<Backend, BackendError> {
+        Target::initialize_native(&InitializationConfig::default()).map_err(BackendError)?;
+        let triple = TargetMachine::get_default_triple();
+        let target = Target::from_triple(&triple).map_err(|e| BackendError(e.to_string()))?;
+        let cpu = TargetMachine::get_host_cpu_name();
+        let features = TargetMachine::get_host_cpu_features();
+        let tm = target
+            .create_target_machine(
+                &triple,
+                cpu.to_str().unwrap_or("x86-64"),
+                features.to_str().unwrap_or(""),
+                opt_level(level),
+                RelocMode::PIC,
+                CodeModel::Default,
+            )
+            .ok_or_else(|| BackendError("cannot create a target machine for the host".into()))?;
+        Ok(Backend {
+            ctx: Context::create(),
+            tm,
+        })
+    }
+
+    pub fn target_machine(&self) -> &TargetMachine {
+        &self.tm
+    }
+
+    /// Parses IR text (as `emit::emit_module` writes it) for this target.
+    pub fn parse<'a>(&'a self, ir: &str) -> Result<Module<'a>, BackendError> {
+        let buf = MemoryBuffer::create_from_memory_range_copy(ir.as_bytes(), "valk");
+        let m = self
+            .ctx
+            .create_module_from_ir(buf)
+            .map_err(|e| BackendError(format!("internal error: bad LLVM IR: {e}")))?;
+        m.set_triple(&self.tm.get_triple());
+        m.set_data_layout(&self.tm.get_target_data().get_data_layout());
+        Ok(m)
+    }
+
+    /// Runs the pipeline on `m`. With `gc == false` it stops before the
+    /// statepoint rewrite (for `emit-llvm --before-gc`).
+    pub fn optimize(&self, m: &Module, level: u32, gc: bool) -> Result<(), BackendError> {
+        let passes = format!("default<O{}>", level.min(3));
+        m.run_passes(&passes, &self.tm, PassBuilderOptions::create())
+            .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
+        if !gc {
+            return verify(m);
+        }
+        mark_musttail_gc_leaf(&self.ctx, m);
+        m.run_passes(
+            "rewrite-statepoints-for-gc",
+            &self.tm,
+            PassBuilderOptions::create(),
+        )
+        .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
+        verify(m)
+    }
+
+    /// Compiles IR text through the pipeline into the requested output.
+    pub fn compile(&self, ir: &str, level: u32, out: Output) -> Result<Vec<u8>, BackendError> {
+        let m = self.parse(ir)?;
+        verify(&m)?;
+        self.optimize(&m, level, out != Output::LlvmIrBeforeGc)?;
+        match out {
+            Output::LlvmIr | Output::LlvmIrBeforeGc => {
+                Ok(m.print_to_string().to_string().into_bytes())
+            }
+            Output::Asm => self.emit(&m, FileType::Assembly),
+            Output::Object => {
+                let mut obj = self.emit(&m, FileType::Object)?;
+                set_stackmaps_writable(&mut obj)?;
+                Ok(obj)
+            }
+        }
+    }
+
+    fn emit(&self, m: &Module, ft: FileType) -> Result<Vec<u8>, BackendError> {
+        let buf = self
+            .tm
+            .write_to_memory_buffer(m, ft)
+            .map_err(|e| BackendError(format!("internal error: code generation failed: {e}")))?;
+        Ok(buf.as_slice().to_vec())
+    }
+}
+
+fn verify(m: &Module) -> Result<(), BackendError> {
+    m.verify()
+        .map_err(|e| BackendError(format!("internal error: invalid LLVM module: {e}")))
+}
+
+/// Adds `"gc-leaf-function"` to every `musttail` call site.
+fn mark_musttail_gc_leaf(ctx: &Context, m: &Module) {
+    let attr = ctx.create_string_attribute("gc-leaf-function", "");
+    let mut f = m.get_first_function();
+    while let Some(func) = f {
+        for bb in func.get_basic_blocks() {
+            let mut i = bb.get_first_instruction();
+            while let Some(inst) = i {
+                if inst.get_opcode() == InstructionOpcode::Call
+                    && inst.get_tail_call_kind() == Ok(LLVMTailCallKind::LLVMTailCallKindMustTail)
+                {
+                    if let Ok(cs) = CallSiteValue::try_from(inst) {
+                        cs.add_attribute(AttributeLoc::Function, attr);
+                    }
+                }
+                i = inst.get_next_instruction();
+            }
+        }
+        f = func.get_next_function();
+    }
+}
+
+fn rd_u16(b: &[u8], o: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?))
+}
+fn rd_u32(b: &[u8], o: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?))
+}
+fn rd_u64(b: &[u8], o: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?))
+}
+
+/// Sets `SHF_WRITE` on `.llvm_stackmaps` in an ELF64 object: the section
+/// holds absolute addresses, and a read-only section with dynamic
+/// relocations makes PIE links emit text relocations (DESIGN §8).
+pub fn set_stackmaps_writable(obj: &mut [u8]) -> Result<(), BackendError> {
+    let bad = || BackendError("internal error: unexpected object file layout".into());
+    if obj.get(0..4) != Some(b"\x7fELF".as_slice()) || obj.get(4) != Some(&2) {
+        return Err(bad());
+    }
+    let shoff = rd_u64(obj, 0x28).ok_or_else(bad)? as usize;
+    let shentsize = rd_u16(obj, 0x3a).ok_or_else(bad)? as usize;
+    let shnum = rd_u16(obj, 0x3c).ok_or_else(bad)? as usize;
+    let shstrndx = rd_u16(obj, 0x3e).ok_or_else(bad)? as usize;
+    let sh = |i: usize| shoff + i * shentsize;
+    let strtab = rd_u64(obj, sh(shstrndx) + 0x18).ok_or_else(bad)? as usize;
+    for i in 0..shnum {
+        let name_off = rd_u32(obj, sh(i)).ok_or_else(bad)? as usize;
+        let start = strtab + name_off;
+        let name = obj.get(start..).ok_or_else(bad)?;
+        let end = name.iter().position(|&c| c == 0).ok_or_else(bad)?;
+        if &name[..end] == b".llvm_stackmaps" {
+            let fo = sh(i) + 8;
+            let flags = rd_u64(obj, fo).ok_or_else(bad)? | 1;
+            obj[fo..fo + 8].copy_from_slice(&flags.to_le_bytes());
+            return Ok(());
+        }
+    }
+    Err(BackendError(
+        "internal error: the object has no .llvm_stackmaps section".into(),
+    ))
+}
+
+/// The runtime library AOT executables link: `$VALK_RUNTIME_LIB`, else
+/// `libvalk_runtime.a` next to the running executable or one directory up
+/// (test binaries live in `deps/`), else the newest `libvalk_runtime-*.a`
+/// cargo left in `deps/` (when the runtime was only built as a dependency,
+/// e.g. by `cargo test -p valk`).
+pub fn find_runtime_lib() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("VALK_RUNTIME_LIB") {
+        return Some(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let up = dir.parent()?;
+    if let Some(p) = [dir, up]
+        .into_iter()
+        .map(|d| d.join("libvalk_runtime.a"))
+        .find(|p| p.is_file())
+    {
+        return Some(p);
+    }
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for deps in [dir.join("deps"), dir.to_path_buf()] {
+        let Ok(entries) = std::fs::read_dir(&deps) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("libvalk_runtime-") && name.ends_with(".a") {
+                let t = e.metadata().and_then(|m| m.modified()).ok()?;
+                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                    best = Some((t, e.path()));
+                }
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// Links `obj` with the runtime library into executable `out` using `cc`.
+pub fn link_executable(obj: &Path, runtime_lib: &Path, out: &Path) -> Result<(), BackendError> {
+    let output = Command::new("cc")
+        .arg(obj)
+        .arg(runtime_lib)
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(out)
+        .output()
+        .map_err(|e| BackendError(format!("cannot run the linker `cc`: {e}")))?;
+    if !output.status.success() {
+        return Err(BackendError(format!(
+            "linking failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    Ok(())
+}

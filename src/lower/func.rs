@@ -1,0 +1,1187 @@
+//! Expression lowering: one VIR function per top-level form and per lambda
+//! that is a real function (escaping or known). See `docs/lowering.md`.
+//!
+//! Each expression is lowered against a continuation ([`Cont`]): `Value`
+//! (the caller uses the value and continues in the current block),
+//! `Return` (tail position of the function: `ret`, `tail_call`,
+//! `tail_call_closure`) or `Jump` (tail position of a join point: `br` to
+//! the join block with the value and the current values of the variables
+//! it carries).
+//!
+//! Variables live in an environment with an undo log: SSA values (also for
+//! assigned variables that no other function captures: `set!` rebinds
+//! them, and joins carry them as block parameters), boxes, known functions.
+
+use super::analysis::{assigned_in, LamId, LamKind, Placement, TopInfo};
+use super::prims::{self, Prim, RT_ARITY_ERROR, RT_CHECK_INIT};
+use super::GlobalsInfo;
+use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
+use crate::syntax::datum::{Datum, DatumKind};
+use crate::syntax::diag::Diagnostic;
+use crate::syntax::source::Span;
+use std::collections::{BTreeSet, HashMap};
+use valk_vir::ir::fits_fixnum;
+use valk_vir::{
+    Block, BlockCall, ConstData, FuncId, Function, FxMode, Loc, Module, Op, Signature, Ty, Value,
+};
+
+type R<T> = Result<T, Diagnostic>;
+
+fn internal(msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(format!("internal error in the VIR lowering: {}", msg.into()))
+}
+
+/// Module-wide lowering state.
+pub(crate) struct Ctx<'g> {
+    pub module: Module,
+    pub locs: Vec<Span>,
+    loc_ids: HashMap<Span, Loc>,
+    pub proc_names: Vec<Option<String>>,
+    pub globals: &'g GlobalsInfo,
+}
+
+impl<'g> Ctx<'g> {
+    pub fn new(module: Module, proc_names: Vec<Option<String>>, globals: &'g GlobalsInfo) -> Self {
+        Ctx {
+            module,
+            locs: Vec::new(),
+            loc_ids: HashMap::new(),
+            proc_names,
+            globals,
+        }
+    }
+
+    fn loc(&mut self, span: Span) -> Loc {
+        if let Some(&l) = self.loc_ids.get(&span) {
+            return l;
+        }
+        let l = Loc(self.locs.len() as u32);
+        self.locs.push(span);
+        self.loc_ids.insert(span, l);
+        l
+    }
+
+    fn declare(&mut self, name: &str, sig: Signature, proc_name: Option<String>) -> FuncId {
+        let n = self.module.unique_function_name(name);
+        let f = self.module.declare_function(&n, sig);
+        if self.proc_names.len() <= f.index() {
+            self.proc_names.resize(f.index() + 1, None);
+        }
+        self.proc_names[f.index()] = proc_name;
+        f
+    }
+}
+
+/// How a local is represented at some point of a function.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Binding {
+    Val(Value),
+    /// The box holding the variable; `true`: reads check for `undefined`.
+    Boxed(Value, bool),
+    Known(LamId),
+    /// A contified function (its header is in `FnLower::headers` once
+    /// its placement has been reached).
+    Contified,
+}
+
+#[derive(Default)]
+struct Env {
+    map: HashMap<LocalId, Binding>,
+    log: Vec<(LocalId, Option<Binding>)>,
+}
+
+impl Env {
+    fn get(&self, x: LocalId) -> Option<Binding> {
+        self.map.get(&x).copied()
+    }
+    fn set(&mut self, x: LocalId, b: Binding) {
+        let old = self.map.insert(x, b);
+        self.log.push((x, old));
+    }
+    fn mark(&self) -> usize {
+        self.log.len()
+    }
+    fn undo(&mut self, mark: usize) {
+        while self.log.len() > mark {
+            if let Some((x, old)) = self.log.pop() {
+                match old {
+                    Some(b) => self.map.insert(x, b),
+                    None => self.map.remove(&x),
+                };
+            }
+        }
+    }
+    /// Variables bound before `mark` and rebound since, in first-change
+    /// order.
+    fn changed_since(&self, mark: usize) -> Vec<(LocalId, Option<Binding>)> {
+        let mut seen = Vec::new();
+        for (x, old) in &self.log[mark..] {
+            if !seen.iter().any(|(y, _)| y == x) {
+                seen.push((*x, *old));
+            }
+        }
+        seen
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cont {
+    Value,
+    Return,
+    /// Index into `FnLower::joins`.
+    Jump(usize),
+}
+
+struct Join {
+    block: Block,
+    carried: Vec<LocalId>,
+}
+
+struct Header {
+    block: Block,
+    carried: Vec<LocalId>,
+}
+
+/// Lowering state of one top-level form.
+struct TopLower<'a, 'g, 't> {
+    cx: &'a mut Ctx<'g>,
+    top: &'t TopLevel,
+    index: usize,
+    info: &'a TopInfo,
+    /// The VIR function of each lambda that is a real function.
+    lam_funcs: Vec<Option<FuncId>>,
+    /// The global whose lambda this form defines (`(define (f ...) ...)`).
+    defines_lambda: Option<&'t str>,
+}
+
+/// Lowers top-level form `index` and its lambdas; returns the form's
+/// function.
+pub(crate) fn lower_top(cx: &mut Ctx, top: &TopLevel, index: usize, info: &TopInfo) -> R<FuncId> {
+    let defines_lambda = match &top.body.kind {
+        ExprKind::DefineGlobal(name, v) if matches!(v.kind, ExprKind::Lambda(_)) => {
+            Some(name.as_str())
+        }
+        _ => None,
+    };
+    let mut tl = TopLower {
+        cx,
+        top,
+        index,
+        info,
+        lam_funcs: vec![None; info.lams.len()],
+        defines_lambda,
+    };
+    for (id, lam) in info.lams.iter().enumerate() {
+        // SAFETY: the analysis took these pointers from `top`.
+        let l: &Lambda = unsafe { &*lam.lam };
+        let nreq = l.params.len() as u32;
+        let rest = l.rest.is_some();
+        let var_name = lam.var.map(|x| tl.local_name(x).to_string());
+        let fixed = tl
+            .cx
+            .globals
+            .fixed
+            .values()
+            .find(|f| f.top == index && f.lam == lam.lam)
+            .map(|f| f.func);
+        let f = match (lam.kind, fixed) {
+            (LamKind::Contified, _) => continue,
+            (LamKind::Escaping, Some(f)) => f,
+            (LamKind::Escaping, None) => {
+                let base = l.name.clone().or(var_name).unwrap_or_else(|| "lambda".into());
+                tl.cx
+                    .declare(&base, Signature::closure(nreq, rest), l.name.clone())
+            }
+            (LamKind::Known, _) => {
+                let base = var_name.or_else(|| l.name.clone()).unwrap_or_else(|| "lambda".into());
+                let sig = Signature {
+                    required: lam.free.len() as u32 + nreq,
+                    rest,
+                    closure: false,
+                };
+                tl.cx.declare(&base, sig, l.name.clone())
+            }
+        };
+        tl.lam_funcs[id] = Some(f);
+    }
+    let fid = tl
+        .cx
+        .declare(&format!("toplevel.{index}"), Signature::fixed(0), None);
+    let f = {
+        let mut fl = FnLower::new(&mut tl, fid, None);
+        let r = fl.expr(&top.body, Cont::Return)?;
+        if r.is_some() {
+            return Err(internal("top-level body did not end its function"));
+        }
+        fl.f
+    };
+    tl.cx.module.define_function(fid, f);
+    for id in 0..info.lams.len() {
+        if let Some(func) = tl.lam_funcs[id] {
+            let f = lower_lambda(&mut tl, id, func)?;
+            tl.cx.module.define_function(func, f);
+        }
+    }
+    Ok(fid)
+}
+
+impl TopLower<'_, '_, '_> {
+    fn local_name(&self, x: LocalId) -> &str {
+        self.top
+            .locals
+            .get(x.0 as usize)
+            .map_or("_", |l| l.name.as_str())
+    }
+}
+
+fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
+    let info = tl.info;
+    let lam = &info.lams[id];
+    // SAFETY: the analysis took this pointer from the form being lowered.
+    let l: &Lambda = unsafe { &*lam.lam };
+    let mut fl = FnLower::new(tl, func, Some(id));
+    let params = fl.f.params().to_vec();
+    let mut next = 0;
+    if lam.kind == LamKind::Escaping {
+        let me = params[0];
+        fl.f.set_value_name(me, "self");
+        fl.self_val = Some(me);
+        next = 1;
+        for (i, &x) in lam.free.iter().enumerate() {
+            let v = fl.push(Op::EnvGet(i as u32), &[me]);
+            fl.bind_capture(x, v);
+        }
+        if let Some(x) = lam.var {
+            let b = if info.var(x).boxed {
+                // Children capture the variable as a box: give them one
+                // holding this closure.
+                let bx = fl.push(Op::MakeBox, &[me]);
+                Binding::Boxed(bx, false)
+            } else {
+                Binding::Val(me)
+            };
+            fl.env.set(x, b);
+        }
+    } else {
+        for &x in &lam.free {
+            let v = params[next];
+            next += 1;
+            fl.bind_capture(x, v);
+        }
+    }
+    let mut actual: Vec<Value> = params[next..].to_vec();
+    let formals: Vec<LocalId> = l.params.iter().chain(&l.rest).copied().collect();
+    for (x, &v) in formals.iter().zip(&actual) {
+        fl.name_value(v, *x);
+    }
+    if lam.self_loop {
+        let header = fl.f.create_block(Some("loop"));
+        let hp: Vec<Value> = actual.iter().map(|_| fl.f.append_block_param(header)).collect();
+        fl.term(Op::Br, &[], vec![BlockCall::new(header, &actual)]);
+        fl.switch_to(header);
+        fl.loop_header = Some(header);
+        actual = hp;
+    }
+    for (x, v) in formals.iter().zip(actual) {
+        fl.bind_var(*x, v);
+    }
+    let r = fl.expr(&l.body, Cont::Return)?;
+    if r.is_some() {
+        return Err(internal("lambda body did not end its function"));
+    }
+    Ok(fl.f)
+}
+
+/// Lowering state of one VIR function.
+struct FnLower<'x, 'a, 'g, 't> {
+    tl: &'x mut TopLower<'a, 'g, 't>,
+    f: Function,
+    func_id: FuncId,
+    cur: Block,
+    env: Env,
+    joins: Vec<Join>,
+    headers: HashMap<LocalId, Header>,
+    /// Lambdas of contified functions seen so far (by their variable).
+    contified: HashMap<LocalId, &'t Lambda>,
+    lam: Option<LamId>,
+    self_val: Option<Value>,
+    loop_header: Option<Block>,
+}
+
+impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
+    fn new(tl: &'x mut TopLower<'a, 'g, 't>, func_id: FuncId, lam: Option<LamId>) -> Self {
+        let src = tl.cx.module.func(func_id);
+        let f = Function::new(&src.name, src.sig);
+        let cur = f.entry();
+        FnLower {
+            tl,
+            f,
+            func_id,
+            cur,
+            env: Env::default(),
+            joins: Vec::new(),
+            headers: HashMap::new(),
+            contified: HashMap::new(),
+            lam,
+            self_val: None,
+            loop_header: None,
+        }
+    }
+
+    fn info(&self) -> &'a TopInfo {
+        self.tl.info
+    }
+
+    // ---------------------------------------------------------- emitting
+
+    fn emit(&mut self, op: Op, args: &[Value], targets: Vec<BlockCall>, loc: Loc) -> Option<Value> {
+        let i = self.f.append_inst(self.cur, op, args.to_vec(), targets, loc);
+        self.f.inst(i).result
+    }
+
+    /// An instruction with a result that cannot raise.
+    fn push(&mut self, op: Op, args: &[Value]) -> Value {
+        self.emit(op, args, Vec::new(), Loc::NONE)
+            .expect("opcode with a result")
+    }
+
+    /// An instruction with a result that may raise: it carries `span`.
+    fn push_at(&mut self, op: Op, args: &[Value], span: Span) -> Value {
+        let loc = self.tl.cx.loc(span);
+        self.emit(op, args, Vec::new(), loc)
+            .expect("opcode with a result")
+    }
+
+    fn effect_at(&mut self, op: Op, args: &[Value], span: Span) {
+        let loc = self.tl.cx.loc(span);
+        self.emit(op, args, Vec::new(), loc);
+    }
+
+    fn term(&mut self, op: Op, args: &[Value], targets: Vec<BlockCall>) {
+        self.emit(op, args, targets, Loc::NONE);
+    }
+
+    fn term_at(&mut self, op: Op, args: &[Value], span: Span) {
+        let loc = self.tl.cx.loc(span);
+        self.emit(op, args, Vec::new(), loc);
+    }
+
+    /// Continue in `b`, moved to the end of the layout so blocks print in
+    /// the order they are filled.
+    fn switch_to(&mut self, b: Block) {
+        if b != self.f.entry() {
+            self.f.layout.retain(|&x| x != b);
+            self.f.layout.push(b);
+        }
+        self.cur = b;
+    }
+
+    fn name_value(&mut self, v: Value, x: LocalId) {
+        if self.f.value_name(v).is_none() {
+            let name = self.tl.local_name(x).to_string();
+            self.f.set_value_name(v, &name);
+        }
+    }
+
+    fn unspecified(&mut self) -> Value {
+        self.push(Op::Unspecified, &[])
+    }
+
+    // ---------------------------------------------------------- variables
+
+    fn bind_capture(&mut self, x: LocalId, v: Value) {
+        let var = self.info().var(x);
+        if var.boxed {
+            self.env.set(x, Binding::Boxed(v, var.checked));
+        } else {
+            self.name_value(v, x);
+            self.env.set(x, Binding::Val(v));
+        }
+    }
+
+    /// Binds a new variable (parameter, `let`) to `v`, boxing it if needed.
+    fn bind_var(&mut self, x: LocalId, v: Value) {
+        let var = self.info().var(x);
+        if var.boxed {
+            self.name_value(v, x);
+            let b = self.push(Op::MakeBox, &[v]);
+            self.env.set(x, Binding::Boxed(b, var.checked));
+        } else {
+            self.name_value(v, x);
+            self.env.set(x, Binding::Val(v));
+        }
+    }
+
+    fn read_local(&mut self, x: LocalId, span: Span) -> R<Value> {
+        match self.env.get(x) {
+            Some(Binding::Val(v)) => Ok(v),
+            Some(Binding::Boxed(b, checked)) => {
+                let v = self.push(Op::Unbox, &[b]);
+                if checked {
+                    let name = self.tl.local_name(x).to_string();
+                    let c = self.tl.cx.module.add_const(ConstData::Symbol(name));
+                    let sym = self.push(Op::Const(c), &[]);
+                    Ok(self.push_at(Op::CallRuntime(RT_CHECK_INIT.into()), &[v, sym], span))
+                } else {
+                    Ok(v)
+                }
+            }
+            other => Err(internal(format!(
+                "local {} ({}) read as a value while {:?}",
+                x.0,
+                self.tl.local_name(x),
+                other
+            ))),
+        }
+    }
+
+    /// The value to capture or pass for variable `x`: its SSA value or its
+    /// box.
+    fn capture_of(&self, x: LocalId) -> R<Value> {
+        match self.env.get(x) {
+            Some(Binding::Val(v)) | Some(Binding::Boxed(v, _)) => Ok(v),
+            other => Err(internal(format!(
+                "free variable {} ({}) unavailable: {:?}",
+                x.0,
+                self.tl.local_name(x),
+                other
+            ))),
+        }
+    }
+
+    fn assign(&mut self, x: LocalId, v: Value) -> R<()> {
+        match self.env.get(x) {
+            Some(Binding::Val(_)) => {
+                self.name_value(v, x);
+                self.env.set(x, Binding::Val(v));
+                Ok(())
+            }
+            Some(Binding::Boxed(b, _)) => {
+                self.emit(Op::SetBox, &[b, v], Vec::new(), Loc::NONE);
+                Ok(())
+            }
+            other => Err(internal(format!("set! of local {} while {:?}", x.0, other))),
+        }
+    }
+
+    /// The assigned variables held as SSA values that some code in `es`
+    /// may rebind: the variables a join or loop header carries.
+    fn carried_for(&self, es: &[&Expr]) -> Vec<LocalId> {
+        let mut s = BTreeSet::new();
+        for e in es {
+            assigned_in(e, &mut s);
+        }
+        s.into_iter()
+            .filter(|x| matches!(self.env.get(*x), Some(Binding::Val(_))))
+            .collect()
+    }
+
+    fn current_values(&self, xs: &[LocalId]) -> R<Vec<Value>> {
+        xs.iter()
+            .map(|&x| match self.env.get(x) {
+                Some(Binding::Val(v)) => Ok(v),
+                other => Err(internal(format!("carried variable {} is {:?}", x.0, other))),
+            })
+            .collect()
+    }
+
+    fn new_join(&mut self, carried: Vec<LocalId>) -> usize {
+        let block = self.f.create_block(Some("join"));
+        self.f.append_block_param(block);
+        for _ in &carried {
+            self.f.append_block_param(block);
+        }
+        self.joins.push(Join { block, carried });
+        self.joins.len() - 1
+    }
+
+    /// Continue at join `j`: rebinds its carried variables; returns the
+    /// joined value.
+    fn enter_join(&mut self, j: usize) -> Value {
+        let block = self.joins[j].block;
+        self.switch_to(block);
+        let params = self.f.block(block).params.clone();
+        let carried = self.joins[j].carried.clone();
+        for (x, &p) in carried.iter().zip(&params[1..]) {
+            self.name_value(p, *x);
+            self.env.set(*x, Binding::Val(p));
+        }
+        params[0]
+    }
+
+    fn jump(&mut self, j: usize, v: Value) -> R<()> {
+        let mut args = vec![v];
+        args.extend(self.current_values(&self.joins[j].carried.clone())?);
+        let block = self.joins[j].block;
+        self.term(Op::Br, &[], vec![BlockCall::new(block, &args)]);
+        Ok(())
+    }
+
+    /// Deliver `v` to the continuation.
+    fn finish(&mut self, v: Value, cont: Cont) -> R<Option<Value>> {
+        match cont {
+            Cont::Value => Ok(Some(v)),
+            Cont::Return => {
+                self.term(Op::Ret, &[v], Vec::new());
+                Ok(None)
+            }
+            Cont::Jump(j) => {
+                self.jump(j, v)?;
+                Ok(None)
+            }
+        }
+    }
+
+    // -------------------------------------------------------- expressions
+
+    fn value(&mut self, e: &'t Expr) -> R<Value> {
+        self.expr(e, Cont::Value)?
+            .ok_or_else(|| internal("expression in value position ended its block"))
+    }
+
+    fn expr(&mut self, e: &'t Expr, cont: Cont) -> R<Option<Value>> {
+        if cont == Cont::Value {
+            if let Some(xs) = self.info().placements.get(&(e as *const Expr)) {
+                return self.placed(e, xs).map(Some);
+            }
+        }
+        self.expr_kind(e, cont)
+    }
+
+    fn expr_kind(&mut self, e: &'t Expr, cont: Cont) -> R<Option<Value>> {
+        match &e.kind {
+            ExprKind::Const(d) => {
+                let v = self.constant(d);
+                self.finish(v, cont)
+            }
+            ExprKind::Void => {
+                let v = self.unspecified();
+                self.finish(v, cont)
+            }
+            ExprKind::Local(x) => {
+                let v = self.read_local(*x, e.span)?;
+                self.finish(v, cont)
+            }
+            ExprKind::Global(name) => {
+                let v = self.read_global(name, e.span);
+                self.finish(v, cont)
+            }
+            ExprKind::SetLocal(x, val) => {
+                let v = self.value(val)?;
+                self.assign(*x, v)?;
+                let u = self.unspecified();
+                self.finish(u, cont)
+            }
+            ExprKind::SetGlobal(name, val) => {
+                let v = self.value(val)?;
+                let g = self.tl.cx.module.global(name);
+                self.effect_at(Op::GlobalSet(g, true), &[v], e.span);
+                let u = self.unspecified();
+                self.finish(u, cont)
+            }
+            ExprKind::DefineGlobal(name, val) => {
+                let v = self.value(val)?;
+                let g = self.tl.cx.module.global(name);
+                self.emit(Op::GlobalSet(g, false), &[v], Vec::new(), Loc::NONE);
+                let u = self.unspecified();
+                self.finish(u, cont)
+            }
+            ExprKind::If(c, t, f) => self.if_(c, t, f, cont),
+            ExprKind::Lambda(l) => {
+                let v = self.closure(l)?;
+                self.finish(v, cont)
+            }
+            ExprKind::Call(f, args) => self.call(e, f, args, cont),
+            ExprKind::Seq(es) => {
+                let Some((last, init)) = es.split_last() else {
+                    let u = self.unspecified();
+                    return self.finish(u, cont);
+                };
+                for x in init {
+                    self.value(x)?;
+                }
+                self.expr(last, cont)
+            }
+            ExprKind::Let(binds, body) => {
+                for (x, init) in binds {
+                    if let Some((id, LamKind::Known)) = self.info().fun_kind(*x) {
+                        self.env.set(*x, Binding::Known(id));
+                        continue;
+                    }
+                    let v = self.value(init)?;
+                    self.bind_var(*x, v);
+                }
+                self.expr(body, cont)
+            }
+            ExprKind::Letrec(binds, body) => self.letrec(e, binds, body, cont),
+        }
+    }
+
+    fn constant(&mut self, d: &Datum) -> Value {
+        let op = match &d.kind {
+            DatumKind::Int(n) if fits_fixnum(*n) => Op::Fixnum(*n),
+            DatumKind::Float(x) => Op::flonum(*x),
+            DatumKind::Bool(b) => Op::Bool(*b),
+            DatumKind::Char(c) => Op::Char(*c),
+            DatumKind::List(items, None) if items.is_empty() => Op::Nil,
+            DatumKind::Symbol(s) => Op::Const(self.tl.cx.module.add_const(ConstData::Symbol(s.clone()))),
+            _ => {
+                // Not shared: each literal is its own object, as in the
+                // interpreter.
+                let m = &mut self.tl.cx.module;
+                m.consts.push(datum_to_const(d));
+                Op::Const(valk_vir::ConstId::new(m.consts.len() - 1))
+            }
+        };
+        self.push(op, &[])
+    }
+
+    fn read_global(&mut self, name: &str, span: Span) -> Value {
+        let bound = self.global_bound(name);
+        let g = self.tl.cx.module.global(name);
+        if bound {
+            self.push(Op::GlobalGet(g, false), &[])
+        } else {
+            self.push_at(Op::GlobalGet(g, true), &[], span)
+        }
+    }
+
+    fn global_bound(&self, name: &str) -> bool {
+        let own = self.lam.is_some() && self.tl.defines_lambda == Some(name);
+        self.tl.cx.globals.is_bound(name, self.tl.index, own)
+    }
+
+    fn if_(&mut self, c: &'t Expr, t: &'t Expr, f: &'t Expr, cont: Cont) -> R<Option<Value>> {
+        let cv = self.value(c)?;
+        let tb = self.f.create_block(Some("then"));
+        let eb = self.f.create_block(Some("else"));
+        self.term(
+            Op::BrIf,
+            &[cv],
+            vec![BlockCall::new(tb, &[]), BlockCall::new(eb, &[])],
+        );
+        let mark = self.env.mark();
+        if cont != Cont::Value {
+            self.switch_to(tb);
+            self.expr(t, cont)?;
+            self.env.undo(mark);
+            self.switch_to(eb);
+            self.expr(f, cont)?;
+            self.env.undo(mark);
+            return Ok(None);
+        }
+        // Value: both arms continue at a join that receives the value and
+        // every SSA variable the arms left with different values.
+        let mut arms = Vec::new();
+        for (b, x) in [(tb, t), (eb, f)] {
+            self.switch_to(b);
+            let v = self.value(x)?;
+            let changes: Vec<(LocalId, Option<Binding>, Option<Binding>)> = self
+                .env
+                .changed_since(mark)
+                .into_iter()
+                .map(|(x, old)| (x, old, self.env.get(x)))
+                .collect();
+            arms.push((self.cur, v, changes));
+            self.env.undo(mark);
+        }
+        let mut vars: Vec<LocalId> = Vec::new();
+        for (_, _, changes) in &arms {
+            for (x, old, _) in changes {
+                if matches!(old, Some(Binding::Val(_))) && !vars.contains(x) {
+                    vars.push(*x);
+                }
+            }
+        }
+        let value_in = |arm: &Vec<(LocalId, Option<Binding>, Option<Binding>)>,
+                        x: LocalId,
+                        env: &Env|
+         -> Option<Binding> {
+            arm.iter()
+                .find(|(y, ..)| *y == x)
+                .map_or(env.get(x), |(_, _, now)| *now)
+        };
+        let mut differing = Vec::new();
+        for &x in &vars {
+            let a = value_in(&arms[0].2, x, &self.env);
+            let b = value_in(&arms[1].2, x, &self.env);
+            if a != b {
+                match (a, b) {
+                    (Some(Binding::Val(_)), Some(Binding::Val(_))) => differing.push(x),
+                    _ => return Err(internal("variable changed representation in an arm")),
+                }
+            }
+        }
+        let join = self.f.create_block(Some("join"));
+        let result = self.f.append_block_param(join);
+        for (end, v, changes) in &arms {
+            let mut args = vec![*v];
+            for &x in &differing {
+                match value_in(changes, x, &self.env) {
+                    Some(Binding::Val(w)) => args.push(w),
+                    _ => return Err(internal("join argument is not a value")),
+                }
+            }
+            self.f
+                .append_inst(*end, Op::Br, vec![], vec![BlockCall::new(join, &args)], Loc::NONE);
+        }
+        self.switch_to(join);
+        for &x in &differing {
+            let p = self.f.append_block_param(join);
+            self.name_value(p, x);
+            self.env.set(x, Binding::Val(p));
+        }
+        // Variables changed identically in both arms keep that value.
+        for &x in &vars {
+            if !differing.contains(&x) {
+                if let Some(b) = value_in(&arms[0].2, x, &self.env) {
+                    if self.env.get(x) != Some(b) {
+                        self.env.set(x, b);
+                    }
+                }
+            }
+        }
+        Ok(Some(result))
+    }
+
+    // ------------------------------------------------------------ lambdas
+
+    /// `closure @f(captures)` for an escaping lambda.
+    fn closure(&mut self, l: &Lambda) -> R<Value> {
+        let info = self.info();
+        let id = info
+            .lam_id(l)
+            .ok_or_else(|| internal("unnumbered lambda"))?;
+        let lam = &info.lams[id];
+        if lam.kind != LamKind::Escaping {
+            return Err(internal(format!("{:?} lambda used as a value", lam.kind)));
+        }
+        let func = self.tl.lam_funcs[id].ok_or_else(|| internal("lambda without function"))?;
+        let caps = lam
+            .free
+            .iter()
+            .map(|&x| self.capture_of(x))
+            .collect::<R<Vec<Value>>>()?;
+        Ok(self.push(Op::Closure(func), &caps))
+    }
+
+    // ------------------------------------------------------------ letrec
+
+    fn letrec(
+        &mut self,
+        e: &'t Expr,
+        binds: &'t [(LocalId, Expr)],
+        body: &'t Expr,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let info = self.info();
+        let here: Vec<LocalId> = binds
+            .iter()
+            .map(|(x, _)| *x)
+            .filter(|x| info.var(*x).placement == Some(Placement::AtLetrec))
+            .collect();
+        let carried = if here.is_empty() {
+            Vec::new()
+        } else {
+            self.carried_for(&[e])
+        };
+        let (inner, join) = match cont {
+            Cont::Value if !here.is_empty() => {
+                let j = self.new_join(carried.clone());
+                (Cont::Jump(j), Some(j))
+            }
+            c => (c, None),
+        };
+        for (x, init) in binds {
+            let var = info.var(*x);
+            match info.fun_kind(*x) {
+                Some((_, LamKind::Contified)) => {
+                    if let ExprKind::Lambda(l) = &init.kind {
+                        self.contified.insert(*x, l);
+                    }
+                    self.env.set(*x, Binding::Contified);
+                    if var.placement == Some(Placement::AtLetrec) {
+                        self.make_header(*x, &carried)?;
+                    }
+                }
+                Some((id, LamKind::Known)) => self.env.set(*x, Binding::Known(id)),
+                _ if var.boxed => {
+                    let u = self.push(Op::Undefined, &[]);
+                    let b = self.push(Op::MakeBox, &[u]);
+                    self.env.set(*x, Binding::Boxed(b, var.checked));
+                }
+                _ => {}
+            }
+        }
+        for (x, init) in binds {
+            if matches!(
+                self.info().fun_kind(*x),
+                Some((_, LamKind::Contified | LamKind::Known))
+            ) {
+                continue;
+            }
+            let v = self.value(init)?;
+            match self.env.get(*x) {
+                Some(Binding::Boxed(b, _)) => {
+                    self.name_value(v, *x);
+                    self.emit(Op::SetBox, &[b, v], Vec::new(), Loc::NONE);
+                }
+                _ => {
+                    self.name_value(v, *x);
+                    self.env.set(*x, Binding::Val(v));
+                }
+            }
+        }
+        if here.is_empty() {
+            return self.expr(body, cont);
+        }
+        let mark = self.env.mark();
+        let r = self.expr(body, inner)?;
+        if r.is_some() {
+            return Err(internal("letrec body did not end its block"));
+        }
+        for x in here {
+            self.env.undo(mark);
+            self.lower_contified(x, inner)?;
+        }
+        self.env.undo(mark);
+        match join {
+            Some(j) => Ok(Some(self.enter_join(j))),
+            None => Ok(None),
+        }
+    }
+
+    fn contified_lambda(&self, x: LocalId) -> R<&'t Lambda> {
+        self.contified
+            .get(&x)
+            .copied()
+            .ok_or_else(|| internal("contified function without lambda"))
+    }
+
+    fn make_header(&mut self, x: LocalId, carried: &[LocalId]) -> R<()> {
+        let l = self.contified_lambda(x)?;
+        let name = self.tl.local_name(x).to_string();
+        let block = self.f.create_block(Some(&name));
+        for _ in 0..l.params.len() + carried.len() {
+            self.f.append_block_param(block);
+        }
+        self.headers.insert(
+            x,
+            Header {
+                block,
+                carried: carried.to_vec(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Emits the body of contified function `x` at its header.
+    fn lower_contified(&mut self, x: LocalId, cont: Cont) -> R<()> {
+        let l = self.contified_lambda(x)?;
+        let (block, carried) = match self.headers.get(&x) {
+            Some(h) => (h.block, h.carried.clone()),
+            None => return Err(internal("contified function without header")),
+        };
+        self.switch_to(block);
+        let params = self.f.block(block).params.clone();
+        let n = l.params.len();
+        for (c, &p) in carried.iter().zip(&params[n..]) {
+            self.name_value(p, *c);
+            self.env.set(*c, Binding::Val(p));
+        }
+        for (p, &v) in l.params.iter().zip(&params[..n]) {
+            self.bind_var(*p, v);
+        }
+        let r = self.expr(&l.body, cont)?;
+        if r.is_some() {
+            return Err(internal("contified body did not end its block"));
+        }
+        Ok(())
+    }
+
+    /// A non-tail expression where contified functions are placed: it and
+    /// their bodies end at a new join.
+    fn placed(&mut self, e: &'t Expr, xs: &[LocalId]) -> R<Value> {
+        let mut es: Vec<&Expr> = vec![e];
+        for &x in xs {
+            es.push(&self.contified_lambda(x)?.body);
+        }
+        let carried = self.carried_for(&es);
+        let j = self.new_join(carried.clone());
+        for &x in xs {
+            self.make_header(x, &carried)?;
+        }
+        let mark = self.env.mark();
+        let r = self.expr_kind(e, Cont::Jump(j))?;
+        if r.is_some() {
+            return Err(internal("placed expression did not end its block"));
+        }
+        for &x in xs {
+            self.env.undo(mark);
+            self.lower_contified(x, Cont::Jump(j))?;
+        }
+        self.env.undo(mark);
+        Ok(self.enter_join(j))
+    }
+
+    // -------------------------------------------------------------- calls
+
+    fn args(&mut self, args: &'t [Expr]) -> R<Vec<Value>> {
+        args.iter().map(|a| self.value(a)).collect()
+    }
+
+    /// The list of `vs` (a rest argument built by the caller).
+    fn list(&mut self, vs: &[Value]) -> Value {
+        let mut l = self.push(Op::Nil, &[]);
+        for &v in vs.iter().rev() {
+            l = self.push(Op::Cons, &[v, l]);
+        }
+        l
+    }
+
+    /// Arguments for a function with `nreq` required parameters and maybe
+    /// a rest list (the count was checked by the caller).
+    fn spread(&mut self, mut vs: Vec<Value>, nreq: usize, rest: bool) -> Vec<Value> {
+        if rest {
+            let extra = vs.split_off(nreq);
+            let l = self.list(&extra);
+            vs.push(l);
+        }
+        vs
+    }
+
+    fn direct_call(&mut self, func: FuncId, args: &[Value], span: Span, cont: Cont) -> R<Option<Value>> {
+        if cont == Cont::Return {
+            self.term_at(Op::TailCall(func), args, span);
+            return Ok(None);
+        }
+        let v = self.push_at(Op::Call(func), args, span);
+        self.finish(v, cont)
+    }
+
+    fn closure_call(&mut self, callee: Value, args: &[Value], span: Span, cont: Cont) -> R<Option<Value>> {
+        let mut all = vec![callee];
+        all.extend_from_slice(args);
+        if cont == Cont::Return {
+            self.term_at(Op::TailCallClosure, &all, span);
+            return Ok(None);
+        }
+        let v = self.push_at(Op::CallClosure, &all, span);
+        self.finish(v, cont)
+    }
+
+    /// A self tail call: back to the loop header of this function.
+    fn loop_back(&mut self, args: Vec<Value>, nreq: usize, rest: bool) {
+        let vs = self.spread(args, nreq, rest);
+        if let Some(h) = self.loop_header {
+            self.term(Op::Br, &[], vec![BlockCall::new(h, &vs)]);
+        }
+    }
+
+    fn arity_error(&mut self, l: &Lambda, got: usize, span: Span, cont: Cont) -> R<Option<Value>> {
+        let who = l.name.clone().unwrap_or_else(|| "#<procedure>".into());
+        let n = l.params.len();
+        let expected = if l.rest.is_some() {
+            format!("at least {n}")
+        } else {
+            n.to_string()
+        };
+        let m = &mut self.tl.cx.module;
+        m.consts.push(ConstData::Str(who));
+        let who_c = valk_vir::ConstId::new(m.consts.len() - 1);
+        m.consts.push(ConstData::Str(expected));
+        let exp_c = valk_vir::ConstId::new(m.consts.len() - 1);
+        let a = self.push(Op::Const(who_c), &[]);
+        let b = self.push(Op::Const(exp_c), &[]);
+        let c = self.push(Op::Fixnum(got as i64), &[]);
+        let v = self.push_at(Op::CallRuntime(RT_ARITY_ERROR.into()), &[a, b, c], span);
+        self.finish(v, cont)
+    }
+
+    fn call(&mut self, e: &'t Expr, f: &'t Expr, args: &'t [Expr], cont: Cont) -> R<Option<Value>> {
+        let span = e.span;
+        match &f.kind {
+            ExprKind::Global(name) => self.global_call(name, f.span, args, span, cont),
+            ExprKind::Local(x) => self.local_call(*x, f.span, args, span, cont),
+            _ => {
+                let callee = self.value(f)?;
+                let vs = self.args(args)?;
+                self.closure_call(callee, &vs, span, cont)
+            }
+        }
+    }
+
+    fn local_call(
+        &mut self,
+        x: LocalId,
+        fspan: Span,
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let info = self.info();
+        match (self.env.get(x), info.fun_kind(x)) {
+            (_, Some((_, LamKind::Contified))) => {
+                let vs = self.args(args)?;
+                let (block, carried) = match self.headers.get(&x) {
+                    Some(h) => (h.block, h.carried.clone()),
+                    None => return Err(internal("call of a contified function before its header")),
+                };
+                if cont == Cont::Value {
+                    return Err(internal("contified call in value position"));
+                }
+                let mut all = vs;
+                all.extend(self.current_values(&carried)?);
+                self.term(Op::Br, &[], vec![BlockCall::new(block, &all)]);
+                Ok(None)
+            }
+            (_, Some((id, LamKind::Known))) => {
+                // SAFETY: pointer into the form being lowered.
+                let l: &Lambda = unsafe { &*info.lams[id].lam };
+                let vs = self.args(args)?;
+                let (n, rest) = (l.params.len(), l.rest.is_some());
+                if vs.len() < n || (!rest && vs.len() > n) {
+                    return self.arity_error(l, vs.len(), span, cont);
+                }
+                if cont == Cont::Return && self.lam == Some(id) && self.loop_header.is_some() {
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let func = self.tl.lam_funcs[id].ok_or_else(|| internal("known function without function"))?;
+                let mut all = info.lams[id]
+                    .free
+                    .iter()
+                    .map(|&y| self.capture_of(y))
+                    .collect::<R<Vec<Value>>>()?;
+                all.extend(self.spread(vs, n, rest));
+                self.direct_call(func, &all, span, cont)
+            }
+            (Some(_), Some((id, LamKind::Escaping))) => {
+                // SAFETY: pointer into the form being lowered.
+                let l: &Lambda = unsafe { &*info.lams[id].lam };
+                let callee = self.read_local(x, fspan)?;
+                let vs = self.args(args)?;
+                let (n, rest) = (l.params.len(), l.rest.is_some());
+                if vs.len() < n || (!rest && vs.len() > n) {
+                    return self.closure_call(callee, &vs, span, cont);
+                }
+                if cont == Cont::Return && self.lam == Some(id) && self.loop_header.is_some() {
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let func = self.tl.lam_funcs[id].ok_or_else(|| internal("lambda without function"))?;
+                let mut all = vec![callee];
+                all.extend(self.spread(vs, n, rest));
+                self.direct_call(func, &all, span, cont)
+            }
+            _ => {
+                let callee = self.read_local(x, fspan)?;
+                let vs = self.args(args)?;
+                self.closure_call(callee, &vs, span, cont)
+            }
+        }
+    }
+
+    fn global_call(
+        &mut self,
+        name: &str,
+        fspan: Span,
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let globals = self.tl.cx.globals;
+        let pristine = globals.is_pristine_builtin(name);
+        if pristine {
+            if let Some(p) = prims::lookup(name, args.len()) {
+                let vs = self.args(args)?;
+                let v = self.prim(p, name, &vs, span);
+                return self.finish(v, cont);
+            }
+        }
+        if let Some(fx) = globals.fixed.get(name) {
+            let argc = args.len();
+            if argc >= fx.required && (fx.rest || argc == fx.required) {
+                let (func, n, rest) = (fx.func, fx.required, fx.rest);
+                if cont == Cont::Return && func == self.func_id && self.loop_header.is_some() {
+                    let vs = self.args(args)?;
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let clo = match self.self_val {
+                    Some(me) if func == self.func_id => me,
+                    _ => self.read_global(name, fspan),
+                };
+                let vs = self.args(args)?;
+                let mut all = vec![clo];
+                all.extend(self.spread(vs, n, rest));
+                return self.direct_call(func, &all, span, cont);
+            }
+        }
+        if pristine && prims::runtime_callable(name, args.len()) {
+            let vs = self.args(args)?;
+            let v = self.push_at(Op::CallRuntime(name.to_string()), &vs, span);
+            return self.finish(v, cont);
+        }
+        let callee = self.read_global(name, fspan);
+        let vs = self.args(args)?;
+        self.closure_call(callee, &vs, span, cont)
+    }
+
+    fn prim(&mut self, p: Prim, name: &str, vs: &[Value], span: Span) -> Value {
+        let check = |s: &mut Self, ty: Ty, v: Value| s.push_at(Op::TypeCheck(ty, name.to_string()), &[v], span);
+        match p {
+            Prim::Car | Prim::Cdr => {
+                let pair = check(self, Ty::Pair, vs[0]);
+                let op = if p == Prim::Car { Op::Car } else { Op::Cdr };
+                self.push(op, &[pair])
+            }
+            Prim::Cons => self.push(Op::Cons, vs),
+            Prim::Arith(op) => self.push_at(Op::Fx(op, FxMode::Chk), vs, span),
+            Prim::Compare(c) => self.push_at(Op::FxCmp(c, true), vs, span),
+            Prim::Eq => self.push(Op::Eq, vs),
+            Prim::Not => self.push(Op::Not, vs),
+            Prim::Is(ty) => self.push(Op::TypeIs(ty), vs),
+            Prim::VectorRef | Prim::VectorSet => {
+                let v = check(self, Ty::Vector, vs[0]);
+                let i = check(self, Ty::Fixnum, vs[1]);
+                if p == Prim::VectorRef {
+                    self.push_at(Op::VectorRef, &[v, i], span)
+                } else {
+                    self.effect_at(Op::VectorSet, &[v, i, vs[2]], span);
+                    self.unspecified()
+                }
+            }
+            Prim::VectorLength => {
+                let v = check(self, Ty::Vector, vs[0]);
+                self.push(Op::VectorLength, &[v])
+            }
+            Prim::StringRef => {
+                let s = check(self, Ty::String, vs[0]);
+                let i = check(self, Ty::Fixnum, vs[1]);
+                self.push_at(Op::StringRef, &[s, i], span)
+            }
+            Prim::StringLength => {
+                let s = check(self, Ty::String, vs[0]);
+                self.push(Op::StringLength, &[s])
+            }
+        }
+    }
+}
+
+fn datum_to_const(d: &Datum) -> ConstData {
+    match &d.kind {
+        DatumKind::Int(n) => ConstData::Int(*n),
+        DatumKind::Float(x) => ConstData::Float(*x),
+        DatumKind::Bool(b) => ConstData::Bool(*b),
+        DatumKind::Char(c) => ConstData::Char(*c),
+        DatumKind::Str(s) => ConstData::Str(s.clone()),
+        DatumKind::Symbol(s) => ConstData::Symbol(s.clone()),
+        DatumKind::List(items, tail) => ConstData::List(
+            items.iter().map(datum_to_const).collect(),
+            tail.as_ref().map(|t| Box::new(datum_to_const(t))),
+        ),
+        DatumKind::Vector(items) => ConstData::Vector(items.iter().map(datum_to_const).collect()),
+        DatumKind::Bytevector(b) => ConstData::Bytevector(b.clone()),
+    }
+}

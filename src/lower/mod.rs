@@ -1,0 +1,353 @@
+//! Lowering from the core AST ([`crate::ast`]) to VIR ([`valk_vir`]).
+//!
+//! Closure conversion, assignment conversion, tail calls, known calls,
+//! contification of loops and primitive inlining; see `docs/lowering.md`
+//! for the design and for what the backend must implement for each
+//! operation emitted here.
+//!
+//! ```text
+//! tops ─► GlobalsInfo (whole program: defines, set!s, fixed globals)
+//!      ─► per top-level form: analysis::analyze (free variables, known
+//!         and contified functions, boxes)
+//!      ─► func::lower_top (one VIR function per top-level form and per
+//!         lambda that is not contified)
+//! ```
+
+mod analysis;
+mod func;
+mod prims;
+#[cfg(test)]
+mod tests;
+
+use crate::ast::{Expr, ExprKind, Lambda, TopLevel};
+use crate::expand::Expander;
+use crate::syntax::diag::Diagnostic;
+use crate::syntax::reader;
+use crate::syntax::source::{SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+use valk_vir::{FuncId, Module, OptLevel, Signature};
+
+pub use prims::{is_control_builtin, RT_ARITY_ERROR, RT_CHECK_INIT};
+
+/// Options of [`lower_program`].
+#[derive(Clone, Debug, Default)]
+pub struct LowerOptions {
+    /// Whole-program compilation (AOT): a global defined exactly once, at
+    /// top level, with a lambda, and never `set!`, is called directly
+    /// (`call @f`) where the arity matches. Its cell is still written.
+    /// When false (REPL/JIT) every call of a global goes through its cell.
+    pub fixed_globals: bool,
+    /// Globals defined by code outside this compilation unit (the prelude
+    /// when it is not part of `tops`, earlier REPL inputs). They are
+    /// treated as bound, are never fixed, and a builtin name among them is
+    /// not inlined (it may have been redefined).
+    pub predefined: HashSet<String>,
+}
+
+/// The result of [`lower_program`].
+pub struct Lowered {
+    pub module: Module,
+    /// One function per top-level form, to be run in order. Each takes no
+    /// parameters, is not a closure, and returns the form's value.
+    pub toplevels: Vec<FuncId>,
+    /// `Loc` id → source span (instructions that can raise carry a `Loc`).
+    pub locs: Vec<Span>,
+    /// The Scheme name of each function (indexed by `FuncId`), for
+    /// `#<procedure name>` and arity errors; `None` for anonymous lambdas
+    /// and top-level forms.
+    pub proc_names: Vec<Option<String>>,
+}
+
+impl Lowered {
+    /// The Scheme procedure name of a closure body or known function.
+    pub fn proc_name(&self, f: FuncId) -> Option<&str> {
+        self.proc_names.get(f.index()).and_then(|n| n.as_deref())
+    }
+
+    /// The source span of an instruction's `Loc`.
+    pub fn span(&self, loc: valk_vir::Loc) -> Option<Span> {
+        if loc.is_none() {
+            None
+        } else {
+            self.locs.get(loc.0 as usize).copied()
+        }
+    }
+}
+
+/// A global that is defined once, at top level, by a lambda, and never
+/// assigned: calls with a matching arity go straight to its function.
+pub(crate) struct FixedGlobal {
+    pub top: usize,
+    pub lam: *const Lambda,
+    pub func: FuncId,
+    pub required: usize,
+    pub rest: bool,
+}
+
+/// Whole-program facts about globals.
+pub(crate) struct GlobalsInfo {
+    /// Top-level forms (indices) whose body defines the name.
+    pub defined_at: HashMap<String, Vec<usize>>,
+    pub assigned: HashSet<String>,
+    pub fixed: HashMap<String, FixedGlobal>,
+    pub predefined: HashSet<String>,
+}
+
+impl GlobalsInfo {
+    /// The name denotes the runtime's builtin: neither this program nor
+    /// earlier code defines or assigns it.
+    pub fn is_pristine_builtin(&self, name: &str) -> bool {
+        !self.defined_at.contains_key(name)
+            && !self.assigned.contains(name)
+            && !self.predefined.contains(name)
+            && valk_runtime::builtins::lookup(name).is_some()
+    }
+
+    /// Is the global certainly bound when code of top-level form `top`
+    /// runs? `in_own_lambda`: the reference is inside the lambda that form
+    /// `top` defines under `name` (it runs only after the definition).
+    pub fn is_bound(&self, name: &str, top: usize, in_own_lambda: bool) -> bool {
+        valk_runtime::builtins::lookup(name).is_some()
+            || self.predefined.contains(name)
+            || self
+                .defined_at
+                .get(name)
+                .is_some_and(|ts| ts.iter().any(|&j| j < top || (j == top && in_own_lambda)))
+    }
+}
+
+fn collect_globals(e: &Expr, assigned: &mut HashSet<String>) {
+    match &e.kind {
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+        ExprKind::SetGlobal(n, v) => {
+            assigned.insert(n.clone());
+            collect_globals(v, assigned);
+        }
+        ExprKind::SetLocal(_, v) | ExprKind::DefineGlobal(_, v) => collect_globals(v, assigned),
+        ExprKind::If(c, t, f) => {
+            collect_globals(c, assigned);
+            collect_globals(t, assigned);
+            collect_globals(f, assigned);
+        }
+        ExprKind::Lambda(l) => collect_globals(&l.body, assigned),
+        ExprKind::Call(f, args) => {
+            collect_globals(f, assigned);
+            for a in args {
+                collect_globals(a, assigned);
+            }
+        }
+        ExprKind::Seq(es) => {
+            for x in es {
+                collect_globals(x, assigned);
+            }
+        }
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, init) in binds {
+                collect_globals(init, assigned);
+            }
+            collect_globals(body, assigned);
+        }
+    }
+}
+
+/// Depth of the expression tree (iterative, so it works on any input).
+fn expr_depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack: Vec<(&Expr, usize)> = vec![(e, 1)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        let d = d + 1;
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push((v, d))
+            }
+            ExprKind::If(c, t, f) => {
+                stack.push((c, d));
+                stack.push((t, d));
+                stack.push((f, d));
+            }
+            ExprKind::Lambda(l) => stack.push((&l.body, d)),
+            ExprKind::Call(f, args) => {
+                stack.push((f, d));
+                stack.extend(args.iter().map(|a| (a, d)));
+            }
+            ExprKind::Seq(es) => stack.extend(es.iter().map(|x| (x, d))),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| (x, d)));
+                stack.push((body, d));
+            }
+        }
+    }
+    max
+}
+
+/// Expressions up to this depth are lowered on the caller's thread; deeper
+/// ones on a helper thread with a big stack (the lowering recurses on the
+/// tree; the expander accepts up to 2,500 levels).
+const INLINE_DEPTH: usize = 150;
+const BIG_STACK: usize = 512 << 20;
+
+/// Lowers a whole program (its top-level forms in order) to one VIR
+/// module. The result is validated; an `Err` is an internal error.
+pub fn lower_program(
+    tops: &[TopLevel],
+    sources: &SourceMap,
+    opts: &LowerOptions,
+) -> Result<Lowered, Diagnostic> {
+    let _ = sources;
+    let deep = tops.iter().any(|t| expr_depth(&t.body) > INLINE_DEPTH);
+    if !deep {
+        return lower_inner(tops, opts);
+    }
+    std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("valk-lower".into())
+            .stack_size(BIG_STACK)
+            .spawn_scoped(s, || lower_inner(tops, opts));
+        match spawned {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(Diagnostic::error("internal error: the VIR lowering panicked"))),
+            Err(e) => Err(Diagnostic::error(format!(
+                "cannot start the lowering thread: {e}"
+            ))),
+        }
+    })
+}
+
+fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
+    let mut module = Module::new();
+    let mut proc_names: Vec<Option<String>> = Vec::new();
+    let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut assigned = HashSet::new();
+    for (i, t) in tops.iter().enumerate() {
+        if let ExprKind::DefineGlobal(name, _) = &t.body.kind {
+            defined_at.entry(name.clone()).or_default().push(i);
+        }
+        collect_globals(&t.body, &mut assigned);
+    }
+    let mut fixed = HashMap::new();
+    if opts.fixed_globals {
+        for (i, t) in tops.iter().enumerate() {
+            let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
+                continue;
+            };
+            let ExprKind::Lambda(l) = &value.kind else {
+                continue;
+            };
+            if defined_at.get(name).map_or(0, Vec::len) != 1
+                || assigned.contains(name)
+                || opts.predefined.contains(name)
+            {
+                continue;
+            }
+            let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
+            let fname = module.unique_function_name(name);
+            let func = module.declare_function(&fname, sig);
+            proc_names.push(l.name.clone());
+            fixed.insert(
+                name.clone(),
+                FixedGlobal {
+                    top: i,
+                    lam: &**l as *const Lambda,
+                    func,
+                    required: l.params.len(),
+                    rest: l.rest.is_some(),
+                },
+            );
+        }
+    }
+    let globals = GlobalsInfo {
+        defined_at,
+        assigned,
+        fixed,
+        predefined: opts.predefined.clone(),
+    };
+    let mut cx = func::Ctx::new(module, proc_names, &globals);
+    let mut toplevels = Vec::with_capacity(tops.len());
+    for (i, t) in tops.iter().enumerate() {
+        let info = analysis::analyze(t, i, &globals)?;
+        toplevels.push(func::lower_top(&mut cx, t, i, &info)?);
+    }
+    let func::Ctx {
+        module,
+        locs,
+        proc_names,
+        ..
+    } = cx;
+    if let Err(errs) = valk_vir::verify_module(&module) {
+        return Err(Diagnostic::error(format!(
+            "internal error: the lowering produced invalid VIR:\n{errs}"
+        )));
+    }
+    Ok(Lowered {
+        module,
+        toplevels,
+        locs,
+        proc_names,
+    })
+}
+
+/// Runs the VIR pass pipeline of `level` (validating after every pass in
+/// debug builds).
+pub fn optimize(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic> {
+    valk_vir::optimize(&mut lowered.module, level)
+        .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
+}
+
+/// Runs `level`'s passes with the validator after every pass, whatever the
+/// build profile (tests, `valkc emit-vir --verify-each`).
+pub fn optimize_verified(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic> {
+    valk_vir::passes::optimize_with(&mut lowered.module, &valk_vir::passes::pipeline(level), true)
+        .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
+}
+
+/// A program read and expanded the way the interpreter does it: the
+/// prelude first (its macros and definitions are visible to the program),
+/// then the program's forms (`load` is handled by the expander).
+pub struct Expanded {
+    pub prelude: Vec<TopLevel>,
+    pub program: Vec<TopLevel>,
+}
+
+impl Expanded {
+    /// The globals the prelude defines (for [`LowerOptions::predefined`]
+    /// when the program is lowered without the prelude).
+    pub fn prelude_globals(&self) -> HashSet<String> {
+        self.prelude
+            .iter()
+            .filter_map(|t| match &t.body.kind {
+                ExprKind::DefineGlobal(n, _) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn expand_text(
+    expander: &mut Expander,
+    sources: &mut SourceMap,
+    name: &str,
+    text: &str,
+) -> Result<Vec<TopLevel>, Diagnostic> {
+    let datums = reader::read_str(sources, name, text)?;
+    let mut out = Vec::new();
+    for d in &datums {
+        out.extend(expander.expand_toplevel(d, sources)?);
+    }
+    Ok(out)
+}
+
+/// Reads and expands the prelude and then `text` (the program, named
+/// `name` in diagnostics; `load` paths are relative to it).
+pub fn expand_program(
+    sources: &mut SourceMap,
+    name: &str,
+    text: &str,
+) -> Result<Expanded, Diagnostic> {
+    let mut expander = Expander::new();
+    let prelude = expand_text(&mut expander, sources, "<prelude>", crate::driver::PRELUDE)?;
+    let program = expand_text(&mut expander, sources, name, text)?;
+    Ok(Expanded { prelude, program })
+}

@@ -1,0 +1,191 @@
+//! Start-up of AOT executables. The compiled program's `main` calls
+//! [`valk_aot_main`] with a [`ProgramDesc`] the backend emits: the tables to
+//! fill (constants, global cells, builtins), the stack map section, and a
+//! C-ABI function that runs top-level form `i`.
+//!
+//! The program runs like the interpreter driver runs one: on a thread with a
+//! large lazily committed stack, output flushed at the end, an uncaught
+//! error printed as `error: <message>` (unbound variables: the location
+//! diagnostic the compiler rendered) with exit status 1, GC statistics when
+//! `VALK_GC_STATS` is set.
+
+use crate::builtins::{self, Builtin};
+use crate::error::{self, ErrorKind, ERROR_EXIT_STATUS};
+use crate::gc;
+use crate::io;
+use crate::rt;
+use crate::value::{ObjType, Value};
+use std::ffi::{c_char, CStr};
+
+/// Version of [`ProgramDesc`]; the backend writes the one it was built with.
+pub const ABI_VERSION: u64 = 1;
+
+/// Stack reserved for the thread running the program (as the interpreter's).
+pub const STACK_SIZE: usize = 1 << 30;
+/// Head room below the stack limit for runtime code between checks.
+const STACK_MARGIN: usize = 16 << 20;
+
+/// What a compiled program gives the start-up code. Field order and types
+/// are part of the backend ABI (`valk_llvm` emits this struct).
+#[repr(C)]
+pub struct ProgramDesc {
+    pub abi_version: u64,
+    pub consts: *mut Value,
+    pub nconsts: u64,
+    pub const_data: *const u8,
+    pub const_data_len: u64,
+    pub cells: *mut *mut Value,
+    pub ncells: u64,
+    pub cell_names: *const u8,
+    pub cell_names_len: u64,
+    pub builtins: *mut *const Builtin,
+    pub nbuiltins: u64,
+    pub builtin_names: *const u8,
+    pub builtin_names_len: u64,
+    /// Runs top-level form `i`; returns its value or `Value::EXCEPTION`.
+    pub run_toplevel: unsafe extern "C" fn(u64) -> Value,
+    pub ntoplevels: u64,
+    /// Start of the module's `.llvm_stackmaps` section (null if none).
+    pub stackmaps: *const u8,
+}
+
+unsafe fn bytes<'a>(p: *const u8, n: u64) -> &'a [u8] {
+    if n == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p, n as usize)
+    }
+}
+
+/// Fills the tables of a compiled module and registers its stack maps.
+/// Call after `gc::init` and `builtins::install`, before running its code.
+///
+/// # Safety
+/// `desc` must describe a module as the backend emits it.
+pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
+    if desc.abi_version != ABI_VERSION {
+        return Err(format!(
+            "program built for runtime ABI {}, this runtime has {ABI_VERSION}",
+            desc.abi_version
+        ));
+    }
+    if !desc.stackmaps.is_null() {
+        gc::stackmap::register_stackmaps(desc.stackmaps).map_err(|e| e.to_string())?;
+    }
+    let err = |e: rt::TableError| e.0;
+    rt::init_globals(
+        desc.cells,
+        desc.ncells as usize,
+        bytes(desc.cell_names, desc.cell_names_len),
+    )
+    .map_err(err)?;
+    rt::init_builtins(
+        desc.builtins,
+        desc.nbuiltins as usize,
+        bytes(desc.builtin_names, desc.builtin_names_len),
+    )
+    .map_err(err)?;
+    rt::init_consts(
+        desc.consts,
+        desc.nconsts as usize,
+        bytes(desc.const_data, desc.const_data_len),
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Runs top-level form `i` of a loaded module (marks the runtime-to-compiled
+/// boundary for the frame walker).
+///
+/// # Safety
+/// `desc` must have been loaded with [`load_module`].
+pub unsafe fn run_toplevel(desc: &ProgramDesc, i: u64) -> Value {
+    let saved = gc::frames::enter_compiled();
+    let r = (desc.run_toplevel)(i);
+    gc::frames::leave_compiled(saved);
+    r
+}
+
+fn is_unbound_error(exc: Value) -> bool {
+    exc.has_type(ObjType::Condition)
+        && crate::object::symbol_name(exc.field(0)) == ErrorKind::Unbound.symbol_name()
+}
+
+/// Prints the pending exception the way the interpreter driver does.
+pub fn report_pending_error() {
+    io::flush_stdout();
+    let exc = error::take_pending();
+    let diag = rt::take_unbound_diagnostic().filter(|_| is_unbound_error(exc));
+    match diag {
+        Some(text) => eprint!("{text}"),
+        None => eprintln!("error: {}", error::format_error(exc)),
+    }
+}
+
+/// Sets the compiled-code stack limit for the current thread, whose stack
+/// is [`STACK_SIZE`] bytes and whose top is near `top`.
+pub fn arm_stack_limit(top: usize) {
+    rt::set_stack_limit(top.saturating_sub(STACK_SIZE - STACK_MARGIN));
+}
+
+struct Desc(*const ProgramDesc);
+unsafe impl Send for Desc {}
+
+fn run_program(desc: &ProgramDesc) -> i32 {
+    let marker = 0u8;
+    arm_stack_limit(&marker as *const u8 as usize);
+    gc::init();
+    builtins::install();
+    if let Err(e) = unsafe { load_module(desc) } {
+        eprintln!("error: internal error: {e}");
+        return ERROR_EXIT_STATUS;
+    }
+    for i in 0..desc.ntoplevels {
+        let r = unsafe { run_toplevel(desc, i) };
+        if r == Value::EXCEPTION {
+            report_pending_error();
+            return ERROR_EXIT_STATUS;
+        }
+    }
+    0
+}
+
+/// The entry point of an AOT executable (its `main` calls this).
+///
+/// # Safety
+/// `argv` must hold `argc` C strings and `desc` must be the program's
+/// descriptor emitted by the backend.
+#[no_mangle]
+pub unsafe extern "C" fn valk_aot_main(
+    argc: i32,
+    argv: *const *const c_char,
+    desc: *const ProgramDesc,
+) -> i32 {
+    let args: Vec<String> = (0..argc.max(0) as usize)
+        .map(|i| CStr::from_ptr(*argv.add(i)).to_string_lossy().into_owned())
+        .collect();
+    builtins::set_command_line(args);
+    let d = Desc(desc);
+    let handle = std::thread::Builder::new()
+        .name("valk".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let d = d;
+            run_program(&*d.0)
+        });
+    let status = match handle.map(|h| h.join()) {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => {
+            io::flush_stdout();
+            eprintln!("error: internal error (the evaluation thread panicked)");
+            ERROR_EXIT_STATUS
+        }
+        Err(e) => {
+            eprintln!("error: cannot start the evaluation thread: {e}");
+            ERROR_EXIT_STATUS
+        }
+    };
+    io::flush_stdout();
+    gc::finish();
+    std::process::exit(status)
+}
