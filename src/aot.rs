@@ -49,7 +49,8 @@ pub fn lower_file(path: &str, opt: u32) -> Result<Program, AotError> {
         fixed_globals: true,
         ..LowerOptions::default()
     };
-    let mut lowered = lower::lower_program(&tops, &sources, &opts).map_err(|d| render(d, &sources))?;
+    let mut lowered =
+        lower::lower_program(&tops, &sources, &opts).map_err(|d| render(d, &sources))?;
     let level = OptLevel::from_number(opt.min(3)).unwrap_or(OptLevel::O2);
     lower::optimize(&mut lowered, level).map_err(|d| render(d, &sources))?;
     Ok(Program { sources, lowered })

@@ -55,7 +55,8 @@ fn is_false(d: &Datum) -> bool {
 
 pub(crate) fn parse(d: &Datum) -> Res<RecordSpec> {
     let items = proper(d, SYNTAX)?;
-    if items.len() < 2 {
+    // The constructor and predicate may be #f but not left out.
+    if items.len() < 4 {
         return Err(err(d.span, SYNTAX));
     }
     let type_name = ident(&items[1], "the type name")?;

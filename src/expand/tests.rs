@@ -477,7 +477,7 @@ fn expand_define_record_type() {
          (define-global tc (let ((rtd_0 (global <t>))) (lambda tc (obj_1) \
          (call (global %record-ref) obj_1 rtd_0 (const 2) (const tc)))))",
     );
-    // A bare constructor name takes every field; no constructor at all.
+    // A bare constructor name takes every field; #f for no constructor.
     check(
         "(define-record-type s make-s s? (a) b)",
         "(define-global s (call (global %make-record-type) (const s) (const (a b))))\n\
@@ -487,7 +487,7 @@ fn expand_define_record_type() {
          (call (global %record?) obj_1 rtd_0))))",
     );
     check(
-        "(define-record-type u #f)",
+        "(define-record-type u #f #f)",
         "(define-global u (call (global %make-record-type) (const u) (const ())))",
     );
     check(
@@ -919,7 +919,7 @@ fn expand_errors_records() {
         "1:41: define-record-type: constructor argument z is not a field",
     );
     check_err(
-        "(define-record-type 5)",
+        "(define-record-type 5 #f #f)",
         "1:21: define-record-type: the type name must be an identifier, got 5",
     );
     check_err(
@@ -933,6 +933,11 @@ fn expand_errors_records() {
     check_err(
         "(define-record-type p (mk x x) #f (x a))",
         "1:29: define-record-type: duplicate constructor argument x",
+    );
+    check_err(
+        "(define-record-type point)",
+        "1:1: define-record-type: expected (define-record-type name (constructor field ...) \
+         predicate (field accessor [modifier]) ...)",
     );
     check_err(
         "(define-record-type)",
@@ -1217,4 +1222,12 @@ fn expand_alias_names() {
     assert_eq!(base_name("a\u{0}"), "a\u{0}");
     // A user symbol with a NUL is not mistaken for an alias.
     check("'|a\\x0;b|", "(const |a\\x0;b|)");
+}
+
+#[test]
+fn expand_expander_is_send() {
+    // The driver may move the session (and its expander) to the thread
+    // that runs programs; deep forms are expanded on a helper thread.
+    fn assert_send<T: Send>() {}
+    assert_send::<Expander>();
 }

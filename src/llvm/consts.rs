@@ -84,11 +84,32 @@ mod tests {
         let mut out = Vec::new();
         encode_const(
             &mut out,
-            &ConstData::List(vec![ConstData::Int(1)], Some(Box::new(ConstData::Bool(true)))),
+            &ConstData::List(
+                vec![ConstData::Int(1)],
+                Some(Box::new(ConstData::Bool(true))),
+            ),
         );
         assert_eq!(
             out,
-            vec![tag::LIST, 1, 0, 0, 0, tag::INT, 1, 0, 0, 0, 0, 0, 0, 0, 1, tag::BOOL, 1]
+            vec![
+                tag::LIST,
+                1,
+                0,
+                0,
+                0,
+                tag::INT,
+                1,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                1,
+                tag::BOOL,
+                1
+            ]
         );
         assert_eq!(encode_names(["ab"]), vec![2, 0, 0, 0, b'a', b'b']);
     }

@@ -24,8 +24,8 @@ use std::collections::HashMap;
 use std::fmt::{self, Write};
 use valk_runtime::value::ObjType;
 use valk_vir::{
-    Block, BlockCall, Cond, ConstData, FlOp, FuncId, Function, FxMode, FxOp, InstData, Loc,
-    Module, ObjKind, Op, Ty, Value, ValueDef,
+    Block, BlockCall, Cond, ConstData, FlOp, FuncId, Function, FxMode, FxOp, InstData, Loc, Module,
+    ObjKind, Op, Ty, Value, ValueDef,
 };
 
 /// `call_runtime` helpers of the lowering (`src/lower/prims.rs`).
@@ -794,9 +794,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         self.line(format!("br label %{lj}"));
         self.start_block(&lj);
         let r = self.t();
-        self.line(format!(
-            "{r} = phi i1 [ false, %{from} ], [ {eq}, %{lh} ]"
-        ));
+        self.line(format!("{r} = phi i1 [ false, %{from} ], [ {eq}, %{lh} ]"));
         r
     }
 
@@ -816,7 +814,10 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             Ty::Null => self.icmp("eq", &xi, &(abi::NIL as i64).to_string()),
             Ty::Boolean => {
                 let m = self.t();
-                self.line(format!("{m} = and i64 {xi}, {}", !(abi::TRUE ^ abi::FALSE) as i64));
+                self.line(format!(
+                    "{m} = and i64 {xi}, {}",
+                    !(abi::TRUE ^ abi::FALSE) as i64
+                ));
                 self.icmp("eq", &m, &(abi::FALSE as i64).to_string())
             }
             Ty::Char => {
@@ -1285,7 +1286,8 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 set!(o)
             }
             Op::EnvGet(n) => {
-                let v = self.load_field(&a[0], TAG_CLOSURE, abi::CLOSURE_FIRST_CAPTURE + *n as usize);
+                let v =
+                    self.load_field(&a[0], TAG_CLOSURE, abi::CLOSURE_FIRST_CAPTURE + *n as usize);
                 set!(v)
             }
             Op::ContNew(_) | Op::ContCall => {
@@ -1370,10 +1372,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
 
     fn check_bound(&mut self, v: &str, g: usize, loc: Loc) {
         let c = self.t();
-        self.line(format!(
-            "{c} = icmp ne {V} {v}, {}",
-            imm_op(abi::UNDEFINED)
-        ));
+        self.line(format!("{c} = icmp ne {V} {v}, {}", imm_op(abi::UNDEFINED)));
         let name = self.m.globals[g].name.clone();
         let diag = (self.opts.unbound_diag)(loc, &name).unwrap_or_default();
         let (np, nl) = self.cx.string(name.as_bytes());
@@ -1481,14 +1480,9 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         let fe = self.t();
         self.line(format!("{fe} = load ptr, {V} {fp}"));
         let n = args.len();
-        let mut regs: Vec<String> = Vec::with_capacity(4);
-        for i in 0..abi::FAST_ARGS {
-            if i < n && (i < abi::FAST_ARGS - 1 || n <= abi::FAST_ARGS) {
-                regs.push(args[i].clone());
-            } else {
-                regs.push("null".into());
-            }
-        }
+        // Unused registers carry null (they are GC values: never garbage).
+        let mut regs: Vec<String> = args.iter().take(abi::FAST_ARGS).cloned().collect();
+        regs.resize(abi::FAST_ARGS, "null".into());
         if n > abi::FAST_ARGS {
             let extra = &args[abi::FAST_ARGS - 1..];
             let o = self.alloc(ObjType::Vector, extra.len());
@@ -1506,9 +1500,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         );
         let r1 = self.t();
         if tail {
-            self.line(format!(
-                "{r1} = musttail call tailcc {V} {fe}({call_args})"
-            ));
+            self.line(format!("{r1} = musttail call tailcc {V} {fe}({call_args})"));
             self.line(format!("ret {V} {r1}"));
         } else {
             self.line(format!("{r1} = call tailcc {V} {fe}({call_args})"));
@@ -1615,9 +1607,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 }
                 _ => {
                     let nz = self.icmp("ne", &bi, "0");
-                    self.guard(&nz, |e| {
-                        e.raise(format!("@valk_rt_div_zero(i64 {code})"))
-                    });
+                    self.guard(&nz, |e| e.raise(format!("@valk_rt_div_zero(i64 {code})")));
                     self.divide(op, &ai, &bi)
                 }
             };
@@ -1795,7 +1785,11 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     }
 
     fn fl(&mut self, op: FlOp, chk: bool, a: &str, b: &str) -> String {
-        let guard = if chk { Some(self.flonum_guard(a, b)) } else { None };
+        let guard = if chk {
+            Some(self.flonum_guard(a, b))
+        } else {
+            None
+        };
         let x = self.load_double(a);
         let y = self.load_double(b);
         let d = self.t();
@@ -1830,7 +1824,11 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     }
 
     fn fl_cmp(&mut self, c: Cond, chk: bool, a: &str, b: &str) -> String {
-        let guard = if chk { Some(self.flonum_guard(a, b)) } else { None };
+        let guard = if chk {
+            Some(self.flonum_guard(a, b))
+        } else {
+            None
+        };
         let x = self.load_double(a);
         let y = self.load_double(b);
         let pred = match c {

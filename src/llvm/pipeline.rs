@@ -71,6 +71,7 @@ impl Backend {
     /// (0–3; the code generator's level follows it).
     pub fn new(level: u32) -> Result<Backend, BackendError> {
         Target::initialize_native(&InitializationConfig::default()).map_err(BackendError)?;
+        disable_vectorizers();
         let triple = TargetMachine::get_default_triple();
         let target = Target::from_triple(&triple).map_err(|e| BackendError(e.to_string()))?;
         let cpu = TargetMachine::get_host_cpu_name();
@@ -111,19 +112,16 @@ impl Backend {
     /// statepoint rewrite (for `emit-llvm --before-gc`).
     pub fn optimize(&self, m: &Module, level: u32, gc: bool) -> Result<(), BackendError> {
         let passes = format!("default<O{}>", level.min(3));
-        m.run_passes(&passes, &self.tm, PassBuilderOptions::create())
+        m.run_passes(&passes, &self.tm, pass_options())
             .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
         if !gc {
             return verify(m);
         }
         mark_musttail_gc_leaf(&self.ctx, m);
-        m.run_passes(
-            "rewrite-statepoints-for-gc",
-            &self.tm,
-            PassBuilderOptions::create(),
-        )
-        .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
-        verify(m)
+        m.run_passes("rewrite-statepoints-for-gc", &self.tm, pass_options())
+            .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
+        verify(m)?;
+        check_scalar_relocations(m)
     }
 
     /// Compiles IR text through the pipeline into the requested output.
@@ -151,6 +149,53 @@ impl Backend {
             .map_err(|e| BackendError(format!("internal error: code generation failed: {e}")))?;
         Ok(buf.as_slice().to_vec())
     }
+}
+
+/// Turns the SLP and loop vectorisers off process-wide (the pipeline
+/// options alone do not keep `default<O2>` from running SLP on some
+/// targets). See [`pass_options`] for why.
+fn disable_vectorizers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let args = [
+            c"valk".as_ptr(),
+            c"-vectorize-slp=false".as_ptr(),
+            c"-vectorize-loops=false".as_ptr(),
+        ];
+        unsafe {
+            llvm_sys::support::LLVMParseCommandLineOptions(
+                args.len() as i32,
+                args.as_ptr(),
+                std::ptr::null(),
+            )
+        };
+    });
+}
+
+/// No vectorisation: a vector of GC values is relocated as one stack map
+/// location of 16+ bytes, which the stack walker (8-byte slots) would only
+/// half update.
+fn pass_options() -> PassBuilderOptions {
+    let o = PassBuilderOptions::create();
+    o.set_loop_vectorization(false);
+    o.set_loop_slp_vectorization(false);
+    o
+}
+
+/// Fails if the rewrite relocated a vector of GC values (see
+/// [`pass_options`]): better a compile error than a heap corruption.
+fn check_scalar_relocations(m: &Module) -> Result<(), BackendError> {
+    let mut f = m.get_first_function();
+    while let Some(func) = f {
+        let name = func.get_name().to_string_lossy();
+        if name.starts_with("llvm.experimental.gc.relocate.v") {
+            return Err(BackendError(format!(
+                "internal error: vector of GC values relocated ({name})"
+            )));
+        }
+        f = func.get_next_function();
+    }
+    Ok(())
 }
 
 fn verify(m: &Module) -> Result<(), BackendError> {

@@ -129,14 +129,15 @@ entry:
 
 function @top2() arity 0 {
 entry:
-  %x = global_get $c
+  %x = global_get.chk $c
   ret %x
 }
 "#,
         )
         .unwrap();
         let tops = [FuncId(2), FuncId(3), FuncId(4)];
-        // $a is unread, so top0 goes; then $b is unread, so top1 goes.
+        // $a is unread, so top0 goes; then $b is unread, so top1 goes;
+        // top2 may raise, so it stays.
         assert_eq!(prune_toplevels(&m, &tops), vec![FuncId(4)]);
         let live = reachable_functions(&m, &[FuncId(2)]);
         assert_eq!(live, vec![true, false, true, false, false]);

@@ -101,7 +101,10 @@ impl TopInfo {
 }
 
 fn internal(msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(format!("internal error in the VIR lowering: {}", msg.into()))
+    Diagnostic::error(format!(
+        "internal error in the VIR lowering: {}",
+        msg.into()
+    ))
 }
 
 /// Runs every analysis on one top-level form.
@@ -195,8 +198,11 @@ pub(crate) fn analyze(
         // SAFETY: pointer into `top`.
         let e = unsafe { &*e };
         if let ExprKind::Letrec(binds, _) = &e.kind {
-            let index: HashMap<LocalId, usize> =
-                binds.iter().enumerate().map(|(i, (x, _))| (*x, i)).collect();
+            let index: HashMap<LocalId, usize> = binds
+                .iter()
+                .enumerate()
+                .map(|(i, (x, _))| (*x, i))
+                .collect();
             for (m, (_, init)) in binds.iter().enumerate() {
                 let ExprKind::Lambda(l) = &init.kind else {
                     continue;
@@ -383,13 +389,13 @@ fn occurrences(e: &Expr, out: &mut Vec<LocalId>) {
 /// function of the group (a function variable bound directly to a lambda)
 /// runs no earlier than `run[s]`, the earliest segment referring to it
 /// (directly, or from a function that itself runs then).
-fn letrec_safety(
-    binds: &[(LocalId, Expr)],
-    vars: &[VarInfo],
-    unsafe_vars: &mut HashSet<LocalId>,
-) {
+fn letrec_safety(binds: &[(LocalId, Expr)], vars: &[VarInfo], unsafe_vars: &mut HashSet<LocalId>) {
     let n = binds.len();
-    let index: HashMap<LocalId, usize> = binds.iter().enumerate().map(|(i, (x, _))| (*x, i)).collect();
+    let index: HashMap<LocalId, usize> = binds
+        .iter()
+        .enumerate()
+        .map(|(i, (x, _))| (*x, i))
+        .collect();
     let is_group_fn: Vec<bool> = binds
         .iter()
         .map(|(x, init)| {
@@ -578,7 +584,11 @@ impl CWalk<'_> {
     }
 }
 
-fn contify(top: &TopLevel, info: &mut TopInfo, lam_params: &[(usize, bool)]) -> Result<(), Diagnostic> {
+fn contify(
+    top: &TopLevel,
+    info: &mut TopInfo,
+    lam_params: &[(usize, bool)],
+) -> Result<(), Diagnostic> {
     let mut cand: Vec<bool> = info
         .vars
         .iter()

@@ -28,7 +28,10 @@ use valk_vir::{
 type R<T> = Result<T, Diagnostic>;
 
 fn internal(msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(format!("internal error in the VIR lowering: {}", msg.into()))
+    Diagnostic::error(format!(
+        "internal error in the VIR lowering: {}",
+        msg.into()
+    ))
 }
 
 /// Module-wide lowering state.
@@ -188,12 +191,18 @@ pub(crate) fn lower_top(cx: &mut Ctx, top: &TopLevel, index: usize, info: &TopIn
             (LamKind::Contified, _) => continue,
             (LamKind::Escaping, Some(f)) => f,
             (LamKind::Escaping, None) => {
-                let base = l.name.clone().or(var_name).unwrap_or_else(|| "lambda".into());
+                let base = l
+                    .name
+                    .clone()
+                    .or(var_name)
+                    .unwrap_or_else(|| "lambda".into());
                 tl.cx
                     .declare(&base, Signature::closure(nreq, rest), l.name.clone())
             }
             (LamKind::Known, _) => {
-                let base = var_name.or_else(|| l.name.clone()).unwrap_or_else(|| "lambda".into());
+                let base = var_name
+                    .or_else(|| l.name.clone())
+                    .unwrap_or_else(|| "lambda".into());
                 let sig = Signature {
                     required: lam.free.len() as u32 + nreq,
                     rest,
@@ -252,10 +261,16 @@ fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
             fl.bind_capture(x, v);
         }
         if let Some(x) = lam.var {
-            let b = if info.var(x).boxed {
-                // Children capture the variable as a box: give them one
-                // holding this closure.
+            let captured_inside = info
+                .lams
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != id && o.free.contains(&x));
+            let b = if info.var(x).boxed && captured_inside {
+                // Other functions capture the variable as a box: give them
+                // one holding this closure.
                 let bx = fl.push(Op::MakeBox, &[me]);
+                fl.name_box(bx, x);
                 Binding::Boxed(bx, false)
             } else {
                 Binding::Val(me)
@@ -276,7 +291,10 @@ fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
     }
     if lam.self_loop {
         let header = fl.f.create_block(Some("loop"));
-        let hp: Vec<Value> = actual.iter().map(|_| fl.f.append_block_param(header)).collect();
+        let hp: Vec<Value> = actual
+            .iter()
+            .map(|_| fl.f.append_block_param(header))
+            .collect();
         fl.term(Op::Br, &[], vec![BlockCall::new(header, &actual)]);
         fl.switch_to(header);
         fl.loop_header = Some(header);
@@ -335,7 +353,9 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     // ---------------------------------------------------------- emitting
 
     fn emit(&mut self, op: Op, args: &[Value], targets: Vec<BlockCall>, loc: Loc) -> Option<Value> {
-        let i = self.f.append_inst(self.cur, op, args.to_vec(), targets, loc);
+        let i = self
+            .f
+            .append_inst(self.cur, op, args.to_vec(), targets, loc);
         self.f.inst(i).result
     }
 
@@ -389,9 +409,17 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
 
     // ---------------------------------------------------------- variables
 
+    fn name_box(&mut self, b: Value, x: LocalId) {
+        if self.f.value_name(b).is_none() {
+            let name = format!("{}.box", self.tl.local_name(x));
+            self.f.set_value_name(b, &name);
+        }
+    }
+
     fn bind_capture(&mut self, x: LocalId, v: Value) {
         let var = self.info().var(x);
         if var.boxed {
+            self.name_box(v, x);
             self.env.set(x, Binding::Boxed(v, var.checked));
         } else {
             self.name_value(v, x);
@@ -405,6 +433,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if var.boxed {
             self.name_value(v, x);
             let b = self.push(Op::MakeBox, &[v]);
+            self.name_box(b, x);
             self.env.set(x, Binding::Boxed(b, var.checked));
         } else {
             self.name_value(v, x);
@@ -624,7 +653,9 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             DatumKind::Bool(b) => Op::Bool(*b),
             DatumKind::Char(c) => Op::Char(*c),
             DatumKind::List(items, None) if items.is_empty() => Op::Nil,
-            DatumKind::Symbol(s) => Op::Const(self.tl.cx.module.add_const(ConstData::Symbol(s.clone()))),
+            DatumKind::Symbol(s) => {
+                Op::Const(self.tl.cx.module.add_const(ConstData::Symbol(s.clone())))
+            }
             _ => {
                 // Not shared: each literal is its own object, as in the
                 // interpreter.
@@ -722,8 +753,13 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     _ => return Err(internal("join argument is not a value")),
                 }
             }
-            self.f
-                .append_inst(*end, Op::Br, vec![], vec![BlockCall::new(join, &args)], Loc::NONE);
+            self.f.append_inst(
+                *end,
+                Op::Br,
+                vec![],
+                vec![BlockCall::new(join, &args)],
+                Loc::NONE,
+            );
         }
         self.switch_to(join);
         for &x in &differing {
@@ -780,18 +816,6 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             .map(|(x, _)| *x)
             .filter(|x| info.var(*x).placement == Some(Placement::AtLetrec))
             .collect();
-        let carried = if here.is_empty() {
-            Vec::new()
-        } else {
-            self.carried_for(&[e])
-        };
-        let (inner, join) = match cont {
-            Cont::Value if !here.is_empty() => {
-                let j = self.new_join(carried.clone());
-                (Cont::Jump(j), Some(j))
-            }
-            c => (c, None),
-        };
         for (x, init) in binds {
             let var = info.var(*x);
             match info.fun_kind(*x) {
@@ -800,14 +824,12 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                         self.contified.insert(*x, l);
                     }
                     self.env.set(*x, Binding::Contified);
-                    if var.placement == Some(Placement::AtLetrec) {
-                        self.make_header(*x, &carried)?;
-                    }
                 }
                 Some((id, LamKind::Known)) => self.env.set(*x, Binding::Known(id)),
                 _ if var.boxed => {
                     let u = self.push(Op::Undefined, &[]);
                     let b = self.push(Op::MakeBox, &[u]);
+                    self.name_box(b, *x);
                     self.env.set(*x, Binding::Boxed(b, var.checked));
                 }
                 _ => {}
@@ -835,6 +857,21 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if here.is_empty() {
             return self.expr(body, cont);
         }
+        // The functions placed here are entered only from the body and
+        // from each other: their headers (and the join, if any) carry the
+        // SSA variables, the letrec's own included, that the letrec may
+        // rebind.
+        let carried = self.carried_for(&[e]);
+        for &x in &here {
+            self.make_header(x, &carried)?;
+        }
+        let (inner, join) = match cont {
+            Cont::Value => {
+                let j = self.new_join(carried.clone());
+                (Cont::Jump(j), Some(j))
+            }
+            c => (c, None),
+        };
         let mark = self.env.mark();
         let r = self.expr(body, inner)?;
         if r.is_some() {
@@ -950,7 +987,13 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         vs
     }
 
-    fn direct_call(&mut self, func: FuncId, args: &[Value], span: Span, cont: Cont) -> R<Option<Value>> {
+    fn direct_call(
+        &mut self,
+        func: FuncId,
+        args: &[Value],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
         if cont == Cont::Return {
             self.term_at(Op::TailCall(func), args, span);
             return Ok(None);
@@ -959,7 +1002,13 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         self.finish(v, cont)
     }
 
-    fn closure_call(&mut self, callee: Value, args: &[Value], span: Span, cont: Cont) -> R<Option<Value>> {
+    fn closure_call(
+        &mut self,
+        callee: Value,
+        args: &[Value],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
         let mut all = vec![callee];
         all.extend_from_slice(args);
         if cont == Cont::Return {
@@ -1047,7 +1096,8 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     self.loop_back(vs, n, rest);
                     return Ok(None);
                 }
-                let func = self.tl.lam_funcs[id].ok_or_else(|| internal("known function without function"))?;
+                let func = self.tl.lam_funcs[id]
+                    .ok_or_else(|| internal("known function without function"))?;
                 let mut all = info.lams[id]
                     .free
                     .iter()
@@ -1069,7 +1119,8 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     self.loop_back(vs, n, rest);
                     return Ok(None);
                 }
-                let func = self.tl.lam_funcs[id].ok_or_else(|| internal("lambda without function"))?;
+                let func =
+                    self.tl.lam_funcs[id].ok_or_else(|| internal("lambda without function"))?;
                 let mut all = vec![callee];
                 all.extend(self.spread(vs, n, rest));
                 self.direct_call(func, &all, span, cont)
@@ -1093,6 +1144,16 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let globals = self.tl.cx.globals;
         let pristine = globals.is_pristine_builtin(name);
         if pristine {
+            if matches!(name, "eqv?" | "equal?")
+                && args.len() == 2
+                && args.iter().any(is_eq_comparable_const)
+            {
+                // Against a fixnum, character, boolean, symbol or '(),
+                // eqv? and equal? are identity.
+                let vs = self.args(args)?;
+                let v = self.push(Op::Eq, &vs);
+                return self.finish(v, cont);
+            }
             if let Some(p) = prims::lookup(name, args.len()) {
                 let vs = self.args(args)?;
                 let v = self.prim(p, name, &vs, span);
@@ -1129,7 +1190,9 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     }
 
     fn prim(&mut self, p: Prim, name: &str, vs: &[Value], span: Span) -> Value {
-        let check = |s: &mut Self, ty: Ty, v: Value| s.push_at(Op::TypeCheck(ty, name.to_string()), &[v], span);
+        let check = |s: &mut Self, ty: Ty, v: Value| {
+            s.push_at(Op::TypeCheck(ty, name.to_string()), &[v], span)
+        };
         match p {
             Prim::Car | Prim::Cdr => {
                 let pair = check(self, Ty::Pair, vs[0]);
@@ -1166,6 +1229,20 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 self.push(Op::StringLength, &[s])
             }
         }
+    }
+}
+
+/// A constant whose `eqv?`/`equal?` comparisons are identity (`eq?`).
+fn is_eq_comparable_const(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(d) => match &d.kind {
+            DatumKind::Int(n) => fits_fixnum(*n),
+            DatumKind::Char(_) | DatumKind::Bool(_) | DatumKind::Symbol(_) => true,
+            DatumKind::List(items, None) => items.is_empty(),
+            _ => false,
+        },
+        ExprKind::Void => true,
+        _ => false,
     }
 }
 

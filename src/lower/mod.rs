@@ -206,9 +206,11 @@ pub fn lower_program(
             .stack_size(BIG_STACK)
             .spawn_scoped(s, || lower_inner(tops, opts));
         match spawned {
-            Ok(h) => h
-                .join()
-                .unwrap_or_else(|_| Err(Diagnostic::error("internal error: the VIR lowering panicked"))),
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                Err(Diagnostic::error(
+                    "internal error: the VIR lowering panicked",
+                ))
+            }),
             Err(e) => Err(Diagnostic::error(format!(
                 "cannot start the lowering thread: {e}"
             ))),
@@ -299,8 +301,12 @@ pub fn optimize(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic
 /// Runs `level`'s passes with the validator after every pass, whatever the
 /// build profile (tests, `valkc emit-vir --verify-each`).
 pub fn optimize_verified(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic> {
-    valk_vir::passes::optimize_with(&mut lowered.module, &valk_vir::passes::pipeline(level), true)
-        .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
+    valk_vir::passes::optimize_with(
+        &mut lowered.module,
+        &valk_vir::passes::pipeline(level),
+        true,
+    )
+    .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
 }
 
 /// A program read and expanded the way the interpreter does it: the

@@ -1,1 +1,391 @@
-//! Unit tests of the lowering.
+//! Unit tests of the lowering: analyses and code shapes on small programs
+//! (expanded without the prelude). The golden files under
+//! `tests/vir_golden/` show whole modules; the corpus test lowers every
+//! program of `tests/programs/`.
+
+use super::*;
+use crate::syntax::source::SourceMap;
+use valk_vir::{ConstData, FxMode, Op, OptLevel};
+
+fn expand(src: &str) -> (Vec<TopLevel>, SourceMap) {
+    let mut sources = SourceMap::new();
+    let mut ex = Expander::new();
+    let tops = expand_text(&mut ex, &mut sources, "test.valk", src)
+        .unwrap_or_else(|d| panic!("{}", d.render(&sources)));
+    (tops, sources)
+}
+
+fn lower_with(src: &str, opts: &LowerOptions) -> Lowered {
+    let (tops, sources) = expand(src);
+    let l = lower_program(&tops, &sources, opts).unwrap_or_else(|d| panic!("{}", d.message));
+    valk_vir::verify_module(&l.module).unwrap();
+    l
+}
+
+fn lower(src: &str) -> Lowered {
+    lower_with(
+        src,
+        &LowerOptions {
+            fixed_globals: true,
+            ..LowerOptions::default()
+        },
+    )
+}
+
+/// The printed text of function `name`.
+fn func_text(l: &Lowered, name: &str) -> String {
+    let f = l.module.func_by_name(name).unwrap_or_else(|| {
+        panic!(
+            "no function @{name} in\n{}",
+            valk_vir::print_module(&l.module)
+        )
+    });
+    valk_vir::print_function(Some(&l.module), l.module.func(f))
+}
+
+/// The opcodes of function `name`, in layout order.
+fn ops(l: &Lowered, name: &str) -> Vec<Op> {
+    let f = l.module.func(l.module.func_by_name(name).unwrap());
+    f.layout
+        .iter()
+        .flat_map(|&b| f.block(b).insts.iter().map(|&i| f.inst(i).op.clone()))
+        .collect()
+}
+
+fn count(l: &Lowered, name: &str, pred: impl Fn(&Op) -> bool) -> usize {
+    ops(l, name).iter().filter(|o| pred(o)).count()
+}
+
+#[test]
+fn one_function_per_top_level_form() {
+    let l = lower("(define x 1) (display x) (newline)");
+    assert_eq!(l.toplevels.len(), 3);
+    for (i, &f) in l.toplevels.iter().enumerate() {
+        let func = l.module.func(f);
+        assert_eq!(func.name, format!("toplevel.{i}"));
+        assert_eq!(func.sig, Signature::fixed(0));
+        assert_eq!(l.proc_name(f), None);
+    }
+    let t = func_text(&l, "toplevel.1");
+    // x is defined by an earlier form: no unbound check.
+    assert!(t.contains("global_get $x"), "{t}");
+    assert!(t.contains("call_runtime \"display\""), "{t}");
+}
+
+#[test]
+fn assigned_captured_variables_are_boxed_others_stay_ssa() {
+    let l = lower(
+        "(define (f a b)
+           (set! a (+ a 1))
+           (set! b (+ b 1))
+           (lambda () (set! b 0) a))",
+    );
+    let f = func_text(&l, "f");
+    // b is assigned and captured: one box; a is assigned but the closure
+    // only reads... a captured variable that is assigned is boxed too.
+    assert_eq!(count(&l, "f", |o| *o == Op::MakeBox), 2, "{f}");
+    let l = lower("(define (g a) (set! a (+ a 1)) (lambda () 5) a)");
+    assert_eq!(count(&l, "g", |o| *o == Op::MakeBox), 0);
+    // Captured but never assigned: copied into the closure.
+    let l = lower("(define (h a) (lambda () a))");
+    assert_eq!(count(&l, "h", |o| *o == Op::MakeBox), 0);
+    assert!(func_text(&l, "h").contains("closure @lambda(%a)"));
+    assert!(func_text(&l, "lambda").contains("env_get %self, 0"));
+}
+
+#[test]
+fn assigned_ssa_variables_flow_through_joins() {
+    let l = lower("(define (f x) (let ((y 0)) (if x (set! y 1) (set! y 2)) y))");
+    let t = func_text(&l, "f");
+    // The join receives the arm value and y.
+    assert!(t.contains("join(%0, %y.2)") || t.contains("join("), "{t}");
+    let f = l.module.func(l.module.func_by_name("f").unwrap());
+    let join = f
+        .layout
+        .iter()
+        .find(|&&b| f.block(b).name.as_deref() == Some("join"))
+        .unwrap();
+    assert_eq!(f.block(*join).params.len(), 2, "{t}");
+    // Identical arms need no parameter for y.
+    let l = lower("(define (g x) (let ((y 0)) (if x (set! y 1) 'no) y))");
+    let f = l.module.func(l.module.func_by_name("g").unwrap());
+    let join = f
+        .layout
+        .iter()
+        .find(|&&b| f.block(b).name.as_deref() == Some("join"))
+        .unwrap();
+    assert_eq!(f.block(*join).params.len(), 2);
+}
+
+#[test]
+fn named_let_is_a_loop_and_carries_assigned_variables() {
+    let l = lower(
+        "(define (f l)
+           (let ((n 0))
+             (let loop ((l l))
+               (if (pair? l) (begin (set! n (+ n 1)) (loop (cdr l)))))
+             n))",
+    );
+    let t = func_text(&l, "f");
+    assert_eq!(
+        count(&l, "f", |o| matches!(
+            o,
+            Op::Call(_) | Op::TailCall(_) | Op::CallClosure
+        )),
+        0,
+        "{t}"
+    );
+    // The header has the loop variable and n.
+    let f = l.module.func(l.module.func_by_name("f").unwrap());
+    let header = f
+        .layout
+        .iter()
+        .find(|&&b| f.block(b).name.as_deref() == Some("loop"))
+        .unwrap();
+    assert_eq!(f.block(*header).params.len(), 2, "{t}");
+}
+
+#[test]
+fn non_tail_recursive_local_function_is_known() {
+    let l =
+        lower("(define (f n) (letrec ((g (lambda (k) (if (= k 0) 0 (+ 1 (g (- k 1))))))) (g n)))");
+    // g is a known function without captures: a plain function.
+    let g = l.module.func(l.module.func_by_name("g").unwrap());
+    assert_eq!(g.sig, Signature::fixed(1));
+    assert_eq!(count(&l, "g", |o| matches!(o, Op::Call(_))), 1);
+    // f calls it directly in tail position.
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::TailCall(_))), 1);
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::Closure(_))), 0);
+}
+
+#[test]
+fn lifted_functions_take_free_variables_first() {
+    let l = lower(
+        "(define (f a b)
+           (define (g x) (+ x a b))
+           (+ (g 1) (g 2)))",
+    );
+    let g = l.module.func(l.module.func_by_name("g").unwrap());
+    assert_eq!(g.sig.required, 3);
+    assert!(!g.sig.closure);
+    let t = func_text(&l, "f");
+    assert!(t.contains("call @g(%a, %b,"), "{t}");
+}
+
+#[test]
+fn escaping_recursive_closure_uses_self() {
+    let l = lower("(define (f) (letrec ((g (lambda (n) (if (= n 0) g (g (- n 1)))))) g))");
+    let t = func_text(&l, "g");
+    // The self tail call loops; the value use is the closure itself.
+    assert!(t.contains("br loop("), "{t}");
+    assert!(t.contains("ret %self"), "{t}");
+    assert_eq!(count(&l, "g", |o| matches!(o, Op::EnvGet(_))), 0);
+}
+
+#[test]
+fn letrec_reads_before_initialisation_are_checked() {
+    let l = lower("(define (f) (letrec ((a (lambda () b)) (c (a)) (b 1)) c))");
+    let t = func_text(&l, "f");
+    assert!(t.contains(RT_CHECK_INIT), "{t}");
+    assert!(t.contains("undefined"), "{t}");
+    // A safe order needs no check and no box.
+    let l = lower("(define (g) (letrec ((b 1) (a (lambda () b)) (c (a))) c))");
+    let t = func_text(&l, "g");
+    assert!(!t.contains(RT_CHECK_INIT), "{t}");
+    assert_eq!(count(&l, "g", |o| *o == Op::MakeBox), 0, "{t}");
+}
+
+#[test]
+fn primitives_are_inlined_unless_redefined() {
+    let l = lower("(define (f p) (car p))");
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::TypeCheck(_, _))), 1);
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 1);
+    let l = lower("(define (car x) x) (define (f p) (car p))");
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::TailCall(_))), 1);
+    let l = lower("(define (f p) (set! car cdr) (car p))");
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
+    // Redefined elsewhere (REPL, prelude): the global's closure is called.
+    let mut opts = LowerOptions::default();
+    opts.predefined.insert("car".into());
+    let l = lower_with("(define (f p) (car p))", &opts);
+    assert_eq!(count(&l, "f", |o| *o == Op::TailCallClosure), 1);
+}
+
+#[test]
+fn eqv_against_an_immediate_constant_is_eq() {
+    let l = lower("(define (f x) (list (eqv? x 1) (eqv? 'a x) (eqv? x 1.5) (equal? x \"s\")))");
+    assert_eq!(count(&l, "f", |o| *o == Op::Eq), 2);
+    let t = func_text(&l, "f");
+    assert!(t.contains("call_runtime \"eqv?\""), "{t}");
+    assert!(t.contains("call_runtime \"equal?\""), "{t}");
+}
+
+#[test]
+fn fixed_globals_only_in_whole_program_mode() {
+    let src = "(define (f x) x) (define (g) (f 1))";
+    let l = lower(src);
+    assert_eq!(count(&l, "g", |o| matches!(o, Op::TailCall(_))), 1);
+    let l = lower_with(src, &LowerOptions::default());
+    assert_eq!(count(&l, "g", |o| matches!(o, Op::TailCall(_))), 0);
+    assert_eq!(count(&l, "g", |o| *o == Op::TailCallClosure), 1);
+    // Defined twice or assigned: through the cell.
+    let l = lower("(define (f x) x) (define (f x) 2) (define (g) (f 1))");
+    assert_eq!(count(&l, "g", |o| *o == Op::TailCallClosure), 1);
+    let l = lower("(define (f x) x) (set! f car) (define (g) (f 1))");
+    assert_eq!(count(&l, "g", |o| *o == Op::TailCallClosure), 1);
+    // Wrong arity: through the cell, so the callee raises the error.
+    let l = lower("(define (f x) x) (define (g) (f 1 2))");
+    assert_eq!(count(&l, "g", |o| *o == Op::TailCallClosure), 1);
+}
+
+#[test]
+fn calling_a_fixed_global_before_its_definition_checks_the_cell() {
+    let l = lower("(define (g) (f 1)) (define (f x) x)");
+    let t = func_text(&l, "g");
+    assert!(t.contains("global_get.chk $f"), "{t}");
+    assert!(t.contains("tail_call @f("), "{t}");
+    let l = lower("(define (f x) x) (define (g) (f 1))");
+    let t = func_text(&l, "g");
+    assert!(
+        t.contains("global_get $f") && !t.contains("global_get.chk"),
+        "{t}"
+    );
+}
+
+#[test]
+fn known_call_with_wrong_arity_raises_at_run_time() {
+    let l = lower("(define (f) (define (g a) a) (g 1 2))");
+    let t = func_text(&l, "f");
+    assert!(t.contains(RT_ARITY_ERROR), "{t}");
+    assert!(l
+        .module
+        .consts
+        .iter()
+        .any(|c| *c == ConstData::Str("g".into())));
+    assert!(l
+        .module
+        .consts
+        .iter()
+        .any(|c| *c == ConstData::Str("1".into())));
+}
+
+#[test]
+fn evaluation_order_is_callee_then_arguments() {
+    let l = lower("(define (f a b) ((a) (b)))");
+    let t = func_text(&l, "f");
+    let ia = t.find("call_closure %a").unwrap();
+    let ib = t.find("call_closure %b").unwrap();
+    assert!(ia < ib, "{t}");
+    // An unbound global callee is read (and checked) before the arguments.
+    let l = lower("(define (f a) (nope (a)))");
+    let t = func_text(&l, "f");
+    assert!(t.find("global_get.chk $nope").unwrap() < t.find("call_closure %a").unwrap());
+}
+
+#[test]
+fn raising_instructions_carry_locations() {
+    let src = "(define (f v i) (vector-ref v (+ i (g))))";
+    let (tops, sources) = expand(src);
+    let l = lower_program(&tops, &sources, &LowerOptions::default()).unwrap();
+    let mut seen = 0;
+    for f in &l.module.funcs {
+        for &b in &f.layout {
+            for &i in &f.block(b).insts {
+                let d = f.inst(i);
+                let raises = matches!(
+                    d.op,
+                    Op::TypeCheck(..)
+                        | Op::VectorRef
+                        | Op::Fx(_, FxMode::Chk)
+                        | Op::GlobalGet(_, true)
+                        | Op::CallClosure
+                        | Op::TailCallClosure
+                );
+                if raises {
+                    let span = l.span(d.loc).expect("raising instruction without a Loc");
+                    assert!(span.end as usize <= src.len());
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 5);
+    // The unbound global `g` points at `g`.
+    let f = l.module.func(l.module.func_by_name("f").unwrap());
+    let g = f
+        .layout
+        .iter()
+        .flat_map(|&b| f.block(b).insts.iter())
+        .map(|&i| f.inst(i))
+        .find(|d| matches!(d.op, Op::GlobalGet(_, true)))
+        .unwrap();
+    let span = l.span(g.loc).unwrap();
+    assert_eq!(&src[span.start as usize..span.end as usize], "g");
+}
+
+#[test]
+fn rest_parameters_and_direct_calls_build_the_list() {
+    let l = lower("(define (f a . r) r) (define (g) (f 1 2 3))");
+    let t = func_text(&l, "g");
+    assert_eq!(count(&l, "g", |o| *o == Op::Cons), 2, "{t}");
+    let f = l.module.func(l.module.func_by_name("f").unwrap());
+    assert!(f.sig.rest && f.sig.closure && f.sig.required == 1);
+    assert_eq!(l.proc_name(l.module.func_by_name("f").unwrap()), Some("f"));
+}
+
+#[test]
+fn deep_expressions_do_not_overflow_the_stack() {
+    let mut src = String::from("(define (f x) ");
+    for _ in 0..950 {
+        src.push_str("(+ 1 ");
+    }
+    src.push('x');
+    for _ in 0..950 {
+        src.push(')');
+    }
+    src.push(')');
+    // The expander needs a big stack for this input; the lowering, called
+    // on this (small) test thread, moves to one by itself.
+    let (tops, sources) = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || expand(&src))
+        .unwrap()
+        .join()
+        .unwrap();
+    let l = lower_program(&tops, &sources, &LowerOptions::default()).unwrap();
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::Fx(..))), 950);
+}
+
+#[test]
+fn optimized_modules_stay_valid() {
+    let (tops, sources) = expand(
+        "(define (f l) (let loop ((l l) (acc '())) (if (null? l) acc (loop (cdr l) (cons (car l) acc)))))
+         (define (g x) (cond ((= x 1) 'one) ((= x 2) 'two) (else (f (list x)))))",
+    );
+    for level in [OptLevel::O1, OptLevel::O2, OptLevel::O3] {
+        let mut l = lower_program(&tops, &sources, &LowerOptions::default()).unwrap();
+        optimize_verified(&mut l, level).unwrap();
+        valk_vir::verify_module(&l.module).unwrap();
+    }
+}
+
+#[test]
+fn contified_bodies_see_assignments_made_before_the_call() {
+    let l = lower(
+        "(define (f)
+           (letrec ((g (lambda () v)) (v 0))
+             (set! v 1)
+             (g)))",
+    );
+    // g's header carries v: the body returns the header's parameter.
+    let t = func_text(&l, "f");
+    assert!(t.contains("br g(%v.1)") || t.contains("br g(%"), "{t}");
+    let f = l.module.func(l.module.func_by_name("f").unwrap());
+    let g = f
+        .layout
+        .iter()
+        .find(|&&b| f.block(b).name.as_deref() == Some("g"))
+        .unwrap();
+    assert_eq!(f.block(*g).params.len(), 1, "{t}");
+}

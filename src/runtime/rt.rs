@@ -190,7 +190,11 @@ extern "C" fn arity_error_impl(who: Value, expected: Value, got: Value) -> Value
             crate::printer::display_string(v)
         }
     };
-    error::arity(&text(who), &text(expected), got.fixnum_value().unwrap_or(0) as usize);
+    error::arity(
+        &text(who),
+        &text(expected),
+        got.fixnum_value().unwrap_or(0) as usize,
+    );
     Value::EXCEPTION
 }
 
@@ -236,7 +240,10 @@ crate::exit_trampoline! {
 // Generic arithmetic (the slow paths of the inline fixnum/flonum code)
 
 extern "C" fn arith_impl(op: u64, a: Value, b: Value) -> Value {
-    ret(call_named(FX_OPS.get(op as usize).copied().unwrap_or("+"), &[a, b]))
+    ret(call_named(
+        FX_OPS.get(op as usize).copied().unwrap_or("+"),
+        &[a, b],
+    ))
 }
 
 crate::exit_trampoline! {
@@ -442,9 +449,9 @@ fn decode_const(r: &mut Reader) -> Result<Value, TableError> {
         }
         FLOAT => object::make_flonum(f64::from_bits(r.u64()?)),
         BOOL => Value::bool(r.u8()? != 0),
-        CHAR => Value::char(
-            char::from_u32(r.u32()?).ok_or_else(|| TableError("bad character".into()))?,
-        ),
+        CHAR => {
+            Value::char(char::from_u32(r.u32()?).ok_or_else(|| TableError("bad character".into()))?)
+        }
         STR => object::string_from(r.str()?),
         SYMBOL => object::intern(r.str()?),
         LIST => {
@@ -527,7 +534,11 @@ fn decode_names(data: &[u8], n: usize) -> Result<Vec<&str>, TableError> {
 ///
 /// # Safety
 /// `cells` must point at `n` writable pointers.
-pub unsafe fn init_globals(cells: *mut *mut Value, n: usize, names: &[u8]) -> Result<(), TableError> {
+pub unsafe fn init_globals(
+    cells: *mut *mut Value,
+    n: usize,
+    names: &[u8],
+) -> Result<(), TableError> {
     for (i, name) in decode_names(names, n)?.into_iter().enumerate() {
         *cells.add(i) = globals::slot(globals::global_id(name));
     }
@@ -615,12 +626,24 @@ mod tests {
     fn generic_slow_paths_match_builtins() {
         let _l = lock();
         crate::builtins::install();
-        assert_eq!(arith_impl(0, Value::fixnum(2), Value::fixnum(3)), Value::fixnum(5));
+        assert_eq!(
+            arith_impl(0, Value::fixnum(2), Value::fixnum(3)),
+            Value::fixnum(5)
+        );
         let r = arith_impl(0, Value::fixnum(1), Value::TRUE);
         assert_eq!(r, Value::EXCEPTION);
-        assert_eq!(error::format_error(error::take_pending()), "+: expected a number: #t");
-        assert_eq!(compare_impl(1, Value::fixnum(1), Value::fixnum(2)), Value::TRUE);
-        assert_eq!(compare_impl(2, Value::fixnum(1), Value::fixnum(2)), Value::TRUE);
+        assert_eq!(
+            error::format_error(error::take_pending()),
+            "+: expected a number: #t"
+        );
+        assert_eq!(
+            compare_impl(1, Value::fixnum(1), Value::fixnum(2)),
+            Value::TRUE
+        );
+        assert_eq!(
+            compare_impl(2, Value::fixnum(1), Value::fixnum(2)),
+            Value::TRUE
+        );
         let x = object::make_flonum(1.5);
         let y = fl_arith_impl(2, x, x);
         assert_eq!(y.as_flonum(), 2.25);

@@ -39,7 +39,10 @@ entry:
 fn fib_direct_calls() {
     for level in [0, 2] {
         let r = run(FIB, level, false);
-        assert_eq!((r.stdout.as_str(), r.stderr.as_str(), r.status), ("75025\n", "", 0));
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.as_str(), r.status),
+            ("75025\n", "", 0)
+        );
     }
 }
 
@@ -255,7 +258,10 @@ entry:
 
 #[test]
 fn tail_calls_run_in_constant_stack() {
-    let text = TAILS.replace("global $odd\nglobal $even\n", "global $odd\nglobal $even\n\nconst #0 = \"s\"\n");
+    let text = TAILS.replace(
+        "global $odd\nglobal $even\n",
+        "global $odd\nglobal $even\n\nconst #0 = \"s\"\n",
+    );
     for level in [0, 2] {
         let r = run(&text, level, false);
         assert_eq!(
@@ -272,9 +278,8 @@ fn tail_calls_run_in_constant_stack() {
 /// Runs `body` (instructions of a top-level function ending in `ret`) and
 /// returns (stdout, stderr, status).
 fn run_top(decls: &str, body: &str, level: u32) -> (String, String, i32) {
-    let text = format!(
-        "global $display\n{decls}\nfunction @top0() arity 0 {{\nentry:\n{body}\n}}\n"
-    );
+    let text =
+        format!("global $display\n{decls}\nfunction @top0() arity 0 {{\nentry:\n{body}\n}}\n");
     let r = run(&text, level, false);
     (r.stdout, r.stderr, r.status)
 }

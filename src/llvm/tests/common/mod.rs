@@ -71,7 +71,11 @@ pub fn run_exe(exe: &Path, env: &[(&str, &str)]) -> Run {
 pub fn run(text: &str, level: u32, stress: bool) -> Run {
     let dir = tmpdir();
     let exe = build(text, level, &dir);
-    let env: &[(&str, &str)] = if stress { &[("VALK_GC_STRESS", "1")] } else { &[] };
+    let env: &[(&str, &str)] = if stress {
+        &[("VALK_GC_STRESS", "1")]
+    } else {
+        &[]
+    };
     let r = run_exe(&exe, env);
     let _ = std::fs::remove_dir_all(&dir);
     r
