@@ -1,11 +1,12 @@
 //! The Valk compiler and engines: reader, expander, core AST, interpreter,
-//! VIR lowering and (later) the LLVM backend.
+//! VIR lowering, the AOT driver (the LLVM backend is crate `valk_llvm`),
+//! the driver and the REPL.
 
-pub mod ast;
-pub mod expand;
-pub mod syntax;
-pub mod interp;
-pub mod driver;
-pub mod repl;
-pub mod lower;
 pub mod aot;
+pub mod ast;
+pub mod driver;
+pub mod expand;
+pub mod interp;
+pub mod lower;
+pub mod repl;
+pub mod syntax;

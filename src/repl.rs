@@ -122,10 +122,17 @@ fn run_terminal(session: &mut Session) {
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
-    println!("Valk {} (interpreter) — ,help for help", env!("CARGO_PKG_VERSION"));
+    println!(
+        "Valk {} (interpreter) — ,help for help",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut pending = String::new();
     loop {
-        let prompt = if pending.is_empty() { "valk> " } else { "  ... " };
+        let prompt = if pending.is_empty() {
+            "valk> "
+        } else {
+            "  ... "
+        };
         match rl.readline(prompt) {
             Ok(line) => {
                 pending.push_str(&line);

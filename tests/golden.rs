@@ -40,8 +40,8 @@ impl Engine {
 /// compiled once per level and run with and without GC stress.
 static COMPILED: Mutex<Vec<((PathBuf, u32), PathBuf)>> = Mutex::new(Vec::new());
 
-fn aot_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("valk-golden-aot-{}", std::process::id()));
+fn aot_dir(level: u32) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("valk-golden-aot-{}-O{level}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
@@ -59,7 +59,7 @@ fn aot_command(program: &Path, level: u32) -> Command {
         .map(|(_, exe)| exe.clone());
     let exe = cached.or_else(|| {
         let name = program.file_stem().unwrap().to_string_lossy().into_owned();
-        let exe = aot_dir().join(format!("{name}-O{level}"));
+        let exe = aot_dir(level).join(&name);
         let ok = compile_command(program, level, &exe)
             .current_dir(root())
             .stdin(Stdio::null())
@@ -74,7 +74,7 @@ fn aot_command(program: &Path, level: u32) -> Command {
     });
     match exe {
         Some(exe) => Command::new(exe),
-        None => compile_command(program, level, &aot_dir().join("failed")),
+        None => compile_command(program, level, &aot_dir(level).join("failed")),
     }
 }
 
@@ -197,7 +197,11 @@ fn run_case(engine: Engine, case: &Case, stress: bool) -> Option<String> {
     if problems.is_empty() {
         None
     } else {
-        Some(format!("{}\n  stderr was: {}", problems.join("\n"), stderr.trim_end()))
+        Some(format!(
+            "{}\n  stderr was: {}",
+            problems.join("\n"),
+            stderr.trim_end()
+        ))
     }
 }
 
@@ -271,14 +275,25 @@ fn corpus_interp_gc_stress() {
 /// The AOT engines: both levels, each program compiled once and run with
 /// and without GC stress (one test per level, so the compilations are not
 /// repeated).
+fn run_aot(engine: Engine, level: u32) {
+    // Executables are ~10 MB each: remove them whatever the outcome.
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(aot_dir(level));
+    run_all(engine, false);
+    run_all(engine, true);
+}
+
 #[test]
 fn corpus_aot_o0() {
-    run_all(Engine::AotO0, false);
-    run_all(Engine::AotO0, true);
+    run_aot(Engine::AotO0, 0);
 }
 
 #[test]
 fn corpus_aot_o2() {
-    run_all(Engine::AotO2, false);
-    run_all(Engine::AotO2, true);
+    run_aot(Engine::AotO2, 2);
 }

@@ -9,6 +9,10 @@ use valk::syntax::reader;
 use valk_vir::eval::Machine;
 use valk_vir::OptLevel;
 
+/// The runtime (heap, global table) is process-wide: one interpreter
+/// session at a time.
+static RUNTIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const PROGRAMS: &[&str] = &[
     "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib 15)",
     "(let loop ((i 0) (acc 0)) (if (> i 100) acc (loop (+ i 1) (+ acc i))))",
@@ -152,6 +156,7 @@ fn eval_to_scheme(text: &str) -> String {
 
 #[test]
 fn evaluator_agrees_with_the_interpreter() {
+    let _guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
     // The interpreter needs the runtime; run everything on one thread.
     let h = std::thread::Builder::new()
         .stack_size(64 << 20)
@@ -212,4 +217,226 @@ fn evaluator_agrees_with_the_interpreter() {
         .unwrap();
     let failures = h.join().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Loop counters (`i...`) are never assigned, so every loop ends.
+fn assignable(v: &str) -> bool {
+    !v.starts_with('i')
+}
+
+/// A small deterministic generator of random programs (closures, `set!`
+/// of captured and uncaptured variables, loops in tail and non-tail
+/// positions, known and escaping local procedures) whose value is a
+/// fixnum: the VIR evaluator must agree with the interpreter on each.
+struct Gen {
+    state: u64,
+    names: usize,
+}
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A variable `set!` may target (not a loop counter).
+    fn assignable(&mut self, vars: &[String]) -> String {
+        let vs: Vec<&String> = vars.iter().filter(|v| assignable(v)).collect();
+        vs[self.pick(vs.len() as u64) as usize].clone()
+    }
+    fn fresh(&mut self, base: &str) -> String {
+        self.names += 1;
+        format!("{base}{}", self.names)
+    }
+    fn expr(&mut self, vars: &[String], depth: u32) -> String {
+        let leaf = depth == 0 || self.pick(4) == 0;
+        if leaf {
+            return if !vars.is_empty() && self.pick(3) != 0 {
+                vars[self.pick(vars.len() as u64) as usize].clone()
+            } else {
+                (self.pick(7) as i64 - 3).to_string()
+            };
+        }
+        let d = depth - 1;
+        match self.pick(11) {
+            0 => format!("(+ {} {})", self.expr(vars, d), self.expr(vars, d)),
+            1 => format!("(- {} {})", self.expr(vars, d), self.expr(vars, d)),
+            2 => format!(
+                "(if (< {} {}) {} {})",
+                self.expr(vars, d),
+                self.expr(vars, d),
+                self.expr(vars, d),
+                self.expr(vars, d)
+            ),
+            3 => {
+                let v = self.fresh("v");
+                let init = self.expr(vars, d);
+                let mut inner = vars.to_vec();
+                inner.push(v.clone());
+                format!("(let (({v} {init})) {})", self.expr(&inner, d))
+            }
+            4 if vars.iter().any(|v| assignable(v)) => {
+                let v = self.assignable(vars);
+                format!(
+                    "(begin (set! {v} {}) {})",
+                    self.expr(vars, d),
+                    self.expr(vars, d)
+                )
+            }
+            5 => {
+                let (lp, i, acc) = (self.fresh("lp"), self.fresh("i"), self.fresh("acc"));
+                let mut inner = vars.to_vec();
+                inner.push(i.clone());
+                inner.push(acc.clone());
+                let k = self.pick(4);
+                format!(
+                    "(let {lp} (({i} 0) ({acc} {})) (if (< {i} {k}) ({lp} (+ {i} 1) {}) {acc}))",
+                    self.expr(vars, d),
+                    self.expr(&inner, d)
+                )
+            }
+            6 => {
+                let (f, p) = (self.fresh("f"), self.fresh("p"));
+                let mut inner = vars.to_vec();
+                inner.push(p.clone());
+                let body = self.expr(&inner, d);
+                format!(
+                    "(let (({f} (lambda ({p}) {body}))) (+ ({f} {}) ({f} {})))",
+                    self.expr(vars, d),
+                    self.expr(vars, d)
+                )
+            }
+            7 if vars.iter().any(|v| assignable(v)) => {
+                // A closure that assigns a captured variable.
+                let g = self.fresh("g");
+                let v = self.assignable(vars);
+                format!(
+                    "(let (({g} (lambda () (set! {v} (+ {v} {})) {v}))) (+ ({g}) (+ {v} ({g}))))",
+                    self.expr(vars, d)
+                )
+            }
+            8 => {
+                // A procedure value passed around (escaping).
+                let (h, p) = (self.fresh("h"), self.fresh("p"));
+                let mut inner = vars.to_vec();
+                inner.push(p.clone());
+                let body = self.expr(&inner, d);
+                format!(
+                    "(let (({h} (lambda ({p}) {body}))) ((car (list {h})) {}))",
+                    self.expr(vars, d)
+                )
+            }
+            9 => {
+                // A do loop with a body assigning an outer variable.
+                let i = self.fresh("i");
+                let mut inner = vars.to_vec();
+                inner.push(i.clone());
+                let body = if !vars.iter().any(|v| assignable(v)) {
+                    "0".to_string()
+                } else {
+                    let v = self.assignable(vars);
+                    format!("(set! {v} (+ {v} {}))", self.expr(&inner, d))
+                };
+                format!(
+                    "(do (({i} 0 (+ {i} 1))) ((= {i} 2) {}) {body})",
+                    self.expr(&inner, d)
+                )
+            }
+            _ => {
+                // Mutually recursive local procedures.
+                let (a, b, n) = (self.fresh("a"), self.fresh("b"), self.fresh("n"));
+                let mut inner = vars.to_vec();
+                inner.push(n.clone());
+                let e = self.expr(&inner, d);
+                format!(
+                    "(letrec (({a} (lambda ({n}) (if (< {n} 1) {e} ({b} (- {n} 1)))))
+                              ({b} (lambda ({n}) ({a} {n}))))
+                       ({a} {}))",
+                    self.pick(3)
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn random_programs_agree_with_the_interpreter() {
+    let _guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let h = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let mut session = Session::new();
+            let mut g = Gen {
+                state: 0x9E37_79B9_7F4A_7C15,
+                names: 0,
+            };
+            let mut failures = Vec::new();
+            let mut numbers = 0;
+            for n in 0..1000 {
+                let body = g.expr(&["a".to_string(), "b".to_string()], 6);
+                let src = format!("(define (main a b) {body}) (main 3 4)");
+                let datums = reader::read_str(&mut session.sources, "r.valk", &src).unwrap();
+                let mut tops = Vec::new();
+                for d in &datums {
+                    tops.extend(
+                        session
+                            .expander
+                            .expand_toplevel(d, &mut session.sources)
+                            .unwrap(),
+                    );
+                }
+                let mut expected = String::new();
+                for t in &tops {
+                    match valk::interp::eval_toplevel(t) {
+                        Ok(v) => {
+                            numbers += v.is_fixnum() as usize;
+                            expected = valk_runtime::printer::write_string(v)
+                        }
+                        Err(_) => {
+                            valk_runtime::error::take_pending();
+                            expected = "error".into();
+                        }
+                    }
+                }
+                for level in [OptLevel::O0, OptLevel::O1] {
+                    let opts = LowerOptions {
+                        fixed_globals: n % 2 == 0,
+                        ..LowerOptions::default()
+                    };
+                    let mut l = lower::lower_program(&tops, &session.sources, &opts).unwrap();
+                    lower::optimize_verified(&mut l, level).unwrap();
+                    let mut m = Machine::new(&l.module, 50_000_000);
+                    let mut last = String::new();
+                    for &f in &l.toplevels {
+                        match m.call(f, Vec::new()) {
+                            Ok(v) => last = m.render(v),
+                            Err(e) => {
+                                last = format!("error {e:?}");
+                                break;
+                            }
+                        }
+                    }
+                    if last != expected {
+                        failures.push(format!(
+                            "program {n} at {level:?}: interpreter {expected}, VIR {last}\n{src}"
+                        ));
+                    }
+                }
+            }
+            // Nearly every program computes a number (not an error).
+            assert!(numbers >= 250, "only {numbers} programs gave a number");
+            failures
+        })
+        .unwrap();
+    let failures = h.join().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(3)].join("\n\n")
+    );
 }

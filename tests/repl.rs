@@ -46,7 +46,10 @@ fn error_then_correct_form() {
     let (out, err, code) = session("(car 5)\n(display \"after\")\n(undefined-thing)\n(+ 2 2)\n");
     assert_eq!(out, "after4\n");
     assert!(err.contains("error: car: expected a pair: 5"), "{err}");
-    assert!(err.contains("error: unbound variable: undefined-thing"), "{err}");
+    assert!(
+        err.contains("error: unbound variable: undefined-thing"),
+        "{err}"
+    );
     assert!(err.contains("<repl>:1:2"), "{err}");
     assert_eq!(code, 0, "the REPL keeps going after errors");
 }
@@ -86,5 +89,6 @@ fn missing_file_is_a_clean_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: cannot read /nonexistent/prog.valk"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("error: cannot read /nonexistent/prog.valk"));
 }

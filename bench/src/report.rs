@@ -200,9 +200,10 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
     out.push_str(
         "- Each program in `bench/programs/` is one portable Scheme source. The harness puts a small \
          per-implementation glue file (`bench/glue/`: timing, records, `exact`, mutable pairs for Racket) \
-         before it and the common driver (`bench/glue/driver.scm`) after it. The driver reads the input \
-         list from standard input (so no compiler can fold it), calls `bench-main`, and prints the result, \
-         which the harness compares with the expected result stored in the program's header.\n",
+         before it and the common driver (`bench/glue/driver.scm`) after it. The driver gets the input \
+         list at run time (from standard input; Valk, which has no `read` yet, gets it on the command line), \
+         so no compiler can fold it, calls `bench-main`, and prints the result, which the harness compares \
+         with the expected result stored in the program's header.\n",
     );
     let _ = writeln!(
         out,

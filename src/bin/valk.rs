@@ -4,7 +4,11 @@ use clap::Parser;
 use valk::driver::{self, Session, ERROR_STATUS};
 
 #[derive(Parser)]
-#[command(name = "valk", version, about = "Valk: run a program or start the REPL")]
+#[command(
+    name = "valk",
+    version,
+    about = "Valk: run a program or start the REPL"
+)]
 struct Cli {
     /// Use the reference interpreter (the JIT engine is not built yet, so
     /// this is currently the only engine `valk` runs).

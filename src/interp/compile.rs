@@ -76,11 +76,9 @@ impl Compiler<'_> {
                 let (depth, slot) = self.resolve(*id);
                 Node::SetLocal(depth, slot, Box::new(self.expr(v)))
             }
-            ExprKind::SetGlobal(name, v) => Node::SetGlobal(
-                globals::global_id(name),
-                Box::new(self.expr(v)),
-                e.span,
-            ),
+            ExprKind::SetGlobal(name, v) => {
+                Node::SetGlobal(globals::global_id(name), Box::new(self.expr(v)), e.span)
+            }
             ExprKind::DefineGlobal(name, v) => {
                 Node::Define(globals::global_id(name), Box::new(self.expr(v)))
             }
@@ -133,7 +131,10 @@ impl Compiler<'_> {
         }
         let body = self.expr(&l.body);
         let frame = self.frames.pop().unwrap();
-        let name: Option<&'static str> = l.name.as_ref().map(|n| &*Box::leak(n.clone().into_boxed_str()));
+        let name: Option<&'static str> = l
+            .name
+            .as_ref()
+            .map(|n| &*Box::leak(n.clone().into_boxed_str()));
         let code = Box::leak(Box::new(LambdaCode {
             required: l.params.len() as u32,
             rest: l.rest.is_some(),

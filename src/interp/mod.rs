@@ -77,7 +77,11 @@ fn check_stack() -> VResult<()> {
     let marker = 0u8;
     let sp = &marker as *const u8 as usize;
     if sp < STACK_LIMIT.with(|l| l.get()) || gc::root_stack_nearly_full() {
-        return Err(error::error(ErrorKind::StackOverflow, "stack overflow", &[]));
+        return Err(error::error(
+            ErrorKind::StackOverflow,
+            "stack overflow",
+            &[],
+        ));
     }
     Ok(())
 }

@@ -369,6 +369,7 @@ pub fn emit_module(
 const DECLS: &str = r#"@valk_alloc_ptr = external global i64
 @valk_alloc_limit = external global i64
 @valk_stack_limit = external global i64
+@valk_apply_info = external global i64
 
 declare ptr @valk_gc_alloc_slow(i64)
 declare ptr addrspace(1) @valk_rt_call(ptr addrspace(1), i64, ptr)
@@ -387,6 +388,8 @@ declare ptr addrspace(1) @valk_rt_fl_arith(i64, ptr addrspace(1), ptr addrspace(
 declare ptr addrspace(1) @valk_rt_fl_compare(i64, ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_rest_list(i64, i64, ptr addrspace(1), ptr addrspace(1), ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_pack_args(i64, ptr)
+declare ptr addrspace(1) @valk_rt_apply_spread(i64, ptr)
+declare ptr addrspace(1) @valk_rt_call_spread(ptr addrspace(1))
 declare i32 @valk_aot_main(i32, ptr, ptr)
 "#;
 
@@ -1453,32 +1456,58 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         out
     }
 
-    /// A call of an unknown procedure: compiled closures through their
-    /// fast entry, anything else through `valk_rt_call`.
-    fn closure_call(&mut self, c: &str, args: &[String], tail: bool) -> String {
-        let ci = self.int(c);
-        let tag = self.tag_of(&ci);
+    /// Branches to `yes` when `c` (integer `ci`) is a compiled closure,
+    /// else to `no`.
+    fn branch_if_compiled(&mut self, c: &str, ci: &str, yes: &str, no: &str) {
+        let tag = self.tag_of(ci);
         let isclo = self.icmp("eq", &tag, &TAG_CLOSURE.to_string());
-        let (l1, lfast, lslow) = (self.label(), self.label(), self.label());
-        self.line(format!(
-            "br i1 {isclo}, label %{l1}, label %{lslow}, {LIKELY}"
-        ));
+        let l1 = self.label();
+        self.line(format!("br i1 {isclo}, label %{l1}, label %{no}, {LIKELY}"));
         self.start_block(&l1);
         let w0p = self.gep(c, &field_offset(TAG_CLOSURE, 0).to_string());
         let w0 = self.t();
         self.line(format!("{w0} = load ptr, {V} {w0p}"));
         let isc = self.t();
         self.line(format!("{isc} = icmp eq ptr {w0}, @valk_compiled_entry"));
-        self.line(format!(
-            "br i1 {isc}, label %{lfast}, label %{lslow}, {LIKELY}"
-        ));
-        self.start_block(&lfast);
+        self.line(format!("br i1 {isc}, label %{yes}, label %{no}, {LIKELY}"));
+    }
+
+    /// Calls the fast entry of compiled closure `c` with `argc` (an i64
+    /// operand) and the four register arguments; returns the result (for a
+    /// tail call the block is closed with `ret`).
+    fn fast_call(&mut self, c: &str, argc: &str, regs: &[String], tail: bool) -> String {
         let fp = self.gep(
             c,
             &field_offset(TAG_CLOSURE, abi::CLOSURE_FAST_ENTRY).to_string(),
         );
         let fe = self.t();
         self.line(format!("{fe} = load ptr, {V} {fp}"));
+        let call_args = format!(
+            "{V} {c}, i64 {argc}, {}",
+            regs.iter()
+                .map(|r| format!("{V} {r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let r = self.t();
+        if tail {
+            self.line(format!("{r} = musttail call tailcc {V} {fe}({call_args})"));
+            self.line(format!("ret {V} {r}"));
+        } else {
+            self.line(format!("{r} = call tailcc {V} {fe}({call_args})"));
+        }
+        r
+    }
+
+    /// A call of an unknown procedure: compiled closures through their
+    /// fast entry; `apply` spread in line (so `(apply f l)` in tail
+    /// position is a tail call, as in the interpreter); anything else
+    /// through `valk_rt_call`.
+    fn closure_call(&mut self, c: &str, args: &[String], tail: bool) -> String {
+        let ci = self.int(c);
+        let (lfast, lslow, ljoin) = (self.label(), self.label(), self.label());
+        self.branch_if_compiled(c, &ci, &lfast, &lslow);
+        self.start_block(&lfast);
         let n = args.len();
         // Unused registers carry null (they are GC values: never garbage).
         let mut regs: Vec<String> = args.iter().take(abi::FAST_ARGS).cloned().collect();
@@ -1491,26 +1520,65 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             }
             regs[abi::FAST_ARGS - 1] = o;
         }
-        let call_args = format!(
-            "{V} {c}, i64 {n}, {}",
-            regs.iter()
-                .map(|r| format!("{V} {r}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let r1 = self.t();
-        if tail {
-            self.line(format!("{r1} = musttail call tailcc {V} {fe}({call_args})"));
-            self.line(format!("ret {V} {r1}"));
-        } else {
-            self.line(format!("{r1} = call tailcc {V} {fe}({call_args})"));
-        }
-        let fast_end = self.cur.clone();
-        let ljoin = self.label();
+        let mut results: Vec<(String, String)> = Vec::new();
+        let r1 = self.fast_call(c, &n.to_string(), &regs, tail);
         if !tail {
+            results.push((r1, self.cur.clone()));
             self.line(format!("br label %{ljoin}"));
         }
         self.start_block(&lslow);
+        let lplain = self.label();
+        if n >= 1 {
+            // Is the callee the `apply` builtin?
+            let tag = self.tag_of(&ci);
+            let isclo = self.icmp("eq", &tag, &TAG_CLOSURE.to_string());
+            let (lchk, lapply) = (self.label(), self.label());
+            self.line(format!("br i1 {isclo}, label %{lchk}, label %{lplain}"));
+            self.start_block(&lchk);
+            let w1p = self.gep(c, &field_offset(TAG_CLOSURE, 1).to_string());
+            let w1 = self.t();
+            self.line(format!("{w1} = load i64, {V} {w1p}"));
+            let ai = self.t();
+            self.line(format!("{ai} = load i64, ptr @valk_apply_info"));
+            let isapply = self.icmp("eq", &w1, &ai);
+            self.line(format!("br i1 {isapply}, label %{lapply}, label %{lplain}"));
+            self.start_block(&lapply);
+            let argv = self.argv(args);
+            let sp = self.t();
+            self.line(format!(
+                "{sp} = call {V} @valk_rt_apply_spread(i64 {n}, ptr {argv})"
+            ));
+            self.check_exc(&sp);
+            let g = self.load_field(&sp, TAG_OBJECT, 0);
+            let nv = self.load_field(&sp, TAG_OBJECT, 1);
+            let nvi = self.int(&nv);
+            let nn = self.t();
+            self.line(format!("{nn} = ashr i64 {nvi}, 3"));
+            let sregs: Vec<String> = (0..abi::FAST_ARGS)
+                .map(|i| self.load_field(&sp, TAG_OBJECT, 2 + i))
+                .collect();
+            let gi = self.int(&g);
+            let (lgfast, lgslow) = (self.label(), self.label());
+            self.branch_if_compiled(&g, &gi, &lgfast, &lgslow);
+            self.start_block(&lgfast);
+            let r3 = self.fast_call(&g, &nn, &sregs, tail);
+            if !tail {
+                results.push((r3, self.cur.clone()));
+                self.line(format!("br label %{ljoin}"));
+            }
+            self.start_block(&lgslow);
+            let r4 = self.t();
+            self.line(format!("{r4} = call {V} @valk_rt_call_spread({V} {sp})"));
+            if tail {
+                self.line(format!("ret {V} {r4}"));
+            } else {
+                results.push((r4, self.cur.clone()));
+                self.line(format!("br label %{ljoin}"));
+            }
+        } else {
+            self.line(format!("br label %{lplain}"));
+        }
+        self.start_block(&lplain);
         let argv = self.argv(args);
         let r2 = self.t();
         self.line(format!(
@@ -1523,13 +1591,15 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             self.line("unreachable");
             return String::new();
         }
-        let slow_end = self.cur.clone();
+        results.push((r2, self.cur.clone()));
         self.line(format!("br label %{ljoin}"));
         self.start_block(&ljoin);
         let r = self.t();
-        self.line(format!(
-            "{r} = phi {V} [ {r1}, %{fast_end} ], [ {r2}, %{slow_end} ]"
-        ));
+        let incoming: Vec<String> = results
+            .iter()
+            .map(|(v, b)| format!("[ {v}, %{b} ]"))
+            .collect();
+        self.line(format!("{r} = phi {V} {}", incoming.join(", ")));
         self.check_exc(&r);
         r
     }

@@ -266,42 +266,41 @@ pub fn set_stackmaps_writable(obj: &mut [u8]) -> Result<(), BackendError> {
     ))
 }
 
-/// The runtime library AOT executables link: `$VALK_RUNTIME_LIB`, else
-/// `libvalk_runtime.a` next to the running executable or one directory up
-/// (test binaries live in `deps/`), else the newest `libvalk_runtime-*.a`
-/// cargo left in `deps/` (when the runtime was only built as a dependency,
-/// e.g. by `cargo test -p valk`).
+/// The runtime library AOT executables link: `$VALK_RUNTIME_LIB`, else the
+/// newest of `libvalk_runtime.a` next to the running executable or one
+/// directory up (test binaries live in `deps/`) and the
+/// `libvalk_runtime-*.a` files cargo leaves in `deps/` (when the runtime
+/// was only built as a dependency, e.g. by `cargo test -p valk`, the
+/// uplifted copy may be stale).
 pub fn find_runtime_lib() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("VALK_RUNTIME_LIB") {
         return Some(PathBuf::from(p));
     }
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
-    let up = dir.parent()?;
-    if let Some(p) = [dir, up]
-        .into_iter()
-        .map(|d| d.join("libvalk_runtime.a"))
-        .find(|p| p.is_file())
-    {
-        return Some(p);
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    for d in [Some(dir), dir.parent()].into_iter().flatten() {
+        candidates.push(d.join("libvalk_runtime.a"));
     }
-    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
-    for deps in [dir.join("deps"), dir.to_path_buf()] {
-        let Ok(entries) = std::fs::read_dir(&deps) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with("libvalk_runtime-") && name.ends_with(".a") {
-                let t = e.metadata().and_then(|m| m.modified()).ok()?;
-                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
-                    best = Some((t, e.path()));
+    for d in [dir.join("deps"), dir.to_path_buf()] {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with("libvalk_runtime-") && name.ends_with(".a") {
+                    candidates.push(e.path());
                 }
             }
         }
     }
-    best.map(|(_, p)| p)
+    candidates
+        .into_iter()
+        .filter_map(|p| {
+            let t = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+            Some((t, p))
+        })
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p)
 }
 
 /// Links `obj` with the runtime library into executable `out` using `cc`.

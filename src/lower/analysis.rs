@@ -965,37 +965,60 @@ fn classify(info: &mut TopInfo) {
     }
 }
 
-/// The locals assigned anywhere in `e` (nested lambdas included).
-pub(crate) fn assigned_in(e: &Expr, out: &mut BTreeSet<LocalId>) {
+/// The locals assigned anywhere in `e` (nested lambdas included) or in
+/// the body of a contified function that `e` calls (their code runs as
+/// part of `e`'s), transitively.
+pub(crate) fn assigned_in(e: &Expr, info: &TopInfo, out: &mut BTreeSet<LocalId>) {
+    let mut visited = HashSet::new();
+    assigned_walk(e, info, out, &mut visited);
+}
+
+fn assigned_walk(
+    e: &Expr,
+    info: &TopInfo,
+    out: &mut BTreeSet<LocalId>,
+    visited: &mut HashSet<LocalId>,
+) {
     match &e.kind {
         ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
         ExprKind::SetLocal(x, v) => {
             out.insert(*x);
-            assigned_in(v, out);
+            assigned_walk(v, info, out, visited);
         }
-        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => assigned_in(v, out),
+        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+            assigned_walk(v, info, out, visited)
+        }
         ExprKind::If(c, t, f) => {
-            assigned_in(c, out);
-            assigned_in(t, out);
-            assigned_in(f, out);
+            assigned_walk(c, info, out, visited);
+            assigned_walk(t, info, out, visited);
+            assigned_walk(f, info, out, visited);
         }
-        ExprKind::Lambda(l) => assigned_in(&l.body, out),
+        ExprKind::Lambda(l) => assigned_walk(&l.body, info, out, visited),
         ExprKind::Call(f, args) => {
-            assigned_in(f, out);
+            if let ExprKind::Local(x) = &f.kind {
+                if let Some((id, LamKind::Contified)) = info.fun_kind(*x) {
+                    if visited.insert(*x) {
+                        // SAFETY: pointer into the form being lowered.
+                        let l = unsafe { &*info.lams[id].lam };
+                        assigned_walk(&l.body, info, out, visited);
+                    }
+                }
+            }
+            assigned_walk(f, info, out, visited);
             for a in args {
-                assigned_in(a, out);
+                assigned_walk(a, info, out, visited);
             }
         }
         ExprKind::Seq(es) => {
             for x in es {
-                assigned_in(x, out);
+                assigned_walk(x, info, out, visited);
             }
         }
         ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
             for (_, init) in binds {
-                assigned_in(init, out);
+                assigned_walk(init, info, out, visited);
             }
-            assigned_in(body, out);
+            assigned_walk(body, info, out, visited);
         }
     }
 }

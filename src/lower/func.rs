@@ -19,7 +19,7 @@ use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::source::Span;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use valk_vir::ir::fits_fixnum;
 use valk_vir::{
     Block, BlockCall, ConstData, FuncId, Function, FxMode, Loc, Module, Op, Signature, Ty, Value,
@@ -41,16 +41,44 @@ pub(crate) struct Ctx<'g> {
     loc_ids: HashMap<Span, Loc>,
     pub proc_names: Vec<Option<String>>,
     pub globals: &'g GlobalsInfo,
+    names: Names,
+}
+
+/// Unique function names (`base`, `base.1`, ...) without rescanning the
+/// module for each new function.
+#[derive(Default)]
+pub(crate) struct Names {
+    taken: HashSet<String>,
+    next: HashMap<String, u32>,
+}
+
+impl Names {
+    pub fn unique(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        while self.taken.contains(&name) {
+            let n = self.next.entry(base.to_string()).or_insert(1);
+            name = format!("{base}.{n}");
+            *n += 1;
+        }
+        self.taken.insert(name.clone());
+        name
+    }
 }
 
 impl<'g> Ctx<'g> {
-    pub fn new(module: Module, proc_names: Vec<Option<String>>, globals: &'g GlobalsInfo) -> Self {
+    pub fn new(
+        module: Module,
+        proc_names: Vec<Option<String>>,
+        globals: &'g GlobalsInfo,
+        names: Names,
+    ) -> Self {
         Ctx {
             module,
             locs: Vec::new(),
             loc_ids: HashMap::new(),
             proc_names,
             globals,
+            names,
         }
     }
 
@@ -65,7 +93,7 @@ impl<'g> Ctx<'g> {
     }
 
     fn declare(&mut self, name: &str, sig: Signature, proc_name: Option<String>) -> FuncId {
-        let n = self.module.unique_function_name(name);
+        let n = self.names.unique(name);
         let f = self.module.declare_function(&n, sig);
         if self.proc_names.len() <= f.index() {
             self.proc_names.resize(f.index() + 1, None);
@@ -117,13 +145,14 @@ impl Env {
     /// Variables bound before `mark` and rebound since, in first-change
     /// order.
     fn changed_since(&self, mark: usize) -> Vec<(LocalId, Option<Binding>)> {
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
         for (x, old) in &self.log[mark..] {
-            if !seen.iter().any(|(y, _)| y == x) {
-                seen.push((*x, *old));
+            if seen.insert(*x) {
+                out.push((*x, *old));
             }
         }
-        seen
+        out
     }
 }
 
@@ -498,7 +527,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     fn carried_for(&self, es: &[&Expr]) -> Vec<LocalId> {
         let mut s = BTreeSet::new();
         for e in es {
-            assigned_in(e, &mut s);
+            assigned_in(e, self.info(), &mut s);
         }
         s.into_iter()
             .filter(|x| matches!(self.env.get(*x), Some(Binding::Val(_))))
@@ -703,34 +732,29 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         }
         // Value: both arms continue at a join that receives the value and
         // every SSA variable the arms left with different values.
-        let mut arms = Vec::new();
+        // Per arm: its last block, its value, and the SSA variables bound
+        // before the `if` that it rebound (with their final bindings).
+        type Changes = HashMap<LocalId, Option<Binding>>;
+        let mut arms: Vec<(Block, Value, Changes)> = Vec::new();
+        let mut vars: Vec<LocalId> = Vec::new();
+        let mut seen = HashSet::new();
         for (b, x) in [(tb, t), (eb, f)] {
             self.switch_to(b);
             let v = self.value(x)?;
-            let changes: Vec<(LocalId, Option<Binding>, Option<Binding>)> = self
-                .env
-                .changed_since(mark)
-                .into_iter()
-                .map(|(x, old)| (x, old, self.env.get(x)))
-                .collect();
+            let mut changes = Changes::new();
+            for (x, old) in self.env.changed_since(mark) {
+                if matches!(old, Some(Binding::Val(_))) {
+                    changes.insert(x, self.env.get(x));
+                    if seen.insert(x) {
+                        vars.push(x);
+                    }
+                }
+            }
             arms.push((self.cur, v, changes));
             self.env.undo(mark);
         }
-        let mut vars: Vec<LocalId> = Vec::new();
-        for (_, _, changes) in &arms {
-            for (x, old, _) in changes {
-                if matches!(old, Some(Binding::Val(_))) && !vars.contains(x) {
-                    vars.push(*x);
-                }
-            }
-        }
-        let value_in = |arm: &Vec<(LocalId, Option<Binding>, Option<Binding>)>,
-                        x: LocalId,
-                        env: &Env|
-         -> Option<Binding> {
-            arm.iter()
-                .find(|(y, ..)| *y == x)
-                .map_or(env.get(x), |(_, _, now)| *now)
+        let value_in = |arm: &Changes, x: LocalId, env: &Env| -> Option<Binding> {
+            arm.get(&x).copied().unwrap_or_else(|| env.get(x))
         };
         let mut differing = Vec::new();
         for &x in &vars {
@@ -1142,6 +1166,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         cont: Cont,
     ) -> R<Option<Value>> {
         let globals = self.tl.cx.globals;
+        let name = globals.resolve_alias(name, self.tl.index);
         let pristine = globals.is_pristine_builtin(name);
         if pristine {
             if matches!(name, "eqv?" | "equal?")

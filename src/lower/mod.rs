@@ -91,6 +91,9 @@ pub(crate) struct GlobalsInfo {
     pub assigned: HashSet<String>,
     pub fixed: HashMap<String, FixedGlobal>,
     pub predefined: HashSet<String>,
+    /// Globals that are another name for a builtin or fixed global: the
+    /// form defining them, and the target.
+    pub aliases: HashMap<String, (usize, String)>,
 }
 
 impl GlobalsInfo {
@@ -101,6 +104,15 @@ impl GlobalsInfo {
             && !self.assigned.contains(name)
             && !self.predefined.contains(name)
             && valk_runtime::builtins::lookup(name).is_some()
+    }
+
+    /// The procedure `name` certainly denotes when top-level form `top`
+    /// runs, when it is an alias defined by an earlier form.
+    pub fn resolve_alias<'a>(&'a self, name: &'a str, top: usize) -> &'a str {
+        match self.aliases.get(name) {
+            Some((j, target)) if *j < top => target,
+            _ => name,
+        }
     }
 
     /// Is the global certainly bound when code of top-level form `top`
@@ -230,6 +242,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         collect_globals(&t.body, &mut assigned);
     }
     let mut fixed = HashMap::new();
+    let mut names = func::Names::default();
     if opts.fixed_globals {
         for (i, t) in tops.iter().enumerate() {
             let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
@@ -245,7 +258,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
                 continue;
             }
             let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
-            let fname = module.unique_function_name(name);
+            let fname = names.unique(name);
             let func = module.declare_function(&fname, sig);
             proc_names.push(l.name.clone());
             fixed.insert(
@@ -260,13 +273,34 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             );
         }
     }
-    let globals = GlobalsInfo {
+    let mut globals = GlobalsInfo {
         defined_at,
         assigned,
         fixed,
         predefined: opts.predefined.clone(),
+        aliases: HashMap::new(),
     };
-    let mut cx = func::Ctx::new(module, proc_names, &globals);
+    // `(define %memv memv)`: a global defined once as the value of a
+    // builtin nobody redefines, or of a fixed global defined earlier, is
+    // that procedure from then on.
+    for (i, t) in tops.iter().enumerate() {
+        let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
+            continue;
+        };
+        let ExprKind::Global(target) = &value.kind else {
+            continue;
+        };
+        let once = globals.defined_at.get(name).map_or(0, Vec::len) == 1
+            && !globals.assigned.contains(name)
+            && !globals.predefined.contains(name);
+        let stable = globals.is_pristine_builtin(target)
+            || globals.fixed.get(target).is_some_and(|f| f.top < i);
+        if once && stable && name != target {
+            globals.aliases.insert(name.clone(), (i, target.clone()));
+        }
+    }
+    let globals = globals;
+    let mut cx = func::Ctx::new(module, proc_names, &globals, names);
     let mut toplevels = Vec::with_capacity(tops.len());
     for (i, t) in tops.iter().enumerate() {
         let info = analysis::analyze(t, i, &globals)?;

@@ -389,3 +389,47 @@ fn contified_bodies_see_assignments_made_before_the_call() {
         .unwrap();
     assert_eq!(f.block(*g).params.len(), 1, "{t}");
 }
+
+#[test]
+fn loops_carry_variables_assigned_by_contified_functions_they_call() {
+    // helper is contified inside the loop body and assigns x: the loop
+    // header must carry x.
+    let l = lower(
+        "(define (once x)
+           (define (helper y) (set! x (+ x y)) (* y 2))
+           (let loop ((i 0) (acc 0))
+             (if (< i 3) (loop (+ i 1) (+ acc (helper i))) (list acc x))))",
+    );
+    let t = func_text(&l, "once");
+    let f = l.module.func(l.module.func_by_name("once").unwrap());
+    let header = f
+        .layout
+        .iter()
+        .find(|&&b| f.block(b).name.as_deref() == Some("loop"))
+        .unwrap();
+    assert_eq!(f.block(*header).params.len(), 3, "{t}");
+}
+
+#[test]
+fn aliases_of_builtins_and_fixed_globals_are_resolved() {
+    let l = lower(
+        "(define (my-memv x l) (if (null? l) #f l))
+         (define %memv my-memv)
+         (define %eqv? eqv?)
+         (define %car car)
+         (define (f x) (if (%eqv? x 1) (%car (%memv x '(1 2))) 0))",
+    );
+    let t = func_text(&l, "f");
+    assert!(
+        t.contains("call_runtime \"eqv?\"") || t.contains("eq "),
+        "{t}"
+    );
+    assert!(t.contains("call @my-memv("), "{t}");
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 1, "{t}");
+    // Used before the alias is defined: through the cell.
+    let l = lower("(define (g x) (%car x)) (define %car car)");
+    assert_eq!(count(&l, "g", |o| *o == Op::TailCallClosure), 1);
+    // An alias that is later assigned is not resolved.
+    let l = lower("(define %car car) (set! %car cdr) (define (h x) (%car x))");
+    assert_eq!(count(&l, "h", |o| *o == Op::Car), 0);
+}

@@ -136,6 +136,7 @@ fn run_program(desc: &ProgramDesc) -> i32 {
     arm_stack_limit(&marker as *const u8 as usize);
     gc::init();
     builtins::install();
+    rt::set_apply_info();
     if let Err(e) = unsafe { load_module(desc) } {
         eprintln!("error: internal error: {e}");
         return ERROR_EXIT_STATUS;

@@ -148,10 +148,7 @@ pub fn format_error(obj: Value) -> String {
         }
         out
     } else {
-        format!(
-            "uncaught exception: {}",
-            crate::printer::write_string(obj)
-        )
+        format!("uncaught exception: {}", crate::printer::write_string(obj))
     }
 }
 

@@ -385,6 +385,102 @@ crate::exit_trampoline! {
         => call_builtin_impl;
 }
 
+/// The `ProcInfo` of the `apply` builtin (0 until [`set_apply_info`]):
+/// compiled code compares a callee's info word with it to run `apply` in
+/// line, so that `(apply f args)` in tail position is a proper tail call
+/// and errors read like the interpreter's.
+#[no_mangle]
+pub static mut valk_apply_info: u64 = 0;
+
+/// Sets [`valk_apply_info`]; call after `builtins::install`.
+pub fn set_apply_info() {
+    let p = builtins::proc_info("apply").map_or(0, |i| i as *const ProcInfo as u64);
+    unsafe { valk_apply_info = p };
+}
+
+/// Fields of the call object [`valk_rt_apply_spread`] returns.
+pub const SPREAD_FIELDS: usize = 6;
+
+unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
+    let base = gc::root_sp();
+    let argc = argc as usize;
+    for i in 0..argc.saturating_sub(1) {
+        gc::push_root(*argv.add(i));
+    }
+    let list = if argc == 0 {
+        Value::NIL
+    } else {
+        *argv.add(argc - 1)
+    };
+    let Some(items) = object::list_to_vec(list) else {
+        gc::set_root_sp(base);
+        error::wrong_type("apply", "a proper list", list);
+        return Value::EXCEPTION;
+    };
+    // Nothing allocates between collecting `items` and pushing them.
+    for v in items {
+        gc::push_root(v);
+    }
+    let total = gc::root_sp() - base;
+    if total == 0 {
+        gc::set_root_sp(base);
+        error::arity("apply", "at least 1", 0);
+        return Value::EXCEPTION;
+    }
+    let n = total - 1;
+    let arg = |i: usize| gc::root_get(base + 1 + i);
+    let a3x = if n > FAST_ARGS {
+        let v = gc::alloc(ObjType::Vector, n - (FAST_ARGS - 1));
+        for i in FAST_ARGS - 1..n {
+            v.set_field(i - (FAST_ARGS - 1), arg(i));
+        }
+        gc::push_root(v)
+    } else {
+        gc::push_root(if n == FAST_ARGS {
+            arg(3)
+        } else {
+            Value::fixnum(0)
+        })
+    };
+    let call = gc::alloc(ObjType::Values, SPREAD_FIELDS);
+    call.set_field(0, gc::root_get(base));
+    call.set_field(1, Value::fixnum(n as i64));
+    for i in 0..FAST_ARGS - 1 {
+        call.set_field(2 + i, if i < n { arg(i) } else { Value::fixnum(0) });
+    }
+    call.set_field(5, gc::root_get(a3x));
+    gc::set_root_sp(base);
+    call
+}
+
+crate::exit_trampoline! {
+    /// `(apply f a ... l)` with `argv = [f, a ..., l]`: the call it makes,
+    /// as `[callee, argc, a0, a1, a2, a3x]` (fast-entry form, a `Values`
+    /// object), or `EXCEPTION` when `l` is not a proper list.
+    pub fn valk_rt_apply_spread(argc: u64, argv: *const Value) -> Value => apply_spread_impl;
+}
+
+extern "C" fn call_spread_impl(call: Value) -> Value {
+    let base = gc::root_sp();
+    gc::push_root(call);
+    let n = call.field(1).as_fixnum() as usize;
+    for i in 0..n {
+        let c = gc::root_get(base);
+        let regs = [c.field(2), c.field(3), c.field(4), c.field(5)];
+        gc::push_root(fast_arg(n, i, &regs));
+    }
+    let f = gc::root_get(base).field(0);
+    let r = crate::call::call_rooted(f, base + 1, n);
+    gc::set_root_sp(base);
+    ret(r)
+}
+
+crate::exit_trampoline! {
+    /// Makes the call described by a [`valk_rt_apply_spread`] object when
+    /// its callee is not compiled code.
+    pub fn valk_rt_call_spread(call: Value) -> Value => call_spread_impl;
+}
+
 // ---------------------------------------------------------------------------
 // Module tables, filled before a compiled module runs
 

@@ -361,3 +361,61 @@ fn runtime_errors_match_the_interpreter() {
         }
     }
 }
+
+/// Direct calls past six parameters pass the rest in a vector; closure
+/// calls past four arguments likewise (here through the generic entry
+/// too, via a builtin calling back).
+const WIDE: &str = r#"
+global $display
+
+function @f8(%a, %b, %c, %d, %e, %f, %g, %h) arity 8 {
+entry:
+  %p = cons %h, %a
+  %q = cons %g, %p
+  %r = cons %f, %q
+  %s = alloc.vector %b, %c, %d, %e, %r
+  ret %s
+}
+
+function @w6(%self, %a, %b, %c, %d, %e, %f) arity 6 closure {
+entry:
+  %x = env_get %self, 0
+  %v = call @f8(%a, %b, %c, %d, %e, %f, %x, %x)
+  ret %v
+}
+
+function @top0() arity 0 {
+entry:
+  %one = fixnum 1
+  %s = const #0
+  %l = cons %s, %s
+  %k = closure @w6(%l)
+  %v = call_closure %k(%one, %s, %l, %one, %s, %l)
+  %d = global_get.chk $display
+  %u = call_closure %d(%v)
+  %ls = call_runtime "list"(%one, %s, %l, %one, %s, %l)
+  %ap = global_get.chk $apply
+  %v2 = call_closure %ap(%k, %ls)
+  %u2 = call_closure %d(%v2)
+  ret %u2
+}
+"#;
+
+#[test]
+fn wide_calls_pass_overflow_vectors() {
+    let text = WIDE.replace(
+        "global $display\n",
+        "global $display\nglobal $apply\n\nconst #0 = \"s\"\n",
+    );
+    let want = "#(s (s . s) 1 s ((s . s) (s . s) (s . s) . 1))".repeat(2);
+    for level in [0, 2] {
+        for stress in [false, true] {
+            let r = run(&text, level, stress);
+            assert_eq!(
+                (r.stdout.as_str(), r.stderr.as_str(), r.status),
+                (want.as_str(), "", 0),
+                "level {level} stress {stress}"
+            );
+        }
+    }
+}
