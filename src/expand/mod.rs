@@ -818,8 +818,17 @@ pub(crate) fn call(f: Expr, args: Vec<Expr>, span: Span) -> Expr {
     Expr::new(ExprKind::Call(Box::new(f), args), span)
 }
 
+/// A call of a runtime procedure from expanded code. Builtins are called
+/// through their `%` alias (`INTERNAL_ALIASES` in the runtime, `%append` and
+/// `%memv` in the prelude), so a program that redefines `cons` or `append`
+/// cannot change what `quasiquote` or `case` mean.
 pub(crate) fn call_global(name: &str, args: Vec<Expr>, span: Span) -> Expr {
-    call(global(name, span), args, span)
+    let internal = if name.starts_with('%') {
+        name.to_string()
+    } else {
+        format!("%{name}")
+    };
+    call(global(&internal, span), args, span)
 }
 
 pub(crate) fn constant(d: Datum) -> Expr {

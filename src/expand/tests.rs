@@ -288,13 +288,13 @@ fn expand_cond() {
 fn expand_case() {
     check(
         "(case x ((1 2) 'a) ((3) => f) (else => g))",
-        "(let ((key_0 (global x))) (if (call (global memv) key_0 (const (1 2))) (const a) \
-         (if (call (global eqv?) key_0 (const 3)) (call (global f) key_0) (call (global g) key_0))))",
+        "(let ((key_0 (global x))) (if (call (global %memv) key_0 (const (1 2))) (const a) \
+         (if (call (global %eqv?) key_0 (const 3)) (call (global f) key_0) (call (global g) key_0))))",
     );
     check(
         "(case (f) ((a) 1) ((b c) 2))",
-        "(let ((key_0 (call (global f)))) (if (call (global eqv?) key_0 (const a)) (const 1) \
-         (if (call (global memv) key_0 (const (b c))) (const 2) (void))))",
+        "(let ((key_0 (call (global f)))) (if (call (global %eqv?) key_0 (const a)) (const 1) \
+         (if (call (global %memv) key_0 (const (b c))) (const 2) (void))))",
     );
     check("(case 1 (() 1))", "(let ((key_0 (const 1))) (void))");
     check(
@@ -329,24 +329,24 @@ fn expand_quasiquote() {
     check("`(1 2)", "(const (1 2))");
     check(
         "`(1 ,x ,@y (a . ,b) #(1 ,c))",
-        "(call (global append) (call (global list) (const 1) (global x)) (global y) \
-         (call (global list) (call (global cons) (const a) (global b)) \
-         (call (global list->vector) (call (global list) (const 1) (global c)))))",
+        "(call (global %append) (call (global %list) (const 1) (global x)) (global y) \
+         (call (global %list) (call (global %cons) (const a) (global b)) \
+         (call (global %list->vector) (call (global %list) (const 1) (global c)))))",
     );
     check(
         "`(1 2 ,@'() . 3)",
-        "(call (global append) (const (1 2)) (const ()) (const 3))",
+        "(call (global %append) (const (1 2)) (const ()) (const 3))",
     );
     check("`(,@x)", "(global x)");
     check(
         "`#(1 ,@x 2)",
-        "(call (global list->vector) (call (global append) (const (1)) (global x) (const (2))))",
+        "(call (global %list->vector) (call (global %append) (const (1)) (global x) (const (2))))",
     );
     check("`#(1 2)", "(const #(1 2))");
-    check("`(1 . ,x)", "(call (global cons) (const 1) (global x))");
+    check("`(1 . ,x)", "(call (global %cons) (const 1) (global x))");
     check(
         "`(1 unquote x)",
-        "(call (global cons) (const 1) (global x))",
+        "(call (global %cons) (const 1) (global x))",
     );
 }
 
@@ -356,21 +356,21 @@ fn expand_quasiquote_nesting() {
     check("`(a `(b ,(c d)))", "(const (a `(b ,(c d))))");
     check(
         "`(a `(b ,(c ,x)))",
-        "(call (global list) (const a) (call (global list) (const quasiquote) \
-         (call (global list) (const b) (call (global list) (const unquote) \
-         (call (global list) (const c) (global x))))))",
+        "(call (global %list) (const a) (call (global %list) (const quasiquote) \
+         (call (global %list) (const b) (call (global %list) (const unquote) \
+         (call (global %list) (const c) (global x))))))",
     );
     check(
         "`(a `(b ,,x))",
-        "(call (global list) (const a) (call (global list) (const quasiquote) \
-         (call (global list) (const b) (call (global list) (const unquote) (global x)))))",
+        "(call (global %list) (const a) (call (global %list) (const quasiquote) \
+         (call (global %list) (const b) (call (global %list) (const unquote) (global x)))))",
     );
     check("`(a `(b ,@(c)))", "(const (a `(b ,@(c))))");
     check(
         "`(1 `#(,(2 ,x)))",
-        "(call (global list) (const 1) (call (global list) (const quasiquote) \
-         (call (global list->vector) (call (global list) (call (global list) (const unquote) \
-         (call (global list) (const 2) (global x)))))))",
+        "(call (global %list) (const 1) (call (global %list) (const quasiquote) \
+         (call (global %list->vector) (call (global %list) (call (global %list) (const unquote) \
+         (call (global %list) (const 2) (global x)))))))",
     );
 }
 
@@ -378,43 +378,43 @@ fn expand_quasiquote_nesting() {
 fn expand_values_forms() {
     check(
         "(let-values (((a b) (values 1 2)) ((c . d) (values 3 4 5))) (list a b c d))",
-        "(call (global call-with-values) (lambda () (call (global values) (const 1) (const 2))) \
-         (lambda (a_0 b_1) (call (global call-with-values) (lambda () (call (global values) \
+        "(call (global %call-with-values) (lambda () (call (global values) (const 1) (const 2))) \
+         (lambda (a_0 b_1) (call (global %call-with-values) (lambda () (call (global values) \
          (const 3) (const 4) (const 5))) (lambda (c_2 . d_3) (call (global list) a_0 b_1 c_2 d_3)))))",
     );
     // let-values inits do not see the new bindings; let*-values ones do.
     check(
         "(let ((a 0)) (let-values (((a) 1) ((b) a)) b))",
-        "(let ((a_0 (const 0))) (call (global call-with-values) (lambda () (const 1)) \
-         (lambda (a_1) (call (global call-with-values) (lambda () a_0) (lambda (b_2) b_2)))))",
+        "(let ((a_0 (const 0))) (call (global %call-with-values) (lambda () (const 1)) \
+         (lambda (a_1) (call (global %call-with-values) (lambda () a_0) (lambda (b_2) b_2)))))",
     );
     check(
         "(let*-values (((a) 1) ((b) a)) b)",
-        "(call (global call-with-values) (lambda () (const 1)) (lambda (a_0) \
-         (call (global call-with-values) (lambda () a_0) (lambda (b_1) b_1))))",
+        "(call (global %call-with-values) (lambda () (const 1)) (lambda (a_0) \
+         (call (global %call-with-values) (lambda () a_0) (lambda (b_1) b_1))))",
     );
     check(
         "(let-values ((all (values 1 2))) all)",
-        "(call (global call-with-values) (lambda () (call (global values) (const 1) (const 2))) \
+        "(call (global %call-with-values) (lambda () (call (global values) (const 1) (const 2))) \
          (lambda all_0 all_0))",
     );
     check(
         "(receive (a . rest) (values 1 2 3) rest)",
-        "(call (global call-with-values) (lambda () (call (global values) (const 1) (const 2) (const 3))) \
+        "(call (global %call-with-values) (lambda () (call (global values) (const 1) (const 2) (const 3))) \
          (lambda (a_0 . rest_1) rest_1))",
     );
     check(
         "(define-values (q r) (floor/ 7 2))",
         "(define-global q (void))\n(define-global r (void))\n\
-         (call (global call-with-values) (lambda () (call (global floor/) (const 7) (const 2))) \
+         (call (global %call-with-values) (lambda () (call (global floor/) (const 7) (const 2))) \
          (lambda (q_0 r_1) (seq (set-global! q q_0) (set-global! r r_1))))",
     );
     check(
         "(define (h) (define-values (q . r) (values 1 2)) (list q r))",
-        "(define-global h (lambda h () (letrec ((vals_2 (call (global call-with-values) \
+        "(define-global h (lambda h () (letrec ((vals_2 (call (global %call-with-values) \
          (lambda () (call (global values) (const 1) (const 2))) (lambda (q_3 . r_4) \
-         (call (global vector) q_3 r_4)))) (q_0 (call (global vector-ref) vals_2 (const 0))) \
-         (r_1 (call (global vector-ref) vals_2 (const 1)))) (call (global list) q_0 r_1))))",
+         (call (global %vector) q_3 r_4)))) (q_0 (call (global %vector-ref) vals_2 (const 0))) \
+         (r_1 (call (global %vector-ref) vals_2 (const 1)))) (call (global list) q_0 r_1))))",
     );
 }
 
@@ -423,11 +423,11 @@ fn expand_case_lambda() {
     check(
         "(define cl (case-lambda ((x) x) ((x y) y) ((x . r) r)))",
         "(define-global cl (let ((clause_1 (lambda (x_0) x_0)) (clause_4 (lambda (x_2 y_3) y_3)) \
-         (clause_7 (lambda (x_5 . r_6) r_6))) (lambda cl args_8 (let ((n_9 (call (global length) args_8))) \
-         (if (call (global =) n_9 (const 1)) (call (global apply) clause_1 args_8) \
-         (if (call (global =) n_9 (const 2)) (call (global apply) clause_4 args_8) \
-         (if (call (global >=) n_9 (const 1)) (call (global apply) clause_7 args_8) \
-         (call (global error) (const \"case-lambda: no clause accepts the arguments\") args_8))))))))",
+         (clause_7 (lambda (x_5 . r_6) r_6))) (lambda cl args_8 (let ((n_9 (call (global %length) args_8))) \
+         (if (call (global %=) n_9 (const 1)) (call (global %apply) clause_1 args_8) \
+         (if (call (global %=) n_9 (const 2)) (call (global %apply) clause_4 args_8) \
+         (if (call (global %>=) n_9 (const 1)) (call (global %apply) clause_7 args_8) \
+         (call (global %error) (const \"case-lambda: no clause accepts the arguments\") args_8))))))))",
     );
 }
 

@@ -109,6 +109,16 @@ impl GlobalsInfo {
     /// The procedure `name` certainly denotes when top-level form `top`
     /// runs, when it is an alias defined by an earlier form.
     pub fn resolve_alias<'a>(&'a self, name: &'a str, top: usize) -> &'a str {
+        // `%cons`, `%eqv?`...: the runtime's private aliases that expanded
+        // code calls; they are the builtin itself while neither is redefined.
+        if let Some(base) = name.strip_prefix('%') {
+            if valk_runtime::builtins::INTERNAL_ALIASES.contains(&base)
+                && self.is_pristine_builtin(name)
+                && self.is_pristine_builtin(base)
+            {
+                return base;
+            }
+        }
         match self.aliases.get(name) {
             Some((j, target)) if *j < top => target,
             _ => name,
