@@ -8,50 +8,13 @@ use valk::expand::{print_toplevel, Expander};
 use valk::syntax::reader::read_str;
 use valk::syntax::source::SourceMap;
 
-const KEYWORDS: &[&str] = &[
-    "quote",
-    "quasiquote",
-    "unquote",
-    "unquote-splicing",
-    "lambda",
-    "define",
-    "fun",
-    "if",
-    "set!",
-    "begin",
-    "let",
-    "let*",
-    "letrec",
-    "letrec*",
-    "do",
-    "cond",
-    "case",
-    "and",
-    "or",
-    "when",
-    "unless",
-    "define-record-type",
-    "let-values",
-    "let*-values",
-    "define-values",
-    "receive",
-    "case-lambda",
-    "delay",
-    "delay-force",
-    "parameterize",
-    "import",
-    "define-syntax",
-    "let-syntax",
-    "letrec-syntax",
-    "syntax-rules",
-    "load",
-    "else",
-    "=>",
-    "...",
-    "_",
-    "scheme",
-    "m",
-];
+/// The expander's special-form names plus a few symbols that matter to
+/// macros and imports.
+fn keywords() -> Vec<&'static str> {
+    let mut k = valk::expand::SPECIAL_FORMS.to_vec();
+    k.extend(["...", "_", "scheme", "m"]);
+    k
+}
 
 const ATOMS: &[&str] = &[
     "x", "y", "z", "f", "1", "2", "-3", "2.5", "#t", "#f", "\"s\"", "\"\"", "#\\a", "'x", "()",
@@ -91,7 +54,7 @@ fn read_and_expand(src: &str) -> usize {
 fn token() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => prop::sample::select(PUNCT).prop_map(str::to_string),
-        3 => prop::sample::select(KEYWORDS).prop_map(str::to_string),
+        3 => prop::sample::select(keywords()).prop_map(str::to_string),
         2 => prop::sample::select(ATOMS).prop_map(str::to_string),
     ]
 }
@@ -104,12 +67,12 @@ fn token_soup() -> impl Strategy<Value = String> {
 fn sexpr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         prop::sample::select(ATOMS).prop_map(str::to_string),
-        prop::sample::select(KEYWORDS).prop_map(str::to_string),
+        prop::sample::select(keywords()).prop_map(str::to_string),
     ];
     leaf.prop_recursive(6, 80, 6, |inner| {
         prop_oneof![
             // (keyword arg ...)
-            4 => (prop::sample::select(KEYWORDS), prop::collection::vec(inner.clone(), 0..5))
+            4 => (prop::sample::select(keywords()), prop::collection::vec(inner.clone(), 0..5))
                 .prop_map(|(k, args)| format!("({k} {})", args.join(" "))),
             // (arg ...) and dotted lists
             2 => prop::collection::vec(inner.clone(), 0..5)

@@ -97,7 +97,7 @@ impl Frame {
 }
 
 /// Names the expander treats as syntax when they are not bound.
-const SPECIAL_FORMS: &[&str] = &[
+pub const SPECIAL_FORMS: &[&str] = &[
     "quote",
     "quasiquote",
     "unquote",

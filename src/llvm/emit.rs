@@ -1871,24 +1871,38 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         };
         self.line(format!("{d} = {o} double {x}, {y}"));
         let r1 = self.box_flonum(&d);
+        self.flonum_slow_join(guard, r1, "valk_rt_fl_arith", fl_code(op), a, b)
+    }
+
+    /// Ends a flonum fast path whose result is `fast`. With a `guard` (the
+    /// checked variants), emits the slow block, which calls runtime
+    /// `callee(code, a, b)` for any other operand types, and joins both.
+    fn flonum_slow_join(
+        &mut self,
+        guard: Option<(String, String)>,
+        fast: String,
+        callee: &str,
+        code: usize,
+        a: &str,
+        b: &str,
+    ) -> String {
         let Some((lslow, ljoin)) = guard else {
-            return r1;
+            return fast;
         };
         let fast_end = self.cur.clone();
         self.line(format!("br label %{ljoin}"));
         self.start_block(&lslow);
-        let r2 = self.t();
+        let slow = self.t();
         self.line(format!(
-            "{r2} = call {V} @valk_rt_fl_arith(i64 {}, {V} {a}, {V} {b})",
-            fl_code(op)
+            "{slow} = call {V} @{callee}(i64 {code}, {V} {a}, {V} {b})"
         ));
-        self.check_exc(&r2);
+        self.check_exc(&slow);
         let slow_end = self.cur.clone();
         self.line(format!("br label %{ljoin}"));
         self.start_block(&ljoin);
         let r = self.t();
         self.line(format!(
-            "{r} = phi {V} [ {r1}, %{fast_end} ], [ {r2}, %{slow_end} ]"
+            "{r} = phi {V} [ {fast}, %{fast_end} ], [ {slow}, %{slow_end} ]"
         ));
         r
     }
@@ -1912,25 +1926,6 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         let t = self.t();
         self.line(format!("{t} = fcmp {pred} double {x}, {y}"));
         let r1 = self.bool_of(&t);
-        let Some((lslow, ljoin)) = guard else {
-            return r1;
-        };
-        let fast_end = self.cur.clone();
-        self.line(format!("br label %{ljoin}"));
-        self.start_block(&lslow);
-        let r2 = self.t();
-        self.line(format!(
-            "{r2} = call {V} @valk_rt_fl_compare(i64 {}, {V} {a}, {V} {b})",
-            cond_code(c)
-        ));
-        self.check_exc(&r2);
-        let slow_end = self.cur.clone();
-        self.line(format!("br label %{ljoin}"));
-        self.start_block(&ljoin);
-        let r = self.t();
-        self.line(format!(
-            "{r} = phi {V} [ {r1}, %{fast_end} ], [ {r2}, %{slow_end} ]"
-        ));
-        r
+        self.flonum_slow_join(guard, r1, "valk_rt_fl_compare", cond_code(c), a, b)
     }
 }
