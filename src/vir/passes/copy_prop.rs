@@ -4,11 +4,14 @@
 //! copy's result use its operand) and no trivial block parameters: a
 //! parameter whose incoming arguments are all one value `v` (or the
 //! parameter itself, around a loop) is replaced by `v` and removed,
-//! together with its arguments in every branch.
+//! together with its arguments in every branch. Only blocks reachable from
+//! the entry are simplified: there the unique incoming value dominates the
+//! block, while in unreachable code it need not even be defined before it.
 
+use crate::analysis::{reverse_postorder, Cfg};
 use crate::entity::{Block, Value};
 use crate::ir::{Function, Op, ValueDef};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub fn run(func: &mut Function) -> bool {
     let mut map: HashMap<Value, Value> = HashMap::new();
@@ -40,10 +43,16 @@ pub fn run(func: &mut Function) -> bool {
         Some(ValueDef::Result(i)) => inst_blocks.get(i.index()).copied().flatten(),
         None => None,
     };
+    // Removing parameters does not change edges, so this stays valid.
+    let cfg = Cfg::compute(func);
+    let reachable: HashSet<Block> = reverse_postorder(func, &cfg).into_iter().collect();
     loop {
         let mut round = false;
         for bi in 1..func.layout.len() {
             let b = func.layout[bi];
+            if !reachable.contains(&b) {
+                continue;
+            }
             let mut k = 0;
             while k < func.block(b).params.len() {
                 let p = func.block(b).params[k];
