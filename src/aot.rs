@@ -58,10 +58,22 @@ pub fn lower_file(path: &str, opt: u32) -> Result<Program, AotError> {
 
 /// The LLVM IR text of a lowered program, before the LLVM pipeline.
 pub fn program_ir(p: &Program) -> Result<String, AotError> {
-    let sources = &p.sources;
     let lowered = &p.lowered;
+    let tops = valk_llvm::prune::prune_toplevels(&lowered.module, &lowered.toplevels);
+    emit_lowered(lowered, &tops, &p.sources, None).map_err(internal)
+}
+
+/// The LLVM IR of the lowered `toplevels`: an AOT executable's
+/// (`jit_descriptor == None`) or a JIT module exporting its descriptor
+/// under that name.
+pub fn emit_lowered(
+    lowered: &Lowered,
+    toplevels: &[FuncId],
+    sources: &SourceMap,
+    jit_descriptor: Option<&str>,
+) -> Result<String, valk_llvm::EmitError> {
     // The interpreter prints unbound variables with their location; the
-    // text is rendered here and embedded in the executable.
+    // text is rendered here and embedded in the code.
     let unbound = |loc: Loc, name: &str| {
         lowered
             .span(loc)
@@ -69,12 +81,12 @@ pub fn program_ir(p: &Program) -> Result<String, AotError> {
     };
     let proc_name = |id: FuncId, _: &Function| lowered.proc_name(id).map(str::to_string);
     let opts = EmitOptions {
-        aot: true,
+        aot: jit_descriptor.is_none(),
+        descriptor: jit_descriptor,
         unbound_diag: &unbound,
         proc_name: &proc_name,
     };
-    let tops = valk_llvm::prune::prune_toplevels(&lowered.module, &lowered.toplevels);
-    valk_llvm::emit_module(&lowered.module, &tops, &opts).map_err(internal)
+    valk_llvm::emit_module(&lowered.module, toplevels, &opts)
 }
 
 /// Compiles `path` into the requested output (IR, assembly, object).
@@ -87,17 +99,27 @@ pub fn compile_file(path: &str, opt: u32, out: Output) -> Result<Vec<u8>, AotErr
 
 /// Compiles `path` into the executable `exe`.
 pub fn build_executable(path: &str, exe: &Path, opt: u32) -> Result<(), AotError> {
+    let p = lower_file(path, opt)?;
+    link_program(&p, opt, exe, &exe.with_extension("valk.o"))
+}
+
+/// Compiles a lowered program and links it with `libvalk_runtime.a` into
+/// `exe`; the object goes to `obj_path` and is removed afterwards.
+pub fn link_program(p: &Program, opt: u32, exe: &Path, obj_path: &Path) -> Result<(), AotError> {
     let lib = valk_llvm::find_runtime_lib().ok_or_else(|| {
         AotError(
             "error: cannot find libvalk_runtime.a (build the workspace, or set VALK_RUNTIME_LIB)\n"
                 .into(),
         )
     })?;
-    let obj = compile_file(path, opt, Output::Object)?;
-    let obj_path = exe.with_extension("valk.o");
-    std::fs::write(&obj_path, obj)
+    let ir = program_ir(p)?;
+    let backend = Backend::new(opt).map_err(internal)?;
+    let obj = backend
+        .compile(&ir, opt, Output::Object)
+        .map_err(internal)?;
+    std::fs::write(obj_path, obj)
         .map_err(|e| AotError(format!("error: cannot write {}: {e}\n", obj_path.display())))?;
-    let r = valk_llvm::link_executable(&obj_path, &lib, exe).map_err(internal);
-    let _ = std::fs::remove_file(&obj_path);
+    let r = valk_llvm::link_executable(obj_path, &lib, exe).map_err(internal);
+    let _ = std::fs::remove_file(obj_path);
     r
 }

@@ -2,8 +2,10 @@
 //! expander, loads the prelude, runs programs and REPL inputs, and reports
 //! errors in the one format every engine shares.
 
+use crate::ast::TopLevel;
 use crate::expand::Expander;
 use crate::interp;
+use crate::jit::{JitEngine, JitFailure};
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
@@ -25,9 +27,24 @@ pub enum Failure {
     Reported,
 }
 
+/// The engine that evaluates a session's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The reference interpreter (`valk --no-jit`).
+    Interpreter,
+    /// The ORC JIT (`valk --jit`, the default).
+    Jit,
+}
+
+enum Engine {
+    Interp,
+    Jit(Box<JitEngine>),
+}
+
 pub struct Session {
     pub sources: SourceMap,
     pub expander: Expander,
+    engine: Engine,
 }
 
 /// Stack reserved for the thread that runs Valk code (1 GiB): deep non-tail
@@ -45,7 +62,9 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         .spawn(move || {
             let marker = 0u8;
             let top = &marker as *const u8 as usize;
-            interp::set_stack_limit(top.saturating_sub(STACK_SIZE - STACK_MARGIN));
+            let limit = top.saturating_sub(STACK_SIZE - STACK_MARGIN);
+            interp::set_stack_limit(limit);
+            valk_runtime::rt::set_stack_limit(limit);
             f()
         })
         .unwrap_or_else(|e| {
@@ -63,14 +82,16 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 }
 
 impl Session {
-    /// Initialises the runtime (heap, builtins) and loads the prelude.
+    /// An interpreter session with the prelude loaded.
     pub fn new() -> Session {
-        gc::init();
-        builtins::install();
-        let mut s = Session {
-            sources: SourceMap::new(),
-            expander: Expander::new(),
-        };
+        Session::with_engine(EngineKind::Interpreter)
+    }
+
+    /// Initialises the runtime (heap, builtins), creates the engine and
+    /// loads the prelude. Call on the thread that runs Valk code
+    /// ([`with_big_stack`]).
+    pub fn with_engine(kind: EngineKind) -> Session {
+        let mut s = Session::without_prelude(kind);
         if s.run_source("<prelude>", PRELUDE, false).is_err() {
             eprintln!("error: the prelude failed to load");
             std::process::exit(ERROR_STATUS);
@@ -78,20 +99,129 @@ impl Session {
         s
     }
 
+    fn without_prelude(kind: EngineKind) -> Session {
+        gc::init();
+        builtins::install();
+        let engine = match kind {
+            EngineKind::Interpreter => Engine::Interp,
+            EngineKind::Jit => match JitEngine::new() {
+                Ok(j) => Engine::Jit(Box::new(j)),
+                Err(e) => {
+                    eprintln!("error: cannot start the JIT: {e}");
+                    std::process::exit(ERROR_STATUS);
+                }
+            },
+        };
+        Session {
+            sources: SourceMap::new(),
+            expander: Expander::new(),
+            engine,
+        }
+    }
+
+    /// Runs the program in `path` the way `valk FILE` does. On the JIT the
+    /// prelude and the program are compiled as one module, as for an AOT
+    /// executable (globals defined once are called directly, unused
+    /// prelude definitions are dropped).
+    ///
+    /// `VALK_JIT_WHOLE_PROGRAM=0` runs the file as the REPL's `,load`
+    /// would instead (prelude module, then the file's module, globals
+    /// through cells): the test corpus checks that mode too.
+    pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
+        let incremental = std::env::var("VALK_JIT_WHOLE_PROGRAM").is_ok_and(|v| v == "0");
+        if kind == EngineKind::Interpreter || incremental {
+            return Session::with_engine(kind).run_file(path);
+        }
+        let mut s = Session::without_prelude(kind);
+        let Engine::Jit(jit) = &mut s.engine else {
+            unreachable!("a JIT session")
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read {path}: {e}");
+                return Err(Failure::Reported);
+            }
+        };
+        let mut sources = SourceMap::new();
+        let expanded = match crate::lower::expand_program(&mut sources, path, &text) {
+            Ok(x) => x,
+            Err(d) => {
+                s.sources = sources;
+                return Err(s.report_diag(&d));
+            }
+        };
+        let mut tops = expanded.prelude;
+        tops.extend(expanded.program);
+        let loaded = jit.load_program(&tops, &sources);
+        s.sources = sources;
+        let m = match loaded {
+            Ok(m) => m,
+            Err(f) => return Err(s.report_jit_failure(f)),
+        };
+        for i in 0..m.len() {
+            if m.run(i).is_none() {
+                return Err(s.report_runtime_error());
+            }
+        }
+        io::flush_stdout();
+        Ok(())
+    }
+
+    /// The engine evaluating this session's code, for banners.
+    pub fn engine_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Interp => "interpreter",
+            Engine::Jit(_) => "JIT",
+        }
+    }
+
     /// Reads, expands and evaluates every form of `text`. With `print`, the
     /// value of each form is written (REPL, `-e`). Errors are reported on
     /// stderr before returning `Err`.
+    ///
+    /// The JIT compiles each datum as one module when printing (REPL
+    /// inputs), otherwise all forms of `text` together (files, the
+    /// prelude); forms still run in order, and an expansion error is
+    /// reported after the forms before it have run, as in the interpreter.
     pub fn run_source(&mut self, name: &str, text: &str, print: bool) -> Result<(), Failure> {
         let datums = match reader::read_str(&mut self.sources, name, text) {
             Ok(d) => d,
             Err(diag) => return Err(self.report_diag(&diag)),
         };
+        let is_prelude = name == "<prelude>" && std::ptr::eq(text, PRELUDE);
+        let mut batch: Vec<TopLevel> = Vec::new();
         for d in &datums {
             let tops = match self.expander.expand_toplevel(d, &mut self.sources) {
                 Ok(t) => t,
-                Err(diag) => return Err(self.report_diag(&diag)),
+                Err(diag) => {
+                    self.run_tops(&std::mem::take(&mut batch), print, is_prelude)?;
+                    return Err(self.report_diag(&diag));
+                }
             };
-            for top in &tops {
+            if matches!(self.engine, Engine::Jit(_)) && !print {
+                batch.extend(tops);
+            } else {
+                self.run_tops(&tops, print, is_prelude)?;
+            }
+        }
+        self.run_tops(&batch, print, is_prelude)?;
+        io::flush_stdout();
+        Ok(())
+    }
+
+    /// Evaluates expanded top-level forms in order.
+    fn run_tops(
+        &mut self,
+        tops: &[TopLevel],
+        print: bool,
+        is_prelude: bool,
+    ) -> Result<(), Failure> {
+        if tops.is_empty() {
+            return Ok(());
+        }
+        let Engine::Jit(jit) = &mut self.engine else {
+            for top in tops {
                 match interp::eval_toplevel(top) {
                     Ok(v) => {
                         if print {
@@ -101,9 +231,48 @@ impl Session {
                     Err(_) => return Err(self.report_runtime_error()),
                 }
             }
+            return Ok(());
+        };
+        // The prelude is the first module of every session: its object is
+        // cached by its text.
+        let key: Option<&[&[u8]]> = if is_prelude {
+            Some(&[b"prelude", PRELUDE.as_bytes()])
+        } else {
+            None
+        };
+        let m = match jit.load(tops, &self.sources, key) {
+            Ok(m) => m,
+            Err(f) => return Err(self.report_jit_failure(f)),
+        };
+        let mut ok = true;
+        for i in 0..m.len() {
+            match m.run(i) {
+                Some(v) if print => print_result(v),
+                Some(_) => {}
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
         }
-        io::flush_stdout();
-        Ok(())
+        jit.note_bindings(&m);
+        if ok {
+            Ok(())
+        } else {
+            Err(self.report_runtime_error())
+        }
+    }
+
+    fn report_jit_failure(&self, f: JitFailure) -> Failure {
+        match f {
+            JitFailure::Diag(d) => self.report_diag(&d),
+            JitFailure::Message(m) => {
+                io::flush_stdout();
+                eprintln!("{}", m.trim_end());
+                Failure::Reported
+            }
+            JitFailure::Raised => self.report_runtime_error(),
+        }
     }
 
     /// Runs a program file.
@@ -129,15 +298,87 @@ impl Session {
         io::flush_stdout();
         let exc = error::take_pending();
         let msg = error::format_error(exc);
-        let span = interp::take_error_span().filter(|_| is_unbound_error(exc));
-        match span {
-            Some(span) => {
+        let unbound = is_unbound_error(exc);
+        let span = interp::take_error_span().filter(|_| unbound);
+        // Compiled code's unbound-variable errors carry the diagnostic the
+        // compiler rendered.
+        let compiled = valk_runtime::rt::take_unbound_diagnostic().filter(|_| unbound);
+        match (span, compiled) {
+            (Some(span), _) => {
                 let d = Diagnostic::at(span, msg);
                 eprint!("{}", d.render(&self.sources));
             }
-            None => eprintln!("error: {msg}"),
+            (None, Some(text)) => eprint!("{text}"),
+            (None, None) => eprintln!("error: {msg}"),
         }
         Failure::Reported
+    }
+}
+
+impl Session {
+    /// Expands and lowers `src` as the next REPL input would be.
+    fn lower_input(&mut self, src: &str) -> Result<crate::lower::Lowered, Failure> {
+        let datums = match reader::read_str(&mut self.sources, "<repl>", src) {
+            Ok(d) => d,
+            Err(diag) => return Err(self.report_diag(&diag)),
+        };
+        let mut tops = Vec::new();
+        for d in &datums {
+            match self.expander.expand_toplevel(d, &mut self.sources) {
+                Ok(t) => tops.extend(t),
+                Err(diag) => return Err(self.report_diag(&diag)),
+            }
+        }
+        let lowered = match &self.engine {
+            Engine::Jit(jit) => jit.lower(&tops, &self.sources),
+            Engine::Interp => {
+                let opts = crate::lower::LowerOptions {
+                    fixed_globals: false,
+                    predefined: valk_runtime::globals::bound_names()
+                        .into_iter()
+                        .filter(|n| builtins::lookup(n).is_none())
+                        .collect(),
+                };
+                crate::lower::lower_program(&tops, &self.sources, &opts).and_then(|mut l| {
+                    crate::lower::optimize(&mut l, valk_vir::OptLevel::O2)?;
+                    Ok(l)
+                })
+            }
+        };
+        lowered.map_err(|d| self.report_diag(&d))
+    }
+
+    /// The VIR of `src` (REPL `,vir`), lowered and optimised as the next
+    /// REPL input would be; errors are reported on stderr.
+    pub fn vir_text(&mut self, src: &str) -> Result<String, Failure> {
+        let lowered = self.lower_input(src)?;
+        Ok(valk_vir::print_module(&lowered.module))
+    }
+
+    /// The LLVM IR of `src` after the JIT's pipeline (REPL `,llvm`);
+    /// errors are reported on stderr.
+    pub fn llvm_text(&mut self, src: &str) -> Result<String, Failure> {
+        let lowered = self.lower_input(src)?;
+        let r = match &mut self.engine {
+            Engine::Jit(jit) => jit.llvm_ir(&lowered, &self.sources, true),
+            Engine::Interp => match JitEngine::new() {
+                Ok(mut jit) => jit.llvm_ir(&lowered, &self.sources, true),
+                Err(e) => Err(JitFailure::Message(format!("error: {e}"))),
+            },
+        };
+        r.map_err(|f| self.report_jit_failure(f))
+    }
+
+    /// Names bound in this session (globals and builtins) and the special
+    /// forms, sorted, for tab completion.
+    pub fn global_names(&self) -> Vec<String> {
+        let mut names = valk_runtime::globals::bound_names();
+        names.extend(crate::expand::SPECIAL_FORMS.iter().map(|s| s.to_string()));
+        // Private helpers (`%cons`...) are not for users to type.
+        names.retain(|n| !n.starts_with('%'));
+        names.sort();
+        names.dedup();
+        names
     }
 }
 

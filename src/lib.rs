@@ -4,9 +4,11 @@
 
 pub mod aot;
 pub mod ast;
+pub mod cache;
 pub mod driver;
 pub mod expand;
 pub mod interp;
+pub mod jit;
 pub mod lower;
 pub mod repl;
 pub mod syntax;

@@ -1,16 +1,18 @@
-//! The interactive REPL (interpreter-backed until the JIT lands).
+//! The interactive REPL, on whichever engine the session runs.
 //!
 //! Input accumulates until it holds complete datums, so multi-line forms
 //! work; each complete input is evaluated and its values written. Errors
 //! are reported and the REPL goes on. With a terminal, rustyline provides
-//! editing and history (`~/.valk_history`); piped input is read line by
-//! line with no prompts, so sessions can be scripted.
+//! editing, tab completion of bound names and history (`~/.valk_history`),
+//! and Ctrl-C interrupts a running evaluation (`valk_runtime::interrupt`).
+//! Piped input is read line by line with no prompts or banner, so sessions
+//! can be scripted.
 
 use crate::driver::Session;
 use crate::syntax::reader;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
-use valk_runtime::gc;
+use valk_runtime::{gc, interrupt};
 
 const HELP: &str = "\
 Enter Valk expressions; results are printed with `write`.
@@ -18,31 +20,83 @@ Enter Valk expressions; results are printed with `write`.
   ,quit         leave (Ctrl-D also works)
   ,load FILE    run a file in this session
   ,time EXPR    evaluate EXPR and report wall time and GC figures
+  ,vir EXPR     show the VIR that EXPR lowers to
+  ,llvm EXPR    show the LLVM IR that EXPR compiles to
+Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
-/// What a complete input line asks for.
+/// Meta-command names, for completion.
+const COMMANDS: [&str; 6] = [",help", ",quit", ",load", ",time", ",vir", ",llvm"];
+
+/// What a complete input asks for.
+#[derive(Debug, PartialEq, Eq)]
 enum Input<'a> {
     Quit,
     Help,
     Load(&'a str),
     Time(&'a str),
+    Vir(&'a str),
+    Llvm(&'a str),
     Eval(&'a str),
     Unknown(&'a str),
+    /// A command that needs an argument was given none.
+    Missing(&'a str),
 }
 
-fn classify(text: &str) -> Input<'_> {
+fn classify<'a>(text: &'a str) -> Input<'a> {
     let t = text.trim();
     let Some(cmd) = t.strip_prefix(',') else {
         return Input::Eval(text);
     };
     let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
     let arg = arg.trim();
+    let needs_arg = |make: fn(&'a str) -> Input<'a>, a: &'a str| {
+        if a.is_empty() {
+            Input::Missing(name)
+        } else {
+            make(a)
+        }
+    };
     match name {
         "q" | "quit" | "exit" => Input::Quit,
         "h" | "help" | "?" => Input::Help,
-        "load" => Input::Load(arg.trim_matches('"')),
-        "time" => Input::Time(arg),
+        "load" => needs_arg(Input::Load, arg.trim_matches('"')),
+        "time" => needs_arg(Input::Time, arg),
+        "vir" => needs_arg(Input::Vir, arg),
+        "llvm" => needs_arg(Input::Llvm, arg),
         _ => Input::Unknown(name),
+    }
+}
+
+/// Runs `f` (an evaluation) so that only a Ctrl-C pressed during it can
+/// interrupt it.
+fn evaluating<T>(f: impl FnOnce() -> T) -> T {
+    interrupt::clear();
+    let r = f();
+    interrupt::clear();
+    r
+}
+
+/// The `,time` report: wall time and what the collector did meanwhile.
+fn time_report(wall: std::time::Duration, before: &gc::Stats, after: &gc::Stats) -> String {
+    format!(
+        ";; {:.3} ms wall, {} collections ({:.3} ms in GC), {} bytes allocated",
+        wall.as_secs_f64() * 1e3,
+        after.collections - before.collections,
+        (after.total_pause - before.total_pause).as_secs_f64() * 1e3,
+        after.bytes_allocated - before.bytes_allocated
+    )
+}
+
+/// Prints IR text returned by the session (errors were reported already).
+fn print_text(r: Result<String, crate::driver::Failure>) {
+    if let Ok(text) = r {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = out.write_all(b"\n");
+        }
+        let _ = out.flush();
     }
 }
 
@@ -50,27 +104,28 @@ fn classify(text: &str) -> Input<'_> {
 fn handle(session: &mut Session, text: &str) -> bool {
     match classify(text) {
         Input::Quit => return false,
-        Input::Help => print!("{HELP}"),
+        Input::Help => {
+            print!("{HELP}");
+            let _ = std::io::stdout().flush();
+        }
         Input::Load(path) => {
-            let _ = session.run_file(path);
+            let _ = evaluating(|| session.run_file(path));
         }
         Input::Time(expr) => {
             let before = gc::stats();
             let t0 = Instant::now();
-            let _ = session.run_source("<repl>", expr, true);
-            let dt = t0.elapsed();
+            let _ = evaluating(|| session.run_source("<repl>", expr, true));
+            let wall = t0.elapsed();
             let after = gc::stats();
-            eprintln!(
-                ";; {:.3} ms, {} collections, {} bytes allocated",
-                dt.as_secs_f64() * 1e3,
-                after.collections - before.collections,
-                after.bytes_allocated - before.bytes_allocated
-            );
+            eprintln!("{}", time_report(wall, &before, &after));
         }
+        Input::Vir(expr) => print_text(evaluating(|| session.vir_text(expr))),
+        Input::Llvm(expr) => print_text(evaluating(|| session.llvm_text(expr))),
         Input::Eval(src) => {
-            let _ = session.run_source("<repl>", src, true);
+            let _ = evaluating(|| session.run_source("<repl>", src, true));
         }
         Input::Unknown(name) => eprintln!("error: unknown command ,{name} (try ,help)"),
+        Input::Missing(name) => eprintln!("error: ,{name} needs an argument (try ,help)"),
     }
     true
 }
@@ -80,8 +135,10 @@ fn needs_more(text: &str) -> bool {
     !text.trim_start().starts_with(',') && reader::is_incomplete(text)
 }
 
+/// Runs the REPL until `,quit` or end of input: interactive on a terminal,
+/// scripted otherwise.
 pub fn run(session: &mut Session) {
-    if std::io::stdin().is_terminal() {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         run_terminal(session);
     } else {
         run_piped(session);
@@ -89,11 +146,16 @@ pub fn run(session: &mut Session) {
 }
 
 fn run_piped(session: &mut Session) {
-    let stdin = std::io::stdin();
+    let mut stdin = std::io::stdin().lock();
     let mut pending = String::new();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        pending.push_str(&line);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match stdin.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        pending.push_str(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']));
         pending.push('\n');
         if needs_more(&pending) {
             continue;
@@ -103,28 +165,189 @@ fn run_piped(session: &mut Session) {
             return;
         }
     }
+    // An unfinished datum at the end: evaluating it reports the error.
     if !pending.trim().is_empty() {
         handle(session, &pending);
     }
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
-    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".valk_history"))
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| std::path::Path::new(&h).join(".valk_history"))
 }
+
+// ---------------------------------------------------------------------------
+// Completion
+
+/// Characters that end a symbol in Scheme source.
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '(' | ')' | '[' | ']' | '\'' | '`' | ',' | '"' | ';' | '@'
+        )
+}
+
+/// Where the symbol prefix ending at byte `pos` of `line` starts.
+fn word_start(line: &str, pos: usize) -> usize {
+    line[..pos]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_delimiter(c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// Completion candidates for the text before the cursor: meta-commands at
+/// the start of the line, else the bound names extending the symbol prefix
+/// under the cursor. Returns the start of the replaced text.
+fn candidates(names: &[String], line: &str, pos: usize) -> (usize, Vec<String>) {
+    let before = &line[..pos];
+    let lead = before.len() - before.trim_start().len();
+    let cmd = before.trim_start();
+    if cmd.starts_with(',') && !cmd.contains(char::is_whitespace) {
+        let found = COMMANDS
+            .iter()
+            .filter(|c| c.starts_with(cmd))
+            .map(|c| format!("{c} "))
+            .collect();
+        return (lead, found);
+    }
+    let start = word_start(line, pos);
+    let prefix = &line[start..pos];
+    if prefix.is_empty() || prefix.starts_with('#') {
+        return (start, Vec::new());
+    }
+    // `names` is sorted: the matches are one run.
+    let first = names.partition_point(|n| n.as_str() < prefix);
+    let found = names[first..]
+        .iter()
+        .take_while(|n| n.starts_with(prefix))
+        .cloned()
+        .collect();
+    (start, found)
+}
+
+/// The rustyline helper: completes bound names (refreshed after every
+/// input, so new definitions complete too).
+struct ReplHelper {
+    names: Vec<String>,
+}
+
+impl ReplHelper {
+    fn refresh(&mut self, session: &Session) {
+        let mut names = session.global_names();
+        names.sort_unstable();
+        names.dedup();
+        self.names = names;
+    }
+}
+
+impl rustyline::completion::Completer for ReplHelper {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        Ok(candidates(&self.names, line, pos))
+    }
+}
+
+impl rustyline::hint::Hinter for ReplHelper {
+    type Hint = String;
+}
+impl rustyline::highlight::Highlighter for ReplHelper {}
+impl rustyline::validate::Validator for ReplHelper {}
+impl rustyline::Helper for ReplHelper {}
+
+// ---------------------------------------------------------------------------
+// Ctrl-C during evaluation
+
+/// Presses of Ctrl-C that no poll point took before the process gives up
+/// (code stuck in a builtin or a blocking read never polls).
+const GIVE_UP_AFTER: u64 = 3;
+
+extern "C" fn on_sigint(_sig: libc::c_int) {
+    // Only async-signal-safe work here: plain stores, write, _exit.
+    let presses = interrupt::request();
+    if presses == 1 {
+        // The terminal echoed `^C`: the error report goes on the next line.
+        unsafe { libc::write(2, b"\n".as_ptr().cast(), 1) };
+    }
+    if presses >= GIVE_UP_AFTER {
+        let msg = b"\nvalk: not responding to Ctrl-C; exiting\n";
+        unsafe {
+            libc::write(2, msg.as_ptr().cast(), msg.len());
+            libc::_exit(130);
+        }
+    }
+}
+
+/// The SIGINT handler in force while it lives; dropping it restores the
+/// previous disposition.
+pub struct SigintHandler {
+    previous: libc::sigaction,
+}
+
+/// Makes SIGINT (Ctrl-C) request an interrupt of running Valk code instead
+/// of ending the process. `None` if the handler cannot be installed.
+pub fn install_sigint_handler() -> Option<SigintHandler> {
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // Restart interrupted system calls: the program's reads and writes
+        // go on; the interrupt is noticed at the next poll point.
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGINT, &action, &mut previous) != 0 {
+            return None;
+        }
+        Some(SigintHandler { previous })
+    }
+}
+
+impl Drop for SigintHandler {
+    fn drop(&mut self) {
+        unsafe {
+            libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut());
+        }
+        interrupt::clear();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Terminal mode
 
 fn run_terminal(session: &mut Session) {
     use rustyline::error::ReadlineError;
-    let mut rl = match rustyline::DefaultEditor::new() {
-        Ok(rl) => rl,
-        Err(_) => return run_piped(session),
-    };
+    use rustyline::{CompletionType, Config, Editor};
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .auto_add_history(false)
+        .max_history_size(10_000)
+        .map(|b| b.build())
+        .unwrap_or_default();
+    let mut rl: Editor<ReplHelper, rustyline::history::DefaultHistory> =
+        match Editor::with_config(config) {
+            Ok(rl) => rl,
+            Err(_) => return run_piped(session),
+        };
+    let mut helper = ReplHelper { names: Vec::new() };
+    helper.refresh(session);
+    rl.set_helper(Some(helper));
     let history = history_path();
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
+    let _sigint = install_sigint_handler();
     println!(
-        "Valk {} (interpreter) — ,help for help",
-        env!("CARGO_PKG_VERSION")
+        "Valk {} ({}) — ,help for help, Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION"),
+        session.engine_name()
     );
     let mut pending = String::new();
     loop {
@@ -144,18 +367,116 @@ fn run_terminal(session: &mut Session) {
                 if text.trim().is_empty() {
                     continue;
                 }
+                // Saved after every input, so a killed session keeps it.
                 let _ = rl.add_history_entry(text.trim_end());
-                if !handle(session, &text) {
+                if let Some(h) = &history {
+                    let _ = rl.save_history(h);
+                }
+                let go_on = handle(session, &text);
+                if let Some(helper) = rl.helper_mut() {
+                    helper.refresh(session);
+                }
+                if !go_on {
                     break;
                 }
             }
-            Err(ReadlineError::Interrupted) => {
-                pending.clear();
-            }
+            // Ctrl-C at the prompt abandons the input typed so far.
+            Err(ReadlineError::Interrupted) => pending.clear(),
+            // Ctrl-D (rustyline has ended the line already).
             Err(_) => break,
         }
     }
     if let Some(h) = &history {
         let _ = rl.save_history(h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_classified() {
+        assert_eq!(classify("(+ 1 2)\n"), Input::Eval("(+ 1 2)\n"));
+        assert_eq!(classify(",q\n"), Input::Quit);
+        assert_eq!(classify("  ,help"), Input::Help);
+        assert_eq!(classify(",load \"a b.valk\"\n"), Input::Load("a b.valk"));
+        assert_eq!(classify(",time (f 1)\n"), Input::Time("(f 1)"));
+        assert_eq!(classify(",vir (f 1)"), Input::Vir("(f 1)"));
+        assert_eq!(classify(",llvm\t(f 1)"), Input::Llvm("(f 1)"));
+        assert_eq!(classify(",time"), Input::Missing("time"));
+        assert_eq!(classify(",frob x"), Input::Unknown("frob"));
+    }
+
+    #[test]
+    fn commands_never_wait_for_more_input() {
+        assert!(needs_more("(define (f x)\n"));
+        assert!(!needs_more("(f 1)\n"));
+        assert!(!needs_more(",time (f\n"));
+        assert!(needs_more("\"abc\n"));
+    }
+
+    #[test]
+    fn words_end_at_scheme_delimiters() {
+        assert_eq!(word_start("(defi", 5), 1);
+        assert_eq!(word_start("abc", 3), 0);
+        assert_eq!(word_start("(f '(vec", 8), 5);
+        assert_eq!(word_start("(f `,@lst", 9), 6);
+        assert_eq!(word_start("[string-ap", 10), 1);
+        assert_eq!(word_start("(f x) (g", 8), 7);
+        assert_eq!(word_start("(λx", 4), 1);
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn completion_offers_bound_names_with_the_prefix() {
+        let n = names(&[
+            "define",
+            "define-record-type",
+            "display",
+            "car",
+            "my-long-name",
+        ]);
+        assert_eq!(
+            candidates(&n, "(defi", 5),
+            (1, vec!["define".into(), "define-record-type".into()])
+        );
+        assert_eq!(
+            candidates(&n, "(f (my-l 2)", 8),
+            (4, vec!["my-long-name".into()])
+        );
+        assert_eq!(candidates(&n, "(zz", 3), (1, vec![]));
+        // Nothing typed yet, or a literal: no candidates.
+        assert_eq!(candidates(&n, "(", 1), (1, vec![]));
+        assert_eq!(candidates(&n, "(f #t", 5), (3, vec![]));
+    }
+
+    #[test]
+    fn completion_of_meta_commands() {
+        assert_eq!(candidates(&[], ",ti", 3), (0, vec![",time ".to_string()]));
+        assert_eq!(
+            candidates(&[], "  ,l", 4),
+            (2, vec![",load ".to_string(), ",llvm ".to_string()])
+        );
+    }
+
+    #[test]
+    fn time_report_shape() {
+        let mut a = gc::Stats::default();
+        let mut b = a;
+        b.collections = 2;
+        b.bytes_allocated = 4096;
+        b.total_pause = std::time::Duration::from_micros(1500);
+        a.bytes_allocated = 96;
+        let r = time_report(std::time::Duration::from_millis(12), &a, &b);
+        assert_eq!(
+            r,
+            ";; 12.000 ms wall, 2 collections (1.500 ms in GC), 4000 bytes allocated"
+        );
     }
 }

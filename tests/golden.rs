@@ -20,6 +20,12 @@ enum Engine {
     AotO0,
     /// `valkc compile -O2`, then the executable.
     AotO2,
+    /// `valk FILE`: the ORC JIT (the default engine).
+    Jit,
+    /// The JIT as the REPL uses it: the prelude, then the program as one
+    /// more module with every global called through its cell
+    /// (`VALK_JIT_WHOLE_PROGRAM=0`).
+    JitIncremental,
 }
 
 impl Engine {
@@ -28,6 +34,19 @@ impl Engine {
             Engine::Interp => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
                 c.arg("--no-jit").arg(program);
+                c
+            }
+            Engine::Jit | Engine::JitIncremental => {
+                let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
+                if self == Engine::JitIncremental {
+                    c.env("VALK_JIT_WHOLE_PROGRAM", "0");
+                }
+                // The compile cache of this test process: the first run of
+                // a program compiles it, the second (stress) run links the
+                // cached object.
+                c.arg("--jit")
+                    .arg(program)
+                    .env("VALK_CACHE_DIR", jit_cache_dir(self));
                 c
             }
             Engine::AotO0 => aot_command(program, 0),
@@ -270,6 +289,32 @@ fn corpus_interp() {
 #[test]
 fn corpus_interp_gc_stress() {
     run_all(Engine::Interp, true);
+}
+
+/// The compile cache of one JIT engine in this test process.
+fn jit_cache_dir(engine: Engine) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "valk-golden-cache-{}-{engine:?}",
+        std::process::id()
+    ))
+}
+
+/// A JIT engine with and without GC stress (one test, so that the stress
+/// run of `valk FILE` links the object the first run cached).
+fn run_jit(engine: Engine) {
+    run_all(engine, false);
+    run_all(engine, true);
+    let _ = std::fs::remove_dir_all(jit_cache_dir(engine));
+}
+
+#[test]
+fn corpus_jit() {
+    run_jit(Engine::Jit);
+}
+
+#[test]
+fn corpus_jit_incremental() {
+    run_jit(Engine::JitIncremental);
 }
 
 /// The AOT engines: both levels, each program compiled once and run with

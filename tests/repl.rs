@@ -1,23 +1,28 @@
 //! The REPL driven as a script would drive it: input piped to `valk`.
+//! Every session test runs on both engines (`interp::*` with `--no-jit`,
+//! `jit::*` with `--jit`).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn session(input: &str) -> (String, String, i32) {
+/// Runs `valk ENGINE` with `input` on stdin: (stdout, stderr, status).
+fn session(engine: &str, input: &str) -> (String, String, i32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_valk"))
-        .arg("--no-jit")
+        .args([engine].into_iter().filter(|e| !e.is_empty()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("valk starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    // Written from another thread so a large output cannot deadlock us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
     let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -25,25 +30,55 @@ fn session(input: &str) -> (String, String, i32) {
     )
 }
 
-#[test]
-fn prints_values_with_write() {
-    let (out, err, code) = session("(+ 1 2)\n\"hi\"\n#\\a\n'(1 . 2)\n(if #f #f)\n(values 1 2)\n");
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("valk-repl-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn prints_values_with_write(engine: &str) {
+    let (out, err, code) = session(
+        engine,
+        "(+ 1 2)\n\"hi\"\n#\\a\n'(1 . 2)\n(if #f #f)\n(values 1 2)\n",
+    );
     assert_eq!(out, "3\n\"hi\"\n#\\a\n(1 . 2)\n1\n2\n");
     assert_eq!(err, "");
     assert_eq!(code, 0);
 }
 
-#[test]
-fn multi_line_input_and_redefinition() {
-    let input = "(define (f x)\n  (* x\n     10))\n(f 4)\n(define (f x) (+ x 1))\n(f 4)\n";
-    let (out, _, code) = session(input);
-    assert_eq!(out, "40\n5\n");
+fn multi_line_input(engine: &str) {
+    let input = "(define (f x)\n  ; a comment inside the form\n  (* x\n     10))\n\
+                 (f 4)\n\
+                 (string-append \"one\n\" \"two\")\n\
+                 (+ 1 2) (+ 3\n 4)\n\
+                 #(1\n2)\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "40\n\"one\\ntwo\"\n3\n7\n#(1 2)\n");
+    assert_eq!(err, "");
     assert_eq!(code, 0);
 }
 
-#[test]
-fn error_then_correct_form() {
-    let (out, err, code) = session("(car 5)\n(display \"after\")\n(undefined-thing)\n(+ 2 2)\n");
+fn redefinition(engine: &str) {
+    // `g` calls `f`: it must see the new `f` too.
+    let input = "(define (f x) (* x 10))\n(define (g x) (+ (f x) 1))\n(f 4)\n(g 4)\n\
+                 (define (f x) (- x))\n(f 4)\n(g 4)\n\
+                 (define f 'no-longer-a-procedure)\nf\n(g 4)\n(define (f x) x)\n(g 4)\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "40\n41\n-4\n-3\nno-longer-a-procedure\n5\n");
+    assert!(
+        err.contains("error: attempt to call a non-procedure: no-longer-a-procedure"),
+        "{err}"
+    );
+    assert_eq!(code, 0);
+}
+
+fn error_then_correct_form(engine: &str) {
+    let (out, err, code) = session(
+        engine,
+        "(car 5)\n(display \"after\")\n(undefined-thing)\n(+ 2 2)\n",
+    );
     assert_eq!(out, "after4\n");
     assert!(err.contains("error: car: expected a pair: 5"), "{err}");
     assert!(
@@ -54,22 +89,185 @@ fn error_then_correct_form() {
     assert_eq!(code, 0, "the REPL keeps going after errors");
 }
 
-#[test]
-fn syntax_error_is_reported_and_session_goes_on() {
-    let (out, err, _) = session("(if)\n)\n(* 6 7)\n");
+fn runtime_error_keeps_earlier_output_and_definitions(engine: &str) {
+    let input =
+        "(define total 5)\n(begin (display \"partial\") (newline) (vector-ref (vector) 1))\n\
+                 (set! total (+ total 1))\ntotal\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "partial\n6\n");
+    assert!(
+        err.contains("error: vector-ref: index out of range: 1"),
+        "{err}"
+    );
+    assert_eq!(code, 0);
+}
+
+fn syntax_error_is_reported_and_session_goes_on(engine: &str) {
+    let (out, err, code) = session(engine, "(if)\n)\n(* 6 7)\n");
     assert_eq!(out, "42\n");
     assert!(err.contains("error: if:"), "{err}");
     assert!(err.contains("error: unexpected `)`"), "{err}");
+    assert_eq!(code, 0);
 }
 
-#[test]
-fn meta_commands() {
-    let (out, err, _) = session(",help\n,time (+ 1 1)\n,bogus\n,quit\n(display \"not reached\")\n");
-    assert!(out.contains(",load FILE"), "{out}");
-    assert!(out.contains("2\n"), "{out}");
-    assert!(err.contains("ms,"), "{err}");
-    assert!(err.contains("unknown command ,bogus"), "{err}");
+fn unfinished_input_at_the_end(engine: &str) {
+    let (out, err, code) = session(engine, "(+ 1 1)\n(display \"never\"\n");
+    assert_eq!(out, "2\n");
+    assert!(err.contains("error:"), "{err}");
+    assert_eq!(code, 0);
+}
+
+/// The numbers of a `,time` line:
+/// `;; W ms wall, C collections (G ms in GC), B bytes allocated`.
+fn parse_time_line(line: &str) -> (f64, u64, f64, u64) {
+    let rest = line.strip_prefix(";; ").expect(line);
+    let (wall, rest) = rest.split_once(" ms wall, ").expect(line);
+    let (colls, rest) = rest.split_once(" collections (").expect(line);
+    let (gc, rest) = rest.split_once(" ms in GC), ").expect(line);
+    let bytes = rest.strip_suffix(" bytes allocated").expect(line);
+    (
+        wall.parse().expect(line),
+        colls.parse().expect(line),
+        gc.parse().expect(line),
+        bytes.parse().expect(line),
+    )
+}
+
+fn time_command(engine: &str) {
+    let input = "(define (build n) (if (= n 0) '() (cons n (build (- n 1)))))\n\
+                 ,time (length (build 200000))\n,time (+ 1 1)\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "200000\n2\n");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    let (wall, _, gc, bytes) = parse_time_line(lines[0]);
+    assert!(wall > 0.0 && gc >= 0.0 && gc <= wall, "{err}");
+    // 200000 pairs of two words at least.
+    assert!(bytes >= 200_000 * 16, "{err}");
+    let (_, colls, _, _) = parse_time_line(lines[1]);
+    assert_eq!(colls, 0, "{err}");
+    assert_eq!(code, 0);
+}
+
+fn time_of_a_failing_expression(engine: &str) {
+    let (out, err, _) = session(engine, ",time (car '())\n(+ 1 2)\n");
+    assert_eq!(out, "3\n");
+    assert!(err.contains("error: car: expected a pair: ()"), "{err}");
+    assert!(err.contains(" ms wall, "), "{err}");
+}
+
+// Needs `Session::vir_text` (the lead's lowering of REPL inputs).
+fn vir_command(engine: &str) {
+    let (out, err, code) = session(
+        engine,
+        "(define (sq x) (* x x))\n,vir (lambda (y) (sq (+ y 1)))\n(sq 3)\n",
+    );
+    assert!(out.contains("function @"), "{out}\n{err}");
+    assert!(out.contains("$sq"), "{out}\n{err}");
+    assert!(out.ends_with("\n9\n"), "{out}\n{err}");
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+// Needs `Session::llvm_text` (the lead's JIT pipeline).
+fn llvm_command(engine: &str) {
+    let (out, err, code) = session(engine, ",llvm (lambda (y) (+ y 1))\n(+ 1 2)\n");
+    assert!(out.contains("define "), "{out}\n{err}");
+    assert!(out.contains("target triple"), "{out}\n{err}");
+    assert!(out.ends_with("\n3\n"), "{out}\n{err}");
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+fn vir_of_bad_input_is_an_error(engine: &str) {
+    let (out, err, _) = session(engine, ",vir (if)\n,llvm (lambda\n(+ 2 3)\n");
+    assert_eq!(out, "5\n");
+    assert!(err.contains("error: if:"), "{err}");
+    assert!(err.matches("error:").count() >= 2, "{err}");
+}
+
+fn load_command(engine: &str) {
+    let dir = scratch(&format!("load{}", engine.trim_start_matches('-')));
+    let lib = dir.join("lib.valk");
+    std::fs::write(
+        &lib,
+        "(define (triple x) (* 3 x))\n(display \"loaded\")\n(newline)\n",
+    )
+    .unwrap();
+    let input = format!(
+        ",load {}\n(triple 14)\n,load \"{}\"\n,load {}/missing.valk\n(triple 1)\n",
+        lib.display(),
+        lib.display(),
+        dir.display()
+    );
+    let (out, err, code) = session(engine, &input);
+    assert_eq!(out, "loaded\n42\nloaded\n3\n");
+    assert!(err.contains("error: cannot read "), "{err}");
+    assert!(err.contains("missing.valk"), "{err}");
+    assert_eq!(code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn meta_commands(engine: &str) {
+    let (out, err, code) = session(
+        engine,
+        ",help\n,bogus\n,time\n,load\n(* 2 21)\n,quit\n(display \"not reached\")\n",
+    );
+    for cmd in [
+        ",load FILE",
+        ",time EXPR",
+        ",vir EXPR",
+        ",llvm EXPR",
+        ",quit",
+    ] {
+        assert!(out.contains(cmd), "{out}");
+    }
+    assert!(out.ends_with("42\n"), "{out}");
+    assert!(err.contains("error: unknown command ,bogus"), "{err}");
+    assert!(err.contains("error: ,time needs an argument"), "{err}");
+    assert!(err.contains("error: ,load needs an argument"), "{err}");
     assert!(!out.contains("not reached"));
+    assert_eq!(code, 0);
+}
+
+fn no_banner_or_prompt_when_piped(engine: &str) {
+    let (out, err, code) = session(engine, "");
+    assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
+}
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod interp {
+            $(#[test] fn $name() { super::$name("--no-jit") })*
+        }
+        mod jit {
+            $(#[test] fn $name() { super::$name("--jit") })*
+        }
+    };
+}
+
+on_both_engines!(
+    prints_values_with_write,
+    multi_line_input,
+    redefinition,
+    error_then_correct_form,
+    runtime_error_keeps_earlier_output_and_definitions,
+    syntax_error_is_reported_and_session_goes_on,
+    unfinished_input_at_the_end,
+    time_command,
+    time_of_a_failing_expression,
+    vir_command,
+    llvm_command,
+    vir_of_bad_input_is_an_error,
+    load_command,
+    meta_commands,
+    no_banner_or_prompt_when_piped,
+);
+
+#[test]
+fn default_engine_reads_piped_input() {
+    let (out, err, code) = session("", "(+ 1 2)\n");
+    assert_eq!((out.as_str(), err.as_str(), code), ("3\n", "", 0));
 }
 
 #[test]

@@ -1,20 +1,19 @@
 //! `valk`: run a Valk program, evaluate an expression, or start the REPL.
 
 use clap::Parser;
-use valk::driver::{self, Session, ERROR_STATUS};
+use valk::driver::{self, EngineKind, Session, ERROR_STATUS};
 
 #[derive(Parser)]
 #[command(
     name = "valk",
     version,
-    about = "Valk: run a program or start the REPL"
+    about = "Valk: run a program or start the REPL (JIT-compiled by default)"
 )]
 struct Cli {
-    /// Use the reference interpreter (the JIT engine is not built yet, so
-    /// this is currently the only engine `valk` runs).
+    /// Use the reference interpreter instead of the JIT.
     #[arg(long)]
     no_jit: bool,
-    /// Use the ORC JIT engine (not available yet).
+    /// Use the ORC JIT engine (the default).
     #[arg(long, conflicts_with = "no_jit")]
     jit: bool,
     /// Evaluate EXPR, print its value, and exit.
@@ -29,21 +28,23 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    if cli.jit {
-        eprintln!("error: the JIT engine is not available in this build yet; use --no-jit");
-        std::process::exit(2);
-    }
+    let kind = if cli.no_jit {
+        EngineKind::Interpreter
+    } else {
+        EngineKind::Jit
+    };
     let status = driver::with_big_stack(move || {
         let mut command_line = vec![cli.file.clone().unwrap_or_else(|| "valk".into())];
         command_line.extend(cli.args.iter().cloned());
         valk_runtime::builtins::set_command_line(command_line);
-        let mut session = Session::new();
         let ok = if let Some(expr) = &cli.expr {
-            session.run_source("<expr>", expr, true).is_ok()
+            Session::with_engine(kind)
+                .run_source("<expr>", expr, true)
+                .is_ok()
         } else if let Some(file) = &cli.file {
-            session.run_file(file).is_ok()
+            Session::run_program(kind, file).is_ok()
         } else {
-            valk::repl::run(&mut session);
+            valk::repl::run(&mut Session::with_engine(kind));
             true
         };
         if ok {

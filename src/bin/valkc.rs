@@ -59,6 +59,18 @@ enum Command {
         #[arg(long, conflicts_with = "before_gc")]
         unoptimized: bool,
     },
+    /// Run a program, compiling it only when it or a file it loads changed
+    /// since the last run (the executable is cached; see docs/cache.md).
+    Run {
+        /// Optimisation level (0-3).
+        #[arg(short = 'O', default_value = "2", value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt: u8,
+        file: String,
+        /// Arguments for the program (`command-line`), even ones starting
+        /// with `-`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 fn fail(msg: &str) -> ! {
@@ -182,5 +194,6 @@ fn main() {
             before_gc,
             unoptimized,
         } => emit_llvm(&file, opt, output.as_deref(), before_gc, unoptimized),
+        Command::Run { opt, file, args } => fail(&valk::cache::run(&file, opt as u32, &args).0),
     }
 }

@@ -72,8 +72,11 @@ pub fn take_error_span() -> Option<Span> {
     ERROR_SPAN.with(|s| s.take())
 }
 
+/// Runs at every evaluation step: also the interpreter's poll point for
+/// Ctrl-C (`interrupt::poll`, one load when nothing is pending).
 #[inline]
 fn check_stack() -> VResult<()> {
+    valk_runtime::interrupt::poll()?;
     let marker = 0u8;
     let sp = &marker as *const u8 as usize;
     if sp < STACK_LIMIT.with(|l| l.get()) || gc::root_stack_nearly_full() {

@@ -58,6 +58,13 @@ pub struct EmitOptions<'a> {
     /// Emit `main`, the program descriptor and the stack map label: the
     /// module becomes an AOT executable's only object.
     pub aot: bool,
+    /// Not AOT (JIT): export the module's [`ProgramDesc`] under this name
+    /// (its stack map field is null: the JIT captures the section while
+    /// linking). `@valk_compiled_entry` is only declared; the JIT defines
+    /// it once, in [`emit_support_module`].
+    ///
+    /// [`ProgramDesc`]: valk_runtime::aot::ProgramDesc
+    pub descriptor: Option<&'a str>,
     pub unbound_diag: &'a UnboundDiag<'a>,
     pub proc_name: &'a ProcName<'a>,
 }
@@ -330,27 +337,40 @@ pub fn emit_module(
     }
     out.push('\n');
     out.push_str(&funcs);
-    out.push_str(&emit_compiled_entry(opts.aot));
+    if opts.aot {
+        out.push_str(&emit_compiled_entry(true));
+    } else {
+        let _ = writeln!(
+            out,
+            "declare {V} @valk_compiled_entry({V}, i64, ptr) {FN_SUFFIX}\n"
+        );
+    }
     out.push_str(&emit_run_toplevel(m, toplevels));
+    let desc_fields = format!(
+        "{{ i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr }} \
+         {{ i64 {abi}, ptr @valk_consts, i64 {nt}, ptr @valk_const_data, i64 {cd}, \
+         ptr @valk_cells, i64 {nc}, ptr @valk_cell_names, i64 {cn}, ptr @valk_builtins, \
+         i64 {nb}, ptr @valk_builtin_names, i64 {bn}, ptr @valk_run_toplevel, i64 {ntop}, \
+         ptr {sm} }}, align 8",
+        abi = abi::ABI_VERSION,
+        cd = const_data.len(),
+        nc = m.globals.len(),
+        cn = cell_names.len(),
+        bn = builtin_names.len(),
+        ntop = toplevels.len(),
+        sm = if opts.aot { "@valk_stackmaps" } else { "null" },
+    );
     if opts.aot {
         let _ = writeln!(
             out,
             "@valk_stackmaps = external hidden global [0 x i8]\n\
-             @valk_program = internal constant {{ i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, \
-             ptr, i64, ptr, i64, ptr, i64, ptr }} {{ i64 {abi}, ptr @valk_consts, i64 {nt}, \
-             ptr @valk_const_data, i64 {cd}, ptr @valk_cells, i64 {nc}, ptr @valk_cell_names, \
-             i64 {cn}, ptr @valk_builtins, i64 {nb}, ptr @valk_builtin_names, i64 {bn}, \
-             ptr @valk_run_toplevel, i64 {ntop}, ptr @valk_stackmaps }}, align 8\n\n\
+             @valk_program = internal constant {desc_fields}\n\n\
              define i32 @main(i32 %argc, ptr %argv) #0 {{\n\
              \x20 %r = call i32 @valk_aot_main(i32 %argc, ptr %argv, ptr @valk_program)\n\
              \x20 ret i32 %r\n}}\n",
-            abi = abi::ABI_VERSION,
-            cd = const_data.len(),
-            nc = m.globals.len(),
-            cn = cell_names.len(),
-            bn = builtin_names.len(),
-            ntop = toplevels.len(),
         );
+    } else if let Some(name) = opts.descriptor {
+        let _ = writeln!(out, "@\"{name}\" = constant {desc_fields}\n");
     }
     for (i, s) in cx.strings.iter().enumerate() {
         if !s.is_empty() {
@@ -366,10 +386,35 @@ pub fn emit_module(
     Ok(out)
 }
 
+/// The module the JIT adds once, before any other: the one definition of
+/// `@valk_compiled_entry` every JIT module's closures point at (so the
+/// inline "is this a compiled closure?" test works across modules).
+pub fn emit_support_module() -> String {
+    let mut out = String::from("; Valk JIT support module (valk_llvm)\n\n");
+    out.push_str(DECLS);
+    out.push_str(&emit_compiled_entry(false));
+    out.push_str(ATTRS);
+    out
+}
+
+/// The runtime symbols compiled code refers to (besides
+/// `@valk_compiled_entry`), as declared in every module.
+pub fn runtime_symbol_names() -> Vec<&'static str> {
+    DECLS
+        .lines()
+        .filter_map(|l| {
+            let name = l.split('@').nth(1)?;
+            let end = name.find(['(', ' '])?;
+            Some(&name[..end])
+        })
+        .collect()
+}
+
 const DECLS: &str = r#"@valk_alloc_ptr = external global i64
 @valk_alloc_limit = external global i64
 @valk_stack_limit = external global i64
 @valk_apply_info = external global i64
+@valk_interrupt = external global i64
 
 declare ptr @valk_gc_alloc_slow(i64)
 declare ptr addrspace(1) @valk_rt_call(ptr addrspace(1), i64, ptr)
@@ -382,6 +427,7 @@ declare ptr addrspace(1) @valk_rt_arity_error(ptr addrspace(1), ptr addrspace(1)
 declare ptr addrspace(1) @valk_rt_div_zero(i64)
 declare ptr addrspace(1) @valk_rt_range(i64, ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_stack_overflow()
+declare ptr addrspace(1) @valk_rt_interrupt()
 declare ptr addrspace(1) @valk_rt_arith(i64, ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_compare(i64, ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_fl_arith(i64, ptr addrspace(1), ptr addrspace(1))
@@ -735,6 +781,26 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         self.start_block(&ok);
     }
 
+    /// `if (valk_interrupt) { r = valk_rt_interrupt(); if exception: return it }`.
+    /// The load is volatile so that it stays inside the loop.
+    fn interrupt_poll(&mut self) {
+        let (flag, set) = (self.t(), self.t());
+        let (slow, go) = (self.label(), self.label());
+        self.line(format!(
+            "{flag} = load volatile i64, ptr @valk_interrupt, align 8"
+        ));
+        self.line(format!("{set} = icmp ne i64 {flag}, 0"));
+        self.line(format!(
+            "br i1 {set}, label %{slow}, label %{go}, {UNLIKELY}"
+        ));
+        self.start_block(&slow);
+        let r = self.t();
+        self.line(format!("{r} = call {V} @valk_rt_interrupt()"));
+        self.check_exc(&r);
+        self.line(format!("br label %{go}"));
+        self.start_block(&go);
+    }
+
     /// Calls a runtime function that always raises and returns its result.
     fn raise(&mut self, call: String) {
         let e = self.t();
@@ -927,9 +993,23 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         self.compute_names();
         let f = self.f;
         let cfg = valk_vir::Cfg::compute(f);
-        for b in valk_vir::analysis::reverse_postorder(f, &cfg) {
+        let rpo = valk_vir::analysis::reverse_postorder(f, &cfg);
+        let mut position = vec![usize::MAX; f.blocks.len()];
+        for (k, b) in rpo.iter().enumerate() {
+            position[b.index()] = k;
+        }
+        for &b in &rpo {
             self.body.clear();
             self.cur = format!("b{}", b.0);
+            // A loop header (the target of a back edge) polls for Ctrl-C:
+            // a loop compiled to branches has no prologue stack check.
+            if cfg
+                .preds(b)
+                .iter()
+                .any(|p| position[p.index()] >= position[b.index()])
+            {
+                self.interrupt_poll();
+            }
             for &i in &f.block(b).insts {
                 let d = f.inst(i);
                 self.emit_inst(d).map_err(|e| {
@@ -947,13 +1027,21 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         Ok(())
     }
 
+    /// Functions that call anything check the stack on entry. Tail calls
+    /// cannot overflow it, but the check is also how a Ctrl-C reaches code
+    /// that only tail-calls (`interrupt::request` trips the limit); loops
+    /// inside a function poll at their headers instead.
     fn needs_stack_check(&self) -> bool {
         let f = self.f;
         f.layout.iter().any(|&b| {
             f.block(b).insts.iter().any(|&i| {
                 matches!(
                     f.inst(i).op,
-                    Op::Call(_) | Op::CallClosure | Op::CallRuntime(_)
+                    Op::Call(_)
+                        | Op::CallClosure
+                        | Op::CallRuntime(_)
+                        | Op::TailCall(_)
+                        | Op::TailCallClosure
                 )
             })
         })

@@ -5,7 +5,9 @@
 //! * [`emit`]: VIR → textual LLVM IR (calling convention, inline fast paths,
 //!   runtime calls through exit trampolines);
 //! * [`pipeline`]: parse, optimise, statepoint rewrite, verify, emit
-//!   objects, link.
+//!   objects, link;
+//! * [`jit`]: the in-process ORC JIT (objects linked by RTDyld, stack maps
+//!   registered with the collector).
 //!
 //! The conventions shared with the runtime are documented in
 //! `docs/calling-convention.md` ("Valk-to-Valk calls").
@@ -13,6 +15,7 @@
 pub mod abi;
 pub mod consts;
 pub mod emit;
+pub mod jit;
 pub mod pipeline;
 pub mod prune;
 
@@ -35,6 +38,7 @@ pub fn compile_aot(
 ) -> Result<Vec<u8>, BackendError> {
     let opts = EmitOptions {
         aot: true,
+        descriptor: None,
         unbound_diag,
         proc_name: &default_proc_name,
     };

@@ -240,6 +240,19 @@ pub fn lower_program(
     })
 }
 
+/// The globals `tops` define or assign (what a REPL input may have bound
+/// or rebound; see [`LowerOptions::predefined`]).
+pub fn globals_written(tops: &[TopLevel]) -> HashSet<String> {
+    let mut written = HashSet::new();
+    for t in tops {
+        if let ExprKind::DefineGlobal(name, _) = &t.body.kind {
+            written.insert(name.clone());
+        }
+        collect_globals(&t.body, &mut written);
+    }
+    written
+}
+
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();

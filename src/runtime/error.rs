@@ -31,6 +31,8 @@ pub enum ErrorKind {
     DivisionByZero,
     StackOverflow,
     HeapExhausted,
+    /// Ctrl-C stopped the running computation (`interrupt`).
+    Interrupted,
     /// Anything else a builtin rejects (bad argument value, unsupported).
     Other,
 }
@@ -46,6 +48,7 @@ impl ErrorKind {
             ErrorKind::DivisionByZero => "division-by-zero",
             ErrorKind::StackOverflow => "stack-overflow",
             ErrorKind::HeapExhausted => "heap-exhausted",
+            ErrorKind::Interrupted => "interrupted",
             ErrorKind::Other => "error",
         }
     }

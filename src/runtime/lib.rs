@@ -10,6 +10,7 @@ pub mod error;
 #[path = "../gc/mod.rs"]
 pub mod gc;
 pub mod globals;
+pub mod interrupt;
 pub mod io;
 pub mod numparse;
 pub mod object;

@@ -24,9 +24,11 @@ use std::cell::UnsafeCell;
 #[no_mangle]
 pub static mut valk_stack_limit: u64 = 0;
 
-/// Sets [`valk_stack_limit`].
+/// Sets [`valk_stack_limit`] (while an interrupt is pending the limit
+/// stays tripped and this one takes effect when it is taken; see
+/// [`crate::interrupt`]).
 pub fn set_stack_limit(limit: usize) {
-    unsafe { valk_stack_limit = limit as u64 };
+    crate::interrupt::set_limit(limit as u64);
 }
 
 /// Word offsets in a compiled closure's payload: the generic entry and the
@@ -226,14 +228,35 @@ crate::exit_trampoline! {
     pub fn valk_rt_range(who: u64, index: Value) -> Value => range_impl;
 }
 
-extern "C" fn stack_overflow_impl() -> Value {
+pub(crate) extern "C" fn stack_overflow_impl() -> Value {
+    // A pending Ctrl-C trips the stack limit (see `interrupt`).
+    if crate::interrupt::take() {
+        crate::interrupt::raise();
+        return Value::EXCEPTION;
+    }
     error::error(ErrorKind::StackOverflow, "stack overflow", &[]);
     Value::EXCEPTION
 }
 
 crate::exit_trampoline! {
-    /// Raises `stack overflow`.
+    /// Raises `stack overflow`, or `interrupted` when the check failed
+    /// because an interrupt is pending.
     pub fn valk_rt_stack_overflow() -> Value => stack_overflow_impl;
+}
+
+pub(crate) extern "C" fn interrupt_impl() -> Value {
+    if crate::interrupt::take() {
+        crate::interrupt::raise();
+        return Value::EXCEPTION;
+    }
+    Value::UNSPECIFIED
+}
+
+crate::exit_trampoline! {
+    /// The poll of loop back edges, called when `valk_interrupt` is set:
+    /// raises `interrupted` (returns `EXCEPTION`), or returns
+    /// `UNSPECIFIED` when the interrupt was taken meanwhile.
+    pub fn valk_rt_interrupt() -> Value => interrupt_impl;
 }
 
 // ---------------------------------------------------------------------------

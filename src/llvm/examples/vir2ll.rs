@@ -38,6 +38,7 @@ fn main() {
     let diag = |_: Loc, _: &str| None;
     let opts = EmitOptions {
         aot: true,
+        descriptor: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
     };

@@ -59,6 +59,7 @@ fn raw_ir() -> String {
     let diag = |_: Loc, _: &str| None;
     let opts = EmitOptions {
         aot: true,
+        descriptor: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
     };

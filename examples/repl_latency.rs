@@ -1,0 +1,78 @@
+//! JIT latency per REPL form: feeds a session of typical definitions and
+//! expressions to a JIT session, one input at a time as the REPL does, and
+//! reports the median and 95th percentile of the time from input text to
+//! printed result (read, expand, lower, LLVM, link, run).
+//!
+//! `cargo run --release --example repl_latency [-- N]` (N inputs, default
+//! 200); `VALK_JIT_OPT` selects the optimisation level as for `valk`.
+
+use std::time::Instant;
+use valk::driver::{self, EngineKind, Session};
+
+/// Input `i` of the session: definitions and uses cycle through the kinds
+/// of forms people type (procedures, loops, lists, strings, closures,
+/// records, arithmetic), each with fresh names.
+fn form(i: usize) -> String {
+    let k = i / 10;
+    match i % 10 {
+        0 => format!("(define (fib{k} n) (if (< n 2) n (+ (fib{k} (- n 1)) (fib{k} (- n 2)))))"),
+        1 => format!("(fib{k} 20)"),
+        2 => format!(
+            "(define (sum-list{k} xs) (let loop ((xs xs) (acc 0)) \
+             (if (null? xs) acc (loop (cdr xs) (+ acc (car xs))))))"
+        ),
+        3 => format!("(sum-list{k} (map (lambda (x) (* x x)) (iota 100)))"),
+        4 => format!("(define counter{k} (let ((n 0)) (lambda () (set! n (+ n 1)) n)))"),
+        5 => format!("(begin (counter{k}) (counter{k}) (counter{k}))"),
+        6 => format!(
+            "(define-record-type point{k} (make-point{k} x y) point{k}? \
+             (x point{k}-x) (y point{k}-y set-point{k}-y!))"
+        ),
+        7 => format!("(let ((p (make-point{k} {k} 2))) (set-point{k}-y! p 5) (+ (point{k}-x p) (point{k}-y p)))"),
+        8 => format!(
+            "(define (greet{k} name) (string-append \"hello, \" name \"!\"))"
+        ),
+        _ => format!("(list (greet{k} \"valk\") (vector-map (lambda (x) (+ x 1)) #(1 2 3)) (assq 'b '((a 1) (b 2))))"),
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let (startup, mut times) = driver::with_big_stack(move || {
+        let t0 = Instant::now();
+        let mut session = Session::with_engine(EngineKind::Jit);
+        let startup = t0.elapsed().as_secs_f64() * 1e3;
+        let mut times = Vec::with_capacity(n);
+        for i in 0..n {
+            let text = form(i);
+            let t = Instant::now();
+            if session.run_source("<repl>", &text, true).is_err() {
+                eprintln!("input {i} failed: {text}");
+                std::process::exit(1);
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        valk_runtime::io::flush_stdout();
+        (startup, times)
+    });
+    times.sort_by(f64::total_cmp);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    eprintln!(
+        "JIT REPL latency over {n} inputs (VALK_JIT_OPT={}): median {:.2} ms, p95 {:.2} ms, \
+         mean {:.2} ms, max {:.2} ms; session start-up (prelude) {:.0} ms",
+        std::env::var("VALK_JIT_OPT").unwrap_or_else(|_| valk::jit::DEFAULT_OPT.to_string()),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        mean,
+        times[times.len() - 1],
+        startup
+    );
+}

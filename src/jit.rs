@@ -1,0 +1,290 @@
+//! The JIT engine: core AST → VIR → LLVM object → ORC JIT, in-process.
+//!
+//! Each batch of top-level forms (one REPL input, or all forms of a loaded
+//! file) becomes one module with its own constant, cell and builtin
+//! tables and an exported descriptor (`valk_runtime::aot::ProgramDesc`);
+//! the engine looks the descriptor up (which links the object and
+//! registers its stack maps), fills the tables and runs the forms in
+//! order. Globals live in the runtime's value cells, so a redefinition is
+//! seen by every module compiled before it. A whole program (`valk FILE`)
+//! is compiled as one module with the prelude, like an AOT executable.
+
+use crate::ast::TopLevel;
+use crate::cache;
+use crate::lower::{self, LowerOptions, Lowered};
+use crate::syntax::diag::Diagnostic;
+use crate::syntax::source::SourceMap;
+use std::collections::HashSet;
+use valk_llvm::jit::Jit;
+use valk_runtime::aot::{self as rt_aot, ProgramDesc};
+use valk_runtime::{globals, Value};
+use valk_vir::{FuncId, OptLevel};
+
+/// Default optimisation level of JIT-compiled code (`VALK_JIT_OPT`
+/// overrides it: 0–3).
+pub const DEFAULT_OPT: u32 = 2;
+
+/// Why a batch did not run to the end.
+#[derive(Debug)]
+pub enum JitFailure {
+    /// A compile-time diagnostic (rendered by the caller).
+    Diag(Diagnostic),
+    /// A failure already rendered (internal errors of the backend).
+    Message(String),
+    /// A runtime error: the exception is pending.
+    Raised,
+}
+
+/// A module compiled and loaded into the JIT, ready to run.
+pub struct LoadedModule {
+    desc: *const ProgramDesc,
+    /// Globals the module's forms may define or assign.
+    written: HashSet<String>,
+}
+
+impl LoadedModule {
+    /// Number of top-level forms.
+    pub fn len(&self) -> usize {
+        unsafe { (*self.desc).ntoplevels as usize }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs form `i`: its value, or `None` with the exception pending.
+    pub fn run(&self, i: usize) -> Option<Value> {
+        let r = unsafe { rt_aot::run_toplevel(&*self.desc, i as u64) };
+        (r != Value::EXCEPTION).then_some(r)
+    }
+}
+
+pub struct JitEngine {
+    jit: Jit,
+    level: u32,
+    /// Globals bound by code this engine compiled (the prelude, earlier
+    /// inputs): never assumed to hold a builtin or a fixed procedure.
+    defined: HashSet<String>,
+}
+
+fn opt_level_from_env() -> u32 {
+    std::env::var("VALK_JIT_OPT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .map_or(DEFAULT_OPT, |n| n.min(3))
+}
+
+impl JitEngine {
+    /// Creates the JIT. Call on the thread that will run Valk code, after
+    /// `gc::init` and `builtins::install`.
+    pub fn new() -> Result<JitEngine, String> {
+        let level = opt_level_from_env();
+        let jit = Jit::new(level).map_err(|e| e.0)?;
+        valk_runtime::rt::set_apply_info();
+        Ok(JitEngine {
+            jit,
+            level,
+            defined: HashSet::new(),
+        })
+    }
+
+    /// The optimisation level (0–3) of the code this engine compiles.
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// Lowers `tops` for this session: globals go through their cells.
+    pub fn lower(&self, tops: &[TopLevel], sources: &SourceMap) -> Result<Lowered, Diagnostic> {
+        let opts = LowerOptions {
+            fixed_globals: false,
+            predefined: self.defined.clone(),
+        };
+        let mut lowered = lower::lower_program(tops, sources, &opts)?;
+        let level = OptLevel::from_number(self.level).unwrap_or(OptLevel::O2);
+        lower::optimize(&mut lowered, level)?;
+        Ok(lowered)
+    }
+
+    /// The LLVM IR of a lowered batch as this engine emits it
+    /// (`optimized`: after the JIT's pipeline, statepoints included).
+    pub fn llvm_ir(
+        &mut self,
+        lowered: &Lowered,
+        sources: &SourceMap,
+        optimized: bool,
+    ) -> Result<String, JitFailure> {
+        let name = "valk_module_preview";
+        let ir = emit(lowered, &lowered.toplevels, sources, name)?;
+        if !optimized {
+            return Ok(ir);
+        }
+        self.jit
+            .optimized_ir(&ir)
+            .map_err(|e| JitFailure::Message(e.0))
+    }
+
+    /// Compiles and loads a whole program (`valk FILE`): the prelude and
+    /// the program's forms, expanded into `sources`, lowered with fixed
+    /// globals as for an AOT executable; forms that only define unused
+    /// globals are dropped. Cached by the text of every source file.
+    pub fn load_program(
+        &mut self,
+        tops: &[TopLevel],
+        sources: &SourceMap,
+    ) -> Result<LoadedModule, JitFailure> {
+        let mut parts: Vec<&[u8]> = vec![b"whole-program"];
+        for f in sources.files() {
+            parts.push(f.name.as_bytes());
+            parts.push(f.text.as_bytes());
+        }
+        self.load_with(Some(&parts), HashSet::new(), |jit, name| {
+            let opts = LowerOptions {
+                fixed_globals: true,
+                ..LowerOptions::default()
+            };
+            let mut lowered =
+                lower::lower_program(tops, sources, &opts).map_err(JitFailure::Diag)?;
+            let level = OptLevel::from_number(jit.level).unwrap_or(OptLevel::O2);
+            lower::optimize(&mut lowered, level).map_err(JitFailure::Diag)?;
+            let run = valk_llvm::prune::prune_toplevels(&lowered.module, &lowered.toplevels);
+            emit(&lowered, &run, sources, name)
+        })
+    }
+
+    /// Compiles and loads `tops` (one module). With `cache_key`, the
+    /// object is looked up in (and stored into) the compile cache under a
+    /// key made of it, the compiler identity, the level and the module
+    /// name; the caller vouches that the key determines the lowering
+    /// (e.g. the prelude's text, compiled first in every session).
+    pub fn load(
+        &mut self,
+        tops: &[TopLevel],
+        sources: &SourceMap,
+        cache_key: Option<&[&[u8]]>,
+    ) -> Result<LoadedModule, JitFailure> {
+        let written = lower::globals_written(tops);
+        self.load_with(cache_key, written, |jit, name| {
+            let lowered = jit.lower(tops, sources).map_err(JitFailure::Diag)?;
+            emit(&lowered, &lowered.toplevels, sources, name)
+        })
+    }
+
+    /// Compiles (or takes from the cache) and loads one module whose IR
+    /// `make_ir` writes with the given descriptor name.
+    pub fn load_with(
+        &mut self,
+        cache_key: Option<&[&[u8]]>,
+        written: HashSet<String>,
+        make_ir: impl FnOnce(&mut JitEngine, &str) -> Result<String, JitFailure>,
+    ) -> Result<LoadedModule, JitFailure> {
+        let name = self.jit.fresh_descriptor_name();
+        let key = cache_key.map(|parts| {
+            let identity = cache::compiler_identity();
+            let level = self.level.to_string();
+            let mut all: Vec<&[u8]> = vec![
+                b"valk-jit-object-1",
+                identity.as_bytes(),
+                level.as_bytes(),
+                name.as_bytes(),
+            ];
+            all.extend_from_slice(parts);
+            cache::sha256_hex(&all)
+        });
+        let cached = key.as_deref().and_then(read_cached_object);
+        let obj = match cached {
+            Some(obj) => {
+                log_cache("hit");
+                obj
+            }
+            None => {
+                let ir = make_ir(self, &name)?;
+                let obj = self
+                    .jit
+                    .compile(&ir)
+                    .map_err(|e| JitFailure::Message(e.0))?;
+                if let Some(k) = &key {
+                    store_cached_object(k, &obj);
+                    log_cache("compiled");
+                }
+                obj
+            }
+        };
+        self.jit
+            .add_object(&obj)
+            .map_err(|e| JitFailure::Message(e.0))?;
+        let addr = self
+            .jit
+            .lookup(&name)
+            .map_err(|e| JitFailure::Message(e.0))?;
+        let desc = addr as *const ProgramDesc;
+        unsafe { rt_aot::load_module(&*desc) }
+            .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))?;
+        Ok(LoadedModule { desc, written })
+    }
+
+    /// Records the globals a module bound once its forms ran (all, or up
+    /// to an error): later inputs must not assume they still hold a
+    /// builtin.
+    pub fn note_bindings(&mut self, m: &LoadedModule) {
+        for name in &m.written {
+            if let Some(id) = globals::lookup(name) {
+                if globals::get(id) != Value::UNDEFINED {
+                    self.defined.insert(name.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Subdirectory of the cache holding JIT objects.
+const CACHE_SUBDIR: &str = "jit";
+/// At most this many objects are kept; the oldest go first.
+const CACHE_MAX_OBJECTS: usize = 256;
+
+fn log_cache(what: &str) {
+    if cache::log_enabled() {
+        eprintln!("valk: JIT cache {what}");
+    }
+}
+
+fn read_cached_object(key: &str) -> Option<Vec<u8>> {
+    let dir = cache::cache_dir()?.join(CACHE_SUBDIR);
+    let bytes = std::fs::read(dir.join(format!("{key}.o"))).ok()?;
+    // Entries are written atomically; anything else is not ours.
+    bytes.starts_with(b"\x7fELF").then_some(bytes)
+}
+
+/// Stores an object (best effort: a read-only or missing cache directory
+/// only means compiling again next time).
+fn store_cached_object(key: &str, obj: &[u8]) {
+    let Ok(dir) = cache::cache_subdir(CACHE_SUBDIR) else {
+        return;
+    };
+    if cache::write_atomic(&dir.join(format!("{key}.o")), obj).is_err() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut objects: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "o"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if objects.len() > CACHE_MAX_OBJECTS {
+        objects.sort();
+        for (_, p) in &objects[..objects.len() - CACHE_MAX_OBJECTS] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn emit(
+    lowered: &Lowered,
+    toplevels: &[FuncId],
+    sources: &SourceMap,
+    descriptor: &str,
+) -> Result<String, JitFailure> {
+    crate::aot::emit_lowered(lowered, toplevels, sources, Some(descriptor))
+        .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))
+}
