@@ -79,7 +79,9 @@ impl Engine {
     pub fn how(self) -> &'static str {
         match self {
             Engine::ValkInterp => "`valk --no-jit FILE` (the reference interpreter)",
-            Engine::ValkJit => "`valk --jit FILE`",
+            Engine::ValkJit => {
+                "`valk --jit FILE` (ORC JIT at -O2; the warm-up run fills the object cache, so measured runs link the cached object instead of compiling)"
+            }
             Engine::ValkAot => "`valkc compile -O2 FILE -o EXE`, then `EXE`",
             Engine::Chez => {
                 "`chezscheme --program FILE` (an R6RS top-level program, compiled when loaded; safe mode)"

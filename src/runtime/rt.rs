@@ -19,8 +19,9 @@ use crate::value::{ObjType, ProcInfo, Value};
 use std::cell::UnsafeCell;
 
 /// Lowest address the machine stack of compiled code may reach; compiled
-/// functions that make non-tail calls compare their frame address with it
-/// on entry and raise `stack overflow` below it. 0 disables the check.
+/// functions that make calls compare their frame address with it on entry
+/// and raise `stack overflow` below it (or `interrupted`: a Ctrl-C trips
+/// it, see [`crate::interrupt`]). 0 disables the check.
 #[no_mangle]
 pub static mut valk_stack_limit: u64 = 0;
 
