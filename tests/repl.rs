@@ -2,6 +2,9 @@
 //! Every session test runs on both engines (`interp::*` with `--no-jit`,
 //! `jit::*` with `--jit`).
 
+#[macro_use]
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -233,17 +236,6 @@ fn meta_commands(engine: &str) {
 fn no_banner_or_prompt_when_piped(engine: &str) {
     let (out, err, code) = session(engine, "");
     assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod interp {
-            $(#[test] fn $name() { super::$name("--no-jit") })*
-        }
-        mod jit {
-            $(#[test] fn $name() { super::$name("--jit") })*
-        }
-    };
 }
 
 on_both_engines!(

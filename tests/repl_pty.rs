@@ -7,6 +7,9 @@
 //! asks the terminal for the cursor position before drawing a prompt and
 //! would swallow keys typed meanwhile.
 
+#[macro_use]
+mod common;
+
 use expectrl::{Eof, Session, WaitStatus};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -286,17 +289,6 @@ fn quit_saves_history_and_next_session_recalls_it(engine: &str) {
     s.expect(PROMPT).unwrap();
     s.send("\x1b[A\x1b[A\r").unwrap();
     s.expect("333\r\n").expect("the recalled line is evaluated");
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod interp {
-            $(#[test] fn $name() { super::$name("--no-jit") })*
-        }
-        mod jit {
-            $(#[test] fn $name() { super::$name("--jit") })*
-        }
-    };
 }
 
 on_both_engines!(
