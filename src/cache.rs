@@ -150,22 +150,25 @@ fn stamp(path: &Path) -> String {
     }
 }
 
-/// Identifies the compiler that produced cached code: the crate version
-/// plus size and mtime of the running executable and of the runtime
-/// library it links with (both change when they are rebuilt; hashing them
-/// would cost far more than a cache hit saves).
-pub fn compiler_identity() -> String {
+/// Identifies the running executable: the crate version plus its size and
+/// mtime (they change when it is rebuilt; hashing it would cost far more
+/// than a cache hit saves). Enough for code the JIT caches, since the
+/// runtime it links against is inside the executable.
+pub fn executable_identity() -> String {
     let exe = std::env::current_exe()
         .map(|p| stamp(&p))
         .unwrap_or_else(|_| "unknown".into());
+    format!("valk {}; executable {exe}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Identifies the compiler that produced a cached executable: the running
+/// executable and the runtime library it links executables with.
+pub fn compiler_identity() -> String {
     let runtime = match valk_llvm::find_runtime_lib() {
         Some(p) => format!("{} {}", p.display(), stamp(&p)),
         None => "none".into(),
     };
-    format!(
-        "valk {}; compiler {exe}; runtime {runtime}",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("{}; runtime {runtime}", executable_identity())
 }
 
 /// True when `VALK_CACHE_LOG` asks for one line per run saying whether

@@ -170,56 +170,79 @@ impl JitEngine {
     }
 
     /// Compiles (or takes from the cache) and loads one module whose IR
-    /// `make_ir` writes with the given descriptor name.
+    /// `make_ir` writes with the given descriptor name. A cached object the
+    /// JIT cannot link is removed and the module compiled afresh (under a
+    /// new name: the failed one may be half-defined in the JIT).
     pub fn load_with(
         &mut self,
         cache_key: Option<&[&[u8]]>,
         written: HashSet<String>,
         make_ir: impl FnOnce(&mut JitEngine, &str) -> Result<String, JitFailure>,
     ) -> Result<LoadedModule, JitFailure> {
-        let name = self.jit.fresh_descriptor_name();
-        let key = cache_key.map(|parts| {
-            let identity = cache::compiler_identity();
-            let level = self.level.to_string();
-            let mut all: Vec<&[u8]> = vec![
-                b"valk-jit-object-1",
-                identity.as_bytes(),
-                level.as_bytes(),
-                name.as_bytes(),
-            ];
-            all.extend_from_slice(parts);
-            cache::sha256_hex(&all)
-        });
-        let cached = key.as_deref().and_then(read_cached_object);
-        let obj = match cached {
-            Some(obj) => {
-                log_cache("hit");
-                obj
-            }
-            None => {
-                let ir = make_ir(self, &name)?;
-                let obj = self
-                    .jit
-                    .compile(&ir)
-                    .map_err(|e| JitFailure::Message(e.0))?;
-                if let Some(k) = &key {
-                    store_cached_object(k, &obj);
-                    log_cache("compiled");
+        let mut name = self.jit.fresh_descriptor_name();
+        if let Some(parts) = cache_key {
+            let key = self.object_key(parts, &name);
+            if let Some(obj) = read_cached_object(&key) {
+                match self.link(&obj, &name) {
+                    Ok(desc) => {
+                        log_cache("hit");
+                        return Ok(LoadedModule { desc, written });
+                    }
+                    Err(_) => {
+                        remove_cached_object(&key);
+                        log_cache("object unusable, recompiling");
+                        name = self.jit.fresh_descriptor_name();
+                    }
                 }
-                obj
             }
-        };
+        }
+        let ir = make_ir(self, &name)?;
+        let obj = self
+            .jit
+            .compile(&ir)
+            .map_err(|e| JitFailure::Message(e.0))?;
+        if let Some(parts) = cache_key {
+            store_cached_object(&self.object_key(parts, &name), &obj);
+            log_cache("compiled");
+        }
+        let desc = self.link(&obj, &name)?;
+        Ok(LoadedModule { desc, written })
+    }
+
+    /// The cache key of an object: `parts`, the executable, the level and
+    /// the descriptor name (which is baked into the object).
+    fn object_key(&self, parts: &[&[u8]], name: &str) -> String {
+        let identity = cache::executable_identity();
+        let level = self.level.to_string();
+        let mut all: Vec<&[u8]> = vec![
+            b"valk-jit-object-1",
+            identity.as_bytes(),
+            level.as_bytes(),
+            name.as_bytes(),
+        ];
+        all.extend_from_slice(parts);
+        cache::sha256_hex(&all)
+    }
+
+    /// Adds `obj` to the JIT, links it by looking up its descriptor `name`
+    /// and fills the module's tables.
+    fn link(&mut self, obj: &[u8], name: &str) -> Result<*const ProgramDesc, JitFailure> {
         self.jit
-            .add_object(&obj)
+            .add_object(obj)
             .map_err(|e| JitFailure::Message(e.0))?;
         let addr = self
             .jit
-            .lookup(&name)
+            .lookup(name)
             .map_err(|e| JitFailure::Message(e.0))?;
         let desc = addr as *const ProgramDesc;
+        if desc.is_null() {
+            return Err(JitFailure::Message(format!(
+                "error: internal error: JIT: no descriptor {name}"
+            )));
+        }
         unsafe { rt_aot::load_module(&*desc) }
             .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))?;
-        Ok(LoadedModule { desc, written })
+        Ok(desc)
     }
 
     /// Records the globals a module bound once its forms ran (all, or up
@@ -244,6 +267,12 @@ const CACHE_MAX_OBJECTS: usize = 256;
 fn log_cache(what: &str) {
     if cache::log_enabled() {
         eprintln!("valk: JIT cache {what}");
+    }
+}
+
+fn remove_cached_object(key: &str) {
+    if let Some(dir) = cache::cache_dir() {
+        let _ = std::fs::remove_file(dir.join(CACHE_SUBDIR).join(format!("{key}.o")));
     }
 }
 

@@ -1,0 +1,129 @@
+//! The JIT's object cache (docs/jit.md): `valk FILE` and the REPL's
+//! prelude link a cached object when nothing changed, recompile when a
+//! source (or a file it loads) changed, and survive a broken cache entry.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A scratch directory with a cache directory inside.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("valk-jit-cache-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.0.join("cache")
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Cached objects.
+    fn objects(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.cache().join("jit")) {
+            Ok(rd) => rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "o"))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `valk --jit ARGS` with the cache log on: (stdout, cache log lines,
+/// exit status).
+fn valk(s: &Scratch, args: &[&str]) -> (String, Vec<String>, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+        .arg("--jit")
+        .args(args)
+        .env("VALK_CACHE_DIR", s.cache())
+        .env("VALK_CACHE_LOG", "1")
+        .env_remove("VALK_JIT_OPT")
+        .output()
+        .expect("valk runs");
+    let log = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("valk: JIT cache"))
+        .map(|l| l.trim_start_matches("valk: JIT cache ").to_string())
+        .collect();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        log,
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn second_run_links_the_cached_object() {
+    let s = Scratch::new("hit");
+    let prog = s.write(
+        "p.valk",
+        "(define (sq x) (* x x))\n(display (map sq '(1 2 3)))\n",
+    );
+    let first = valk(&s, &[path(&prog)]);
+    assert_eq!(first, ("(1 4 9)".into(), vec!["compiled".into()], 0));
+    assert_eq!(s.objects().len(), 1);
+    let second = valk(&s, &[path(&prog)]);
+    assert_eq!(second, ("(1 4 9)".into(), vec!["hit".into()], 0));
+}
+
+#[test]
+fn editing_a_loaded_file_recompiles() {
+    let s = Scratch::new("load");
+    s.write("lib.valk", "(define (greeting) \"old\")\n");
+    let prog = s.write("main.valk", "(load \"lib.valk\")\n(display (greeting))\n");
+    assert_eq!(valk(&s, &[path(&prog)]).0, "old");
+    assert_eq!(valk(&s, &[path(&prog)]).1, vec!["hit".to_string()]);
+    s.write("lib.valk", "(define (greeting) \"new\")\n");
+    let (out, log, code) = valk(&s, &[path(&prog)]);
+    assert_eq!((out.as_str(), code), ("new", 0));
+    assert_eq!(log, vec!["compiled".to_string()]);
+}
+
+#[test]
+fn an_unusable_cached_object_is_replaced() {
+    let s = Scratch::new("broken");
+    let prog = s.write("p.valk", "(display (+ 40 2))\n");
+    assert_eq!(valk(&s, &[path(&prog)]).0, "42");
+    let objects = s.objects();
+    assert_eq!(objects.len(), 1);
+    // An ELF header and nothing sensible after it.
+    std::fs::write(&objects[0], b"\x7fELF\x02\x01\x01 this is not an object").unwrap();
+    let (out, log, code) = valk(&s, &[path(&prog)]);
+    assert_eq!((out.as_str(), code), ("42", 0));
+    assert_eq!(log, vec!["object unusable, recompiling", "compiled"]);
+    // Not an ELF file at all: ignored, recompiled.
+    for o in s.objects() {
+        std::fs::write(o, b"junk").unwrap();
+    }
+    let (out, _, code) = valk(&s, &[path(&prog)]);
+    assert_eq!((out.as_str(), code), ("42", 0));
+}
+
+#[test]
+fn the_repl_prelude_is_cached() {
+    let s = Scratch::new("prelude");
+    let first = valk(&s, &["-e", "(fold-left + 0 '(1 2 3))"]);
+    assert_eq!(first, ("6\n".into(), vec!["compiled".into()], 0));
+    let second = valk(&s, &["-e", "(fold-left + 0 '(1 2 3 4))"]);
+    assert_eq!(second, ("10\n".into(), vec!["hit".into()], 0));
+}
