@@ -1830,21 +1830,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         ));
         self.start_block(&lok);
         let r1 = self.ptr(&val);
-        self.line(format!("br label %{ljoin}"));
-        self.start_block(&lslow);
-        let r2 = self.t();
-        self.line(format!(
-            "{r2} = call {V} @valk_rt_arith(i64 {code}, {V} {a}, {V} {b})"
-        ));
-        self.check_exc(&r2);
-        let slow_end = self.cur.clone();
-        self.line(format!("br label %{ljoin}"));
-        self.start_block(&ljoin);
-        let r = self.t();
-        self.line(format!(
-            "{r} = phi {V} [ {r1}, %{lok} ], [ {r2}, %{slow_end} ]"
-        ));
-        r
+        self.slow_path_join(Some((lslow, ljoin)), r1, "valk_rt_arith", code, a, b)
     }
 
     /// Quotient/remainder/modulo of tagged fixnums (divisor non-zero).
@@ -1959,13 +1945,13 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         };
         self.line(format!("{d} = {o} double {x}, {y}"));
         let r1 = self.box_flonum(&d);
-        self.flonum_slow_join(guard, r1, "valk_rt_fl_arith", fl_code(op), a, b)
+        self.slow_path_join(guard, r1, "valk_rt_fl_arith", fl_code(op), a, b)
     }
 
-    /// Ends a flonum fast path whose result is `fast`. With a `guard` (the
-    /// checked variants), emits the slow block, which calls runtime
-    /// `callee(code, a, b)` for any other operand types, and joins both.
-    fn flonum_slow_join(
+    /// Ends an inline fast path whose result is `fast`. With a `guard`
+    /// (slow label, join label), emits the slow block, which calls runtime
+    /// `callee(code, a, b)` (other operand types, overflow), and joins both.
+    fn slow_path_join(
         &mut self,
         guard: Option<(String, String)>,
         fast: String,
@@ -2014,6 +2000,6 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         let t = self.t();
         self.line(format!("{t} = fcmp {pred} double {x}, {y}"));
         let r1 = self.bool_of(&t);
-        self.flonum_slow_join(guard, r1, "valk_rt_fl_compare", cond_code(c), a, b)
+        self.slow_path_join(guard, r1, "valk_rt_fl_compare", cond_code(c), a, b)
     }
 }
