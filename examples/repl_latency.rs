@@ -48,7 +48,7 @@ fn main() {
         .unwrap_or(200);
     let (startup, mut times) = driver::with_big_stack(move || {
         let t0 = Instant::now();
-        let mut session = Session::with_engine(EngineKind::Jit);
+        let mut session = Session::with_engine(EngineKind::Jit).expect("JIT session starts");
         let startup = t0.elapsed().as_secs_f64() * 1e3;
         let mut times = Vec::with_capacity(n);
         for i in 0..n {
@@ -62,7 +62,8 @@ fn main() {
         }
         valk_runtime::io::flush_stdout();
         (startup, times)
-    });
+    })
+    .expect("the evaluation thread runs");
     times.sort_by(f64::total_cmp);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     eprintln!(

@@ -6,25 +6,44 @@ use crate::ast::TopLevel;
 use crate::expand::Expander;
 use crate::interp;
 use crate::jit::{JitEngine, JitFailure};
+use crate::lower::LowerOptions;
+use crate::pipeline;
+use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
-use valk_runtime::error::{self, ErrorKind};
+use valk_runtime::error::{self, ERROR_EXIT_STATUS};
+use valk_runtime::host::{self, HostError};
 use valk_runtime::value::ObjType;
 use valk_runtime::{builtins, gc, io, Value};
 
-/// The prelude, compiled into the binary so nothing of the build tree is
-/// needed at run time.
-pub const PRELUDE: &str = include_str!("../prelude/prelude.valk");
-
-/// Exit status for programs that end with an error (syntax or runtime).
-pub const ERROR_STATUS: i32 = 1;
-
 /// Why evaluating some source stopped.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// A diagnostic or runtime error was reported on stderr.
     Reported,
+    /// The program called `exit` with this status: the session is over.
+    Exit(i32),
+}
+
+impl Failure {
+    /// The exit status of a program that stopped this way.
+    pub fn status(self) -> i32 {
+        match self {
+            Failure::Reported => ERROR_EXIT_STATUS,
+            Failure::Exit(status) => status,
+        }
+    }
+}
+
+/// Why a session could not start (reported on stderr already).
+#[derive(Debug)]
+pub struct StartError;
+
+impl From<StartError> for Failure {
+    fn from(_: StartError) -> Failure {
+        Failure::Reported
+    }
 }
 
 /// The engine that evaluates a session's code.
@@ -47,59 +66,34 @@ pub struct Session {
     engine: Engine,
 }
 
-/// Stack reserved for the thread that runs Valk code (1 GiB): deep non-tail
-/// recursion (a million frames) must work. Lazily committed by the OS.
-pub const STACK_SIZE: usize = 1 << 30;
-/// Head room kept below the stack limit for runtime code between checks.
-const STACK_MARGIN: usize = 16 << 20;
-
-/// Runs `f` on a thread with a [`STACK_SIZE`] stack and the interpreter's
-/// stack check armed; returns `f`'s result.
-pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let handle = std::thread::Builder::new()
-        .name("valk".into())
-        .stack_size(STACK_SIZE)
-        .spawn(move || {
-            let marker = 0u8;
-            let top = &marker as *const u8 as usize;
-            let limit = top.saturating_sub(STACK_SIZE - STACK_MARGIN);
-            interp::set_stack_limit(limit);
-            valk_runtime::rt::set_stack_limit(limit);
-            f()
-        })
-        .unwrap_or_else(|e| {
-            eprintln!("error: cannot start the evaluation thread: {e}");
-            std::process::exit(ERROR_STATUS)
-        });
-    match handle.join() {
-        Ok(v) => v,
-        Err(_) => {
-            io::flush_stdout();
-            eprintln!("error: internal error (the evaluation thread panicked)");
-            std::process::exit(ERROR_STATUS)
-        }
-    }
+/// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
+/// with the interpreter's stack check armed too; returns `f`'s result.
+pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, HostError> {
+    host::run_on_evaluation_thread(move |limit| {
+        interp::set_stack_limit(limit);
+        f()
+    })
 }
 
 impl Session {
     /// An interpreter session with the prelude loaded.
-    pub fn new() -> Session {
+    pub fn new() -> Result<Session, StartError> {
         Session::with_engine(EngineKind::Interpreter)
     }
 
     /// Initialises the runtime (heap, builtins), creates the engine and
     /// loads the prelude. Call on the thread that runs Valk code
     /// ([`with_big_stack`]).
-    pub fn with_engine(kind: EngineKind) -> Session {
-        let mut s = Session::without_prelude(kind);
-        if s.run_source("<prelude>", PRELUDE, false).is_err() {
+    pub fn with_engine(kind: EngineKind) -> Result<Session, StartError> {
+        let mut s = Session::without_prelude(kind)?;
+        if s.run_source(prelude::NAME, prelude::TEXT, false).is_err() {
             eprintln!("error: the prelude failed to load");
-            std::process::exit(ERROR_STATUS);
+            return Err(StartError);
         }
-        s
+        Ok(s)
     }
 
-    fn without_prelude(kind: EngineKind) -> Session {
+    fn without_prelude(kind: EngineKind) -> Result<Session, StartError> {
         gc::init();
         builtins::install();
         let engine = match kind {
@@ -108,15 +102,15 @@ impl Session {
                 Ok(j) => Engine::Jit(Box::new(j)),
                 Err(e) => {
                     eprintln!("error: cannot start the JIT: {e}");
-                    std::process::exit(ERROR_STATUS);
+                    return Err(StartError);
                 }
             },
         };
-        Session {
+        Ok(Session {
             sources: SourceMap::new(),
             expander: Expander::new(),
             engine,
-        }
+        })
     }
 
     /// Runs the program in `path` the way `valk FILE` does. On the JIT the
@@ -130,29 +124,22 @@ impl Session {
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
         let incremental = std::env::var("VALK_JIT_WHOLE_PROGRAM").is_ok_and(|v| v == "0");
         if kind == EngineKind::Interpreter || incremental {
-            return Session::with_engine(kind).run_file(path);
+            let mut s = Session::with_engine(kind)?;
+            return s.run_file(path);
         }
-        let mut s = Session::without_prelude(kind);
+        let mut s = Session::without_prelude(kind)?;
         let Engine::Jit(jit) = &mut s.engine else {
             unreachable!("a JIT session")
         };
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let mut sources = SourceMap::new();
+        let tops = match pipeline::front_end(&mut sources, path) {
+            Ok(x) => x.whole_program(),
             Err(e) => {
-                eprintln!("error: cannot read {path}: {e}");
+                io::flush_stdout();
+                eprint!("{e}");
                 return Err(Failure::Reported);
             }
         };
-        let mut sources = SourceMap::new();
-        let expanded = match crate::lower::expand_program(&mut sources, path, &text) {
-            Ok(x) => x,
-            Err(d) => {
-                s.sources = sources;
-                return Err(s.report_diag(&d));
-            }
-        };
-        let mut tops = expanded.prelude;
-        tops.extend(expanded.program);
         let loaded = jit.load_program(&tops, &sources);
         s.sources = sources;
         let m = match loaded {
@@ -189,7 +176,7 @@ impl Session {
             Ok(d) => d,
             Err(diag) => return Err(self.report_diag(&diag)),
         };
-        let is_prelude = name == "<prelude>" && std::ptr::eq(text, PRELUDE);
+        let is_prelude = name == prelude::NAME && std::ptr::eq(text, prelude::TEXT);
         let mut batch: Vec<TopLevel> = Vec::new();
         for d in &datums {
             let tops = match self.expander.expand_toplevel(d, &mut self.sources) {
@@ -236,7 +223,7 @@ impl Session {
         // The prelude is the first module of every session: its object is
         // cached by its text.
         let key: Option<&[&[u8]]> = if is_prelude {
-            Some(&[b"prelude", PRELUDE.as_bytes()])
+            Some(&[b"prelude", prelude::TEXT.as_bytes()])
         } else {
             None
         };
@@ -292,25 +279,18 @@ impl Session {
         Failure::Reported
     }
 
-    /// Prints the pending exception as `error: ...`, with the source
-    /// location when the engine recorded one.
+    /// Takes the pending exception: an `exit` request ends the session
+    /// with its status; an error is printed as `error: ...`, with the
+    /// source location when the interpreter recorded one.
     fn report_runtime_error(&self) -> Failure {
-        io::flush_stdout();
         let exc = error::take_pending();
-        let msg = error::format_error(exc);
-        let unbound = is_unbound_error(exc);
-        let span = interp::take_error_span().filter(|_| unbound);
-        // Compiled code's unbound-variable errors carry the diagnostic the
-        // compiler rendered.
-        let compiled = valk_runtime::rt::take_unbound_diagnostic().filter(|_| unbound);
-        match (span, compiled) {
-            (Some(span), _) => {
-                let d = Diagnostic::at(span, msg);
-                eprint!("{}", d.render(&self.sources));
-            }
-            (None, Some(text)) => eprint!("{text}"),
-            (None, None) => eprintln!("error: {msg}"),
+        let span = interp::take_error_span();
+        if let Some(status) = error::exit_request_status(exc) {
+            return Failure::Exit(status);
         }
+        let located =
+            span.map(|span| Diagnostic::at(span, error::format_error(exc)).render(&self.sources));
+        host::report_uncaught(exc, located);
         Failure::Reported
     }
 }
@@ -332,17 +312,15 @@ impl Session {
         let lowered = match &self.engine {
             Engine::Jit(jit) => jit.lower(&tops, &self.sources),
             Engine::Interp => {
-                let opts = crate::lower::LowerOptions {
+                let opts = LowerOptions {
                     fixed_globals: false,
                     predefined: valk_runtime::globals::bound_names()
                         .into_iter()
                         .filter(|n| builtins::lookup(n).is_none())
                         .collect(),
                 };
-                crate::lower::lower_program(&tops, &self.sources, &opts).and_then(|mut l| {
-                    crate::lower::optimize(&mut l, valk_vir::OptLevel::O2)?;
-                    Ok(l)
-                })
+                let level = pipeline::opt_level(crate::jit::DEFAULT_OPT);
+                pipeline::lower(&tops, &self.sources, &opts, level)
             }
         };
         lowered.map_err(|d| self.report_diag(&d))
@@ -382,17 +360,6 @@ impl Session {
     }
 }
 
-impl Default for Session {
-    fn default() -> Self {
-        Session::new()
-    }
-}
-
-fn is_unbound_error(exc: Value) -> bool {
-    exc.has_type(ObjType::Condition)
-        && valk_runtime::object::symbol_name(exc.field(0)) == ErrorKind::Unbound.symbol_name()
-}
-
 /// REPL-style printing: results with `write`, nothing for unspecified.
 pub fn print_result(v: Value) {
     if v == Value::UNSPECIFIED {
@@ -407,12 +374,4 @@ pub fn print_result(v: Value) {
     }
     io::write_stdout(&valk_runtime::printer::write_string(v));
     io::write_stdout("\n");
-}
-
-/// Ends the process the way every engine does: flush output, print GC
-/// statistics if asked, exit with `status`.
-pub fn exit(status: i32) -> ! {
-    io::flush_stdout();
-    gc::finish();
-    std::process::exit(status)
 }

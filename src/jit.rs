@@ -10,15 +10,16 @@
 //! is compiled as one module with the prelude, like an AOT executable.
 
 use crate::ast::TopLevel;
-use crate::cache;
 use crate::lower::{self, LowerOptions, Lowered};
+use crate::pipeline::{self, Target};
+use crate::store;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::source::SourceMap;
 use std::collections::HashSet;
 use valk_llvm::jit::Jit;
 use valk_runtime::aot::{self as rt_aot, ProgramDesc};
 use valk_runtime::{globals, Value};
-use valk_vir::{FuncId, OptLevel};
+use valk_vir::FuncId;
 
 /// Default optimisation level of JIT-compiled code (`VALK_JIT_OPT`
 /// overrides it: 0–3).
@@ -99,10 +100,7 @@ impl JitEngine {
             fixed_globals: false,
             predefined: self.defined.clone(),
         };
-        let mut lowered = lower::lower_program(tops, sources, &opts)?;
-        let level = OptLevel::from_number(self.level).unwrap_or(OptLevel::O2);
-        lower::optimize(&mut lowered, level)?;
-        Ok(lowered)
+        pipeline::lower(tops, sources, &opts, pipeline::opt_level(self.level))
     }
 
     /// The LLVM IR of a lowered batch as this engine emits it
@@ -138,16 +136,14 @@ impl JitEngine {
             parts.push(f.text.as_bytes());
         }
         self.load_with(Some(&parts), HashSet::new(), |jit, name| {
-            let opts = LowerOptions {
-                fixed_globals: true,
-                ..LowerOptions::default()
-            };
-            let mut lowered =
-                lower::lower_program(tops, sources, &opts).map_err(JitFailure::Diag)?;
-            let level = OptLevel::from_number(jit.level).unwrap_or(OptLevel::O2);
-            lower::optimize(&mut lowered, level).map_err(JitFailure::Diag)?;
-            let run = valk_llvm::prune::prune_toplevels(&lowered.module, &lowered.toplevels);
-            emit(&lowered, &run, sources, name)
+            let lowered = pipeline::lower_whole_program(tops, sources, jit.level)
+                .map_err(JitFailure::Diag)?;
+            emit(
+                &lowered,
+                &pipeline::pruned_toplevels(&lowered),
+                sources,
+                name,
+            )
         })
     }
 
@@ -212,7 +208,7 @@ impl JitEngine {
     /// The cache key of an object: `parts`, the executable, the level and
     /// the descriptor name (which is baked into the object).
     fn object_key(&self, parts: &[&[u8]], name: &str) -> String {
-        let identity = cache::executable_identity();
+        let identity = store::executable_identity();
         let level = self.level.to_string();
         let mut all: Vec<&[u8]> = vec![
             b"valk-jit-object-1",
@@ -221,7 +217,7 @@ impl JitEngine {
             name.as_bytes(),
         ];
         all.extend_from_slice(parts);
-        cache::sha256_hex(&all)
+        store::sha256_hex(&all)
     }
 
     /// Adds `obj` to the JIT, links it by looking up its descriptor `name`
@@ -265,19 +261,19 @@ const CACHE_SUBDIR: &str = "jit";
 const CACHE_MAX_OBJECTS: usize = 256;
 
 fn log_cache(what: &str) {
-    if cache::log_enabled() {
+    if store::log_enabled() {
         eprintln!("valk: JIT cache {what}");
     }
 }
 
 fn remove_cached_object(key: &str) {
-    if let Some(dir) = cache::cache_dir() {
+    if let Some(dir) = store::cache_dir() {
         let _ = std::fs::remove_file(dir.join(CACHE_SUBDIR).join(format!("{key}.o")));
     }
 }
 
 fn read_cached_object(key: &str) -> Option<Vec<u8>> {
-    let dir = cache::cache_dir()?.join(CACHE_SUBDIR);
+    let dir = store::cache_dir()?.join(CACHE_SUBDIR);
     let bytes = std::fs::read(dir.join(format!("{key}.o"))).ok()?;
     // Entries are written atomically; anything else is not ours.
     bytes.starts_with(b"\x7fELF").then_some(bytes)
@@ -286,10 +282,10 @@ fn read_cached_object(key: &str) -> Option<Vec<u8>> {
 /// Stores an object (best effort: a read-only or missing cache directory
 /// only means compiling again next time).
 fn store_cached_object(key: &str, obj: &[u8]) {
-    let Ok(dir) = cache::cache_subdir(CACHE_SUBDIR) else {
+    let Ok(dir) = store::cache_subdir(CACHE_SUBDIR) else {
         return;
     };
-    if cache::write_atomic(&dir.join(format!("{key}.o")), obj).is_err() {
+    if store::write_atomic(&dir.join(format!("{key}.o")), obj).is_err() {
         return;
     }
     let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -314,6 +310,11 @@ fn emit(
     sources: &SourceMap,
     descriptor: &str,
 ) -> Result<String, JitFailure> {
-    crate::aot::emit_lowered(lowered, toplevels, sources, Some(descriptor))
-        .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))
+    pipeline::emit_llvm(
+        lowered,
+        toplevels,
+        sources,
+        Target::JitModule { descriptor },
+    )
+    .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))
 }

@@ -8,7 +8,7 @@
 //! Piped input is read line by line with no prompts or banner, so sessions
 //! can be scripted.
 
-use crate::driver::Session;
+use crate::driver::{Failure, Session};
 use crate::syntax::reader;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
@@ -89,7 +89,7 @@ fn time_report(wall: std::time::Duration, before: &gc::Stats, after: &gc::Stats)
 }
 
 /// Prints IR text returned by the session (errors were reported already).
-fn print_text(r: Result<String, crate::driver::Failure>) {
+fn print_text(r: Result<String, Failure>) {
     if let Ok(text) = r {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
@@ -100,34 +100,46 @@ fn print_text(r: Result<String, crate::driver::Failure>) {
     }
 }
 
-/// Handles one complete input; returns false to quit.
-fn handle(session: &mut Session, text: &str) -> bool {
+/// What the REPL does after an input.
+enum Next {
+    Continue,
+    /// Leave with this exit status (`,quit`: 0; `(exit n)`: n).
+    Quit(i32),
+}
+
+/// `Next::Quit` when an evaluation asked to end the program.
+fn after(r: Result<(), Failure>) -> Next {
+    match r {
+        Err(Failure::Exit(status)) => Next::Quit(status),
+        _ => Next::Continue,
+    }
+}
+
+/// Handles one complete input.
+fn handle(session: &mut Session, text: &str) -> Next {
     match classify(text) {
-        Input::Quit => return false,
+        Input::Quit => return Next::Quit(0),
         Input::Help => {
             print!("{HELP}");
             let _ = std::io::stdout().flush();
         }
-        Input::Load(path) => {
-            let _ = evaluating(|| session.run_file(path));
-        }
+        Input::Load(path) => return after(evaluating(|| session.run_file(path))),
         Input::Time(expr) => {
             let before = gc::stats();
             let t0 = Instant::now();
-            let _ = evaluating(|| session.run_source("<repl>", expr, true));
+            let r = evaluating(|| session.run_source("<repl>", expr, true));
             let wall = t0.elapsed();
-            let after = gc::stats();
-            eprintln!("{}", time_report(wall, &before, &after));
+            let after_stats = gc::stats();
+            eprintln!("{}", time_report(wall, &before, &after_stats));
+            return after(r);
         }
         Input::Vir(expr) => print_text(evaluating(|| session.vir_text(expr))),
         Input::Llvm(expr) => print_text(evaluating(|| session.llvm_text(expr))),
-        Input::Eval(src) => {
-            let _ = evaluating(|| session.run_source("<repl>", src, true));
-        }
+        Input::Eval(src) => return after(evaluating(|| session.run_source("<repl>", src, true))),
         Input::Unknown(name) => eprintln!("error: unknown command ,{name} (try ,help)"),
         Input::Missing(name) => eprintln!("error: ,{name} needs an argument (try ,help)"),
     }
-    true
+    Next::Continue
 }
 
 /// True when `text` needs more lines before it can be evaluated.
@@ -135,17 +147,17 @@ fn needs_more(text: &str) -> bool {
     !text.trim_start().starts_with(',') && reader::is_incomplete(text)
 }
 
-/// Runs the REPL until `,quit` or end of input: interactive on a terminal,
-/// scripted otherwise.
-pub fn run(session: &mut Session) {
+/// Runs the REPL until `,quit`, `(exit)` or end of input: interactive on a
+/// terminal, scripted otherwise. Returns the exit status.
+pub fn run(session: &mut Session) -> i32 {
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        run_terminal(session);
+        run_terminal(session)
     } else {
-        run_piped(session);
+        run_piped(session)
     }
 }
 
-fn run_piped(session: &mut Session) {
+fn run_piped(session: &mut Session) -> i32 {
     let mut stdin = std::io::stdin().lock();
     let mut pending = String::new();
     let mut buf = Vec::new();
@@ -161,14 +173,20 @@ fn run_piped(session: &mut Session) {
             continue;
         }
         let text = std::mem::take(&mut pending);
-        if !text.trim().is_empty() && !handle(session, &text) {
-            return;
+        if text.trim().is_empty() {
+            continue;
+        }
+        if let Next::Quit(status) = handle(session, &text) {
+            return status;
         }
     }
     // An unfinished datum at the end: evaluating it reports the error.
     if !pending.trim().is_empty() {
-        handle(session, &pending);
+        if let Next::Quit(status) = handle(session, &pending) {
+            return status;
+        }
     }
+    0
 }
 
 fn history_path() -> Option<std::path::PathBuf> {
@@ -322,7 +340,7 @@ impl Drop for SigintHandler {
 // ---------------------------------------------------------------------------
 // Terminal mode
 
-fn run_terminal(session: &mut Session) {
+fn run_terminal(session: &mut Session) -> i32 {
     use rustyline::error::ReadlineError;
     use rustyline::{CompletionType, Config, Editor};
     let config = Config::builder()
@@ -350,6 +368,7 @@ fn run_terminal(session: &mut Session) {
         session.engine_name()
     );
     let mut pending = String::new();
+    let mut status = 0;
     loop {
         let prompt = if pending.is_empty() {
             "valk> "
@@ -372,11 +391,12 @@ fn run_terminal(session: &mut Session) {
                 if let Some(h) = &history {
                     let _ = rl.save_history(h);
                 }
-                let go_on = handle(session, &text);
+                let next = handle(session, &text);
                 if let Some(helper) = rl.helper_mut() {
                     helper.refresh(session);
                 }
-                if !go_on {
+                if let Next::Quit(s) = next {
+                    status = s;
                     break;
                 }
             }
@@ -389,6 +409,7 @@ fn run_terminal(session: &mut Session) {
     if let Some(h) = &history {
         let _ = rl.save_history(h);
     }
+    status
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use valk::lower::{self, LowerOptions};
+use valk::pipeline;
 use valk::syntax::source::SourceMap;
 use valk_vir::OptLevel;
 
@@ -30,7 +31,8 @@ fn check(path: &PathBuf, fixed_globals: bool, levels: &[OptLevel]) -> Result<(),
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut sources = SourceMap::new();
     let name = path.to_string_lossy().to_string();
-    let ex = lower::expand_program(&mut sources, &name, &text).map_err(|d| d.render(&sources))?;
+    let ex =
+        pipeline::expand_program(&mut sources, &name, &text).map_err(|d| d.render(&sources))?;
     let mut tops = ex.prelude.clone();
     tops.extend(ex.program.iter().cloned());
     let opts = LowerOptions {
@@ -40,7 +42,8 @@ fn check(path: &PathBuf, fixed_globals: bool, levels: &[OptLevel]) -> Result<(),
     for &level in levels {
         let mut l = lower::lower_program(&tops, &sources, &opts).map_err(|d| d.render(&sources))?;
         assert_eq!(l.toplevels.len(), tops.len());
-        lower::optimize_verified(&mut l, level).map_err(|d| format!("{level:?}: {}", d.message))?;
+        pipeline::optimize_verified(&mut l, level)
+            .map_err(|d| format!("{level:?}: {}", d.message))?;
         valk_vir::verify_module(&l.module).map_err(|e| format!("{level:?}: {e}"))?;
         let printed = valk_vir::print_module(&l.module);
         let parsed =

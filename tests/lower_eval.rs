@@ -5,6 +5,7 @@
 
 use valk::driver::Session;
 use valk::lower::{self, LowerOptions};
+use valk::pipeline;
 use valk::syntax::reader;
 use valk_vir::eval::Machine;
 use valk_vir::OptLevel;
@@ -161,10 +162,10 @@ fn evaluator_agrees_with_the_interpreter() {
     let h = std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
-            let mut session = Session::new();
+            let mut session = Session::new().expect("session starts");
             let prelude_names = {
                 let mut sources = valk::syntax::source::SourceMap::new();
-                lower::expand_program(&mut sources, "x.valk", "")
+                pipeline::expand_program(&mut sources, "x.valk", "")
                     .unwrap()
                     .prelude_globals()
             };
@@ -192,7 +193,7 @@ fn evaluator_agrees_with_the_interpreter() {
                         predefined: prelude_names.clone(),
                     };
                     let mut l = lower::lower_program(&tops, &session.sources, &opts).unwrap();
-                    lower::optimize_verified(&mut l, level).unwrap();
+                    pipeline::optimize_verified(&mut l, level).unwrap();
                     let mut m = Machine::new(&l.module, 10_000_000);
                     let mut last = String::new();
                     for &f in &l.toplevels {
@@ -370,7 +371,7 @@ fn random_programs_agree_with_the_interpreter() {
     let h = std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
-            let mut session = Session::new();
+            let mut session = Session::new().expect("session starts");
             let mut g = Gen {
                 state: 0x9E37_79B9_7F4A_7C15,
                 names: 0,
@@ -409,7 +410,7 @@ fn random_programs_agree_with_the_interpreter() {
                         ..LowerOptions::default()
                     };
                     let mut l = lower::lower_program(&tops, &session.sources, &opts).unwrap();
-                    lower::optimize_verified(&mut l, level).unwrap();
+                    pipeline::optimize_verified(&mut l, level).unwrap();
                     let mut m = Machine::new(&l.module, 50_000_000);
                     let mut last = String::new();
                     for &f in &l.toplevels {

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use valk::lower::{self, LowerOptions};
+use valk::pipeline;
 use valk::syntax::source::SourceMap;
 use valk_vir::{Module, Op, OptLevel, ValueDef};
 
@@ -22,7 +23,7 @@ fn lower_file(path: &Path, level: OptLevel) -> Module {
     let text = std::fs::read_to_string(path).unwrap();
     let mut sources = SourceMap::new();
     let name = path.file_name().unwrap().to_string_lossy().to_string();
-    let ex = lower::expand_program(&mut sources, &name, &text)
+    let ex = pipeline::expand_program(&mut sources, &name, &text)
         .unwrap_or_else(|d| panic!("{}", d.render(&sources)));
     let opts = LowerOptions {
         fixed_globals: true,
@@ -30,7 +31,7 @@ fn lower_file(path: &Path, level: OptLevel) -> Module {
     };
     let mut l = lower::lower_program(&ex.program, &sources, &opts)
         .unwrap_or_else(|d| panic!("{}", d.render(&sources)));
-    lower::optimize_verified(&mut l, level).unwrap_or_else(|d| panic!("{}", d.message));
+    pipeline::optimize_verified(&mut l, level).unwrap_or_else(|d| panic!("{}", d.message));
     valk_vir::verify_module(&l.module).unwrap();
     l.module
 }

@@ -238,7 +238,29 @@ fn no_banner_or_prompt_when_piped(engine: &str) {
     assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
 }
 
+/// `(exit n)` ends the session with status n after the output so far, also
+/// from a procedure and from a `,load`ed file; input after it is not read.
+fn exit_ends_the_session_with_its_status(engine: &str) {
+    let (out, err, code) = session(engine, "(display \"a\")\n(exit 7)\n(display \"b\")\n");
+    assert_eq!((out.as_str(), err.as_str(), code), ("a", "", 7));
+    let input = "(define (quit n) (display n) (exit n))\n(+ 1 (quit 4))\n(display \"b\")\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!((out.as_str(), err.as_str(), code), ("4", "", 4));
+    let dir = scratch(&format!("exit{engine}"));
+    let file = dir.join("quits.valk");
+    std::fs::write(
+        &file,
+        "(display \"in file\")\n(exit #f)\n(display \"not here\")\n",
+    )
+    .unwrap();
+    let (out, err, code) = session(engine, &format!(",load {}\n1\n", file.display()));
+    assert_eq!((out.as_str(), err.as_str(), code), ("in file", "", 1));
+    let (out, _, code) = session(engine, "(exit)\n");
+    assert_eq!((out.as_str(), code), ("", 0));
+}
+
 on_both_engines!(
+    exit_ends_the_session_with_its_status,
     prints_values_with_write,
     multi_line_input,
     redefinition,
@@ -260,6 +282,18 @@ on_both_engines!(
 fn default_engine_reads_piped_input() {
     let (out, err, code) = session("", "(+ 1 2)\n");
     assert_eq!((out.as_str(), err.as_str(), code), ("3\n", "", 0));
+}
+
+#[test]
+fn expression_flag_exit_status() {
+    for engine in ["--no-jit", "--jit"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+            .args([engine, "-e", "(begin (display 1) (exit 5) (display 2))"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "1", "{engine}");
+        assert_eq!(out.status.code(), Some(5), "{engine}");
+    }
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `valk`: run a Valk program, evaluate an expression, or start the REPL.
 
 use clap::Parser;
-use valk::driver::{self, EngineKind, Session, ERROR_STATUS};
+use valk::driver::{self, EngineKind, Failure, Session};
+use valk_runtime::error::ERROR_EXIT_STATUS;
+use valk_runtime::host;
 
 #[derive(Parser)]
 #[command(
@@ -33,25 +35,29 @@ fn main() {
     } else {
         EngineKind::Jit
     };
-    let status = driver::with_big_stack(move || {
+    let ran = driver::with_big_stack(move || {
         let mut command_line = vec![cli.file.clone().unwrap_or_else(|| "valk".into())];
         command_line.extend(cli.args.iter().cloned());
         valk_runtime::builtins::set_command_line(command_line);
-        let ok = if let Some(expr) = &cli.expr {
+        let result = if let Some(expr) = &cli.expr {
             Session::with_engine(kind)
-                .run_source("<expr>", expr, true)
-                .is_ok()
+                .map_err(Failure::from)
+                .and_then(|mut s| s.run_source("<expr>", expr, true))
         } else if let Some(file) = &cli.file {
-            Session::run_program(kind, file).is_ok()
+            Session::run_program(kind, file)
         } else {
-            valk::repl::run(&mut Session::with_engine(kind));
-            true
+            return match Session::with_engine(kind) {
+                Ok(mut s) => valk::repl::run(&mut s),
+                Err(e) => Failure::from(e).status(),
+            };
         };
-        if ok {
-            0
-        } else {
-            ERROR_STATUS
-        }
+        result.map_or_else(Failure::status, |()| 0)
     });
-    driver::exit(status);
+    let status = ran.unwrap_or_else(|e| {
+        e.report();
+        ERROR_EXIT_STATUS
+    });
+    // Only the binaries end the process (docs/architecture.md).
+    host::finish();
+    std::process::exit(status)
 }

@@ -1,7 +1,9 @@
 //! `valkc`: the Valk compiler driver.
 
 use clap::{Parser, Subcommand};
-use valk::lower::{self, LowerOptions};
+use valk::cache::RunEnd;
+use valk::lower::LowerOptions;
+use valk::pipeline;
 use valk::syntax::source::SourceMap;
 
 #[derive(Parser)]
@@ -81,13 +83,26 @@ fn fail(msg: &str) -> ! {
     std::process::exit(1)
 }
 
+/// Ends this process the way a child that was killed by `sig` ended, so
+/// that `valkc run`'s caller sees the program's own fate.
+fn die_of_signal(sig: i32) -> ! {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition and raising it at
+    // ourselves have no memory-safety preconditions.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+    std::process::exit(128 + sig)
+}
+
 fn emit_vir(file: &str, opt: u8, output: Option<&str>, with_prelude: bool) {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => fail(&format!("error: cannot read {file}: {e}")),
     };
     let mut sources = SourceMap::new();
-    let expanded = match lower::expand_program(&mut sources, file, &text) {
+    let expanded = match pipeline::expand_program(&mut sources, file, &text) {
         Ok(x) => x,
         Err(d) => fail(&d.render(&sources)),
     };
@@ -103,14 +118,10 @@ fn emit_vir(file: &str, opt: u8, output: Option<&str>, with_prelude: bool) {
         opts.predefined = expanded.prelude_globals();
         expanded.program.clone()
     };
-    let mut lowered = match lower::lower_program(&tops, &sources, &opts) {
+    let lowered = match pipeline::lower(&tops, &sources, &opts, pipeline::opt_level(opt as u32)) {
         Ok(l) => l,
         Err(d) => fail(&d.render(&sources)),
     };
-    let level = valk_vir::OptLevel::from_number(opt as u32).unwrap_or(valk_vir::OptLevel::O0);
-    if let Err(d) = lower::optimize(&mut lowered, level) {
-        fail(&d.render(&sources));
-    }
     let text = valk_vir::print_module(&lowered.module);
     match output {
         Some(path) => {
@@ -143,9 +154,9 @@ fn compile(file: &str, output: &str, opt: u8, emit_asm: bool, emit_obj: bool) {
         } else {
             valk_llvm::Output::Object
         };
-        valk::aot::compile_file(file, opt as u32, out).map(|b| write_or_print(Some(output), &b))
+        pipeline::compile_file(file, opt as u32, out).map(|b| write_or_print(Some(output), &b))
     } else {
-        valk::aot::build_executable(file, std::path::Path::new(output), opt as u32)
+        pipeline::build_executable(file, std::path::Path::new(output), opt as u32)
     };
     if let Err(e) = r {
         fail(&e.0);
@@ -154,8 +165,8 @@ fn compile(file: &str, output: &str, opt: u8, emit_asm: bool, emit_obj: bool) {
 
 fn emit_llvm(file: &str, opt: u8, output: Option<&str>, before_gc: bool, unoptimized: bool) {
     let r = if unoptimized {
-        valk::aot::lower_file(file, opt as u32)
-            .and_then(|p| valk::aot::program_ir(&p))
+        pipeline::lower_file(file, opt as u32)
+            .and_then(|p| pipeline::program_ir(&p, pipeline::Target::Executable))
             .map(String::into_bytes)
     } else {
         let out = if before_gc {
@@ -163,7 +174,7 @@ fn emit_llvm(file: &str, opt: u8, output: Option<&str>, before_gc: bool, unoptim
         } else {
             valk_llvm::Output::LlvmIr
         };
-        valk::aot::compile_file(file, opt as u32, out)
+        pipeline::compile_file(file, opt as u32, out)
     };
     match r {
         Ok(b) => write_or_print(output, &b),
@@ -194,6 +205,10 @@ fn main() {
             before_gc,
             unoptimized,
         } => emit_llvm(&file, opt, output.as_deref(), before_gc, unoptimized),
-        Command::Run { opt, file, args } => fail(&valk::cache::run(&file, opt as u32, &args).0),
+        Command::Run { opt, file, args } => match valk::cache::run(&file, opt as u32, &args) {
+            RunEnd::Failed(e) => fail(&e.0),
+            RunEnd::Exited(status) => std::process::exit(status),
+            RunEnd::Signaled(sig) => die_of_signal(sig),
+        },
     }
 }

@@ -19,7 +19,7 @@ use crate::ast::TopLevel;
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::Span;
 use std::cell::Cell;
-use valk_runtime::error::{self, ErrorKind, Raised, VResult};
+use valk_runtime::error::{self, Raised, VResult};
 use valk_runtime::gc;
 use valk_runtime::globals::{self, GlobalId};
 use valk_runtime::object;
@@ -80,11 +80,7 @@ fn check_stack() -> VResult<()> {
     let marker = 0u8;
     let sp = &marker as *const u8 as usize;
     if sp < STACK_LIMIT.with(|l| l.get()) || gc::root_stack_nearly_full() {
-        return Err(error::error(
-            ErrorKind::StackOverflow,
-            "stack overflow",
-            &[],
-        ));
+        return Err(error::stack_overflow());
     }
     Ok(())
 }
@@ -179,11 +175,7 @@ fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
             Node::LocalChecked(d, i, name) => {
                 let v = frame_at(gc::root_get(e), *d).field(1 + *i as usize);
                 if v == Value::UNDEFINED {
-                    return Err(error::error(
-                        ErrorKind::Unbound,
-                        &format!("variable used before its definition: {name}"),
-                        &[],
-                    ));
+                    return Err(error::used_before_definition(name));
                 }
                 return Ok(v);
             }

@@ -27,25 +27,6 @@ pub use pipeline::{
 use std::path::Path;
 use valk_vir::{FuncId, Loc, Module};
 
-/// Compiles a module with the default options for an AOT executable:
-/// top-level functions `toplevels` run in order; `level` is 0–3.
-pub fn compile_aot(
-    m: &Module,
-    toplevels: &[FuncId],
-    level: u32,
-    out: Output,
-    unbound_diag: &emit::UnboundDiag,
-) -> Result<Vec<u8>, BackendError> {
-    let opts = EmitOptions {
-        aot: true,
-        descriptor: None,
-        unbound_diag,
-        proc_name: &default_proc_name,
-    };
-    let ir = emit_module(m, toplevels, &opts)?;
-    Backend::new(level)?.compile(&ir, level, out)
-}
-
 /// Compiles and links an AOT executable at `exe` (the object goes to a
 /// temporary file next to it).
 pub fn build_executable(
@@ -56,11 +37,18 @@ pub fn build_executable(
     exe: &Path,
 ) -> Result<(), BackendError> {
     let no_diag = |_: Loc, _: &str| None;
-    let obj = compile_aot(m, toplevels, level, Output::Object, &no_diag)?;
-    let obj_path = exe.with_extension("valk.o");
-    std::fs::write(&obj_path, obj)
-        .map_err(|e| BackendError(format!("cannot write {}: {e}", obj_path.display())))?;
-    let r = link_executable(&obj_path, runtime_lib, exe);
-    let _ = std::fs::remove_file(&obj_path);
-    r
+    let opts = EmitOptions {
+        aot: true,
+        descriptor: None,
+        unbound_diag: &no_diag,
+        proc_name: &default_proc_name,
+    };
+    let ir = emit_module(m, toplevels, &opts)?;
+    Backend::new(level)?.compile_and_link(
+        &ir,
+        level,
+        runtime_lib,
+        exe,
+        &exe.with_extension("valk.o"),
+    )
 }

@@ -124,6 +124,25 @@ impl Backend {
         check_scalar_relocations(m)
     }
 
+    /// Compiles IR text into an object at `obj_path`, links it with the
+    /// runtime library into the executable `exe` and removes the object:
+    /// the last step of every AOT build.
+    pub fn compile_and_link(
+        &self,
+        ir: &str,
+        level: u32,
+        runtime_lib: &Path,
+        exe: &Path,
+        obj_path: &Path,
+    ) -> Result<(), BackendError> {
+        let obj = self.compile(ir, level, Output::Object)?;
+        std::fs::write(obj_path, obj)
+            .map_err(|e| BackendError(format!("cannot write {}: {e}", obj_path.display())))?;
+        let r = link_executable(obj_path, runtime_lib, exe);
+        let _ = std::fs::remove_file(obj_path);
+        r
+    }
+
     /// Compiles IR text through the pipeline into the requested output.
     pub fn compile(&self, ir: &str, level: u32, out: Output) -> Result<Vec<u8>, BackendError> {
         let m = self.parse(ir)?;

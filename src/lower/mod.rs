@@ -20,12 +20,11 @@ mod prims;
 mod tests;
 
 use crate::ast::{Expr, ExprKind, Lambda, TopLevel};
-use crate::expand::Expander;
 use crate::syntax::diag::Diagnostic;
-use crate::syntax::reader;
 use crate::syntax::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
-use valk_vir::{FuncId, Module, OptLevel, Signature};
+use valk_runtime::host::{self, HostError};
+use valk_vir::{FuncId, Module, Signature};
 
 pub use prims::{is_control_builtin, RT_ARITY_ERROR, RT_CHECK_INIT};
 
@@ -222,22 +221,15 @@ pub fn lower_program(
     if !deep {
         return lower_inner(tops, opts);
     }
-    std::thread::scope(|s| {
-        let spawned = std::thread::Builder::new()
-            .name("valk-lower".into())
-            .stack_size(BIG_STACK)
-            .spawn_scoped(s, || lower_inner(tops, opts));
-        match spawned {
-            Ok(h) => h.join().unwrap_or_else(|_| {
-                Err(Diagnostic::error(
-                    "internal error: the VIR lowering panicked",
-                ))
-            }),
-            Err(e) => Err(Diagnostic::error(format!(
-                "cannot start the lowering thread: {e}"
-            ))),
-        }
-    })
+    match host::run_with_stack("valk-lower", BIG_STACK, || lower_inner(tops, opts)) {
+        Ok(r) => r,
+        Err(HostError::Panicked) => Err(Diagnostic::error(
+            "internal error: the VIR lowering panicked",
+        )),
+        Err(HostError::Spawn(e)) => Err(Diagnostic::error(format!(
+            "cannot start the lowering thread: {e}"
+        ))),
+    }
 }
 
 /// The globals `tops` define or assign (what a REPL input may have bound
@@ -346,71 +338,4 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         locs,
         proc_names,
     })
-}
-
-/// Runs the VIR pass pipeline of `level` (validating after every pass in
-/// debug builds).
-pub fn optimize(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic> {
-    valk_vir::optimize(&mut lowered.module, level)
-        .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
-}
-
-/// Runs `level`'s passes with the validator after every pass, whatever the
-/// build profile (tests, `valkc emit-vir --verify-each`).
-pub fn optimize_verified(lowered: &mut Lowered, level: OptLevel) -> Result<(), Diagnostic> {
-    valk_vir::passes::optimize_with(
-        &mut lowered.module,
-        &valk_vir::passes::pipeline(level),
-        true,
-    )
-    .map_err(|e| Diagnostic::error(format!("internal error: {e}")))
-}
-
-/// A program read and expanded the way the interpreter does it: the
-/// prelude first (its macros and definitions are visible to the program),
-/// then the program's forms (`load` is handled by the expander).
-pub struct Expanded {
-    pub prelude: Vec<TopLevel>,
-    pub program: Vec<TopLevel>,
-}
-
-impl Expanded {
-    /// The globals the prelude defines (for [`LowerOptions::predefined`]
-    /// when the program is lowered without the prelude).
-    pub fn prelude_globals(&self) -> HashSet<String> {
-        self.prelude
-            .iter()
-            .filter_map(|t| match &t.body.kind {
-                ExprKind::DefineGlobal(n, _) => Some(n.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-fn expand_text(
-    expander: &mut Expander,
-    sources: &mut SourceMap,
-    name: &str,
-    text: &str,
-) -> Result<Vec<TopLevel>, Diagnostic> {
-    let datums = reader::read_str(sources, name, text)?;
-    let mut out = Vec::new();
-    for d in &datums {
-        out.extend(expander.expand_toplevel(d, sources)?);
-    }
-    Ok(out)
-}
-
-/// Reads and expands the prelude and then `text` (the program, named
-/// `name` in diagnostics; `load` paths are relative to it).
-pub fn expand_program(
-    sources: &mut SourceMap,
-    name: &str,
-    text: &str,
-) -> Result<Expanded, Diagnostic> {
-    let mut expander = Expander::new();
-    let prelude = expand_text(&mut expander, sources, "<prelude>", crate::driver::PRELUDE)?;
-    let program = expand_text(&mut expander, sources, name, text)?;
-    Ok(Expanded { prelude, program })
 }

@@ -4,6 +4,8 @@
 //! program of `tests/programs/`.
 
 use super::*;
+use crate::expand::Expander;
+use crate::pipeline::{expand_text, optimize_verified};
 use crate::syntax::source::SourceMap;
 use valk_vir::{ConstData, FxMode, Op, OptLevel};
 

@@ -3,27 +3,21 @@
 //! fill (constants, global cells, builtins), the stack map section, and a
 //! C-ABI function that runs top-level form `i`.
 //!
-//! The program runs like the interpreter driver runs one: on a thread with a
-//! large lazily committed stack, output flushed at the end, an uncaught
-//! error printed as `error: <message>` (unbound variables: the location
-//! diagnostic the compiler rendered) with exit status 1, GC statistics when
-//! `VALK_GC_STATS` is set.
+//! The program runs like `valk` runs one, through [`crate::host`]: on the
+//! evaluation thread, an uncaught error printed as every engine prints it
+//! with exit status 1, `(exit)` honoured, output flushed and GC statistics
+//! printed at the end; `main` returns the status.
 
 use crate::builtins::{self, Builtin};
-use crate::error::{self, ErrorKind, ERROR_EXIT_STATUS};
+use crate::error::ERROR_EXIT_STATUS;
 use crate::gc;
-use crate::io;
+use crate::host::{self, Uncaught};
 use crate::rt;
-use crate::value::{ObjType, Value};
+use crate::value::Value;
 use std::ffi::{c_char, CStr};
 
 /// Version of [`ProgramDesc`]; the backend writes the one it was built with.
 pub const ABI_VERSION: u64 = 1;
-
-/// Stack reserved for the thread running the program (as the interpreter's).
-pub const STACK_SIZE: usize = 1 << 30;
-/// Head room below the stack limit for runtime code between checks.
-const STACK_MARGIN: usize = 16 << 20;
 
 /// What a compiled program gives the start-up code. Field order and types
 /// are part of the backend ABI (`valk_llvm` emits this struct).
@@ -106,34 +100,10 @@ pub unsafe fn run_toplevel(desc: &ProgramDesc, i: u64) -> Value {
     r
 }
 
-fn is_unbound_error(exc: Value) -> bool {
-    exc.has_type(ObjType::Condition)
-        && crate::object::symbol_name(exc.field(0)) == ErrorKind::Unbound.symbol_name()
-}
-
-/// Prints the pending exception the way the interpreter driver does.
-pub fn report_pending_error() {
-    io::flush_stdout();
-    let exc = error::take_pending();
-    let diag = rt::take_unbound_diagnostic().filter(|_| is_unbound_error(exc));
-    match diag {
-        Some(text) => eprint!("{text}"),
-        None => eprintln!("error: {}", error::format_error(exc)),
-    }
-}
-
-/// Sets the compiled-code stack limit for the current thread, whose stack
-/// is [`STACK_SIZE`] bytes and whose top is near `top`.
-pub fn arm_stack_limit(top: usize) {
-    rt::set_stack_limit(top.saturating_sub(STACK_SIZE - STACK_MARGIN));
-}
-
 struct Desc(*const ProgramDesc);
 unsafe impl Send for Desc {}
 
 fn run_program(desc: &ProgramDesc) -> i32 {
-    let marker = 0u8;
-    arm_stack_limit(&marker as *const u8 as usize);
     gc::init();
     builtins::install();
     rt::set_apply_info();
@@ -144,14 +114,17 @@ fn run_program(desc: &ProgramDesc) -> i32 {
     for i in 0..desc.ntoplevels {
         let r = unsafe { run_toplevel(desc, i) };
         if r == Value::EXCEPTION {
-            report_pending_error();
-            return ERROR_EXIT_STATUS;
+            return match host::take_uncaught() {
+                Uncaught::Exit(status) => status,
+                Uncaught::Error => ERROR_EXIT_STATUS,
+            };
         }
     }
     0
 }
 
-/// The entry point of an AOT executable (its `main` calls this).
+/// The entry point of an AOT executable: its `main` calls this and returns
+/// the status.
 ///
 /// # Safety
 /// `argv` must hold `argc` C strings and `desc` must be the program's
@@ -167,26 +140,16 @@ pub unsafe extern "C" fn valk_aot_main(
         .collect();
     builtins::set_command_line(args);
     let d = Desc(desc);
-    let handle = std::thread::Builder::new()
-        .name("valk".into())
-        .stack_size(STACK_SIZE)
-        .spawn(move || {
-            let d = d;
-            run_program(&*d.0)
-        });
-    let status = match handle.map(|h| h.join()) {
-        Ok(Ok(s)) => s,
-        Ok(Err(_)) => {
-            io::flush_stdout();
-            eprintln!("error: internal error (the evaluation thread panicked)");
-            ERROR_EXIT_STATUS
-        }
-        Err(e) => {
-            eprintln!("error: cannot start the evaluation thread: {e}");
-            ERROR_EXIT_STATUS
-        }
-    };
-    io::flush_stdout();
-    gc::finish();
-    std::process::exit(status)
+    let status = host::run_on_evaluation_thread(move |_| {
+        let d = d;
+        // SAFETY: the caller guarantees `desc` is the program's descriptor,
+        // static data of the executable that outlives the run.
+        run_program(unsafe { &*d.0 })
+    })
+    .unwrap_or_else(|e| {
+        e.report();
+        ERROR_EXIT_STATUS
+    });
+    host::finish();
+    status
 }

@@ -22,11 +22,7 @@ pub fn call(f: Value, args: &[Value]) -> VResult {
 /// Calls `f` with the `argc` arguments in root stack slots `base..`.
 pub fn call_rooted(f: Value, base: usize, argc: usize) -> VResult {
     if !f.is_closure() {
-        return Err(error::error(
-            error::ErrorKind::WrongType,
-            "attempt to call a non-procedure",
-            &[f],
-        ));
+        return Err(error::not_a_procedure(f));
     }
     let entry = closure_entry(f);
     // Any entry may be compiled code: mark the boundary for the frame walker.

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     HeapExhausted,
     /// Ctrl-C stopped the running computation (`interrupt`).
     Interrupted,
+    /// Not an error: `(exit)` unwinding to the host ([`request_exit`]).
+    Exit,
     /// Anything else a builtin rejects (bad argument value, unsupported).
     Other,
 }
@@ -49,6 +51,7 @@ impl ErrorKind {
             ErrorKind::StackOverflow => "stack-overflow",
             ErrorKind::HeapExhausted => "heap-exhausted",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Exit => "%exit",
             ErrorKind::Other => "error",
         }
     }
@@ -129,6 +132,68 @@ pub fn unbound(name: &str) -> Raised {
     )
 }
 
+/// `variable used before its definition: NAME` (a `letrec` variable or
+/// internal definition read before its initialisation).
+pub fn used_before_definition(name: &str) -> Raised {
+    error(
+        ErrorKind::Unbound,
+        &format!("variable used before its definition: {name}"),
+        &[],
+    )
+}
+
+/// `stack overflow`: the machine stack or the root stack is exhausted.
+pub fn stack_overflow() -> Raised {
+    error(ErrorKind::StackOverflow, "stack overflow", &[])
+}
+
+/// `interrupted`: Ctrl-C stopped the running computation.
+pub fn interrupted() -> Raised {
+    error(ErrorKind::Interrupted, "interrupted", &[])
+}
+
+/// `attempt to call a non-procedure: OBJ`.
+pub fn not_a_procedure(f: Value) -> Raised {
+    error(
+        ErrorKind::WrongType,
+        "attempt to call a non-procedure",
+        &[f],
+    )
+}
+
+/// Is `exc` a condition of this kind?
+pub fn has_kind(exc: Value, kind: ErrorKind) -> bool {
+    exc.has_type(ObjType::Condition) && object::symbol_name(exc.field(0)) == kind.symbol_name()
+}
+
+/// Is `exc` an unbound-variable error (printed with its location)?
+pub fn is_unbound_error(exc: Value) -> bool {
+    has_kind(exc, ErrorKind::Unbound)
+}
+
+/// Raises the request to end the program with `status` (`exit`,
+/// `emergency-exit`): it unwinds to the host like an error, and the host
+/// ends the process (docs/errors.md, "Exit").
+pub fn request_exit(who: &str, status: i32) -> Raised {
+    error(ErrorKind::Exit, who, &[Value::fixnum(status as i64)])
+}
+
+/// The status of an exit request, `None` for anything else.
+pub fn exit_request_status(exc: Value) -> Option<i32> {
+    if !has_kind(exc, ErrorKind::Exit) {
+        return None;
+    }
+    let irritants = exc.field(2);
+    Some(if irritants.is_pair() {
+        irritants
+            .car()
+            .fixnum_value()
+            .unwrap_or(ERROR_EXIT_STATUS as i64) as i32
+    } else {
+        ERROR_EXIT_STATUS
+    })
+}
+
 /// The text every engine prints for an uncaught exception, without the
 /// leading `error: ` and trailing newline: `message: irritant irritant`
 /// for conditions (no second colon when the message ends with one),
@@ -157,12 +222,14 @@ pub fn format_error(obj: Value) -> String {
 
 /// Prints `error: <msg>` after flushing program output, prints GC
 /// statistics if asked, and exits with status 1. For conditions the runtime
-/// cannot raise as a value (heap exhausted, internal limits).
+/// cannot raise as a value (heap exhausted, internal limits): an allocation
+/// has no way to fail at its call sites, so this is the one place where the
+/// library ends the process itself (docs/errors.md).
 pub fn fatal(msg: &str) -> ! {
     crate::io::flush_stdout();
     eprintln!("error: {msg}");
     gc::finish();
-    std::process::exit(1);
+    std::process::exit(ERROR_EXIT_STATUS);
 }
 
 /// Exit status of a program that ended with an uncaught error.

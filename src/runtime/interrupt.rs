@@ -17,7 +17,7 @@
 //!
 //! [`valk_stack_limit`]: crate::rt::valk_stack_limit
 
-use crate::error::{self, ErrorKind, Raised, VResult};
+use crate::error::{self, Raised, VResult};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Nonzero when an interrupt was requested and not yet taken (compiled
@@ -98,7 +98,7 @@ pub(crate) fn set_limit(limit: u64) {
 
 /// Raises the `interrupted` error.
 pub fn raise() -> Raised {
-    error::error(ErrorKind::Interrupted, "interrupted", &[])
+    error::interrupted()
 }
 
 /// The poll point of code that runs long: raises `interrupted` when an

@@ -7,9 +7,14 @@ pub mod aot;
 pub mod builtins;
 pub mod call;
 pub mod error;
+// The collector lives in the top-level folder `src/gc/` so that it is
+// visible as a part of its own, but it is a module of this crate: it shares
+// the value representation, the error path and the root tables with the
+// rest of the runtime (docs/architecture.md, docs/gc.md).
 #[path = "../gc/mod.rs"]
 pub mod gc;
 pub mod globals;
+pub mod host;
 pub mod interrupt;
 pub mod io;
 pub mod numparse;

@@ -11,7 +11,7 @@
 //! them before it allocates.
 
 use crate::builtins::{self, Builtin};
-use crate::error::{self, ErrorKind, VResult};
+use crate::error::{self, VResult};
 use crate::gc;
 use crate::globals;
 use crate::object;
@@ -171,11 +171,7 @@ extern "C" fn undefined_impl(name: Value) -> Value {
     } else {
         crate::printer::display_string(name)
     };
-    error::error(
-        ErrorKind::Unbound,
-        &format!("variable used before its definition: {name}"),
-        &[],
-    );
+    error::used_before_definition(&name);
     Value::EXCEPTION
 }
 
@@ -235,7 +231,7 @@ pub(crate) extern "C" fn stack_overflow_impl() -> Value {
         crate::interrupt::raise();
         return Value::EXCEPTION;
     }
-    error::error(ErrorKind::StackOverflow, "stack overflow", &[]);
+    error::stack_overflow();
     Value::EXCEPTION
 }
 

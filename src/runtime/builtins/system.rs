@@ -3,8 +3,7 @@
 
 use super::{fixed, opt, Builtin};
 use crate::error::{self, VResult};
-use crate::gc::{self, Scope};
-use crate::io;
+use crate::gc::Scope;
 use crate::object;
 use crate::value::Value;
 use std::sync::{Mutex, OnceLock};
@@ -77,18 +76,17 @@ fn exit_status(who: &str, args: &[Value]) -> VResult<i32> {
     }
 }
 
-/// `(exit [status])`: flushes output, reports GC statistics if asked, and
-/// ends the process.
+/// `(exit [status])`: unwinds to the host, which flushes output, reports
+/// GC statistics if asked, and ends the process with the status.
 fn exit(args: &[Value]) -> VResult {
     let code = exit_status("exit", args)?;
-    io::flush_stdout();
-    gc::finish();
-    std::process::exit(code);
+    Err(error::request_exit("exit", code))
 }
+/// `(emergency-exit [status])`: as `exit` (there are no `dynamic-wind`
+/// after thunks to skip yet).
 fn emergency_exit(args: &[Value]) -> VResult {
     let code = exit_status("emergency-exit", args)?;
-    io::flush_stdout();
-    std::process::exit(code);
+    Err(error::request_exit("emergency-exit", code))
 }
 
 pub(super) const BUILTINS: &[Builtin] = &[
