@@ -1,0 +1,251 @@
+//! Fixnum and flonum arithmetic and comparisons. Checked operations test
+//! their operands' types in line and overflow with the
+//! `llvm.*.with.overflow` intrinsics; anything else (other number types,
+//! overflow, zero divisors) goes to a slow path calling the runtime's
+//! generic operation, joined with the fast result by a phi.
+
+use super::function::FnEmitter;
+use super::text::{Conv, Weight, V};
+use valk_runtime::value::ObjType;
+use valk_vir::{Cond, FlOp, FxMode, FxOp};
+
+// The runtime identifies an operation by its index in the VIR's list.
+fn fx_code(op: FxOp) -> usize {
+    FxOp::ALL.iter().position(|&x| x == op).unwrap_or(0)
+}
+
+fn fl_code(op: FlOp) -> usize {
+    FlOp::ALL.iter().position(|&x| x == op).unwrap_or(0)
+}
+
+fn cond_code(c: Cond) -> usize {
+    Cond::ALL.iter().position(|&x| x == c).unwrap_or(0)
+}
+
+impl FnEmitter<'_, '_, '_> {
+    /// Fixnum arithmetic; returns the result operand. Tagged fixnums are
+    /// `n << 3`, so sums and differences need no untagging.
+    pub(super) fn fx(&mut self, op: FxOp, mode: FxMode, a: &str, b: &str) -> String {
+        let ai = self.int(a);
+        let bi = self.int(b);
+        let code = fx_code(op);
+        if mode == FxMode::Plain {
+            let r = match op {
+                FxOp::Add => self.bin("add", &ai, &bi),
+                FxOp::Sub => self.bin("sub", &ai, &bi),
+                FxOp::Mul => {
+                    let u = self.bin("ashr", &ai, 3);
+                    self.bin("mul", &u, &bi)
+                }
+                _ => {
+                    let nz = self.icmp("ne", &bi, 0);
+                    let args = format!("i64 {code}");
+                    self.guard(&nz, |e| e.raise("@valk_rt_div_zero", &args));
+                    self.divide(op, &ai, &bi)
+                }
+            };
+            return self.ptr(&r);
+        }
+        let (lfx, lslow, ljoin) = (self.label(), self.label(), self.label());
+        if mode == FxMode::Chk {
+            // Both are fixnums when the tag of their `or` is 0.
+            let o = self.bin("or", &ai, &bi);
+            let t = self.tag_of(&o);
+            let isfx = self.icmp("eq", &t, 0);
+            self.br_if(&isfx, &lfx, &lslow, Weight::Likely);
+        } else {
+            self.br(&lfx);
+        }
+        self.start_block(&lfx);
+        let (val, ovf) = match op {
+            FxOp::Add | FxOp::Sub | FxOp::Mul => {
+                let (intr, x) = match op {
+                    FxOp::Add => ("sadd", ai.clone()),
+                    FxOp::Sub => ("ssub", ai.clone()),
+                    _ => ("smul", self.bin("ashr", &ai, 3)),
+                };
+                let s = self.def(format!(
+                    "call {{ i64, i1 }} @llvm.{intr}.with.overflow.i64(i64 {x}, i64 {bi})"
+                ));
+                let v = self.def(format!("extractvalue {{ i64, i1 }} {s}, 0"));
+                let o = self.def(format!("extractvalue {{ i64, i1 }} {s}, 1"));
+                (v, o)
+            }
+            _ => {
+                // Zero divisors and MIN / -1 go to the generic operation.
+                let z = self.icmp("eq", &bi, 0);
+                let m1 = self.icmp("eq", &bi, -8);
+                let mn = self.icmp("eq", &ai, i64::MIN);
+                let both = self.bin1("and", &m1, &mn);
+                let bad = self.bin1("or", &z, &both);
+                // The first label number is unused; it is kept so that the
+                // emitted names stay as they were.
+                let (_, ldiv) = (self.label(), self.label());
+                self.br_if(&bad, &lslow, &ldiv, Weight::Unlikely);
+                self.start_block(&ldiv);
+                let v = self.divide(op, &ai, &bi);
+                (v, "false".to_string())
+            }
+        };
+        let lok = self.label();
+        self.br_if(&ovf, &lslow, &lok, Weight::Unlikely);
+        self.start_block(&lok);
+        let r1 = self.ptr(&val);
+        self.slow_path_join(Some((lslow, ljoin)), r1, "valk_rt_arith", code, a, b)
+    }
+
+    /// Quotient/remainder/modulo of tagged fixnums (divisor non-zero).
+    fn divide(&mut self, op: FxOp, ai: &str, bi: &str) -> String {
+        match op {
+            FxOp::Quo => {
+                let q = self.bin("sdiv", ai, bi);
+                self.bin("shl", &q, 3)
+            }
+            FxOp::Rem => self.bin("srem", ai, bi),
+            _ => {
+                // Modulo: the remainder, moved into the divisor's sign.
+                let r = self.bin("srem", ai, bi);
+                let nz = self.icmp("ne", &r, 0);
+                let x = self.bin("xor", &r, bi);
+                let neg = self.icmp("slt", &x, 0);
+                let adj = self.bin1("and", &nz, &neg);
+                let s = self.bin("add", &r, bi);
+                self.def(format!("select i1 {adj}, i64 {s}, i64 {r}"))
+            }
+        }
+    }
+
+    /// `exact->inexact` of a fixnum: a new flonum box.
+    pub(super) fn fx_to_fl(&mut self, x: &str) -> String {
+        let xi = self.int(x);
+        let n = self.bin("ashr", &xi, 3);
+        let d = self.def(format!("sitofp i64 {n} to double"));
+        self.box_flonum(&d)
+    }
+
+    /// Fixnum comparison (tagged values compare like their numbers).
+    pub(super) fn fx_cmp(&mut self, c: Cond, chk: bool, a: &str, b: &str) -> String {
+        let ai = self.int(a);
+        let bi = self.int(b);
+        let pred = match c {
+            Cond::Eq => "eq",
+            Cond::Ne => "ne",
+            Cond::Lt => "slt",
+            Cond::Le => "sle",
+            Cond::Gt => "sgt",
+            Cond::Ge => "sge",
+        };
+        if !chk {
+            let t = self.icmp(pred, &ai, &bi);
+            return self.bool_of(&t);
+        }
+        let o = self.bin("or", &ai, &bi);
+        let t = self.tag_of(&o);
+        let isfx = self.icmp("eq", &t, 0);
+        let (lfx, lslow, ljoin) = (self.label(), self.label(), self.label());
+        self.br_if(&isfx, &lfx, &lslow, Weight::Likely);
+        self.start_block(&lfx);
+        let cmp = self.icmp(pred, &ai, &bi);
+        let r1 = self.bool_of(&cmp);
+        self.br(&ljoin);
+        self.start_block(&lslow);
+        let r2 = self.call(
+            Conv::C,
+            "@valk_rt_compare",
+            &format!("i64 {}, {V} {a}, {V} {b}", cond_code(c)),
+        );
+        self.check_exc(&r2);
+        let slow_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&ljoin);
+        self.phi(V, &[(&r1, &lfx), (&r2, &slow_end)])
+    }
+
+    /// Branches to a slow path unless both operands are flonums; returns
+    /// (slow label, join label). The caller continues the fast path.
+    fn flonum_guard(&mut self, a: &str, b: &str) -> (String, String) {
+        let ai = self.int(a);
+        let t1 = self.heap_type_test(a, &ai, ObjType::Flonum);
+        let (l2, lslow, ljoin) = (self.label(), self.label(), self.label());
+        self.br_if(&t1, &l2, &lslow, Weight::Likely);
+        self.start_block(&l2);
+        let bi = self.int(b);
+        let t2 = self.heap_type_test(b, &bi, ObjType::Flonum);
+        let lfast = self.label();
+        self.br_if(&t2, &lfast, &lslow, Weight::Likely);
+        self.start_block(&lfast);
+        (lslow, ljoin)
+    }
+
+    /// Flonum arithmetic: unbox, operate, box the result.
+    pub(super) fn fl(&mut self, op: FlOp, chk: bool, a: &str, b: &str) -> String {
+        let guard = if chk {
+            Some(self.flonum_guard(a, b))
+        } else {
+            None
+        };
+        let x = self.load_double(a);
+        let y = self.load_double(b);
+        let o = match op {
+            FlOp::Add => "fadd",
+            FlOp::Sub => "fsub",
+            FlOp::Mul => "fmul",
+            FlOp::Div => "fdiv",
+        };
+        let d = self.def(format!("{o} double {x}, {y}"));
+        let r1 = self.box_flonum(&d);
+        self.slow_path_join(guard, r1, "valk_rt_fl_arith", fl_code(op), a, b)
+    }
+
+    /// Flonum comparison (ordered, except `!=`).
+    pub(super) fn fl_cmp(&mut self, c: Cond, chk: bool, a: &str, b: &str) -> String {
+        let guard = if chk {
+            Some(self.flonum_guard(a, b))
+        } else {
+            None
+        };
+        let x = self.load_double(a);
+        let y = self.load_double(b);
+        let pred = match c {
+            Cond::Eq => "oeq",
+            Cond::Ne => "une",
+            Cond::Lt => "olt",
+            Cond::Le => "ole",
+            Cond::Gt => "ogt",
+            Cond::Ge => "oge",
+        };
+        let t = self.def(format!("fcmp {pred} double {x}, {y}"));
+        let r1 = self.bool_of(&t);
+        self.slow_path_join(guard, r1, "valk_rt_fl_compare", cond_code(c), a, b)
+    }
+
+    /// Ends an inline fast path whose result is `fast`. With a `guard`
+    /// (slow label, join label), emits the slow block, which calls runtime
+    /// `callee(code, a, b)` (other operand types, overflow), and joins both.
+    fn slow_path_join(
+        &mut self,
+        guard: Option<(String, String)>,
+        fast: String,
+        callee: &str,
+        code: usize,
+        a: &str,
+        b: &str,
+    ) -> String {
+        let Some((lslow, ljoin)) = guard else {
+            return fast;
+        };
+        let fast_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&lslow);
+        let slow = self.call(
+            Conv::C,
+            &format!("@{callee}"),
+            &format!("i64 {code}, {V} {a}, {V} {b}"),
+        );
+        self.check_exc(&slow);
+        let slow_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&ljoin);
+        self.phi(V, &[(&fast, &fast_end), (&slow, &slow_end)])
+    }
+}

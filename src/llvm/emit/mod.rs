@@ -1,0 +1,419 @@
+//! VIR → LLVM IR (textual). The text is parsed by LLVM afterwards
+//! (`pipeline.rs`); generating text keeps the emitter simple and the output
+//! readable (`valkc emit-llvm --before-gc` prints exactly this).
+//!
+//! Conventions (docs/calling-convention.md, "Valk-to-Valk calls"):
+//! * every Valk value is `ptr addrspace(1)`; every function has
+//!   `gc "statepoint-example"` and `"frame-pointer"="all"`;
+//! * VIR function `f` becomes its *direct entry* `@"d<id>.<name>"`
+//!   (`tailcc`, exactly its VIR parameters, at most six: past that the
+//!   sixth is a vector of the rest) and, for closure bodies, a *fast entry*
+//!   `@"u<id>.<name>"` (`tailcc (self, i64 argc, a0, a1, a2, a3x)`) that
+//!   checks the argument count, builds the rest list and tail-calls the
+//!   direct entry;
+//! * a compiled closure is `[@valk_compiled_entry, info, fast entry,
+//!   captures...]`; `@valk_compiled_entry` is the generic C-ABI entry the
+//!   runtime calls;
+//! * runtime calls that may collect go to exit trampolines (`valk_rt_*`,
+//!   `valk_gc_alloc_slow`, `valk_rt_call`); a returned `EXCEPTION` is
+//!   propagated by returning it.
+
+//!
+//! Layout, one concern per module:
+//! * this file: the public API (`emit_module`, `emit_support_module`,
+//!   `runtime_symbol_names`, [`EmitOptions`], [`EmitError`]) and what is
+//!   module-wide — the declarations, the tables filled at start-up
+//!   (constants, cells, builtins, `ModCx`), info records, the program
+//!   descriptor, `valk_run_toplevel` and `main`;
+//! * `text`: the LLVM-text layer (SSA names, labels, typed instruction
+//!   helpers, immediates, symbol names, escaping);
+//! * `function`: the per-function emitter, its walk over blocks, the
+//!   instruction dispatch and the terminators;
+//! * `prologue`: direct and fast entries, the stack check, interrupt
+//!   polls, phis of block parameters, `@valk_compiled_entry`;
+//! * `calls`: direct, tail and closure calls, runtime calls, exceptions;
+//! * `arith`: fixnum and flonum arithmetic and comparisons;
+//! * `objects`: constants, type tests, allocation, fields, vectors,
+//!   strings, boxes, closures, globals.
+
+mod arith;
+mod calls;
+mod function;
+mod objects;
+mod prologue;
+mod text;
+
+use crate::abi;
+use crate::consts;
+use function::FnEmitter;
+use prologue::{emit_compiled_entry, emit_fast_entry};
+use std::collections::HashMap;
+use std::fmt::{self, Write};
+use text::{direct_name, imm, info_name, llvm_bytes};
+use valk_vir::{ConstData, FuncId, Function, Loc, Module};
+
+pub use text::V;
+
+/// `call_runtime` helpers of the lowering (`src/lower/prims.rs`).
+pub const RT_ARITY_ERROR: &str = "$arity-error";
+pub const RT_CHECK_INIT: &str = "$check-init";
+
+/// Why a module cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitError(pub String);
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// Renders the location diagnostic of an unbound-variable error at a
+/// `global_get.chk`/`global_set.chk` with this location and global name.
+pub type UnboundDiag<'a> = dyn Fn(Loc, &str) -> Option<String> + 'a;
+/// The name a closure body's procedure prints and reports in arity errors
+/// (`None`: anonymous).
+pub type ProcName<'a> = dyn Fn(FuncId, &Function) -> Option<String> + 'a;
+
+pub struct EmitOptions<'a> {
+    /// Emit `main`, the program descriptor and the stack map label: the
+    /// module becomes an AOT executable's only object.
+    pub aot: bool,
+    /// Not AOT (JIT): export the module's [`ProgramDesc`] under this name
+    /// (its stack map field is null: the JIT captures the section while
+    /// linking). `@valk_compiled_entry` is only declared; the JIT defines
+    /// it once, in [`emit_support_module`].
+    ///
+    /// [`ProgramDesc`]: valk_runtime::aot::ProgramDesc
+    pub descriptor: Option<&'a str>,
+    pub unbound_diag: &'a UnboundDiag<'a>,
+    pub proc_name: &'a ProcName<'a>,
+}
+
+/// The default procedure name: the VIR function name without a `.N`
+/// uniqueness suffix; `lambda...` names are anonymous.
+pub fn default_proc_name(_: FuncId, f: &Function) -> Option<String> {
+    let mut name = f.name.as_str();
+    if let Some((base, suffix)) = name.rsplit_once('.') {
+        if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) && !base.is_empty() {
+            name = base;
+        }
+    }
+    if name.starts_with("lambda") || name.is_empty() {
+        None
+    } else {
+        Some(name.to_string())
+    }
+}
+
+/// Module-wide state: interned strings and table entries.
+#[derive(Default)]
+struct ModCx {
+    strings: Vec<Vec<u8>>,
+    string_ids: HashMap<Vec<u8>, usize>,
+    builtins: Vec<String>,
+    builtin_ids: HashMap<String, usize>,
+    /// Boxed flonum constants after the module's constants: bits → index.
+    floats: Vec<u64>,
+    float_ids: HashMap<u64, usize>,
+    nconsts: usize,
+}
+
+impl ModCx {
+    /// `(ptr, len)` operands of a private string constant.
+    fn string(&mut self, s: &[u8]) -> (String, usize) {
+        let id = match self.string_ids.get(s) {
+            Some(&i) => i,
+            None => {
+                self.strings.push(s.to_vec());
+                self.string_ids.insert(s.to_vec(), self.strings.len() - 1);
+                self.strings.len() - 1
+            }
+        };
+        if s.is_empty() {
+            ("null".into(), 0)
+        } else {
+            (format!("@str.{id}"), s.len())
+        }
+    }
+
+    fn builtin(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.builtin_ids.get(name) {
+            return i;
+        }
+        self.builtins.push(name.to_string());
+        self.builtin_ids
+            .insert(name.to_string(), self.builtins.len() - 1);
+        self.builtins.len() - 1
+    }
+
+    fn float(&mut self, bits: u64) -> usize {
+        if let Some(&i) = self.float_ids.get(&bits) {
+            return i;
+        }
+        self.floats.push(bits);
+        let i = self.nconsts + self.floats.len() - 1;
+        self.float_ids.insert(bits, i);
+        i
+    }
+
+    fn table_len(&self) -> usize {
+        self.nconsts + self.floats.len()
+    }
+}
+
+/// Emits the textual LLVM IR of `m`. `toplevels` are run in order by the
+/// generated `valk_run_toplevel(i)`; each must take no parameters.
+pub fn emit_module(
+    m: &Module,
+    toplevels: &[FuncId],
+    opts: &EmitOptions,
+) -> Result<String, EmitError> {
+    for &t in toplevels {
+        let f = m
+            .funcs
+            .get(t.index())
+            .ok_or_else(|| EmitError(format!("top-level function {t} does not exist")))?;
+        if f.sig.param_count() != 0 {
+            return Err(EmitError(format!(
+                "top-level function @{} must take no parameters",
+                f.name
+            )));
+        }
+    }
+    let mut cx = ModCx {
+        nconsts: m.consts.len(),
+        ..ModCx::default()
+    };
+    let mut funcs = String::new();
+    let live = crate::prune::reachable_functions(m, toplevels);
+    for (i, f) in m.funcs.iter().enumerate() {
+        if !live[i] {
+            continue;
+        }
+        let id = FuncId::new(i);
+        let mut e = FnEmitter::new(m, f, id, &mut cx, opts);
+        e.emit_direct()?;
+        funcs.push_str(&e.finish_function());
+        if f.sig.closure {
+            funcs.push_str(&emit_fast_entry(m, id));
+            funcs.push_str(&emit_info(m, f, id, &mut cx, opts));
+        }
+    }
+    let mut out = String::new();
+    out.push_str("; Valk module (valk_llvm)\n\n");
+    if opts.aot {
+        // A global label at the start of this object's stack map section, so
+        // the program can find it (`__LLVM_StackMaps` is a local symbol).
+        out.push_str("module asm \".pushsection .llvm_stackmaps,\\22a\\22,@progbits\"\n");
+        out.push_str("module asm \".globl valk_stackmaps\"\n");
+        out.push_str("module asm \".hidden valk_stackmaps\"\n");
+        out.push_str("module asm \"valk_stackmaps:\"\n");
+        out.push_str("module asm \".popsection\"\n\n");
+    }
+    if opts.aot {
+        // Everything the module references is linked into the same
+        // executable: direct references, no GOT or PLT.
+        out.push_str(
+            &DECLS
+                .replace("declare ", "declare dso_local ")
+                .replace("= external global", "= external dso_local global"),
+        );
+    } else {
+        out.push_str(DECLS);
+    }
+    out.push_str(INTRINSICS);
+    // Tables filled at start-up.
+    let nt = cx.table_len();
+    let _ = writeln!(
+        out,
+        "@valk_consts = internal global [{nt} x {V}] zeroinitializer, align 8"
+    );
+    let _ = writeln!(
+        out,
+        "@valk_cells = internal global [{} x ptr] zeroinitializer, align 8",
+        m.globals.len()
+    );
+    let nb = cx.builtins.len();
+    let _ = writeln!(
+        out,
+        "@valk_builtins = internal global [{nb} x ptr] zeroinitializer, align 8"
+    );
+    let mut const_data = Vec::new();
+    for c in &m.consts {
+        consts::encode_const(&mut const_data, c);
+    }
+    for &bits in &cx.floats {
+        consts::encode_const(&mut const_data, &ConstData::Float(f64::from_bits(bits)));
+    }
+    let cell_names = consts::encode_names(m.globals.iter().map(|g| g.name.as_str()));
+    let builtin_names = consts::encode_names(cx.builtins.iter().map(|s| s.as_str()));
+    for (name, data) in [
+        ("valk_const_data", &const_data),
+        ("valk_cell_names", &cell_names),
+        ("valk_builtin_names", &builtin_names),
+    ] {
+        let _ = writeln!(
+            out,
+            "@{name} = private unnamed_addr constant [{} x i8] c\"{}\", align 1",
+            data.len(),
+            llvm_bytes(data)
+        );
+    }
+    out.push('\n');
+    out.push_str(&funcs);
+    if opts.aot {
+        out.push_str(&emit_compiled_entry(true));
+    } else {
+        let _ = writeln!(
+            out,
+            "declare {V} @valk_compiled_entry({V}, i64, ptr) {FN_SUFFIX}\n"
+        );
+    }
+    out.push_str(&emit_run_toplevel(m, toplevels));
+    let desc_fields = format!(
+        "{{ i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr }} \
+         {{ i64 {abi}, ptr @valk_consts, i64 {nt}, ptr @valk_const_data, i64 {cd}, \
+         ptr @valk_cells, i64 {nc}, ptr @valk_cell_names, i64 {cn}, ptr @valk_builtins, \
+         i64 {nb}, ptr @valk_builtin_names, i64 {bn}, ptr @valk_run_toplevel, i64 {ntop}, \
+         ptr {sm} }}, align 8",
+        abi = abi::ABI_VERSION,
+        cd = const_data.len(),
+        nc = m.globals.len(),
+        cn = cell_names.len(),
+        bn = builtin_names.len(),
+        ntop = toplevels.len(),
+        sm = if opts.aot { "@valk_stackmaps" } else { "null" },
+    );
+    if opts.aot {
+        let _ = writeln!(
+            out,
+            "@valk_stackmaps = external hidden global [0 x i8]\n\
+             @valk_program = internal constant {desc_fields}\n\n\
+             define i32 @main(i32 %argc, ptr %argv) #0 {{\n\
+             \x20 %r = call i32 @valk_aot_main(i32 %argc, ptr %argv, ptr @valk_program)\n\
+             \x20 ret i32 %r\n}}\n",
+        );
+    } else if let Some(name) = opts.descriptor {
+        let _ = writeln!(out, "@\"{name}\" = constant {desc_fields}\n");
+    }
+    for (i, s) in cx.strings.iter().enumerate() {
+        if !s.is_empty() {
+            let _ = writeln!(
+                out,
+                "@str.{i} = private unnamed_addr constant [{} x i8] c\"{}\", align 1",
+                s.len(),
+                llvm_bytes(s)
+            );
+        }
+    }
+    out.push_str(ATTRS);
+    Ok(out)
+}
+
+/// The module the JIT adds once, before any other: the one definition of
+/// `@valk_compiled_entry` every JIT module's closures point at (so the
+/// inline "is this a compiled closure?" test works across modules).
+pub fn emit_support_module() -> String {
+    let mut out = String::from("; Valk JIT support module (valk_llvm)\n\n");
+    out.push_str(DECLS);
+    out.push_str(&emit_compiled_entry(false));
+    out.push_str(ATTRS);
+    out
+}
+
+/// The runtime symbols compiled code refers to (besides
+/// `@valk_compiled_entry`), as declared in every module.
+pub fn runtime_symbol_names() -> Vec<&'static str> {
+    DECLS
+        .lines()
+        .filter_map(|l| {
+            let name = l.split('@').nth(1)?;
+            let end = name.find(['(', ' '])?;
+            Some(&name[..end])
+        })
+        .collect()
+}
+
+const DECLS: &str = r#"@valk_alloc_ptr = external global i64
+@valk_alloc_limit = external global i64
+@valk_stack_limit = external global i64
+@valk_apply_info = external global i64
+@valk_interrupt = external global i64
+
+declare ptr @valk_gc_alloc_slow(i64)
+declare ptr addrspace(1) @valk_rt_call(ptr addrspace(1), i64, ptr)
+declare ptr addrspace(1) @valk_rt_call_builtin(ptr, i64, ptr)
+declare ptr addrspace(1) @valk_rt_wrong_type(ptr, i64, i64, ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_arity(ptr addrspace(1), i64)
+declare ptr addrspace(1) @valk_rt_unbound(ptr, i64, ptr, i64)
+declare ptr addrspace(1) @valk_rt_undefined(ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_arity_error(ptr addrspace(1), ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_div_zero(i64)
+declare ptr addrspace(1) @valk_rt_range(i64, ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_stack_overflow()
+declare ptr addrspace(1) @valk_rt_interrupt()
+declare ptr addrspace(1) @valk_rt_arith(i64, ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_compare(i64, ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_fl_arith(i64, ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_fl_compare(i64, ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_rest_list(i64, i64, ptr addrspace(1), ptr addrspace(1), ptr addrspace(1), ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_pack_args(i64, ptr)
+declare ptr addrspace(1) @valk_rt_apply_spread(i64, ptr)
+declare ptr addrspace(1) @valk_rt_call_spread(ptr addrspace(1))
+declare i32 @valk_aot_main(i32, ptr, ptr)
+"#;
+
+const INTRINSICS: &str = r#"declare ptr @llvm.frameaddress.p0(i32)
+declare { i64, i1 } @llvm.sadd.with.overflow.i64(i64, i64)
+declare { i64, i1 } @llvm.ssub.with.overflow.i64(i64, i64)
+declare { i64, i1 } @llvm.smul.with.overflow.i64(i64, i64)
+
+"#;
+
+const ATTRS: &str = r#"
+attributes #0 = { nounwind "frame-pointer"="all" }
+
+!0 = !{!"branch_weights", i32 2000, i32 1}
+!1 = !{!"branch_weights", i32 1, i32 2000}
+"#;
+
+/// Attributes and GC strategy of every Valk function.
+const FN_SUFFIX: &str = "#0 gc \"statepoint-example\"";
+
+fn emit_info(m: &Module, f: &Function, id: FuncId, cx: &mut ModCx, opts: &EmitOptions) -> String {
+    let name = (opts.proc_name)(id, f);
+    let (np, nl) = match &name {
+        Some(n) => cx.string(n.as_bytes()),
+        None => ("null".into(), 0),
+    };
+    let _ = m;
+    format!(
+        "{} = private unnamed_addr constant {{ ptr, i64, i32, i32, i32, i64 }} {{ ptr {np}, i64 {nl}, \
+         i32 {}, i32 0, i32 {}, i64 0 }}, align 8\n\n",
+        info_name(id),
+        f.sig.required,
+        f.sig.rest as u32
+    )
+}
+
+fn emit_run_toplevel(m: &Module, toplevels: &[FuncId]) -> String {
+    let mut s = format!(
+        "define internal {V} @valk_run_toplevel(i64 %i) {FN_SUFFIX} {{\nstart:\n  switch i64 %i, label %none ["
+    );
+    for k in 0..toplevels.len() {
+        let _ = write!(s, " i64 {k}, label %t{k}");
+    }
+    let _ = writeln!(s, " ]\nnone:\n  ret {}", imm(abi::UNSPECIFIED));
+    for (k, &t) in toplevels.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "t{k}:\n  %r{k} = call tailcc {V} {}()\n  ret {V} %r{k}",
+            direct_name(m, t)
+        );
+    }
+    s.push_str("}\n\n");
+    s
+}

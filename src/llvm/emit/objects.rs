@@ -1,0 +1,423 @@
+//! Values and objects: constants and the constant table, Scheme booleans,
+//! type tests (immediate tags and heap headers), inline allocation with
+//! the collector's slow path, field/vector/string access with bounds
+//! checks, boxes, closures and their captures, and global cells with the
+//! unbound-variable check. Layouts come from `abi.rs` (docs/gc.md,
+//! docs/calling-convention.md).
+
+use super::function::FnEmitter;
+use super::text::{fast_name, imm, imm_op, info_name, Weight, LIKELY, V};
+use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT, TAG_PAIR};
+use std::fmt::Write;
+use valk_runtime::value::ObjType;
+use valk_vir::{FuncId, Loc, ObjKind, Ty};
+
+/// The runtime's code for type `t` (in `wrong type` errors).
+fn ty_code(t: Ty) -> usize {
+    Ty::ALL.iter().position(|&x| x == t).unwrap_or(0)
+}
+
+fn obj_type(k: ObjKind) -> ObjType {
+    match k {
+        ObjKind::Pair => ObjType::Pair,
+        ObjKind::Vector => ObjType::Vector,
+        ObjKind::Box => ObjType::Box,
+        ObjKind::Record => ObjType::Record,
+        ObjKind::Values => ObjType::Values,
+    }
+}
+
+fn heap_type_of(t: Ty) -> Option<ObjType> {
+    Some(match t {
+        Ty::Flonum => ObjType::Flonum,
+        Ty::String => ObjType::String,
+        Ty::Symbol => ObjType::Symbol,
+        Ty::Vector => ObjType::Vector,
+        Ty::Bytevector => ObjType::Bytevector,
+        Ty::Box => ObjType::Box,
+        Ty::Record => ObjType::Record,
+        _ => return None,
+    })
+}
+
+/// Inline allocation written as raw text under fixed names `%<prefix>.*`
+/// (shared by the per-function emitter and the fast entries): bump
+/// `valk_alloc_ptr`, else call the slow-path trampoline, which may
+/// collect. Returns the tagged object (header written, payload not); the
+/// code continues in block `<prefix>.join`.
+pub(super) fn emit_alloc(s: &mut String, p: &str, ty: ObjType, size: usize) -> String {
+    let bytes = 8 * (size + 1);
+    let _ = writeln!(
+        s,
+        "  %{p}.p = load i64, ptr @valk_alloc_ptr\n  %{p}.np = add i64 %{p}.p, {bytes}\n  \
+         %{p}.lim = load i64, ptr @valk_alloc_limit\n  %{p}.ok = icmp ule i64 %{p}.np, %{p}.lim\n  \
+         br i1 %{p}.ok, label %{p}.fast, label %{p}.slow, {LIKELY}\n{p}.slow:\n  \
+         %{p}.s = call ptr @valk_gc_alloc_slow(i64 {bytes})\n  %{p}.si = ptrtoint ptr %{p}.s to i64\n  \
+         br label %{p}.join\n{p}.fast:\n  store i64 %{p}.np, ptr @valk_alloc_ptr\n  \
+         br label %{p}.join\n{p}.join:\n  %{p}.a = phi i64 [ %{p}.si, %{p}.slow ], [ %{p}.p, %{p}.fast ]\n  \
+         %{p}.t = or i64 %{p}.a, {tag}\n  %{p}.o = inttoptr i64 %{p}.t to {V}\n  \
+         %{p}.h = getelementptr i8, {V} %{p}.o, i64 -{tag}\n  store i64 {hdr}, {V} %{p}.h",
+        tag = ty.tag(),
+        hdr = abi::header(ty, size) as i64,
+    );
+    format!("%{p}.o")
+}
+
+impl FnEmitter<'_, '_, '_> {
+    // ---- constants and booleans ----
+
+    /// Entry `i` of the module's constant table (filled at start-up).
+    pub(super) fn load_const(&mut self, res: &str, i: usize) {
+        let p = self.gep_elem(V, "@valk_consts", i);
+        self.assign(res, format!("load {V}, ptr {p}"));
+    }
+
+    /// `#t` or `#f` from an i1.
+    pub(super) fn bool_of(&mut self, c: &str) -> String {
+        self.def(format!(
+            "select i1 {c}, {}, {}",
+            imm(abi::TRUE),
+            imm(abi::FALSE)
+        ))
+    }
+
+    /// `eq?`: identity of the value words.
+    pub(super) fn eq(&mut self, a: &str, b: &str) -> String {
+        let c = self.icmp_v("eq", a, b);
+        self.bool_of(&c)
+    }
+
+    pub(super) fn not(&mut self, a: &str) -> String {
+        let c = self.icmp_v("eq", a, &imm_op(abi::FALSE));
+        self.bool_of(&c)
+    }
+
+    // ---- type tests ----
+
+    /// The low three bits (the tag) of integer `xi`.
+    pub(super) fn tag_of(&mut self, xi: &str) -> String {
+        self.bin("and", xi, 7)
+    }
+
+    /// The header word of a heap object with tag `tag`.
+    fn header(&mut self, x: &str, tag: u64) -> String {
+        let p = self.gep(x, format!("-{tag}"));
+        self.load("i64", &p)
+    }
+
+    /// i1: is `x` (integer `xi`) a heap object of type `ty`?
+    pub(super) fn heap_type_test(&mut self, x: &str, xi: &str, ty: ObjType) -> String {
+        let tag = self.tag_of(xi);
+        let is3 = self.icmp("eq", &tag, TAG_OBJECT);
+        let (lh, lj) = (self.label(), self.label());
+        let from = self.cur.clone();
+        self.br_if(&is3, &lh, &lj, Weight::Even);
+        self.start_block(&lh);
+        let h = self.header(x, TAG_OBJECT);
+        let sh = self.bin("lshr", &h, 3);
+        let b = self.bin("and", &sh, 255);
+        let eq = self.icmp("eq", &b, ty as u8);
+        self.br(&lj);
+        self.start_block(&lj);
+        self.phi("i1", &[("false", &from), (&eq, &lh)])
+    }
+
+    /// i1: does `x` have type `t`?
+    fn type_test(&mut self, t: Ty, x: &str) -> String {
+        let xi = self.int(x);
+        match t {
+            Ty::Fixnum | Ty::Pair | Ty::Procedure => {
+                let tag = self.tag_of(&xi);
+                let want = match t {
+                    Ty::Fixnum => 0,
+                    Ty::Pair => TAG_PAIR,
+                    _ => TAG_CLOSURE,
+                };
+                self.icmp("eq", &tag, want)
+            }
+            Ty::Null => self.icmp("eq", &xi, abi::NIL as i64),
+            Ty::Boolean => {
+                let m = self.bin("and", &xi, !(abi::TRUE ^ abi::FALSE) as i64);
+                self.icmp("eq", &m, abi::FALSE as i64)
+            }
+            Ty::Char => {
+                let m = self.bin("and", &xi, 255);
+                self.icmp("eq", &m, abi::CHAR_LOW_BYTE)
+            }
+            Ty::Number => {
+                let tag = self.tag_of(&xi);
+                let isfx = self.icmp("eq", &tag, 0);
+                let (lf, lj) = (self.label(), self.label());
+                let from = self.cur.clone();
+                self.br_if(&isfx, &lj, &lf, Weight::Even);
+                self.start_block(&lf);
+                let fl = self.heap_type_test(x, &xi, ObjType::Flonum);
+                let from2 = self.cur.clone();
+                self.br(&lj);
+                self.start_block(&lj);
+                self.phi("i1", &[("true", &from), (&fl, &from2)])
+            }
+            _ => {
+                let ty = heap_type_of(t).unwrap_or(ObjType::Record);
+                self.heap_type_test(x, &xi, ty)
+            }
+        }
+    }
+
+    /// `type_tag`: the tag as a fixnum.
+    pub(super) fn type_tag(&mut self, res: &str, x: &str) {
+        let xi = self.int(x);
+        let t = self.tag_of(&xi);
+        let s = self.bin("shl", &t, 3);
+        self.ptr_to(res, &s);
+    }
+
+    /// `type_is`: the test as a Scheme boolean.
+    pub(super) fn type_is(&mut self, res: &str, t: Ty, x: &str) {
+        let c = self.type_test(t, x);
+        self.select_to(res, &c, &imm(abi::TRUE), &imm(abi::FALSE));
+    }
+
+    /// `type_check`: raises `wrong type` (naming `who`) unless `x` has type
+    /// `t`; the result is `x` itself (an alias).
+    pub(super) fn type_check(&mut self, t: Ty, who: &str, x: &str) {
+        let c = self.type_test(t, x);
+        let (wp, wl) = self.cx.string(who.as_bytes());
+        let code = ty_code(t);
+        let args = format!("ptr {wp}, i64 {wl}, i64 {code}, {V} {x}");
+        self.guard(&c, |e| e.raise("@valk_rt_wrong_type", &args));
+    }
+
+    // ---- allocation and fields ----
+
+    /// Inline allocation of an object with `size` payload words (header
+    /// written); returns the tagged pointer.
+    pub(super) fn alloc(&mut self, ty: ObjType, size: usize) -> String {
+        self.tmp += 1;
+        let prefix = format!("a{}", self.tmp);
+        let mut s = String::new();
+        let obj = emit_alloc(&mut s, &prefix, ty, size);
+        self.body.push_str(&s);
+        self.cur = format!("{prefix}.join");
+        obj
+    }
+
+    pub(super) fn load_field(&mut self, base: &str, tag: u64, i: usize) -> String {
+        let p = self.gep(base, field_offset(tag, i));
+        self.load(V, &p)
+    }
+
+    pub(super) fn store_field(&mut self, base: &str, tag: u64, i: usize, v: &str) {
+        let p = self.gep(base, field_offset(tag, i));
+        self.store(V, v, &p);
+    }
+
+    /// `alloc`: an object of `kind` holding `fields`.
+    pub(super) fn alloc_object(&mut self, kind: ObjKind, fields: &[String]) -> String {
+        let ty = obj_type(kind);
+        let o = self.alloc(ty, fields.len());
+        for (i, x) in fields.iter().enumerate() {
+            self.store_field(&o, ty.tag(), i, x);
+        }
+        o
+    }
+
+    /// Address of payload word `n` of an object whose tag is not known
+    /// statically (computed from the tag, which never changes).
+    fn dyn_field(&mut self, x: &str, n: usize) -> String {
+        let xi = self.int(x);
+        let tag = self.tag_of(&xi);
+        let off = self.bin("sub", &(8 * (n + 1)).to_string(), &tag);
+        self.gep(x, &off)
+    }
+
+    pub(super) fn load_word(&mut self, res: &str, x: &str, n: usize) {
+        let p = self.dyn_field(x, n);
+        self.load_to(res, &p);
+    }
+
+    pub(super) fn store_word(&mut self, x: &str, n: usize, v: &str) {
+        let p = self.dyn_field(x, n);
+        self.store(V, v, &p);
+    }
+
+    pub(super) fn cons(&mut self, car: &str, cdr: &str) -> String {
+        let o = self.alloc(ObjType::Pair, 2);
+        self.store_field(&o, TAG_PAIR, 0, car);
+        self.store_field(&o, TAG_PAIR, 1, cdr);
+        o
+    }
+
+    /// `car` (`i == 0`) or `cdr` (`i == 1`).
+    pub(super) fn car_cdr(&mut self, p: &str, i: usize) -> String {
+        self.load_field(p, TAG_PAIR, i)
+    }
+
+    pub(super) fn make_box(&mut self, x: &str) -> String {
+        let o = self.alloc(ObjType::Box, 1);
+        self.store_field(&o, TAG_OBJECT, 0, x);
+        o
+    }
+
+    pub(super) fn unbox(&mut self, b: &str) -> String {
+        self.load_field(b, TAG_OBJECT, 0)
+    }
+
+    pub(super) fn set_box(&mut self, b: &str, x: &str) {
+        self.store_field(b, TAG_OBJECT, 0, x);
+    }
+
+    /// A flonum box holding double `d`.
+    pub(super) fn box_flonum(&mut self, d: &str) -> String {
+        let o = self.alloc(ObjType::Flonum, 1);
+        let p = self.gep(&o, field_offset(TAG_OBJECT, 0));
+        self.store("double", d, &p);
+        o
+    }
+
+    /// The double inside flonum `x`.
+    pub(super) fn load_double(&mut self, x: &str) -> String {
+        let p = self.gep(x, field_offset(TAG_OBJECT, 0));
+        self.load("double", &p)
+    }
+
+    // ---- vectors and strings ----
+
+    /// Bounds-checked address of element `i` of vector `v`; `who` names
+    /// the operation in the range error.
+    fn vector_slot(&mut self, v: &str, i: &str, who: u32) -> String {
+        let h = self.header(v, TAG_OBJECT);
+        let len = self.bin("lshr", &h, 16);
+        let ii = self.int(i);
+        let idx = self.bin("ashr", &ii, 3);
+        let ok = self.icmp("ult", &idx, &len);
+        let args = format!("i64 {who}, {V} {i}");
+        self.guard(&ok, |e| e.raise("@valk_rt_range", &args));
+        let off = self.bin("add", &ii, field_offset(TAG_OBJECT, 0));
+        self.gep(v, &off)
+    }
+
+    pub(super) fn vector_ref(&mut self, res: &str, v: &str, i: &str) {
+        let p = self.vector_slot(v, i, 0);
+        self.load_to(res, &p);
+    }
+
+    pub(super) fn vector_set(&mut self, v: &str, i: &str, x: &str) {
+        let p = self.vector_slot(v, i, 1);
+        self.store(V, x, &p);
+    }
+
+    /// The length (from the header) as a fixnum.
+    pub(super) fn vector_length(&mut self, res: &str, v: &str) {
+        let h = self.header(v, TAG_OBJECT);
+        let n = self.bin("lshr", &h, 16);
+        let s = self.bin("shl", &n, 3);
+        self.ptr_to(res, &s);
+    }
+
+    /// Bounds-checked address of the code point `i` of string `s`.
+    fn string_slot(&mut self, s: &str, i: &str, who: u32) -> String {
+        let lp = self.gep(s, field_offset(TAG_OBJECT, 0));
+        let len = self.load("i64", &lp);
+        let ii = self.int(i);
+        let idx = self.bin("ashr", &ii, 3);
+        let ok = self.icmp("ult", &idx, &len);
+        let args = format!("i64 {who}, {V} {i}");
+        self.guard(&ok, |e| e.raise("@valk_rt_range", &args));
+        let b = self.bin("shl", &idx, 2);
+        let off = self.bin("add", &b, field_offset(TAG_OBJECT, 1));
+        self.gep(s, &off)
+    }
+
+    /// A character from the 32-bit code point.
+    pub(super) fn string_ref(&mut self, res: &str, s: &str, i: &str) {
+        let p = self.string_slot(s, i, 2);
+        let c32 = self.load("i32", &p);
+        let z = self.def(format!("zext i32 {c32} to i64"));
+        let sh = self.bin("shl", &z, 8);
+        let o = self.bin("or", &sh, abi::CHAR_LOW_BYTE);
+        self.ptr_to(res, &o);
+    }
+
+    pub(super) fn string_set(&mut self, s: &str, i: &str, c: &str) {
+        let p = self.string_slot(s, i, 3);
+        let ci = self.int(c);
+        let sh = self.bin("lshr", &ci, 8);
+        let c32 = self.def(format!("trunc i64 {sh} to i32"));
+        self.store("i32", &c32, &p);
+    }
+
+    /// The length (payload word 0) as a fixnum.
+    pub(super) fn string_length(&mut self, res: &str, s: &str) {
+        let p = self.gep(s, field_offset(TAG_OBJECT, 0));
+        let n = self.load("i64", &p);
+        let sh = self.bin("shl", &n, 3);
+        self.ptr_to(res, &sh);
+    }
+
+    // ---- closures ----
+
+    /// A compiled closure of `body`: `[@valk_compiled_entry, info, fast
+    /// entry, captures...]` (docs/calling-convention.md).
+    pub(super) fn closure(&mut self, body: FuncId, captures: &[String]) -> String {
+        let o = self.alloc(
+            ObjType::Closure,
+            abi::CLOSURE_FIRST_CAPTURE + captures.len(),
+        );
+        let words = [
+            "@valk_compiled_entry".to_string(),
+            info_name(body),
+            fast_name(self.m, body),
+        ];
+        for (i, w) in words.iter().enumerate() {
+            let p = self.gep(&o, field_offset(TAG_CLOSURE, i));
+            self.store("ptr", w, &p);
+        }
+        for (i, x) in captures.iter().enumerate() {
+            self.store_field(&o, TAG_CLOSURE, abi::CLOSURE_FIRST_CAPTURE + i, x);
+        }
+        o
+    }
+
+    /// Captured value `n` of closure `c`.
+    pub(super) fn env_get(&mut self, c: &str, n: usize) -> String {
+        self.load_field(c, TAG_CLOSURE, abi::CLOSURE_FIRST_CAPTURE + n)
+    }
+
+    // ---- globals ----
+
+    /// The value cell of global `g` (cells are allocated at start-up).
+    fn cell(&mut self, g: usize) -> String {
+        let p = self.gep_elem("ptr", "@valk_cells", g);
+        self.load_mem("ptr", &p)
+    }
+
+    pub(super) fn global_get(&mut self, res: &str, g: usize, chk: bool, loc: Loc) {
+        let cell = self.cell(g);
+        self.assign(res, format!("load {V}, ptr {cell}"));
+        if chk {
+            self.check_bound(res, g, loc);
+        }
+    }
+
+    pub(super) fn global_set(&mut self, g: usize, chk: bool, loc: Loc, v: &str) {
+        let cell = self.cell(g);
+        if chk {
+            let old = self.load_mem(V, &cell);
+            self.check_bound(&old, g, loc);
+        }
+        self.store_mem(v, &cell);
+    }
+
+    /// Raises `unbound variable` (with the source diagnostic) when `v` is
+    /// the `undefined` marker.
+    fn check_bound(&mut self, v: &str, g: usize, loc: Loc) {
+        let c = self.icmp_v("ne", v, &imm_op(abi::UNDEFINED));
+        let name = self.m.globals[g].name.clone();
+        let diag = (self.opts.unbound_diag)(loc, &name).unwrap_or_default();
+        let (np, nl) = self.cx.string(name.as_bytes());
+        let (dp, dl) = self.cx.string(diag.as_bytes());
+        let args = format!("ptr {np}, i64 {nl}, ptr {dp}, i64 {dl}");
+        self.guard(&c, |e| e.raise("@valk_rt_unbound", &args));
+    }
+}
