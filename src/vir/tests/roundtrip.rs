@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 use valk_vir::equiv::module_equiv;
 use valk_vir::{
+    AllocPlace, Checked,
     parse_module, print_module, verify_module, Cond, ConstData, FunctionBuilder, FxMode, FxOp, Loc,
     Module, ObjKind, Signature, Ty,
 };
@@ -62,8 +63,8 @@ fn built_module_round_trips() {
         b.set_name(s, "42");
         let t = b.type_check(Ty::Pair, k, "car");
         let a = b.car(t);
-        let v = b.alloc(ObjKind::Record, false, &[a, s]);
-        b.global_set(g, true, v);
+        let v = b.alloc(ObjKind::Record, AllocPlace::Heap, &[a, s]);
+        b.global_set(g, Checked::Yes, v);
         let clo = b.closure(later, &[v]);
         let r = b.call_closure(clo, &[x, y, a]);
         b.set_loc(Loc::NONE);
@@ -74,10 +75,10 @@ fn built_module_round_trips() {
         b.br(loop_, &[r]);
         b.switch_to_block(loop_);
         let z = b.fixnum(0);
-        let cnd = b.fx_cmp(Cond::Le, true, p, z);
+        let cnd = b.fx_cmp(Cond::Le, Checked::Yes, p, z);
         b.br_if(cnd, exit, &[], loop_, &[z]);
         b.switch_to_block(exit);
-        let gv = b.global_get(g2, false);
+        let gv = b.global_get(g2, Checked::No);
         b.ret(gv);
     }
     m.add_function(f);
@@ -110,6 +111,7 @@ fn scalars_round_trip() {
         2.5,
     ];
     let mut m = Module::new();
+    let list = m.builtin("list");
     let mut f = valk_vir::Function::new("f", Signature::fixed(0));
     {
         let mut b = FunctionBuilder::new(&mut f);
@@ -121,7 +123,7 @@ fn scalars_round_trip() {
             vs.push(b.flonum(x));
         }
         vs.push(b.fixnum(valk_vir::ir::FIXNUM_MIN));
-        let l = b.call_runtime("list", &vs);
+        let l = b.call_runtime(list, &vs);
         b.ret(l);
     }
     m.add_function(f);
