@@ -28,10 +28,6 @@ use valk_vir::{
     ObjKind, Op, Ty, Value, ValueDef,
 };
 
-/// `call_runtime` helpers of the lowering (`src/lower/prims.rs`).
-pub const RT_ARITY_ERROR: &str = "$arity-error";
-pub const RT_CHECK_INIT: &str = "$check-init";
-
 /// The LLVM type of every Valk value.
 pub const V: &str = "ptr addrspace(1)";
 
@@ -1040,6 +1036,8 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                     Op::Call(_)
                         | Op::CallClosure
                         | Op::CallRuntime(_)
+                        | Op::CheckInit
+                        | Op::ArityError
                         | Op::TailCall(_)
                         | Op::TailCallClosure
                 )
@@ -1208,15 +1206,15 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 set!(o)
             }
             Op::Fl(op, chk) => {
-                let v = self.fl(*op, *chk, &a[0], &a[1]);
+                let v = self.fl(*op, chk.is_checked(), &a[0], &a[1]);
                 set!(v)
             }
             Op::FxCmp(c, chk) => {
-                let v = self.fx_cmp(*c, *chk, &a[0], &a[1]);
+                let v = self.fx_cmp(*c, chk.is_checked(), &a[0], &a[1]);
                 set!(v)
             }
             Op::FlCmp(c, chk) => {
-                let v = self.fl_cmp(*c, *chk, &a[0], &a[1]);
+                let v = self.fl_cmp(*c, chk.is_checked(), &a[0], &a[1]);
                 set!(v)
             }
             Op::Eq => {
@@ -1328,13 +1326,13 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 let cell = self.cell(g.index());
                 let r = res.unwrap_or_default();
                 self.line(format!("{r} = load {V}, ptr {cell}"));
-                if *chk {
+                if chk.is_checked() {
                     self.check_bound(&r, g.index(), d.loc);
                 }
             }
             Op::GlobalSet(g, chk) => {
                 let cell = self.cell(g.index());
-                if *chk {
+                if chk.is_checked() {
                     let old = self.t();
                     self.line(format!("{old} = load {V}, ptr {cell}"));
                     self.check_bound(&old, g.index(), d.loc);
@@ -1355,8 +1353,16 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 let v = self.closure_call(&a[0], &a[1..], false);
                 set!(v)
             }
-            Op::CallRuntime(name) => {
-                let v = self.runtime_call(name, &a)?;
+            Op::CallRuntime(b) => {
+                let v = self.runtime_call(self.m.builtin_name(*b), &a)?;
+                set!(v)
+            }
+            Op::CheckInit => {
+                let v = self.check_init(&a[0], &a[1]);
+                set!(v)
+            }
+            Op::ArityError => {
+                let v = self.arity_error(&a[0], &a[1], &a[2]);
                 set!(v)
             }
             Op::Closure(body) => {
@@ -1692,29 +1698,29 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         r
     }
 
+    /// `check_init %v, %sym`: `v` unless it is `undefined`.
+    fn check_init(&mut self, v: &str, sym: &str) -> String {
+        let c = self.t();
+        self.line(format!("{c} = icmp ne {V} {v}, {}", imm_op(abi::UNDEFINED)));
+        let sym = sym.to_string();
+        self.guard(&c, |e| e.raise(format!("@valk_rt_undefined({V} {sym})")));
+        v.to_string()
+    }
+
+    /// `arity_error %who, %expected, %got`.
+    fn arity_error(&mut self, who: &str, expected: &str, got: &str) -> String {
+        let r = self.t();
+        self.line(format!(
+            "{r} = call {V} @valk_rt_arity_error({V} {who}, {V} {expected}, {V} {got})"
+        ));
+        self.line(format!("ret {V} {r}"));
+        // Never returns; later code of the block is unreachable.
+        let l = self.label();
+        self.start_block(&l);
+        imm_op(abi::UNSPECIFIED)
+    }
+
     fn runtime_call(&mut self, name: &str, a: &[String]) -> Result<String, EmitError> {
-        match (name, a) {
-            // (value, name): value unless it is `undefined`.
-            (RT_CHECK_INIT, [v, sym]) => {
-                let c = self.t();
-                self.line(format!("{c} = icmp ne {V} {v}, {}", imm_op(abi::UNDEFINED)));
-                let sym = sym.clone();
-                self.guard(&c, |e| e.raise(format!("@valk_rt_undefined({V} {sym})")));
-                return Ok(v.clone());
-            }
-            (RT_ARITY_ERROR, [who, expected, got]) => {
-                let r = self.t();
-                self.line(format!(
-                    "{r} = call {V} @valk_rt_arity_error({V} {who}, {V} {expected}, {V} {got})"
-                ));
-                self.line(format!("ret {V} {r}"));
-                // Never returns; later code of the block is unreachable.
-                let l = self.label();
-                self.start_block(&l);
-                return Ok(imm_op(abi::UNSPECIFIED));
-            }
-            _ => {}
-        }
         if name.starts_with('$') {
             return Err(EmitError(format!(
                 "runtime helper \"{name}\" with {} arguments is not supported",

@@ -27,7 +27,7 @@ use crate::syntax::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
 use valk_vir::{FuncId, Module, OptLevel, Signature};
 
-pub use prims::{is_control_builtin, RT_ARITY_ERROR, RT_CHECK_INIT};
+pub use prims::is_control_builtin;
 
 /// Options of [`lower_program`].
 #[derive(Clone, Debug, Default)]

@@ -638,7 +638,9 @@ mod tests {
         assert!(!Op::Fx(FxOp::Add, FxMode::Chk).is_pure());
         assert!(!Op::GlobalGet(GlobalId(0), Checked::Yes).is_pure());
         assert!(Op::GlobalGet(GlobalId(0), Checked::No).is_pure());
-        assert!(Op::Fixnum(1).is_constant() && !Op::GlobalGet(GlobalId(0), Checked::No).is_constant());
+        assert!(
+            Op::Fixnum(1).is_constant() && !Op::GlobalGet(GlobalId(0), Checked::No).is_constant()
+        );
         assert_eq!(Op::Fx(FxOp::Add, FxMode::Ovf).mnemonic(), "fx.add.ovf");
         assert_eq!(
             Op::Alloc(ObjKind::Vector, AllocPlace::Stack).mnemonic(),

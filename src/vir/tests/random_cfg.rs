@@ -8,9 +8,8 @@ use valk_vir::eval::run_to_string;
 use valk_vir::ir::{FIXNUM_MAX, FIXNUM_MIN};
 use valk_vir::passes::{optimize_with, pipeline, OptLevel};
 use valk_vir::{
-    BuiltinId, Checked,
-    parse_module, print_module, verify_module, Block, Cond, FuncId, Function, FunctionBuilder,
-    FxMode, FxOp, Module, Signature, Ty, Value,
+    parse_module, print_module, verify_module, Block, BuiltinId, Checked, Cond, FuncId, Function,
+    FunctionBuilder, FxMode, FxOp, Module, Signature, Ty, Value,
 };
 
 /// What is known about a value, so unchecked operations only get
@@ -145,11 +144,17 @@ fn emit(
         }
         4 => {
             let (x, y) = (c.pick(vals, &[Fix]).unwrap(), c.pick(vals, &[Fix]).unwrap());
-            (b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::No, x, y), Bool)
+            (
+                b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::No, x, y),
+                Bool,
+            )
         }
         5 => {
             let (x, y) = (c.pick(vals, &any).unwrap(), c.pick(vals, &any).unwrap());
-            (b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::Yes, x, y), Bool)
+            (
+                b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::Yes, x, y),
+                Bool,
+            )
         }
         6 => {
             let i = c.next(vals.len() as u32) as usize;
