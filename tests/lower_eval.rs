@@ -52,8 +52,8 @@ const PROGRAMS: &[&str] = &[
      (list (classify -5) (classify 0) (classify 3) (classify 30))",
     "(define (kind x) (case x ((1) 'one) ((two) 'two) ((#\\a) 'char) (else 'other)))
      (list (kind 1) (kind 'two) (kind #\\a) (kind 5))",
-    // (Programs needing letrec checks use the `$check-init` runtime helper,
-    // which the evaluator does not have: the AOT corpus covers them.)
+    // (Programs whose letrec reads need `check_init` are covered by the
+    // AOT corpus.)
     "(define (ping-pong)
        (letrec ((ping (lambda (n) (if (= n 0) 'ping (pong n))))
                 (pong (lambda (n) (ping (- n 1)))))

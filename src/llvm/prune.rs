@@ -3,7 +3,7 @@
 //! typical program), and only functions reachable from the remaining
 //! top-level forms are compiled.
 
-use valk_vir::{FuncId, Module, Op};
+use valk_vir::{Checked, FuncId, Module, Op};
 
 /// The functions reachable from `roots` through calls, closures and
 /// continuation bodies (indexed by `FuncId`).
@@ -35,7 +35,7 @@ fn only_defines(m: &Module, top: FuncId) -> Option<Vec<usize>> {
     for &b in &f.layout {
         for &i in &f.block(b).insts {
             match &f.inst(i).op {
-                Op::GlobalSet(g, false) => defs.push(g.index()),
+                Op::GlobalSet(g, Checked::No) => defs.push(g.index()),
                 Op::Br | Op::BrIf | Op::Ret => {}
                 op if op.is_pure() => {}
                 _ => return None,
@@ -67,7 +67,9 @@ pub fn prune_toplevels(m: &Module, toplevels: &[FuncId]) -> Vec<FuncId> {
             for &b in &f.layout {
                 for &inst in &f.block(b).insts {
                     match &f.inst(inst).op {
-                        Op::GlobalGet(g, _) | Op::GlobalSet(g, true) => read[g.index()] = true,
+                        Op::GlobalGet(g, _) | Op::GlobalSet(g, Checked::Yes) => {
+                            read[g.index()] = true
+                        }
                         _ => {}
                     }
                 }

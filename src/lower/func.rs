@@ -13,7 +13,7 @@
 //! them, and joins carry them as block parameters), boxes, known functions.
 
 use super::analysis::{assigned_in, LamId, LamKind, Placement, TopInfo};
-use super::prims::{self, Prim, RT_ARITY_ERROR, RT_CHECK_INIT};
+use super::prims::{self, Prim};
 use super::GlobalsInfo;
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
@@ -22,7 +22,8 @@ use crate::syntax::source::Span;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use valk_vir::ir::fits_fixnum;
 use valk_vir::{
-    Block, BlockCall, ConstData, FuncId, Function, FxMode, Loc, Module, Op, Signature, Ty, Value,
+    Block, BlockCall, Checked, ConstData, FuncId, Function, FxMode, Loc, Module, Op, Signature, Ty,
+    Value,
 };
 
 type R<T> = Result<T, Diagnostic>;
@@ -479,7 +480,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     let name = self.tl.local_name(x).to_string();
                     let c = self.tl.cx.module.add_const(ConstData::Symbol(name));
                     let sym = self.push(Op::Const(c), &[]);
-                    Ok(self.push_at(Op::CallRuntime(RT_CHECK_INIT.into()), &[v, sym], span))
+                    Ok(self.push_at(Op::CheckInit, &[v, sym], span))
                 } else {
                     Ok(v)
                 }
@@ -633,14 +634,14 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             ExprKind::SetGlobal(name, val) => {
                 let v = self.value(val)?;
                 let g = self.tl.cx.module.global(name);
-                self.effect_at(Op::GlobalSet(g, true), &[v], e.span);
+                self.effect_at(Op::GlobalSet(g, Checked::Yes), &[v], e.span);
                 let u = self.unspecified();
                 self.finish(u, cont)
             }
             ExprKind::DefineGlobal(name, val) => {
                 let v = self.value(val)?;
                 let g = self.tl.cx.module.global(name);
-                self.emit(Op::GlobalSet(g, false), &[v], Vec::new(), Loc::NONE);
+                self.emit(Op::GlobalSet(g, Checked::No), &[v], Vec::new(), Loc::NONE);
                 let u = self.unspecified();
                 self.finish(u, cont)
             }
@@ -700,9 +701,9 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let bound = self.global_bound(name);
         let g = self.tl.cx.module.global(name);
         if bound {
-            self.push(Op::GlobalGet(g, false), &[])
+            self.push(Op::GlobalGet(g, Checked::No), &[])
         } else {
-            self.push_at(Op::GlobalGet(g, true), &[], span)
+            self.push_at(Op::GlobalGet(g, Checked::Yes), &[], span)
         }
     }
 
@@ -1067,7 +1068,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let a = self.push(Op::Const(who_c), &[]);
         let b = self.push(Op::Const(exp_c), &[]);
         let c = self.push(Op::Fixnum(got as i64), &[]);
-        let v = self.push_at(Op::CallRuntime(RT_ARITY_ERROR.into()), &[a, b, c], span);
+        let v = self.push_at(Op::ArityError, &[a, b, c], span);
         self.finish(v, cont)
     }
 
@@ -1206,7 +1207,8 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         }
         if pristine && prims::runtime_callable(name, args.len()) {
             let vs = self.args(args)?;
-            let v = self.push_at(Op::CallRuntime(name.to_string()), &vs, span);
+            let rt = self.tl.cx.module.builtin(name);
+            let v = self.push_at(Op::CallRuntime(rt), &vs, span);
             return self.finish(v, cont);
         }
         let callee = self.read_global(name, fspan);
@@ -1226,7 +1228,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             }
             Prim::Cons => self.push(Op::Cons, vs),
             Prim::Arith(op) => self.push_at(Op::Fx(op, FxMode::Chk), vs, span),
-            Prim::Compare(c) => self.push_at(Op::FxCmp(c, true), vs, span),
+            Prim::Compare(c) => self.push_at(Op::FxCmp(c, Checked::Yes), vs, span),
             Prim::Eq => self.push(Op::Eq, vs),
             Prim::Not => self.push(Op::Not, vs),
             Prim::Is(ty) => self.push(Op::TypeIs(ty), vs),

@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 use valk_runtime::host::{self, HostError};
 use valk_vir::{FuncId, Module, Signature};
 
-pub use prims::{is_control_builtin, RT_ARITY_ERROR, RT_CHECK_INIT};
+pub use prims::is_control_builtin;
 
 /// Options of [`lower_program`].
 #[derive(Clone, Debug, Default)]

@@ -1,4 +1,6 @@
-//! Builtins the lowering compiles inline, and the runtime helpers it calls.
+//! Builtins the lowering compiles inline or calls through `call_runtime`.
+//! (The arity and letrec-initialisation errors are the VIR opcodes
+//! `arity_error` and `check_init`, see `docs/vir.md`.)
 //!
 //! A call `(name args...)` of a global `name` that is a builtin nobody
 //! redefines becomes inline VIR when [`lookup`] knows the name at that
@@ -9,17 +11,6 @@
 //! `tail_call_closure`).
 
 use valk_vir::{Cond, FxOp, Ty};
-
-/// `call_runtime "$arity-error"(who, expected, got)`: raises the arity
-/// error `who: wrong number of arguments (expected EXPECTED, got GOT)`;
-/// `who` and `expected` are string constants, `got` a fixnum. Never
-/// returns.
-pub const RT_ARITY_ERROR: &str = "$arity-error";
-
-/// `call_runtime "$check-init"(value, name)`: returns `value`, or raises
-/// `variable used before its definition: NAME` when `value` is
-/// `undefined`; `name` is a symbol constant.
-pub const RT_CHECK_INIT: &str = "$check-init";
 
 /// An inline primitive.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -7,7 +7,7 @@ use super::*;
 use crate::expand::Expander;
 use crate::pipeline::{expand_text, optimize_verified};
 use crate::syntax::source::SourceMap;
-use valk_vir::{ConstData, FxMode, Op, OptLevel};
+use valk_vir::{Checked, ConstData, FxMode, Op, OptLevel};
 
 fn expand(src: &str) -> (Vec<TopLevel>, SourceMap) {
     let mut sources = SourceMap::new();
@@ -188,12 +188,12 @@ fn escaping_recursive_closure_uses_self() {
 fn letrec_reads_before_initialisation_are_checked() {
     let l = lower("(define (f) (letrec ((a (lambda () b)) (c (a)) (b 1)) c))");
     let t = func_text(&l, "f");
-    assert!(t.contains(RT_CHECK_INIT), "{t}");
+    assert!(t.contains("check_init"), "{t}");
     assert!(t.contains("undefined"), "{t}");
     // A safe order needs no check and no box.
     let l = lower("(define (g) (letrec ((b 1) (a (lambda () b)) (c (a))) c))");
     let t = func_text(&l, "g");
-    assert!(!t.contains(RT_CHECK_INIT), "{t}");
+    assert!(!t.contains("check_init"), "{t}");
     assert_eq!(count(&l, "g", |o| *o == Op::MakeBox), 0, "{t}");
 }
 
@@ -259,7 +259,7 @@ fn calling_a_fixed_global_before_its_definition_checks_the_cell() {
 fn known_call_with_wrong_arity_raises_at_run_time() {
     let l = lower("(define (f) (define (g a) a) (g 1 2))");
     let t = func_text(&l, "f");
-    assert!(t.contains(RT_ARITY_ERROR), "{t}");
+    assert!(t.contains("arity_error"), "{t}");
     assert!(l
         .module
         .consts
@@ -300,7 +300,7 @@ fn raising_instructions_carry_locations() {
                     Op::TypeCheck(..)
                         | Op::VectorRef
                         | Op::Fx(_, FxMode::Chk)
-                        | Op::GlobalGet(_, true)
+                        | Op::GlobalGet(_, Checked::Yes)
                         | Op::CallClosure
                         | Op::TailCallClosure
                 );
@@ -320,7 +320,7 @@ fn raising_instructions_carry_locations() {
         .iter()
         .flat_map(|&b| f.block(b).insts.iter())
         .map(|&i| f.inst(i))
-        .find(|d| matches!(d.op, Op::GlobalGet(_, true)))
+        .find(|d| matches!(d.op, Op::GlobalGet(_, Checked::Yes)))
         .unwrap();
     let span = l.span(g.loc).unwrap();
     assert_eq!(&src[span.start as usize..span.end as usize], "g");

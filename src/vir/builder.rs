@@ -2,12 +2,12 @@
 //! instructions and get their result values.
 //!
 //! ```
-//! use valk_vir::{Function, FunctionBuilder, Signature, Cond};
+//! use valk_vir::{Checked, Cond, Function, FunctionBuilder, Signature};
 //! let mut f = Function::new("fib", Signature::fixed(1));
 //! let mut b = FunctionBuilder::new(&mut f);
 //! let n = b.param(0);
 //! let two = b.fixnum(2);
-//! let small = b.fx_cmp(Cond::Lt, false, n, two);
+//! let small = b.fx_cmp(Cond::Lt, Checked::No, n, two);
 //! let (then, els) = (b.create_named_block("then"), b.create_named_block("else"));
 //! b.br_if(small, then, &[], els, &[]);
 //! b.switch_to_block(then);
@@ -19,8 +19,9 @@
 //! The builder does not stop you from building invalid IR (instructions
 //! after a terminator, wrong argument counts): the validator reports it.
 
-use crate::entity::{Block, ConstId, FuncId, GlobalId, Inst, Loc, Value};
-use crate::ir::{BlockCall, Cond, FlOp, Function, FxMode, FxOp, ObjKind, Op, Ty};
+use crate::entity::{Block, BuiltinId, ConstId, FuncId, GlobalId, Inst, Loc, Value};
+use crate::ir::{BlockCall, Cond, FlOp, Function, FxMode, FxOp, ObjKind, Ty};
+use crate::ops::{AllocPlace, Checked, Op};
 
 pub struct FunctionBuilder<'f> {
     func: &'f mut Function,
@@ -162,13 +163,13 @@ impl<'f> FunctionBuilder<'f> {
     pub fn fx_to_fl(&mut self, v: Value) -> Value {
         self.value(Op::FxToFl, &[v])
     }
-    pub fn fl(&mut self, op: FlOp, checked: bool, a: Value, b: Value) -> Value {
+    pub fn fl(&mut self, op: FlOp, checked: Checked, a: Value, b: Value) -> Value {
         self.value(Op::Fl(op, checked), &[a, b])
     }
-    pub fn fx_cmp(&mut self, c: Cond, checked: bool, a: Value, b: Value) -> Value {
+    pub fn fx_cmp(&mut self, c: Cond, checked: Checked, a: Value, b: Value) -> Value {
         self.value(Op::FxCmp(c, checked), &[a, b])
     }
-    pub fn fl_cmp(&mut self, c: Cond, checked: bool, a: Value, b: Value) -> Value {
+    pub fn fl_cmp(&mut self, c: Cond, checked: Checked, a: Value, b: Value) -> Value {
         self.value(Op::FlCmp(c, checked), &[a, b])
     }
     pub fn eq(&mut self, a: Value, b: Value) -> Value {
@@ -179,8 +180,8 @@ impl<'f> FunctionBuilder<'f> {
     }
 
     // ---- memory ----
-    pub fn alloc(&mut self, kind: ObjKind, stack: bool, fields: &[Value]) -> Value {
-        self.value(Op::Alloc(kind, stack), fields)
+    pub fn alloc(&mut self, kind: ObjKind, place: AllocPlace, fields: &[Value]) -> Value {
+        self.value(Op::Alloc(kind, place), fields)
     }
     pub fn load(&mut self, obj: Value, field: u32) -> Value {
         self.value(Op::Load(field), &[obj])
@@ -226,11 +227,19 @@ impl<'f> FunctionBuilder<'f> {
     }
 
     // ---- globals ----
-    pub fn global_get(&mut self, g: GlobalId, checked: bool) -> Value {
+    pub fn global_get(&mut self, g: GlobalId, checked: Checked) -> Value {
         self.value(Op::GlobalGet(g, checked), &[])
     }
-    pub fn global_set(&mut self, g: GlobalId, checked: bool, v: Value) {
+    pub fn global_set(&mut self, g: GlobalId, checked: Checked, v: Value) {
         self.effect(Op::GlobalSet(g, checked), &[v])
+    }
+    /// `v`, or the used-before-definition error naming symbol `name`.
+    pub fn check_init(&mut self, v: Value, name: Value) -> Value {
+        self.value(Op::CheckInit, &[v, name])
+    }
+    /// Raises the arity error; never returns.
+    pub fn arity_error(&mut self, who: Value, expected: Value, got: Value) -> Value {
+        self.value(Op::ArityError, &[who, expected, got])
     }
 
     // ---- calls ----
@@ -242,8 +251,8 @@ impl<'f> FunctionBuilder<'f> {
         all.extend_from_slice(args);
         self.value(Op::CallClosure, &all)
     }
-    pub fn call_runtime(&mut self, name: &str, args: &[Value]) -> Value {
-        self.value(Op::CallRuntime(name.to_string()), args)
+    pub fn call_runtime(&mut self, builtin: BuiltinId, args: &[Value]) -> Value {
+        self.value(Op::CallRuntime(builtin), args)
     }
     pub fn closure(&mut self, f: FuncId, captures: &[Value]) -> Value {
         self.value(Op::Closure(f), captures)

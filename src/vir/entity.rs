@@ -1,6 +1,6 @@
 //! Entity references: typed `u32` indices into per-function (values,
-//! instructions, blocks) or per-module (functions, globals, constants)
-//! tables. Copyable, hashable and cheap; the tables own the data.
+//! instructions, blocks) or per-module (functions, globals, constants,
+//! runtime builtins) tables. Copyable, hashable and cheap; the tables own the data.
 
 use std::fmt;
 
@@ -61,6 +61,11 @@ entity!(
     /// A global variable (a named value cell) of a module.
     GlobalId,
     "global"
+);
+entity!(
+    /// A runtime builtin named in a module's builtin table (`call_runtime`).
+    BuiltinId,
+    "builtin"
 );
 entity!(
     /// A heap constant (string, symbol, quoted datum) of a module.

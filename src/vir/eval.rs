@@ -41,6 +41,8 @@ pub enum EvalError {
     IndexOutOfRange,
     DivisionByZero,
     Unbound(String),
+    /// `check_init` of `undefined`: the variable's name.
+    UsedBeforeDefinition(String),
     Arity,
     Unreachable,
     /// An unchecked operation got operands it does not allow (a producer
@@ -399,12 +401,12 @@ impl<'m> Machine<'m> {
             Op::FxToFl => V::Flonum(self.fixnum(a[0], "fx.to_fl")? as f64),
             Op::Fl(fop, checked) => match (a[0], a[1]) {
                 (V::Flonum(x), V::Flonum(y)) => V::Flonum(fop.apply(x, y)),
-                _ if *checked => return Err(wrong(fl_name(*fop), "flonum")),
+                _ if checked.is_checked() => return Err(wrong(fl_name(*fop), "flonum")),
                 _ => return Err(EvalError::Precondition("fl: not flonums".into())),
             },
             Op::FxCmp(c, checked) => match (a[0], a[1]) {
                 (V::Fixnum(x), V::Fixnum(y)) => V::Bool(c.holds(x, y)),
-                (x, y) if *checked => match (Self::number(x), Self::number(y)) {
+                (x, y) if checked.is_checked() => match (Self::number(x), Self::number(y)) {
                     (Some(x), Some(y)) => V::Bool(c.holds(x, y)),
                     _ => return Err(wrong(c.name(), "number")),
                 },
@@ -412,7 +414,7 @@ impl<'m> Machine<'m> {
             },
             Op::FlCmp(c, checked) => match (a[0], a[1]) {
                 (V::Flonum(x), V::Flonum(y)) => V::Bool(c.holds(x, y)),
-                _ if *checked => return Err(wrong(c.name(), "flonum")),
+                _ if checked.is_checked() => return Err(wrong(c.name(), "flonum")),
                 _ => return Err(EvalError::Precondition("fl cmp: not flonums".into())),
             },
             Op::Eq => V::Bool(match (a[0], a[1]) {
@@ -518,13 +520,13 @@ impl<'m> Machine<'m> {
             }
             Op::GlobalGet(g, checked) => {
                 let v = self.globals[g.index()];
-                if *checked && v == V::Undefined {
+                if checked.is_checked() && v == V::Undefined {
                     return Err(EvalError::Unbound(self.module.global_name(*g).to_string()));
                 }
                 v
             }
             Op::GlobalSet(g, checked) => {
-                if *checked && self.globals[g.index()] == V::Undefined {
+                if checked.is_checked() && self.globals[g.index()] == V::Undefined {
                     return Err(EvalError::Unbound(self.module.global_name(*g).to_string()));
                 }
                 self.globals[g.index()] = a[0];
@@ -535,7 +537,14 @@ impl<'m> Machine<'m> {
                 let (f, ps) = self.closure_params(a[0], &a[1..])?;
                 self.call(f, ps)?
             }
-            Op::CallRuntime(name) => self.runtime(name, a)?,
+            Op::CheckInit => {
+                if a[0] == V::Undefined {
+                    return Err(EvalError::UsedBeforeDefinition(self.render(a[1])));
+                }
+                a[0]
+            }
+            Op::ArityError => return Err(EvalError::Arity),
+            Op::CallRuntime(b) => self.runtime(self.module.builtin_name(*b), a)?,
             Op::Closure(f) => self.alloc(HeapObj::Closure(*f, a.to_vec())),
             Op::EnvGet(n) => self
                 .fields(a[0], "env_get")?

@@ -6,7 +6,8 @@
 //! objects are tagged pointers, `#t #f '()` etc. are immediates. No opcode
 //! produces an untagged word yet; unboxing is a later optimisation.
 
-use crate::entity::{Block, ConstId, FuncId, GlobalId, Inst, Loc, Value};
+use crate::entity::{Block, BuiltinId, ConstId, FuncId, GlobalId, Inst, Loc, Value};
+pub use crate::ops::{AllocPlace, ArgCount, Checked, Op};
 use std::collections::HashMap;
 
 /// Bits of a fixnum payload (mirrors `valk_runtime::value::FIXNUM_BITS`).
@@ -311,372 +312,6 @@ impl Cond {
             Cond::Le => a <= b,
             Cond::Gt => a > b,
             Cond::Ge => a >= b,
-        }
-    }
-}
-
-/// An opcode with its immediate operands. Value operands live in
-/// [`InstData::args`], branch targets in [`InstData::targets`].
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum Op {
-    // ---- constants (no operands) ----
-    /// A fixnum; the immediate must be in fixnum range.
-    Fixnum(i64),
-    /// A flonum, given by its IEEE bits (boxed at run time).
-    Flonum(u64),
-    Char(char),
-    Bool(bool),
-    /// The empty list.
-    Nil,
-    Unspecified,
-    /// The "not yet initialised" marker (`letrec`, unbound globals).
-    Undefined,
-    /// A heap constant from the module's constant table.
-    Const(ConstId),
-    /// `[x] -> x`; removed by copy propagation.
-    Copy,
-
-    // ---- tags and types ----
-    /// `[x] -> fixnum`: the low 3 tag bits of `x`.
-    TypeTag,
-    /// `[x] -> boolean`: does `x` have type `Ty`?
-    TypeIs(Ty),
-    /// `[x] -> x`: raises a wrong-type error naming the operation (the
-    /// string) unless `x` has type `Ty`.
-    TypeCheck(Ty, String),
-    /// `[x] -> x`: unchecked cast; the producer guarantees the type.
-    Cast(Ty),
-
-    // ---- arithmetic and comparisons ----
-    /// `[a, b] -> number`.
-    Fx(FxOp, FxMode),
-    /// `[fixnum] -> flonum`.
-    FxToFl,
-    /// `[a, b] -> flonum`; `true` = checked (wrong-type error unless both
-    /// are flonums), `false` = operands known to be flonums.
-    Fl(FlOp, bool),
-    /// `[a, b] -> boolean`; `true` = checked (generic numeric comparison,
-    /// wrong-type error on non-numbers), `false` = both fixnums.
-    FxCmp(Cond, bool),
-    /// `[a, b] -> boolean`; `true` = checked, `false` = both flonums.
-    FlCmp(Cond, bool),
-    /// `[a, b] -> boolean`: identity (`eq?`).
-    Eq,
-    /// `[x] -> boolean`: `#t` iff `x` is `#f`.
-    Not,
-
-    // ---- memory ----
-    /// `[fields...] -> object`: a new object of the kind whose payload is
-    /// the operands; `true` = may be allocated on the stack (set by escape
-    /// analysis, later).
-    Alloc(ObjKind, bool),
-    /// `[obj] -> value`: payload field `n` (unchecked).
-    Load(u32),
-    /// `[obj, v]`: store into payload field `n`, with write barrier.
-    Store(u32),
-    /// `[a, b] -> pair`.
-    Cons,
-    /// `[pair] -> value` (unchecked: use `type_check.pair` first).
-    Car,
-    /// `[pair] -> value` (unchecked).
-    Cdr,
-    /// `[vector, fixnum] -> value`; raises an index error when out of range.
-    VectorRef,
-    /// `[vector, fixnum, v]`; raises an index error when out of range.
-    VectorSet,
-    /// `[vector] -> fixnum`.
-    VectorLength,
-    /// `[string, fixnum] -> char`; raises an index error when out of range.
-    StringRef,
-    /// `[string, fixnum, char]`; raises an index error when out of range.
-    StringSet,
-    /// `[string] -> fixnum`.
-    StringLength,
-    /// `[v] -> box`: a cell for an assigned, captured variable.
-    MakeBox,
-    /// `[box] -> value`.
-    Unbox,
-    /// `[box, v]`.
-    SetBox,
-
-    // ---- globals ----
-    /// `[] -> value`: read the global's value cell; `true` = raise an
-    /// unbound-variable error if the cell holds `undefined`.
-    GlobalGet(GlobalId, bool),
-    /// `[v]`: write the cell (`define`); `true` = raise an unbound
-    /// error first if the cell is unbound (`set!`).
-    GlobalSet(GlobalId, bool),
-
-    // ---- calls and closures ----
-    /// `[args...] -> value`: direct call of a known function with exactly
-    /// its parameters (closure first if it is a closure body).
-    Call(FuncId),
-    /// `[callee, args...] -> value`: unknown callee; the callee receives
-    /// itself and the argument count and checks arity.
-    CallClosure,
-    /// `[args...] -> value`: call a runtime builtin by name.
-    CallRuntime(String),
-    /// `[captures...] -> closure` of a closure-body function.
-    Closure(FuncId),
-    /// `[closure] -> value`: captured variable `n` of a closure.
-    EnvGet(u32),
-    /// `[captures...] -> continuation`: reify the current continuation
-    /// (the return point of this function) composed with the closure-body
-    /// function, which receives the values passed to the continuation.
-    ContNew(FuncId),
-
-    // ---- terminators ----
-    /// `[]`, one target.
-    Br,
-    /// `[cond]`, targets `[then, else]`; `then` unless `cond` is `#f`.
-    BrIf,
-    /// `[fixnum]`, targets `[default, case0, case1, ...]`, one immediate
-    /// per case.
-    Switch(Vec<i64>),
-    /// `[v]`.
-    Ret,
-    /// `[args...]`: direct tail call (`musttail`).
-    TailCall(FuncId),
-    /// `[callee, args...]`: unknown tail call.
-    TailCallClosure,
-    /// `[k, values...]`: invoke a continuation; never returns.
-    ContCall,
-    Unreachable,
-}
-
-/// How many value operands an opcode takes.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ArgCount {
-    Exact(usize),
-    AtLeast(usize),
-}
-
-impl ArgCount {
-    pub fn accepts(self, n: usize) -> bool {
-        match self {
-            ArgCount::Exact(k) => n == k,
-            ArgCount::AtLeast(k) => n >= k,
-        }
-    }
-}
-
-impl Op {
-    pub fn flonum(x: f64) -> Op {
-        Op::Flonum(x.to_bits())
-    }
-
-    pub fn is_terminator(&self) -> bool {
-        matches!(
-            self,
-            Op::Br
-                | Op::BrIf
-                | Op::Switch(_)
-                | Op::Ret
-                | Op::TailCall(_)
-                | Op::TailCallClosure
-                | Op::ContCall
-                | Op::Unreachable
-        )
-    }
-
-    /// Is this a constant (no operands, no effects)?
-    pub fn is_constant(&self) -> bool {
-        matches!(
-            self,
-            Op::Fixnum(_)
-                | Op::Flonum(_)
-                | Op::Char(_)
-                | Op::Bool(_)
-                | Op::Nil
-                | Op::Unspecified
-                | Op::Undefined
-                | Op::Const(_)
-        )
-    }
-
-    pub fn has_result(&self) -> bool {
-        !self.is_terminator()
-            && !matches!(
-                self,
-                Op::Store(_) | Op::VectorSet | Op::StringSet | Op::SetBox | Op::GlobalSet(..)
-            )
-    }
-
-    pub fn arg_count(&self) -> ArgCount {
-        use ArgCount::*;
-        match self {
-            Op::Fixnum(_)
-            | Op::Flonum(_)
-            | Op::Char(_)
-            | Op::Bool(_)
-            | Op::Nil
-            | Op::Unspecified
-            | Op::Undefined
-            | Op::Const(_)
-            | Op::GlobalGet(..)
-            | Op::Br
-            | Op::Unreachable => Exact(0),
-            Op::Copy
-            | Op::TypeTag
-            | Op::TypeIs(_)
-            | Op::TypeCheck(..)
-            | Op::Cast(_)
-            | Op::FxToFl
-            | Op::Not
-            | Op::Load(_)
-            | Op::Car
-            | Op::Cdr
-            | Op::VectorLength
-            | Op::StringLength
-            | Op::MakeBox
-            | Op::Unbox
-            | Op::GlobalSet(..)
-            | Op::EnvGet(_)
-            | Op::BrIf
-            | Op::Switch(_)
-            | Op::Ret => Exact(1),
-            Op::Fx(..)
-            | Op::Fl(..)
-            | Op::FxCmp(..)
-            | Op::FlCmp(..)
-            | Op::Eq
-            | Op::Store(_)
-            | Op::Cons
-            | Op::VectorRef
-            | Op::StringRef
-            | Op::SetBox => Exact(2),
-            Op::VectorSet | Op::StringSet => Exact(3),
-            Op::Alloc(..)
-            | Op::Call(_)
-            | Op::CallRuntime(_)
-            | Op::Closure(_)
-            | Op::ContNew(_)
-            | Op::TailCall(_) => AtLeast(0),
-            Op::CallClosure | Op::TailCallClosure | Op::ContCall => AtLeast(1),
-        }
-    }
-
-    /// The number of branch targets (`switch`: one more than its cases).
-    pub fn target_count(&self) -> usize {
-        match self {
-            Op::Br => 1,
-            Op::BrIf => 2,
-            Op::Switch(cases) => cases.len() + 1,
-            _ => 0,
-        }
-    }
-
-    /// Pure: no side effect, cannot raise, so an instruction whose result
-    /// is unused can be deleted. (Allocation counts as pure.)
-    pub fn is_pure(&self) -> bool {
-        match self {
-            Op::Fixnum(_)
-            | Op::Flonum(_)
-            | Op::Char(_)
-            | Op::Bool(_)
-            | Op::Nil
-            | Op::Unspecified
-            | Op::Undefined
-            | Op::Const(_)
-            | Op::Copy
-            | Op::TypeTag
-            | Op::TypeIs(_)
-            | Op::Cast(_)
-            | Op::FxToFl
-            | Op::Eq
-            | Op::Not
-            | Op::Alloc(..)
-            | Op::Load(_)
-            | Op::Cons
-            | Op::Car
-            | Op::Cdr
-            | Op::VectorLength
-            | Op::StringLength
-            | Op::MakeBox
-            | Op::Unbox
-            | Op::Closure(_)
-            | Op::EnvGet(_) => true,
-            Op::Fx(op, FxMode::Plain) => !op.is_division(),
-            Op::Fl(_, checked) | Op::FxCmp(_, checked) | Op::FlCmp(_, checked) => !checked,
-            Op::GlobalGet(_, checked) => !checked,
-            _ => false,
-        }
-    }
-
-    /// The referenced function, if any.
-    pub fn func_ref(&self) -> Option<FuncId> {
-        match self {
-            Op::Call(f) | Op::Closure(f) | Op::ContNew(f) | Op::TailCall(f) => Some(*f),
-            _ => None,
-        }
-    }
-
-    /// The mnemonic as printed, including mode suffixes (`fx.add.ovf`,
-    /// `type_is.pair`, `alloc.vector.stack`, `global_get.chk`).
-    pub fn mnemonic(&self) -> String {
-        let chk = |c: bool| if c { ".chk" } else { "" };
-        match self {
-            Op::Fixnum(_) => "fixnum".into(),
-            Op::Flonum(_) => "flonum".into(),
-            Op::Char(_) => "char".into(),
-            Op::Bool(_) => "bool".into(),
-            Op::Nil => "nil".into(),
-            Op::Unspecified => "unspecified".into(),
-            Op::Undefined => "undefined".into(),
-            Op::Const(_) => "const".into(),
-            Op::Copy => "copy".into(),
-            Op::TypeTag => "type_tag".into(),
-            Op::TypeIs(t) => format!("type_is.{}", t.name()),
-            Op::TypeCheck(t, _) => format!("type_check.{}", t.name()),
-            Op::Cast(t) => format!("cast.{}", t.name()),
-            Op::Fx(op, mode) => format!(
-                "fx.{}{}",
-                op.name(),
-                match mode {
-                    FxMode::Plain => "",
-                    FxMode::Ovf => ".ovf",
-                    FxMode::Chk => ".chk",
-                }
-            ),
-            Op::FxToFl => "fx.to_fl".into(),
-            Op::Fl(op, c) => format!("fl.{}{}", op.name(), chk(*c)),
-            Op::FxCmp(c, k) => format!("fx.{}{}", c.name(), chk(*k)),
-            Op::FlCmp(c, k) => format!("fl.{}{}", c.name(), chk(*k)),
-            Op::Eq => "eq".into(),
-            Op::Not => "not".into(),
-            Op::Alloc(k, stack) => {
-                format!("alloc.{}{}", k.name(), if *stack { ".stack" } else { "" })
-            }
-            Op::Load(_) => "load".into(),
-            Op::Store(_) => "store".into(),
-            Op::Cons => "cons".into(),
-            Op::Car => "car".into(),
-            Op::Cdr => "cdr".into(),
-            Op::VectorRef => "vector_ref".into(),
-            Op::VectorSet => "vector_set".into(),
-            Op::VectorLength => "vector_length".into(),
-            Op::StringRef => "string_ref".into(),
-            Op::StringSet => "string_set".into(),
-            Op::StringLength => "string_length".into(),
-            Op::MakeBox => "box".into(),
-            Op::Unbox => "unbox".into(),
-            Op::SetBox => "set_box".into(),
-            Op::GlobalGet(_, c) => format!("global_get{}", chk(*c)),
-            Op::GlobalSet(_, c) => format!("global_set{}", chk(*c)),
-            Op::Call(_) => "call".into(),
-            Op::CallClosure => "call_closure".into(),
-            Op::CallRuntime(_) => "call_runtime".into(),
-            Op::Closure(_) => "closure".into(),
-            Op::EnvGet(_) => "env_get".into(),
-            Op::ContNew(_) => "cont_new".into(),
-            Op::Br => "br".into(),
-            Op::BrIf => "br_if".into(),
-            Op::Switch(_) => "switch".into(),
-            Op::Ret => "ret".into(),
-            Op::TailCall(_) => "tail_call".into(),
-            Op::TailCallClosure => "tail_call_closure".into(),
-            Op::ContCall => "cont_call".into(),
-            Op::Unreachable => "unreachable".into(),
         }
     }
 }
@@ -1071,12 +706,16 @@ pub struct GlobalData {
     pub name: String,
 }
 
-/// A compilation unit: functions, globals and constants.
+/// A compilation unit: functions, globals, constants and the names of
+/// the runtime builtins its `call_runtime` instructions call.
 #[derive(Clone, Debug, Default)]
 pub struct Module {
     pub funcs: Vec<Function>,
     pub globals: Vec<GlobalData>,
     pub consts: Vec<ConstData>,
+    /// Runtime builtins by Scheme name (`"string-append"`), indexed by
+    /// `BuiltinId`. Not printed: the text names the builtin at each call.
+    pub builtins: Vec<String>,
 }
 
 impl Module {
@@ -1149,6 +788,19 @@ impl Module {
         &self.globals[g.index()].name
     }
 
+    /// The runtime builtin named `name`, added to the table if new.
+    pub fn builtin(&mut self, name: &str) -> BuiltinId {
+        if let Some(i) = self.builtins.iter().position(|b| b == name) {
+            return BuiltinId::new(i);
+        }
+        self.builtins.push(name.to_string());
+        BuiltinId::new(self.builtins.len() - 1)
+    }
+
+    pub fn builtin_name(&self, b: BuiltinId) -> &str {
+        &self.builtins[b.index()]
+    }
+
     /// Add a constant, reusing an identical one.
     pub fn add_const(&mut self, c: ConstData) -> ConstId {
         if let Some(i) = self.consts.iter().position(|d| d.same(&c)) {
@@ -1177,23 +829,6 @@ mod tests {
         assert_eq!(FxOp::Quo.apply(7, 0), None);
         assert_eq!(FxOp::Quo.apply_wrapping(FIXNUM_MIN, -1), Some(FIXNUM_MIN));
         assert!(fits_fixnum(FIXNUM_MIN) && !fits_fixnum(FIXNUM_MAX + 1));
-    }
-
-    #[test]
-    fn op_metadata() {
-        assert!(Op::Br.is_terminator() && !Op::Br.has_result());
-        assert!(!Op::Store(0).has_result() && !Op::Store(0).is_terminator());
-        assert_eq!(Op::Switch(vec![1, 2]).target_count(), 3);
-        assert!(Op::Fx(FxOp::Add, FxMode::Plain).is_pure());
-        assert!(!Op::Fx(FxOp::Quo, FxMode::Plain).is_pure());
-        assert!(!Op::Fx(FxOp::Add, FxMode::Chk).is_pure());
-        assert!(!Op::GlobalGet(GlobalId(0), true).is_pure());
-        assert_eq!(Op::Fx(FxOp::Add, FxMode::Ovf).mnemonic(), "fx.add.ovf");
-        assert_eq!(
-            Op::Alloc(ObjKind::Vector, true).mnemonic(),
-            "alloc.vector.stack"
-        );
-        assert!(ArgCount::AtLeast(1).accepts(3) && !ArgCount::Exact(1).accepts(2));
     }
 
     #[test]

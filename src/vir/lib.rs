@@ -1,6 +1,7 @@
 //! VIR: Valk's SSA intermediate representation.
 //!
-//! - [`ir`]: entities, opcodes, functions and modules;
+//! - [`ops`]: the opcode table (`Op` and what each opcode is);
+//! - [`ir`]: entities, functions and modules;
 //! - [`builder`]: the IR builder;
 //! - [`analysis`]: CFG, reverse postorder, dominators;
 //! - [`verify`]: the validator;
@@ -17,6 +18,7 @@ pub mod entity;
 pub mod equiv;
 pub mod eval;
 pub mod ir;
+pub mod ops;
 pub mod passes;
 pub mod read;
 pub mod verify;
@@ -24,11 +26,12 @@ pub mod write;
 
 pub use analysis::{Cfg, DomTree};
 pub use builder::FunctionBuilder;
-pub use entity::{Block, ConstId, FuncId, GlobalId, Inst, Loc, Value};
+pub use entity::{Block, BuiltinId, ConstId, FuncId, GlobalId, Inst, Loc, Value};
 pub use ir::{
-    BlockCall, Cond, ConstData, FlOp, Function, FxMode, FxOp, InstData, Module, ObjKind, Op,
-    Signature, Ty, ValueDef,
+    BlockCall, Cond, ConstData, FlOp, Function, FxMode, FxOp, InstData, Module, ObjKind, Signature,
+    Ty, ValueDef,
 };
+pub use ops::{AllocPlace, ArgCount, Checked, Op, OpCode, OPS};
 pub use passes::{optimize, OptLevel};
 pub use read::{parse_function, parse_module, ParseError};
 pub use verify::{verify_function, verify_module, VerifyError, VerifyErrors};

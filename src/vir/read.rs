@@ -8,9 +8,10 @@
 
 use crate::entity::{Block, ConstId, FuncId, GlobalId, Inst, Loc, Value};
 use crate::ir::{
-    BlockCall, BlockData, Cond, ConstData, FlOp, Function, FxMode, FxOp, GlobalData, InstData,
-    Module, ObjKind, Op, Signature, Ty, ValueData, ValueDef,
+    BlockCall, BlockData, ConstData, Function, GlobalData, InstData, Module, Signature, ValueData,
+    ValueDef,
 };
+use crate::ops::{parse_mnemonic, ArgCount, Imm, Layout, MnemonicError, Op};
 use crate::write::is_name_char;
 use std::collections::HashMap;
 use std::fmt;
@@ -948,174 +949,74 @@ impl Parser {
         self.skip_ws();
         let m_at = self.pos;
         let mnemonic = self.word();
-        let parts: Vec<&str> = mnemonic.split('.').collect();
+        if mnemonic.is_empty() {
+            let found = self.describe_here();
+            return self.err(
+                m_at,
+                format!("expected an instruction or a block label, found {found}"),
+            );
+        }
+        let (code, mut imm) = match parse_mnemonic(&mnemonic) {
+            Ok(x) => x,
+            Err(MnemonicError::Unknown) => {
+                return self.err(m_at, format!("unknown opcode `{mnemonic}`"))
+            }
+            Err(MnemonicError::UnknownType(t)) => {
+                return self.err(m_at, format!("unknown type `{t}`"))
+            }
+            Err(MnemonicError::UnknownKind(k)) => {
+                return self.err(m_at, format!("unknown object kind `{k}`"))
+            }
+        };
+        let info = code.info();
         let mut args = Vec::new();
         let mut targets = Vec::new();
-        let bad = |p: &Parser| p.err(m_at, format!("unknown opcode `{mnemonic}`"));
-        let op = match parts.as_slice() {
-            ["fixnum"] => Op::Fixnum(self.int()?),
-            ["flonum"] => Op::flonum(self.flonum()?),
-            ["char"] => {
-                self.skip_ws();
-                let at = self.pos;
-                match self.datum()? {
-                    ConstData::Char(c) => Op::Char(c),
-                    _ => return self.err(at, "expected a character like `#\\a`"),
-                }
-            }
-            ["bool"] => {
-                self.skip_ws();
-                let at = self.pos;
-                match self.datum()? {
-                    ConstData::Bool(b) => Op::Bool(b),
-                    _ => return self.err(at, "expected `#t` or `#f`"),
-                }
-            }
-            ["nil"] => Op::Nil,
-            ["unspecified"] => Op::Unspecified,
-            ["undefined"] => Op::Undefined,
-            ["const"] => Op::Const(self.const_ref()?),
-            ["copy"] => Op::Copy,
-            ["type_tag"] => Op::TypeTag,
-            ["type_is", t] => Op::TypeIs(self.ty(t, m_at)?),
-            ["cast", t] => Op::Cast(self.ty(t, m_at)?),
-            ["type_check", t] => {
-                let ty = self.ty(t, m_at)?;
+        // The operands, in the opcode's layout (see `ops::Layout`).
+        match info.layout {
+            Layout::Bare => {}
+            Layout::Values => args = self.value_list_to_eol(func, st)?,
+            Layout::Imm => self.imm_operand(&mut imm)?,
+            Layout::ValuesImm => {
                 args.push(self.value_use(func, st)?);
                 self.expect(',')?;
-                Op::TypeCheck(ty, self.string()?)
+                self.imm_operand(&mut imm)?;
             }
-            ["fx", "to_fl"] => Op::FxToFl,
-            ["fx", name, mode @ ..] => {
-                let mode = match mode {
-                    [] => FxMode::Plain,
-                    ["ovf"] => FxMode::Ovf,
-                    ["chk"] => FxMode::Chk,
-                    _ => return bad(self),
-                };
-                if let Some(o) = FxOp::ALL.iter().find(|o| o.name() == *name) {
-                    Op::Fx(*o, mode)
-                } else if let Some(c) = Cond::ALL.iter().find(|c| c.name() == *name) {
-                    match mode {
-                        FxMode::Plain => Op::FxCmp(*c, false),
-                        FxMode::Chk => Op::FxCmp(*c, true),
-                        FxMode::Ovf => return bad(self),
-                    }
-                } else {
-                    return bad(self);
-                }
-            }
-            ["fl", name, chk @ ..] => {
-                let checked = match chk {
-                    [] => false,
-                    ["chk"] => true,
-                    _ => return bad(self),
-                };
-                if let Some(o) = FlOp::ALL.iter().find(|o| o.name() == *name) {
-                    Op::Fl(*o, checked)
-                } else if let Some(c) = Cond::ALL.iter().find(|c| c.name() == *name) {
-                    Op::FlCmp(*c, checked)
-                } else {
-                    return bad(self);
-                }
-            }
-            ["eq"] => Op::Eq,
-            ["not"] => Op::Not,
-            ["alloc", kind, stack @ ..] => {
-                let Some(k) = ObjKind::from_name(kind) else {
-                    return self.err(m_at, format!("unknown object kind `{kind}`"));
-                };
-                match stack {
-                    [] => Op::Alloc(k, false),
-                    ["stack"] => Op::Alloc(k, true),
-                    _ => return bad(self),
-                }
-            }
-            ["load"] | ["env_get"] => {
+            Layout::Store => {
                 args.push(self.value_use(func, st)?);
                 self.expect(',')?;
-                let n = self.u32()?;
-                if parts[0] == "load" {
-                    Op::Load(n)
-                } else {
-                    Op::EnvGet(n)
-                }
-            }
-            ["store"] => {
-                args.push(self.value_use(func, st)?);
-                self.expect(',')?;
-                let n = self.u32()?;
+                self.imm_operand(&mut imm)?;
                 self.expect(',')?;
                 args.push(self.value_use(func, st)?);
-                Op::Store(n)
             }
-            ["cons"] => Op::Cons,
-            ["car"] => Op::Car,
-            ["cdr"] => Op::Cdr,
-            ["vector_ref"] => Op::VectorRef,
-            ["vector_set"] => Op::VectorSet,
-            ["vector_length"] => Op::VectorLength,
-            ["string_ref"] => Op::StringRef,
-            ["string_set"] => Op::StringSet,
-            ["string_length"] => Op::StringLength,
-            ["box"] => Op::MakeBox,
-            ["unbox"] => Op::Unbox,
-            ["set_box"] => Op::SetBox,
-            ["global_get", chk @ ..] | ["global_set", chk @ ..] => {
-                let checked = match chk {
-                    [] => false,
-                    ["chk"] => true,
-                    _ => return bad(self),
+            Layout::ImmValues => {
+                self.imm_operand(&mut imm)?;
+                let n = match info.args {
+                    ArgCount::Exact(n) | ArgCount::AtLeast(n) => n,
                 };
-                let g = self.global_ref()?;
-                if parts[0] == "global_get" {
-                    Op::GlobalGet(g, checked)
-                } else {
+                for _ in 0..n {
                     self.expect(',')?;
                     args.push(self.value_use(func, st)?);
-                    Op::GlobalSet(g, checked)
                 }
             }
-            ["call"] | ["closure"] | ["cont_new"] | ["tail_call"] => {
-                let f = self.func_ref()?;
+            Layout::ImmCall => {
+                self.imm_operand(&mut imm)?;
                 self.expect('(')?;
                 args = self.value_list_until_close(func, st)?;
-                match parts[0] {
-                    "call" => Op::Call(f),
-                    "closure" => Op::Closure(f),
-                    "cont_new" => Op::ContNew(f),
-                    _ => Op::TailCall(f),
-                }
             }
-            ["call_runtime"] => {
-                let name = self.string()?;
-                self.expect('(')?;
-                args = self.value_list_until_close(func, st)?;
-                Op::CallRuntime(name)
-            }
-            ["call_closure"] | ["tail_call_closure"] | ["cont_call"] => {
+            Layout::ValueCall => {
                 args.push(self.value_use(func, st)?);
                 self.expect('(')?;
                 args.extend(self.value_list_until_close(func, st)?);
-                match parts[0] {
-                    "call_closure" => Op::CallClosure,
-                    "tail_call_closure" => Op::TailCallClosure,
-                    _ => Op::ContCall,
-                }
             }
-            ["br"] => {
-                targets.push(self.target(func, st)?);
-                Op::Br
-            }
-            ["br_if"] => {
+            Layout::Br => targets.push(self.target(func, st)?),
+            Layout::BrIf => {
                 args.push(self.value_use(func, st)?);
                 self.expect(',')?;
                 targets.push(self.target(func, st)?);
                 self.expect(',')?;
                 targets.push(self.target(func, st)?);
-                Op::BrIf
             }
-            ["switch"] => {
+            Layout::Switch => {
                 args.push(self.value_use(func, st)?);
                 let mut cases = Vec::new();
                 let mut case_targets = Vec::new();
@@ -1134,51 +1035,12 @@ impl Parser {
                     case_targets.push(self.target(func, st)?);
                 }
                 targets.extend(case_targets);
-                Op::Switch(cases)
+                imm = Imm::Cases(cases);
             }
-            ["ret"] => Op::Ret,
-            ["unreachable"] => Op::Unreachable,
-            [""] => {
-                let found = self.describe_here();
-                return self.err(
-                    m_at,
-                    format!("expected an instruction or a block label, found {found}"),
-                );
-            }
-            _ => return bad(self),
-        };
-        // Opcodes whose operands are a plain value list.
-        let plain = matches!(
-            op,
-            Op::Copy
-                | Op::TypeTag
-                | Op::TypeIs(_)
-                | Op::Cast(_)
-                | Op::Fx(..)
-                | Op::FxToFl
-                | Op::Fl(..)
-                | Op::FxCmp(..)
-                | Op::FlCmp(..)
-                | Op::Eq
-                | Op::Not
-                | Op::Alloc(..)
-                | Op::Cons
-                | Op::Car
-                | Op::Cdr
-                | Op::VectorRef
-                | Op::VectorSet
-                | Op::VectorLength
-                | Op::StringRef
-                | Op::StringSet
-                | Op::StringLength
-                | Op::MakeBox
-                | Op::Unbox
-                | Op::SetBox
-                | Op::Ret
-        );
-        if plain {
-            args = self.value_list_to_eol(func, st)?;
         }
+        let Some(op) = Op::from_imm(code, imm) else {
+            return self.err(m_at, format!("bad immediate for `{mnemonic}`"));
+        };
         let mut loc = Loc::NONE;
         if self.eat('!') {
             loc = Loc(self.u32()?);
@@ -1214,11 +1076,46 @@ impl Parser {
         Ok(())
     }
 
-    fn ty(&self, name: &str, at: usize) -> PResult<Ty> {
-        match Ty::from_name(name) {
-            Some(t) => Ok(t),
-            None => self.err(at, format!("unknown type `{name}`")),
+    /// The operand part of an immediate, written over the placeholder
+    /// `parse_mnemonic` left in `imm`.
+    fn imm_operand(&mut self, imm: &mut Imm) -> PResult<()> {
+        match imm {
+            Imm::I64(n) => *n = self.int()?,
+            Imm::F64(bits) => *bits = self.flonum()?.to_bits(),
+            Imm::Char(c) => {
+                self.skip_ws();
+                let at = self.pos;
+                match self.datum()? {
+                    ConstData::Char(x) => *c = x,
+                    _ => return self.err(at, "expected a character like `#\\a`"),
+                }
+            }
+            Imm::Bool(b) => {
+                self.skip_ws();
+                let at = self.pos;
+                match self.datum()? {
+                    ConstData::Bool(x) => *b = x,
+                    _ => return self.err(at, "expected `#t` or `#f`"),
+                }
+            }
+            Imm::Const(c) => *c = self.const_ref()?,
+            Imm::TyWho(_, who) => *who = self.string()?,
+            Imm::Field(n) => *n = self.u32()?,
+            Imm::Global(g, _) => *g = self.global_ref()?,
+            Imm::Func(f) => *f = self.func_ref()?,
+            Imm::Builtin(b) => {
+                let name = self.string()?;
+                *b = self.module.builtin(&name);
+            }
+            Imm::None
+            | Imm::Ty(_)
+            | Imm::Fx(..)
+            | Imm::Fl(..)
+            | Imm::Cmp(..)
+            | Imm::Alloc(..)
+            | Imm::Cases(_) => {}
         }
+        Ok(())
     }
 }
 
@@ -1243,206 +1140,4 @@ fn parse_float(tok: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::write::print_module;
-
-    const FIB: &str = "global $fib
-
-function @fib(%n) arity 1 {
-entry:
-  %0 = fixnum 2
-  %1 = fx.lt %n, %0
-  br_if %1, then(), else()
-then:                       ; preds: entry
-  ret %n
-else:                       ; preds: entry
-  %2 = fixnum 1
-  %3 = fx.sub %n, %2 !7
-  %4 = call @fib(%3)
-  %5 = fixnum 2
-  %6 = fx.sub %n, %5
-  %7 = call @fib(%6)
-  %8 = fx.add.chk %4, %7
-  ret %8
-}
-";
-
-    #[test]
-    fn parses_and_reprints() {
-        let m = parse_module(FIB).unwrap();
-        assert_eq!(m.funcs.len(), 1);
-        assert_eq!(m.funcs[0].layout.len(), 3);
-        assert_eq!(print_module(&m), FIB);
-    }
-
-    #[test]
-    fn forward_references() {
-        let text = "function @f(%x) arity 1 {
-entry:
-  br b2()
-b1:                         ; preds: b2
-  ret %y
-b2:                         ; preds: entry
-  %y = call @g(%x)
-  br b1()
-}
-
-function @g(%a) arity 1 {
-entry:
-  ret %a
-}
-";
-        let m = parse_module(text).unwrap();
-        assert_eq!(print_module(&m), text);
-    }
-
-    #[test]
-    fn every_opcode_round_trips() {
-        let text = r#"global $g
-global $"odd name"
-
-const #0 = "str\n"
-const #1 = (a |b c| 1 2.5 #\x3bb #t #(1 2) #u8(3) . z)
-
-function @all(%self, %x, %r) arity 1 rest closure {
-entry:
-  %0 = fixnum -5
-  %1 = flonum 1.5
-  %2 = flonum +inf.0
-  %3 = char #\space
-  %4 = bool #f
-  %5 = nil
-  %6 = unspecified
-  %7 = undefined
-  %8 = const #1
-  %9 = copy %x
-  %10 = type_tag %x
-  %11 = type_is.pair %x
-  %12 = type_check.vector %x, "vector-ref"
-  %13 = cast.fixnum %x
-  %14 = fx.mod.ovf %13, %0
-  %15 = fx.quo.chk %x, %0
-  %16 = fx.to_fl %13
-  %17 = fl.div.chk %1, %16
-  %18 = fx.ge.chk %x, %0
-  %19 = fl.ne %1, %2
-  %20 = eq %x, %5
-  %21 = not %20
-  %22 = alloc.vector.stack %x, %x
-  %23 = alloc.values
-  %24 = load %22, 1
-  store %22, 0, %x
-  %25 = cons %x, %5
-  %26 = car %25
-  %27 = cdr %25
-  %28 = vector_ref %12, %0
-  vector_set %12, %0, %x
-  %29 = vector_length %12
-  %30 = const #0
-  %31 = string_ref %30, %0
-  string_set %30, %0, %3
-  %32 = string_length %30
-  %33 = box %x
-  %34 = unbox %33
-  set_box %33, %x
-  %35 = global_get $g
-  %36 = global_get.chk $"odd name"
-  global_set $g, %x
-  global_set.chk $"odd name", %x
-  %37 = call @all(%self, %x, %r)
-  %38 = call_closure %self(%x)
-  %39 = call_runtime "display"(%x, %x) !3
-  %40 = closure @all(%x)
-  %41 = env_get %self, 0
-  %42 = cont_new @all(%x)
-  switch %x, 0: one(%x), -2: two(), default: three()
-one(%a):                    ; preds: entry
-  tail_call @all(%self, %a, %r)
-two:                        ; preds: entry
-  tail_call_closure %self(%x, %x)
-three:                      ; preds: entry
-  br_if %x, four(), five()
-four:                       ; preds: three
-  cont_call %42(%x)
-five:                       ; preds: three
-  unreachable
-}
-"#;
-        let m = parse_module(text).unwrap();
-        assert_eq!(print_module(&m), text);
-    }
-
-    fn err_of(text: &str) -> String {
-        parse_module(text).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn errors_are_located() {
-        assert_eq!(
-            err_of("function @f() arity 0 {\nentry:\n  %0 = frob 1\n}\n"),
-            "line 3, column 8: unknown opcode `frob`"
-        );
-        assert!(err_of("function @f() arity 0 {\nentry:\n  ret %x\n}\n")
-            .contains("value %x is used but never defined"));
-        assert!(
-            err_of("function @f() arity 0 {\nentry:\n  br nowhere()\n}\n")
-                .contains("block `nowhere` is used but has no label")
-        );
-        assert!(
-            err_of("function @f() arity 0 {\nentry:\n  %0 = call @g()\n  ret %0\n}\n")
-                .contains("unknown function @g")
-        );
-        assert!(
-            err_of("function @f(%a) arity 0 {\nentry:\n  unreachable\n}\n")
-                .contains("lists 1 parameters but its signature needs 0")
-        );
-        assert!(
-            err_of("function @f() arity 0 {\nentry:\n  %0 = nil\n  %0 = nil\n  ret %0\n}\n")
-                .contains("defined twice")
-        );
-        assert!(err_of("global $x\nglobal $x\n").contains("declared twice"));
-        assert!(err_of("const #0 = \"abc\n").contains("unterminated string"));
-        assert!(err_of("function @f() arity 0 {\nentry:\n  ret\n").contains("not closed"));
-        assert!(
-            err_of("function @f() arity 0 {\nentry:\n  store %a, 1\n}\n").contains("expected `,`")
-        );
-        assert!(err_of("bogus").contains("expected `global`, `const` or `function`"));
-        assert!(err_of("const #0 = (a\nfunction @x)\n").contains("@x is declared but has no body"));
-        assert!(err_of("  function@f() arity 0 {\n").contains("`function` must start a line"));
-        assert!(
-            err_of("function @f() arity 0 {\nentry:\n  %0 = fixnum 99999999999999999999\n}\n")
-                .contains("bad integer")
-        );
-    }
-
-    #[test]
-    fn datums() {
-        let m = parse_module(
-            "const #4 = (quote x)\nconst #7 = (1 . -2.5e3)\nconst #1 = 'y\nconst #2 = |a\\|b|\n",
-        )
-        .unwrap();
-        assert_eq!(
-            m.consts[1],
-            ConstData::List(
-                vec![ConstData::Int(1)],
-                Some(Box::new(ConstData::Float(-2500.0)))
-            )
-        );
-        assert_eq!(m.consts[3], ConstData::Symbol("a|b".into()));
-        assert_eq!(
-            m.consts[2],
-            ConstData::List(
-                vec![
-                    ConstData::Symbol("quote".into()),
-                    ConstData::Symbol("y".into())
-                ],
-                None
-            )
-        );
-        assert_eq!(
-            print_module(&m),
-            "const #0 = (quote x)\nconst #1 = (1 . -2500.0)\nconst #2 = (quote y)\nconst #3 = |a\\|b|\n"
-        );
-    }
-}
+mod tests;

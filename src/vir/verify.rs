@@ -505,15 +505,23 @@ fn check_inst(c: &mut Checker, in_layout: &[bool], b: Block, i: Inst) {
                 }
             }
         }
-        Op::CallRuntime(name) if name.is_empty() => {
-            c.error(Some(b), Some(i), "call_runtime needs a builtin name".into());
-        }
         _ => {}
     }
     let Some(m) = c.module else {
         return;
     };
     match op {
+        Op::CallRuntime(k) => match m.builtins.get(k.index()) {
+            None => c.error(
+                Some(b),
+                Some(i),
+                format!("builtin {} does not exist", k.index()),
+            ),
+            Some(name) if name.is_empty() => {
+                c.error(Some(b), Some(i), "call_runtime needs a builtin name".into());
+            }
+            Some(_) => {}
+        },
         Op::Const(k) if k.index() >= m.consts.len() => {
             c.error(
                 Some(b),
@@ -766,7 +774,7 @@ entry:
         let mut f = Function::new("f", Signature::fixed(0));
         let mut b = FunctionBuilder::new(&mut f);
         let k = b.constant(crate::entity::ConstId(3));
-        b.global_set(crate::entity::GlobalId(0), false, k);
+        b.global_set(crate::entity::GlobalId(0), crate::ops::Checked::No, k);
         b.tail_call(crate::entity::FuncId(9), &[]);
         m.add_function(f);
         let errs = verify_module(&m).unwrap_err().to_string();

@@ -6,8 +6,9 @@
 //! `b<layout position>`. The parser accepts everything printed here.
 
 use crate::analysis::Cfg;
-use crate::entity::{Block, FuncId, GlobalId, Inst, Value};
-use crate::ir::{ConstData, Function, Module, Op};
+use crate::entity::{Block, BuiltinId, FuncId, GlobalId, Inst, Value};
+use crate::ir::{ConstData, Function, Module};
+use crate::ops::{ArgCount, Imm, Layout};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -194,6 +195,7 @@ fn write_datum(out: &mut String, d: &ConstData) {
 pub struct ModuleNames {
     funcs: Vec<String>,
     globals: Vec<String>,
+    builtins: Vec<String>,
 }
 
 impl ModuleNames {
@@ -210,7 +212,11 @@ impl ModuleNames {
             .iter()
             .map(|g| unique(&mut used, g.name.clone()))
             .collect();
-        ModuleNames { funcs, globals }
+        ModuleNames {
+            funcs,
+            globals,
+            builtins: m.builtins.clone(),
+        }
     }
 
     /// Names for a function printed without its module.
@@ -218,6 +224,7 @@ impl ModuleNames {
         ModuleNames {
             funcs: Vec::new(),
             globals: Vec::new(),
+            builtins: Vec::new(),
         }
     }
 
@@ -225,6 +232,15 @@ impl ModuleNames {
         match self.funcs.get(f.index()) {
             Some(n) => symbol_name('@', n),
             None => format!("@{}", f.index()),
+        }
+    }
+
+    /// A builtin by name, quoted (`"display"`); `"<builtin N>"` when
+    /// printed without its module.
+    pub fn builtin(&self, b: BuiltinId) -> String {
+        match self.builtins.get(b.index()) {
+            Some(n) => quote_string(n),
+            None => quote_string(&format!("<builtin {}>", b.index())),
         }
     }
 
@@ -337,42 +353,56 @@ pub fn format_inst(names: &ModuleNames, f: &Function, namer: &Namer, inst: Inst)
         }
     };
     // Operands whose count is wrong still print (for the validator's
-    // messages), so only the opcode-specific shapes below index `args`.
+    // messages), so only the layouts below that need one index `args`.
     let rest_from = |k: usize| value_list(namer, args.get(k..).unwrap_or(&[]));
-    let operands = match &d.op {
-        Op::Fixnum(n) => format!(" {n}"),
-        Op::Flonum(bits) => format!(" {}", format_flonum(f64::from_bits(*bits))),
-        Op::Char(c) => format!(" {}", format_char(*c)),
-        Op::Bool(b) => format!(" {}", if *b { "#t" } else { "#f" }),
-        Op::Const(c) => format!(" #{}", c.index()),
-        Op::TypeCheck(_, who) => format!(" {}, {}", rest_from(0), quote_string(who)),
-        Op::Load(n) | Op::EnvGet(n) => format!(" {}, {n}", rest_from(0)),
-        Op::Store(n) => match args.split_first() {
-            Some((o, rest)) => format!(" {}, {n}, {}", namer.value(*o), value_list(namer, rest)),
-            None => format!(" , {n}"),
+    let imm = d.op.imm();
+    let imm_text = || match &imm {
+        Imm::I64(n) => n.to_string(),
+        Imm::F64(bits) => format_flonum(f64::from_bits(*bits)),
+        Imm::Char(c) => format_char(*c),
+        Imm::Bool(b) => if *b { "#t" } else { "#f" }.to_string(),
+        Imm::Const(c) => format!("#{}", c.index()),
+        Imm::TyWho(_, who) => quote_string(who),
+        Imm::Field(n) => n.to_string(),
+        Imm::Global(g, _) => names.global(*g),
+        Imm::Func(func) => names.func(*func),
+        Imm::Builtin(b) => names.builtin(*b),
+        _ => String::new(),
+    };
+    let info = d.op.info();
+    let operands = match info.layout {
+        Layout::Imm => format!(" {}", imm_text()),
+        Layout::ValuesImm => format!(" {}, {}", rest_from(0), imm_text()),
+        Layout::Store => match args.split_first() {
+            Some((o, rest)) => format!(
+                " {}, {}, {}",
+                namer.value(*o),
+                imm_text(),
+                value_list(namer, rest)
+            ),
+            None => format!(" , {}", imm_text()),
         },
-        Op::GlobalGet(g, _) => format!(" {}", names.global(*g)),
-        Op::GlobalSet(g, _) => format!(" {}, {}", names.global(*g), rest_from(0)),
-        Op::Call(func) | Op::Closure(func) | Op::ContNew(func) | Op::TailCall(func) => {
-            format!(" {}({})", names.func(*func), rest_from(0))
-        }
-        Op::CallRuntime(name) => format!(" {}({})", quote_string(name), rest_from(0)),
-        Op::CallClosure | Op::TailCallClosure | Op::ContCall => match args.first() {
+        Layout::ImmValues if info.args == ArgCount::Exact(0) => format!(" {}", imm_text()),
+        Layout::ImmValues => format!(" {}, {}", imm_text(), rest_from(0)),
+        Layout::ImmCall => format!(" {}({})", imm_text(), rest_from(0)),
+        Layout::ValueCall => match args.first() {
             Some(c) => format!(" {}({})", namer.value(*c), rest_from(1)),
             None => " <missing callee>()".into(),
         },
-        Op::Br => format!(" {}", target(0)),
-        Op::BrIf => format!(" {}, {}, {}", rest_from(0), target(0), target(1)),
-        Op::Switch(cases) => {
+        Layout::Br => format!(" {}", target(0)),
+        Layout::BrIf => format!(" {}, {}, {}", rest_from(0), target(0), target(1)),
+        Layout::Switch => {
             let mut t = format!(" {}", rest_from(0));
-            for (k, case) in cases.iter().enumerate() {
-                let _ = write!(t, ", {case}: {}", target(k + 1));
+            if let Imm::Cases(cases) = &imm {
+                for (k, case) in cases.iter().enumerate() {
+                    let _ = write!(t, ", {case}: {}", target(k + 1));
+                }
             }
             let _ = write!(t, ", default: {}", target(0));
             t
         }
-        _ if args.is_empty() => String::new(),
-        _ => format!(" {}", rest_from(0)),
+        Layout::Bare | Layout::Values if args.is_empty() => String::new(),
+        Layout::Bare | Layout::Values => format!(" {}", rest_from(0)),
     };
     s.push_str(&operands);
     if !d.loc.is_none() {
@@ -508,6 +538,7 @@ mod tests {
     use super::*;
     use crate::builder::FunctionBuilder;
     use crate::ir::{Cond, Signature};
+    use crate::ops::Checked;
 
     #[test]
     fn prints_fib_shape() {
@@ -517,7 +548,7 @@ mod tests {
         let n = b.param(0);
         b.set_name(n, "n");
         let two = b.fixnum(2);
-        let lt = b.fx_cmp(Cond::Lt, false, n, two);
+        let lt = b.fx_cmp(Cond::Lt, Checked::No, n, two);
         let (t, e) = (b.create_named_block("then"), b.create_named_block("else"));
         b.br_if(lt, t, &[], e, &[]);
         b.switch_to_block(t);

@@ -10,7 +10,7 @@
 use super::function::FnEmitter;
 use super::prologue::pack_direct_args;
 use super::text::{direct_name, imm, imm_op, value_args, Conv, Weight, V};
-use super::{EmitError, RT_ARITY_ERROR, RT_CHECK_INIT};
+use super::EmitError;
 use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT};
 use valk_runtime::value::ObjType;
 use valk_vir::FuncId;
@@ -225,31 +225,33 @@ impl FnEmitter<'_, '_, '_> {
 
     // ---- the runtime ----
 
-    /// `call_runtime`: the lowering's `$` helpers in line, builtins through
-    /// `valk_rt_call_builtin` and the module's builtin table.
+    /// `check_init %v, %name`: `v` unless it is `undefined`, else raise
+    /// `variable used before its definition` naming the symbol `name`.
+    pub(super) fn check_init(&mut self, v: &str, sym: &str) -> String {
+        let c = self.icmp_v("ne", v, &imm_op(abi::UNDEFINED));
+        let args = format!("{V} {sym}");
+        self.guard(&c, |e| e.raise("@valk_rt_undefined", &args));
+        v.to_string()
+    }
+
+    /// `arity_error %who, %expected, %got`: raise the arity error and
+    /// return the exception.
+    pub(super) fn arity_error(&mut self, who: &str, expected: &str, got: &str) -> String {
+        let r = self.call(
+            Conv::C,
+            "@valk_rt_arity_error",
+            &value_args(&[who.to_string(), expected.to_string(), got.to_string()]),
+        );
+        self.ret(&r);
+        // Never returns; later code of the block is unreachable.
+        let l = self.label();
+        self.start_block(&l);
+        imm_op(abi::UNSPECIFIED)
+    }
+
+    /// `call_runtime`: a builtin through `valk_rt_call_builtin` and the
+    /// module's builtin table.
     pub(super) fn runtime_call(&mut self, name: &str, a: &[String]) -> Result<String, EmitError> {
-        match (name, a) {
-            // (value, name): value unless it is `undefined`.
-            (RT_CHECK_INIT, [v, sym]) => {
-                let c = self.icmp_v("ne", v, &imm_op(abi::UNDEFINED));
-                let args = format!("{V} {sym}");
-                self.guard(&c, |e| e.raise("@valk_rt_undefined", &args));
-                return Ok(v.clone());
-            }
-            (RT_ARITY_ERROR, [who, expected, got]) => {
-                let r = self.call(
-                    Conv::C,
-                    "@valk_rt_arity_error",
-                    &value_args(&[who.clone(), expected.clone(), got.clone()]),
-                );
-                self.ret(&r);
-                // Never returns; later code of the block is unreachable.
-                let l = self.label();
-                self.start_block(&l);
-                return Ok(imm_op(abi::UNSPECIFIED));
-            }
-            _ => {}
-        }
         if name.starts_with('$') {
             return Err(EmitError(format!(
                 "runtime helper \"{name}\" with {} arguments is not supported",

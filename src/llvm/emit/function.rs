@@ -188,9 +188,9 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             }
             Op::Fx(op, mode) => Some(self.fx(*op, *mode, &a[0], &a[1])),
             Op::FxToFl => Some(self.fx_to_fl(&a[0])),
-            Op::Fl(op, chk) => Some(self.fl(*op, *chk, &a[0], &a[1])),
-            Op::FxCmp(c, chk) => Some(self.fx_cmp(*c, *chk, &a[0], &a[1])),
-            Op::FlCmp(c, chk) => Some(self.fl_cmp(*c, *chk, &a[0], &a[1])),
+            Op::Fl(op, chk) => Some(self.fl(*op, chk.is_checked(), &a[0], &a[1])),
+            Op::FxCmp(c, chk) => Some(self.fx_cmp(*c, chk.is_checked(), &a[0], &a[1])),
+            Op::FlCmp(c, chk) => Some(self.fl_cmp(*c, chk.is_checked(), &a[0], &a[1])),
             Op::Eq => Some(self.eq(&a[0], &a[1])),
             Op::Not => Some(self.not(&a[0])),
             Op::Alloc(kind, _) => Some(self.alloc_object(*kind, &a)),
@@ -236,11 +236,11 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 None
             }
             Op::GlobalGet(g, chk) => {
-                self.global_get(res, g.index(), *chk, d.loc);
+                self.global_get(res, g.index(), chk.is_checked(), d.loc);
                 None
             }
             Op::GlobalSet(g, chk) => {
-                self.global_set(g.index(), *chk, d.loc, &a[0]);
+                self.global_set(g.index(), chk.is_checked(), d.loc, &a[0]);
                 None
             }
             Op::Closure(body) => Some(self.closure(*body, &a)),
@@ -250,7 +250,9 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 None
             }
             Op::CallClosure => Some(self.closure_call(&a[0], &a[1..], false)),
-            Op::CallRuntime(name) => Some(self.runtime_call(name, &a)?),
+            Op::CallRuntime(b) => Some(self.runtime_call(self.m.builtin_name(*b), &a)?),
+            Op::CheckInit => Some(self.check_init(&a[0], &a[1])),
+            Op::ArityError => Some(self.arity_error(&a[0], &a[1], &a[2])),
             Op::TailCall(callee) => {
                 self.direct_tail_call(*callee, &a);
                 None

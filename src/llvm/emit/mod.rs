@@ -54,10 +54,6 @@ use valk_vir::{ConstData, FuncId, Function, Loc, Module};
 
 pub use text::V;
 
-/// `call_runtime` helpers of the lowering (`src/lower/prims.rs`).
-pub const RT_ARITY_ERROR: &str = "$arity-error";
-pub const RT_CHECK_INIT: &str = "$check-init";
-
 /// Why a module cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmitError(pub String);

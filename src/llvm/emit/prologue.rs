@@ -168,6 +168,8 @@ impl FnEmitter<'_, '_, '_> {
                     Op::Call(_)
                         | Op::CallClosure
                         | Op::CallRuntime(_)
+                        | Op::CheckInit
+                        | Op::ArityError
                         | Op::TailCall(_)
                         | Op::TailCallClosure
                 )

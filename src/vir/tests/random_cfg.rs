@@ -8,8 +8,8 @@ use valk_vir::eval::run_to_string;
 use valk_vir::ir::{FIXNUM_MAX, FIXNUM_MIN};
 use valk_vir::passes::{optimize_with, pipeline, OptLevel};
 use valk_vir::{
-    parse_module, print_module, verify_module, Block, Cond, FuncId, Function, FunctionBuilder,
-    FxMode, FxOp, Module, Signature, Ty, Value,
+    parse_module, print_module, verify_module, Block, BuiltinId, Checked, Cond, FuncId, Function,
+    FunctionBuilder, FxMode, FxOp, Module, Signature, Ty, Value,
 };
 
 /// What is known about a value, so unchecked operations only get
@@ -55,6 +55,7 @@ const INTERESTING: [i64; 8] = [0, 1, -1, 2, 7, FIXNUM_MAX, FIXNUM_MIN, 1 << 40];
 fn build(nblocks: usize, data: &[u32]) -> Module {
     let mut m = Module::new();
     let g = m.global("g");
+    let list = m.builtin("list");
     // @f(x, y) is the function under test; @h(a) = a + 1 (overflow-checked).
     let fid = m.declare_function("f", Signature::fixed(2));
     let hid = {
@@ -99,7 +100,7 @@ fn build(nblocks: usize, data: &[u32]) -> Module {
                     entry_vals.extend_from_slice(&vals[before..]);
                 }
             }
-            terminate(&mut b, &mut c, &vals, &blocks, &params, hid);
+            terminate(&mut b, &mut c, &vals, &blocks, &params, hid, list);
         }
     }
     m.define_function(fid, f);
@@ -143,11 +144,17 @@ fn emit(
         }
         4 => {
             let (x, y) = (c.pick(vals, &[Fix]).unwrap(), c.pick(vals, &[Fix]).unwrap());
-            (b.fx_cmp(Cond::ALL[c.next(6) as usize], false, x, y), Bool)
+            (
+                b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::No, x, y),
+                Bool,
+            )
         }
         5 => {
             let (x, y) = (c.pick(vals, &any).unwrap(), c.pick(vals, &any).unwrap());
-            (b.fx_cmp(Cond::ALL[c.next(6) as usize], true, x, y), Bool)
+            (
+                b.fx_cmp(Cond::ALL[c.next(6) as usize], Checked::Yes, x, y),
+                Bool,
+            )
         }
         6 => {
             let i = c.next(vals.len() as u32) as usize;
@@ -169,8 +176,8 @@ fn emit(
         }
         9 => {
             let x = c.pick(vals, &any).unwrap();
-            b.global_set(g, false, x);
-            (b.global_get(g, true), Any)
+            b.global_set(g, Checked::No, x);
+            (b.global_get(g, Checked::Yes), Any)
         }
         10 => {
             let x = c.pick(vals, &[Fix]).unwrap();
@@ -207,6 +214,7 @@ fn terminate(
     blocks: &[Block],
     params: &[Vec<Value>],
     h: FuncId,
+    list: BuiltinId,
 ) {
     let any = [Kind::Fix, Kind::Any, Kind::Bool, Kind::Boxed];
     let choice = if blocks.is_empty() { 0 } else { c.next(10) };
@@ -223,7 +231,7 @@ fn terminate(
             // Return several values so more of the computation is observed.
             let n = 1 + c.next(4);
             let vs: Vec<Value> = (0..n).map(|_| c.pick(vals, &any).unwrap()).collect();
-            let l = b.call_runtime("list", &vs);
+            let l = b.call_runtime(list, &vs);
             b.ret(l)
         }
         2 | 3 => {

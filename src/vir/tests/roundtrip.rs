@@ -4,9 +4,11 @@
 use std::fs;
 use std::path::Path;
 use valk_vir::equiv::module_equiv;
+use valk_vir::ops::{parse_mnemonic, Imm, ImmKind};
 use valk_vir::{
-    parse_module, print_module, verify_module, Cond, ConstData, FunctionBuilder, FxMode, FxOp, Loc,
-    Module, ObjKind, Signature, Ty,
+    parse_module, print_module, verify_function, verify_module, AllocPlace, ArgCount, Block,
+    BlockCall, BuiltinId, Checked, Cond, ConstData, ConstId, FlOp, FuncId, Function,
+    FunctionBuilder, FxMode, FxOp, GlobalId, Loc, Module, ObjKind, Op, Signature, Ty, OPS,
 };
 
 fn check_round_trip(m: &Module) {
@@ -62,8 +64,8 @@ fn built_module_round_trips() {
         b.set_name(s, "42");
         let t = b.type_check(Ty::Pair, k, "car");
         let a = b.car(t);
-        let v = b.alloc(ObjKind::Record, false, &[a, s]);
-        b.global_set(g, true, v);
+        let v = b.alloc(ObjKind::Record, AllocPlace::Heap, &[a, s]);
+        b.global_set(g, Checked::Yes, v);
         let clo = b.closure(later, &[v]);
         let r = b.call_closure(clo, &[x, y, a]);
         b.set_loc(Loc::NONE);
@@ -74,10 +76,10 @@ fn built_module_round_trips() {
         b.br(loop_, &[r]);
         b.switch_to_block(loop_);
         let z = b.fixnum(0);
-        let cnd = b.fx_cmp(Cond::Le, true, p, z);
+        let cnd = b.fx_cmp(Cond::Le, Checked::Yes, p, z);
         b.br_if(cnd, exit, &[], loop_, &[z]);
         b.switch_to_block(exit);
-        let gv = b.global_get(g2, false);
+        let gv = b.global_get(g2, Checked::No);
         b.ret(gv);
     }
     m.add_function(f);
@@ -110,6 +112,7 @@ fn scalars_round_trip() {
         2.5,
     ];
     let mut m = Module::new();
+    let list = m.builtin("list");
     let mut f = valk_vir::Function::new("f", Signature::fixed(0));
     {
         let mut b = FunctionBuilder::new(&mut f);
@@ -121,7 +124,7 @@ fn scalars_round_trip() {
             vs.push(b.flonum(x));
         }
         vs.push(b.fixnum(valk_vir::ir::FIXNUM_MIN));
-        let l = b.call_runtime("list", &vs);
+        let l = b.call_runtime(list, &vs);
         b.ret(l);
     }
     m.add_function(f);
@@ -140,4 +143,108 @@ fn scalars_round_trip() {
     }
     verify_module(&m).unwrap();
     check_round_trip(&m);
+}
+
+/// One instance of every opcode in the table, with sample immediates.
+fn sample_ops() -> Vec<Op> {
+    OPS.iter()
+        .map(|info| {
+            let imm = match info.imm {
+                ImmKind::None => Imm::None,
+                ImmKind::I64 => Imm::I64(-7),
+                ImmKind::F64 => Imm::F64(2.5f64.to_bits()),
+                ImmKind::Char => Imm::Char('λ'),
+                ImmKind::Bool => Imm::Bool(true),
+                ImmKind::Const => Imm::Const(ConstId(0)),
+                ImmKind::Ty => Imm::Ty(Ty::Pair),
+                ImmKind::TyWho => Imm::TyWho(Ty::Vector, "vector-ref".into()),
+                ImmKind::Fx => Imm::Fx(FxOp::Mod, FxMode::Ovf),
+                ImmKind::Fl => Imm::Fl(FlOp::Div, Checked::Yes),
+                ImmKind::Cmp => Imm::Cmp(Cond::Ge, Checked::Yes),
+                ImmKind::Alloc => Imm::Alloc(ObjKind::Vector, AllocPlace::Stack),
+                ImmKind::Field => Imm::Field(2),
+                ImmKind::Global => Imm::Global(GlobalId(0), Checked::Yes),
+                ImmKind::Func => Imm::Func(FuncId(0)),
+                ImmKind::Builtin => Imm::Builtin(BuiltinId(0)),
+                ImmKind::Cases => Imm::Cases(vec![1, -2]),
+            };
+            Op::from_imm(info.code, imm).unwrap_or_else(|| panic!("{}", info.name))
+        })
+        .collect()
+}
+
+/// A module whose function `@f(%x)` runs `op` with `nargs` copies of `%x`
+/// and branches to empty blocks as `op` needs.
+fn module_with(op: &Op, nargs: usize) -> Module {
+    let mut m = Module::new();
+    m.global("g");
+    m.add_const(ConstData::Str("s".into()));
+    m.builtin("display");
+    let mut f = Function::new("f", Signature::fixed(1));
+    let x = f.params()[0];
+    let entry = f.entry();
+    let blocks: Vec<Block> = (0..op.target_count())
+        .map(|_| f.create_block(None))
+        .collect();
+    for &b in &blocks {
+        f.append_inst(b, Op::Unreachable, vec![], vec![], Loc::NONE);
+    }
+    let targets = blocks.iter().map(|&b| BlockCall::new(b, &[])).collect();
+    f.append_inst(entry, op.clone(), vec![x; nargs], targets, Loc(3));
+    if !op.is_terminator() {
+        f.append_inst(entry, Op::Unreachable, vec![], vec![], Loc::NONE);
+    }
+    m.add_function(f);
+    m
+}
+
+fn fewest_args(op: &Op) -> usize {
+    match op.arg_count() {
+        ArgCount::Exact(n) => n,
+        ArgCount::AtLeast(n) => n + 1,
+    }
+}
+
+/// Every opcode of the table: its mnemonic parses back to it, and an
+/// instruction prints, parses and prints again unchanged.
+#[test]
+fn every_table_opcode_round_trips() {
+    let ops = sample_ops();
+    assert_eq!(ops.len(), OPS.len());
+    for op in &ops {
+        let mnemonic = op.mnemonic();
+        let (code, _) = parse_mnemonic(&mnemonic).unwrap_or_else(|e| panic!("{mnemonic}: {e:?}"));
+        assert_eq!(code, op.code(), "{mnemonic}");
+        let m = module_with(op, fewest_args(op));
+        let text = print_module(&m);
+        assert!(text.contains(&mnemonic), "{text}");
+        let back = parse_module(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(print_module(&back), text);
+        let f = &back.funcs[0];
+        let first = f.block(f.entry()).insts[0];
+        assert_eq!(&f.inst(first).op, op, "{text}");
+        module_equiv(&m, &back).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}
+
+/// The validator rejects exactly the operand counts the table's
+/// `ArgCount` does not accept.
+#[test]
+fn table_operand_counts_match_the_validator() {
+    for op in sample_ops() {
+        for n in 0..5 {
+            let m = module_with(&op, n);
+            let errs = match verify_function(Some(&m), &m.funcs[0]) {
+                Ok(()) => String::new(),
+                Err(e) => e.to_string(),
+            };
+            let complains = errs.contains(&format!("`{}` takes ", op.mnemonic()));
+            assert_eq!(
+                complains,
+                !op.arg_count().accepts(n),
+                "{} with {n} operands: {errs}",
+                op.mnemonic()
+            );
+        }
+    }
 }
