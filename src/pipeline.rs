@@ -224,7 +224,7 @@ pub fn emit_llvm(
 /// The top-level forms of a whole program worth compiling: forms that only
 /// define globals nothing reads are dropped.
 pub fn pruned_toplevels(lowered: &Lowered) -> Vec<FuncId> {
-    valk_llvm::prune::prune_toplevels(&lowered.module, &lowered.toplevels)
+    valk_vir::passes::prune::prune_toplevels(&lowered.module, &lowered.toplevels)
 }
 
 /// The LLVM IR of a whole program, before the LLVM pipeline.

@@ -17,7 +17,6 @@ pub mod consts;
 pub mod emit;
 pub mod jit;
 pub mod pipeline;
-pub mod prune;
 
 pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions};
 pub use pipeline::{

@@ -184,7 +184,7 @@ pub fn emit_module(
         ..ModCx::default()
     };
     let mut funcs = String::new();
-    let live = crate::prune::reachable_functions(m, toplevels);
+    let live = valk_vir::passes::prune::reachable_functions(m, toplevels);
     for (i, f) in m.funcs.iter().enumerate() {
         if !live[i] {
             continue;

@@ -1,7 +1,9 @@
 //! Optimisation passes and the pass manager.
 //!
 //! Each pass is one file with `pub fn run(func: &mut Function) -> bool`
-//! (true when it changed something). The pipeline for a level runs its
+//! (true when it changed something), except the whole-program `prune`,
+//! whose entry point `prune_toplevels` chooses the top-level forms to
+//! compile. The pipeline for a level runs its
 //! passes in order, repeating the sequence until nothing changes (bounded).
 //! With `verify_each` (the default in debug builds and tests) the
 //! validator runs after every pass and a failure names the pass.
@@ -9,6 +11,7 @@
 pub mod const_fold;
 pub mod copy_prop;
 pub mod dce;
+pub mod prune;
 pub mod simplify_cfg;
 pub mod unreachable;
 

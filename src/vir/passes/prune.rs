@@ -1,9 +1,14 @@
-//! Whole-program pruning for AOT executables: top-level forms that only
-//! define globals nobody reads are dropped (most of the prelude, for a
-//! typical program), and only functions reachable from the remaining
+//! Whole-program pruning (a module-level VIR pass): top-level forms that
+//! only define globals nobody reads are dropped (most of the prelude, for
+//! a typical program), and only functions reachable from the remaining
 //! top-level forms are compiled.
+//!
+//! Input: a whole program's module and its top-level forms in order.
+//! Output ([`prune_toplevels`], the entry point): the forms worth running;
+//! the module is not changed. [`reachable_functions`] tells the backend
+//! which functions those forms can reach.
 
-use valk_vir::{Checked, FuncId, Module, Op};
+use crate::{Checked, FuncId, Module, Op};
 
 /// The functions reachable from `roots` through calls, closures and
 /// continuation bodies (indexed by `FuncId`).
@@ -96,7 +101,7 @@ mod tests {
 
     #[test]
     fn drops_unread_definitions_transitively() {
-        let m = valk_vir::parse_module(
+        let m = crate::parse_module(
             r#"global $a
 global $b
 global $c
