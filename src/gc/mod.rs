@@ -87,20 +87,26 @@ struct Gc {
     stress_count: u64,
     print_stats: bool,
     stats: Stats,
-    roots: Vec<Value>,
     root_hooks: Vec<RootHook>,
     root_ranges: Vec<(*mut Value, usize)>,
     stack_walker: Option<StackWalker>,
     in_collection: bool,
 }
 
-/// The collector's state behind its scoped accessor [`with_gc`]
-/// (docs/gc.md, "Access discipline").
+/// The collector's state behind its scoped accessor [`with_gc`], and the
+/// root stack (docs/gc.md, "Access discipline").
 struct GcCell {
     /// [`UNINIT`], [`READY`] or [`BUSY`] (a `with_gc` closure is running).
     state: Cell<u8>,
     /// Initialised exactly when `state` is not [`UNINIT`].
     gc: UnsafeCell<MaybeUninit<Gc>>,
+    /// The root stack's [`ROOT_STACK_SLOTS`] slots (empty until the heap is
+    /// initialised). `Cell`s: handle operations and the collector read and
+    /// write them through shared references, so they need neither a
+    /// `&mut Gc` nor the guard, and raw slot addresses stay valid to use.
+    root_slots: Cell<&'static [Cell<Value>]>,
+    /// The number of slots in use.
+    root_sp: Cell<usize>,
 }
 const UNINIT: u8 = 0;
 const READY: u8 = 1;
@@ -113,6 +119,8 @@ unsafe impl Sync for GcCell {}
 static GC: GcCell = GcCell {
     state: Cell::new(UNINIT),
     gc: UnsafeCell::new(MaybeUninit::uninit()),
+    root_slots: Cell::new(&[]),
+    root_sp: Cell::new(0),
 };
 
 fn env_flag(name: &str) -> bool {
@@ -173,7 +181,42 @@ fn gc_init() {
     // SAFETY: UNINIT: nothing has been stored and no reference into the
     // cell exists (single thread, see `GcCell`).
     unsafe { (*GC.gc.get()).write(g) };
+    GC.root_slots.set(new_root_stack());
     GC.state.set(READY);
+}
+
+/// The root stack's slots: zeroed memory (lazily committed), never freed or
+/// reallocated, so slot addresses are stable for the life of the process.
+fn new_root_stack() -> &'static [Cell<Value>] {
+    let layout = std::alloc::Layout::array::<Cell<Value>>(ROOT_STACK_SLOTS)
+        .expect("root stack layout");
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `p` is a fresh, aligned allocation of `ROOT_STACK_SLOTS`
+    // slots, all zero bits, which is a valid `Cell<Value>` (fixnum 0); it is
+    // leaked, so `'static` is right, and only shared references exist.
+    unsafe { std::slice::from_raw_parts(p as *const Cell<Value>, ROOT_STACK_SLOTS) }
+}
+
+/// The root stack's slots, initialising the heap on first use.
+#[inline]
+fn root_slots() -> &'static [Cell<Value>] {
+    let slots = GC.root_slots.get();
+    if slots.is_empty() {
+        root_slots_init()
+    } else {
+        slots
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn root_slots_init() -> &'static [Cell<Value>] {
+    init();
+    GC.root_slots.get()
 }
 
 #[cold]
@@ -247,7 +290,6 @@ impl Gc {
             stress_count: 0,
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),
-            roots: Vec::with_capacity(ROOT_STACK_SLOTS),
             root_hooks: Vec::new(),
             root_ranges: Vec::new(),
             stack_walker: None,
@@ -427,12 +469,10 @@ fn copy_into(size: usize) {
         top: to.start(),
         moved: 0,
     };
-    // Roots. The root stack is the collector's own data.
-    with_gc(|g| {
-        for slot in g.roots.iter_mut() {
-            copier.visit(slot);
-        }
-    });
+    // Roots. The root stack's slots are cells: no accessor needed.
+    for slot in &root_slots()[..GC.root_sp.get()] {
+        slot.set(copier.forward(slot.get()));
+    }
     // Hooks one at a time, each fetched under the accessor and called
     // outside it.
     let mut i = 0;
@@ -563,11 +603,11 @@ pub struct Root(u32);
 impl Root {
     #[inline]
     pub fn get(self) -> Value {
-        with_gc(|g| g.roots[self.0 as usize])
+        root_get(self.0 as usize)
     }
     #[inline]
     pub fn set(self, v: Value) {
-        with_gc(|g| g.roots[self.0 as usize] = v);
+        root_put(self.0 as usize, v)
     }
     /// The slot's address (stable: the root stack never reallocates).
     #[inline]
@@ -608,14 +648,16 @@ impl Drop for Scope {
 /// Pushes a value on the root stack and returns its index.
 #[inline]
 pub fn push_root(v: Value) -> usize {
-    let pushed = with_gc(|g| {
-        if g.roots.len() == g.roots.capacity() {
-            return None;
+    let slots = root_slots();
+    let sp = GC.root_sp.get();
+    match slots.get(sp) {
+        Some(slot) => {
+            slot.set(v);
+            GC.root_sp.set(sp + 1);
+            sp
         }
-        g.roots.push(v);
-        Some(g.roots.len() - 1)
-    });
-    pushed.unwrap_or_else(|| root_stack_exhausted())
+        None => root_stack_exhausted(),
+    }
 }
 
 #[cold]
@@ -627,7 +669,9 @@ fn root_stack_exhausted() -> ! {
 /// The number of slots on the root stack.
 #[inline]
 pub fn root_sp() -> usize {
-    with_gc(|g| g.roots.len())
+    // Initialises the heap on first use, as every handle operation does.
+    root_slots();
+    GC.root_sp.get()
 }
 
 /// Capacity of the root stack in slots. Engines raise `stack overflow`
@@ -645,26 +689,36 @@ pub fn root_stack_nearly_full() -> bool {
 /// Pops the root stack back to `sp`.
 #[inline]
 pub fn set_root_sp(sp: usize) {
-    with_gc(|g| g.roots.truncate(sp));
+    // Only pops (a larger `sp` is ignored).
+    if sp < GC.root_sp.get() {
+        GC.root_sp.set(sp);
+    }
 }
 
 /// Address of root stack slot `i` (stable for the life of the process:
 /// the root stack is allocated once and never reallocates).
 #[inline]
 pub fn root_slot(i: usize) -> *mut Value {
-    with_gc(|g| g.roots.as_mut_ptr().wrapping_add(i))
+    root_slots().as_ptr().wrapping_add(i) as *mut Value
+}
+
+/// Slot `i`, which must be in use (a bug otherwise, as indexing past the
+/// end of a vector).
+#[inline]
+fn live_slot(i: usize) -> &'static Cell<Value> {
+    &root_slots()[..GC.root_sp.get()][i]
 }
 
 /// Reads root stack slot `i`.
 #[inline]
 pub fn root_get(i: usize) -> Value {
-    with_gc(|g| g.roots[i])
+    live_slot(i).get()
 }
 
 /// Writes root stack slot `i`.
 #[inline]
 pub fn root_put(i: usize, v: Value) {
-    with_gc(|g| g.roots[i] = v);
+    live_slot(i).set(v)
 }
 
 /// Registers a root source (called once per runtime module at start-up).

@@ -583,24 +583,26 @@ fn stats_account_for_bytes() {
     assert_eq!(keep.get().field(999), fx(3));
 }
 
-/// Set by `hook_reading_the_collector` during a collection.
-static HOOK_SAW_SP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Set by `hook_reading_the_collector` during a collection: the number of
+/// collections finished before it, plus one.
+static HOOK_SAW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn hook_reading_the_collector(_v: &mut dyn RootVisitor) {
     // Root hooks run outside `with_gc`: reading the collector's state
     // here is fine (docs/gc.md, "Access discipline").
-    HOOK_SAW_SP.store(root_sp() + 1, std::sync::atomic::Ordering::Relaxed);
+    HOOK_SAW.store(stats().collections + 1, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[test]
 fn root_hooks_run_outside_the_accessor() {
     let _g = lock();
     add_root_hook(hook_reading_the_collector);
-    HOOK_SAW_SP.store(0, std::sync::atomic::Ordering::Relaxed);
+    HOOK_SAW.store(0, std::sync::atomic::Ordering::Relaxed);
+    let before = stats().collections;
     collect();
     assert_eq!(
-        HOOK_SAW_SP.load(std::sync::atomic::Ordering::Relaxed),
-        root_sp() + 1
+        HOOK_SAW.load(std::sync::atomic::Ordering::Relaxed),
+        before + 1
     );
 }
 
@@ -610,7 +612,7 @@ fn nested_access_fails_loudly() {
     let _g = lock();
     // The inner access panics before touching the state; the outer one's
     // guard releases it while unwinding.
-    with_gc(|_| root_sp());
+    with_gc(|_| stats());
 }
 
 #[test]
