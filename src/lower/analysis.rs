@@ -320,7 +320,7 @@ impl<'t> Collect<'t> {
         }
     }
 
-    fn binding(&mut self, x: LocalId, init: &Expr, letrec: bool) {
+    fn binding(&mut self, x: LocalId, init: &'t Expr, letrec: bool) {
         if let ExprKind::Lambda(l) = &init.kind {
             let id = self.lambda(l);
             if let Some(v) = self.var(x) {
