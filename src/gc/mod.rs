@@ -188,8 +188,8 @@ fn gc_init() {
 /// The root stack's slots: zeroed memory (lazily committed), never freed or
 /// reallocated, so slot addresses are stable for the life of the process.
 fn new_root_stack() -> &'static [Cell<Value>] {
-    let layout = std::alloc::Layout::array::<Cell<Value>>(ROOT_STACK_SLOTS)
-        .expect("root stack layout");
+    let layout =
+        std::alloc::Layout::array::<Cell<Value>>(ROOT_STACK_SLOTS).expect("root stack layout");
     // SAFETY: the layout has a non-zero size.
     let p = unsafe { std::alloc::alloc_zeroed(layout) };
     if p.is_null() {

@@ -590,7 +590,10 @@ static HOOK_SAW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 fn hook_reading_the_collector(_v: &mut dyn RootVisitor) {
     // Root hooks run outside `with_gc`: reading the collector's state
     // here is fine (docs/gc.md, "Access discipline").
-    HOOK_SAW.store(stats().collections + 1, std::sync::atomic::Ordering::Relaxed);
+    HOOK_SAW.store(
+        stats().collections + 1,
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 #[test]

@@ -78,6 +78,7 @@ pub(crate) struct VarInfo {
 
 pub(crate) struct TopInfo<'t> {
     pub lams: Vec<LamInfo<'t>>,
+    /// Keyed by address: identity only, never dereferenced.
     pub lam_ids: HashMap<*const Lambda, LamId>,
     pub vars: Vec<VarInfo>,
     /// Non-tail expressions where contified functions are placed.

@@ -81,25 +81,31 @@ pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
     // SAFETY: (the three tables) the backend emits each table and its
     // encoded data as static arrays of the given lengths (this function's
     // contract), alive for the whole program.
-    unsafe { rt::init_globals(
-        desc.cells,
-        desc.ncells as usize,
-        bytes(desc.cell_names, desc.cell_names_len),
-    ) }
+    unsafe {
+        rt::init_globals(
+            desc.cells,
+            desc.ncells as usize,
+            bytes(desc.cell_names, desc.cell_names_len),
+        )
+    }
     .map_err(err)?;
     // SAFETY: as above.
-    unsafe { rt::init_builtins(
-        desc.builtins,
-        desc.nbuiltins as usize,
-        bytes(desc.builtin_names, desc.builtin_names_len),
-    ) }
+    unsafe {
+        rt::init_builtins(
+            desc.builtins,
+            desc.nbuiltins as usize,
+            bytes(desc.builtin_names, desc.builtin_names_len),
+        )
+    }
     .map_err(err)?;
     // SAFETY: as above.
-    unsafe { rt::init_consts(
-        desc.consts,
-        desc.nconsts as usize,
-        bytes(desc.const_data, desc.const_data_len),
-    ) }
+    unsafe {
+        rt::init_consts(
+            desc.consts,
+            desc.nconsts as usize,
+            bytes(desc.const_data, desc.const_data_len),
+        )
+    }
     .map_err(err)?;
     Ok(())
 }
@@ -180,8 +186,13 @@ pub unsafe extern "C" fn valk_aot_main(
     desc: *const ProgramDesc,
 ) -> i32 {
     let args: Vec<String> = (0..argc.max(0) as usize)
-        // SAFETY: `argv` holds `argc` C strings (this function's contract).
-        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) }.to_string_lossy().into_owned())
+        .map(|i| {
+            // SAFETY: `argv` holds `argc` C strings (this function's
+            // contract).
+            unsafe { CStr::from_ptr(*argv.add(i)) }
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     builtins::set_command_line(args);
     let d = Desc(desc);
