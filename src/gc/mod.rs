@@ -13,6 +13,9 @@
 //!   "heap exhausted" error.
 //! * `VALK_GC_STRESS=1` collects at every allocation (`VALK_GC_STRESS=N`:
 //!   at every N-th); `VALK_GC_STATS=1` prints statistics at exit ([`finish`]).
+//! * The collector's state is reached only through the scoped accessor
+//!   `with_gc`, and a collection holds no reference to it while root hooks
+//!   or the stack walker run (docs/gc.md, "Access discipline").
 //!
 //! The runtime is single-threaded: one heap per process, used by the thread
 //! that runs Valk code.
@@ -145,8 +148,9 @@ fn parse_size(s: &str) -> Option<usize> {
 /// access panics with an internal error instead of creating a second
 /// `&mut Gc` (docs/gc.md, "Access discipline").
 ///
-/// Inlined into the handle operations (`Scope`, `Root`, `push_root`) that
-/// Rust code runs at every allocation; the first-use path stays out of line.
+/// The handle operations (`Scope`, `Root`, `push_root`) do not come here:
+/// the root stack is made of cells outside the guarded state, so they stay
+/// a few inlined instructions. The first-use path stays out of line.
 #[inline]
 fn with_gc<R>(f: impl FnOnce(&mut Gc) -> R) -> R {
     match GC.state.get() {
