@@ -46,6 +46,8 @@ pub struct LoadedModule {
 impl LoadedModule {
     /// Number of top-level forms.
     pub fn len(&self) -> usize {
+        // SAFETY: `desc` is the loaded module's descriptor in JIT memory,
+        // which is never freed (docs/jit.md).
         unsafe { (*self.desc).ntoplevels as usize }
     }
 
@@ -55,6 +57,7 @@ impl LoadedModule {
 
     /// Runs form `i`: its value, or `None` with the exception pending.
     pub fn run(&self, i: usize) -> Option<Value> {
+        // SAFETY: as in `len`; the module was loaded by `link`.
         let r = unsafe { rt_aot::run_toplevel(&*self.desc, i as u64) };
         (r != Value::EXCEPTION).then_some(r)
     }
@@ -236,6 +239,8 @@ impl JitEngine {
                 "error: internal error: JIT: no descriptor {name}"
             )));
         }
+        // SAFETY: `desc` is the non-null address of the descriptor the
+        // backend emitted in this object, linked and relocated by the lookup.
         unsafe { rt_aot::load_module(&*desc) }
             .map_err(|e| JitFailure::Message(format!("error: internal error: {e}")))?;
         Ok(desc)

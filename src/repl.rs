@@ -293,10 +293,12 @@ extern "C" fn on_sigint(_sig: libc::c_int) {
     let presses = interrupt::request();
     if presses == 1 {
         // The terminal echoed `^C`: the error report goes on the next line.
+        // SAFETY: `write` is async-signal-safe; the buffer is static.
         unsafe { libc::write(2, b"\n".as_ptr().cast(), 1) };
     }
     if presses >= GIVE_UP_AFTER {
         let msg = b"\nvalk: not responding to Ctrl-C; exiting\n";
+        // SAFETY: `write` and `_exit` are async-signal-safe; static buffer.
         unsafe {
             libc::write(2, msg.as_ptr().cast(), msg.len());
             libc::_exit(130);
@@ -313,6 +315,8 @@ pub struct SigintHandler {
 /// Makes SIGINT (Ctrl-C) request an interrupt of running Valk code instead
 /// of ending the process. `None` if the handler cannot be installed.
 pub fn install_sigint_handler() -> Option<SigintHandler> {
+    // SAFETY: `sigaction` structs are plain data (zeroed is valid) passed
+    // by pointer to locals; `on_sigint` only does async-signal-safe work.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -330,6 +334,7 @@ pub fn install_sigint_handler() -> Option<SigintHandler> {
 
 impl Drop for SigintHandler {
     fn drop(&mut self) {
+        // SAFETY: restores the disposition `sigaction` returned earlier.
         unsafe {
             libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut());
         }

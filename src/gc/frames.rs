@@ -42,7 +42,8 @@ pub struct ExitRecord {
 /// are part of the trampoline code).
 #[doc(hidden)]
 pub struct ExitCell(pub UnsafeCell<ExitRecord>);
-// The runtime is single-threaded (see the collector's module docs).
+// SAFETY: the runtime is single-threaded (see the collector's module docs):
+// the trampolines and the walker run on the thread that runs Valk code.
 unsafe impl Sync for ExitCell {}
 
 #[doc(hidden)]
@@ -53,17 +54,21 @@ pub static VALK_EXIT: ExitCell = ExitCell(UnsafeCell::new(ExitRecord {
 }));
 
 struct Segments(UnsafeCell<Vec<ExitRecord>>);
+// SAFETY: as for `ExitCell`.
 unsafe impl Sync for Segments {}
 /// Exit records of the outer segments, outermost first.
 static SEGMENTS: Segments = Segments(UnsafeCell::new(Vec::new()));
 
 /// The current exit record.
 pub fn current_exit() -> ExitRecord {
+    // SAFETY: a by-value copy on the runtime's only thread; no reference
+    // into the cell outlives a statement in this module.
     unsafe { *VALK_EXIT.0.get() }
 }
 
 /// The number of saved outer segments.
 pub fn segment_depth() -> usize {
+    // SAFETY: as in `current_exit`.
     unsafe { (*SEGMENTS.0.get()).len() }
 }
 
@@ -76,6 +81,8 @@ pub struct Saved(usize);
 /// saves the current exit record as an outer segment and clears it.
 #[inline]
 pub fn enter_compiled() -> Saved {
+    // SAFETY: as in `current_exit`: these two references are the only ones
+    // into the cells and end with this block.
     unsafe {
         let segs = &mut *SEGMENTS.0.get();
         let exit = &mut *VALK_EXIT.0.get();
@@ -91,6 +98,7 @@ pub fn enter_compiled() -> Saved {
 /// (a non-local exit through them) are dropped too.
 #[inline]
 pub fn leave_compiled(saved: Saved) {
+    // SAFETY: as in `enter_compiled` (`fatal` does not touch the cells).
     unsafe {
         let segs = &mut *SEGMENTS.0.get();
         match segs.get(saved.0) {
@@ -165,7 +173,9 @@ exit_trampoline! {
 pub unsafe extern "C" fn rt_call_entry(f: Value, argc: u64, argv: *const Value) -> Value {
     let sp = super::root_sp();
     for i in 0..argc as usize {
-        super::push_root(*argv.add(i));
+        // SAFETY: `i < argc` (this function's contract); `push_root` does
+        // not allocate, so nothing moves while they are copied.
+        super::push_root(unsafe { *argv.add(i) });
     }
     let r = crate::call::call_rooted(f, sp, argc as usize);
     super::set_root_sp(sp);
@@ -188,6 +198,7 @@ pub struct WalkStats {
 }
 
 struct LastWalk(UnsafeCell<WalkStats>);
+// SAFETY: as for `ExitCell`.
 unsafe impl Sync for LastWalk {}
 static LAST_WALK: LastWalk = LastWalk(UnsafeCell::new(WalkStats {
     segments: 0,
@@ -199,6 +210,7 @@ static LAST_WALK: LastWalk = LastWalk(UnsafeCell::new(WalkStats {
 /// Statistics of the most recent walk (that is, the last collection since
 /// the walker was installed).
 pub fn last_walk() -> WalkStats {
+    // SAFETY: as in `current_exit`.
     unsafe { *LAST_WALK.0.get() }
 }
 
@@ -208,17 +220,33 @@ pub fn last_walk() -> WalkStats {
 /// a value twice would be harmless for plain slots in this collector (it
 /// only copies from-space objects), but rebasing a derived slot twice is
 /// not, and the plan does not rely on either.
+///
+/// # Safety
+/// `sp` and `fp` must be those of a live compiled frame stopped at the
+/// statepoint `plan` describes.
 unsafe fn visit_frame(plan: &SafePoint, sp: u64, fp: u64, v: &mut dyn RootVisitor) {
     for &(b, d) in &plan.derived {
-        let base = &*(b.addr(sp, fp) as *const Value);
-        let derived = &mut *(d.addr(sp, fp) as *mut u64);
+        // SAFETY: the stack map gives the frame slots (aligned words of the
+        // stopped frame) holding a base and its derived pointer; they are
+        // distinct slots, and nothing else accesses the frame meanwhile.
+        let (base, derived) = unsafe {
+            (
+                &*(b.addr(sp, fp) as *const Value),
+                &mut *(d.addr(sp, fp) as *mut u64),
+            )
+        };
         v.visit_derived(base, derived);
     }
     for &b in &plan.bases {
-        v.visit(&mut *(b.addr(sp, fp) as *mut Value));
+        // SAFETY: a base slot of the stopped frame, as above.
+        v.visit(unsafe { &mut *(b.addr(sp, fp) as *mut Value) });
     }
 }
 
+/// # Safety
+/// `exit` must be the exit record of a segment whose compiled frames are
+/// all stopped (at calls through exit trampolines) with intact frame
+/// pointers.
 unsafe fn walk_segment(
     exit: ExitRecord,
     table: &Table,
@@ -234,12 +262,17 @@ unsafe fn walk_segment(
     // An exit whose return address is unknown recorded no compiled frame
     // (a Rust caller used a trampoline symbol): nothing to walk.
     while let Some(plan) = table.get(&ra) {
-        visit_frame(plan, sp, fp, v);
+        // SAFETY: `ra` is a registered statepoint, so (sp, fp) are those of
+        // a compiled frame stopped there (this function's contract, then
+        // the frame-pointer chain, checked below).
+        unsafe { visit_frame(plan, sp, fp, v) };
         frames += 1;
         stats.slots += plan.bases.len() as u64;
         stats.derived += plan.derived.len() as u64;
-        let next_fp = *(fp as *const u64);
-        ra = *((fp + 8) as *const u64);
+        // SAFETY: every compiled function keeps a frame pointer, so `fp`
+        // points at the saved caller `fp` with the return address above it.
+        let (next_fp, next_ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        ra = next_ra;
         sp = fp + 16;
         // Callers live at higher addresses; anything else means a compiled
         // function without a frame pointer or a corrupt stack.
@@ -266,13 +299,19 @@ pub unsafe fn walk_compiled_frames(v: &mut dyn RootVisitor) {
     let guard = stackmap::table();
     let mut stats = WalkStats::default();
     if let Some(table) = guard.as_ref() {
-        walk_segment(current_exit(), table, v, &mut stats);
-        let segs = &*SEGMENTS.0.get();
+        // SAFETY: the current exit and every saved one delimit segments of
+        // frames stopped at trampoline calls (this function's contract).
+        unsafe { walk_segment(current_exit(), table, v, &mut stats) };
+        // SAFETY: as in `current_exit`; visitors do not enter or leave
+        // compiled code, so the vector does not change during the walk.
+        let segs = unsafe { &*SEGMENTS.0.get() };
         for &exit in segs.iter().rev() {
-            walk_segment(exit, table, v, &mut stats);
+            // SAFETY: as above.
+            unsafe { walk_segment(exit, table, v, &mut stats) };
         }
     }
-    *LAST_WALK.0.get() = stats;
+    // SAFETY: as in `current_exit`.
+    unsafe { *LAST_WALK.0.get() = stats };
 }
 
 #[cfg(test)]
@@ -291,6 +330,7 @@ mod tests {
             sp: 0x7000,
             fp: 0x7010,
         };
+        // SAFETY: as in `current_exit` (and the test holds the heap lock).
         unsafe { *VALK_EXIT.0.get() = outer };
         let s1 = enter_compiled();
         assert_eq!(current_exit(), ExitRecord::default());
@@ -300,6 +340,7 @@ mod tests {
             sp: 0x6000,
             fp: 0x6010,
         };
+        // SAFETY: as above.
         unsafe { *VALK_EXIT.0.get() = inner };
         let s2 = enter_compiled();
         assert_eq!(segment_depth(), depth + 2);
@@ -310,6 +351,7 @@ mod tests {
         leave_compiled(s1);
         assert_eq!(current_exit(), outer);
         assert_eq!(segment_depth(), depth);
+        // SAFETY: as above.
         unsafe { *VALK_EXIT.0.get() = before };
     }
 
@@ -325,6 +367,9 @@ mod tests {
     fn trampoline_records_caller_and_forwards_arguments() {
         let _l = crate::builtins::testing::lock();
         let before = current_exit();
+        // SAFETY: the trampoline only records this (Rust) caller and
+        // forwards to `probe_target`, which touches no frame; the record is
+        // restored below.
         let r = unsafe { probe_trampoline(4, 2) };
         assert_eq!(r, 42);
         let e = current_exit();
@@ -336,6 +381,7 @@ mod tests {
         assert!(e.sp > &local as *const u64 as u64 - (1 << 16));
         assert!(e.sp < &local as *const u64 as u64 + (1 << 16));
         assert_ne!(e.ra, before.ra);
+        // SAFETY: as above.
         unsafe { *VALK_EXIT.0.get() = before };
     }
 }

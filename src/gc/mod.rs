@@ -13,6 +13,9 @@
 //!   "heap exhausted" error.
 //! * `VALK_GC_STRESS=1` collects at every allocation (`VALK_GC_STRESS=N`:
 //!   at every N-th); `VALK_GC_STATS=1` prints statistics at exit ([`finish`]).
+//! * The collector's state is reached only through the scoped accessor
+//!   `with_gc`, and a collection holds no reference to it while root hooks
+//!   or the stack walker run (docs/gc.md, "Access discipline").
 //!
 //! The runtime is single-threaded: one heap per process, used by the thread
 //! that runs Valk code.
@@ -27,7 +30,8 @@ pub use frames::valk_gc_alloc_slow;
 
 use crate::value::{header_is_forward, header_size, header_type, make_header, ObjType, Value};
 use space::Space;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
+use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 /// Next free byte of the current semispace (read and bumped by generated code).
@@ -52,7 +56,9 @@ pub trait RootVisitor {
 pub type RootHook = fn(&mut dyn RootVisitor);
 
 /// Reports the live references in compiled frames (installed by the backend
-/// once stack maps exist).
+/// once stack maps exist). Unsafe to call: only the collector calls it,
+/// during a collection, when every compiled frame is stopped at a call
+/// through an exit trampoline (docs/calling-convention.md).
 pub type StackWalker = unsafe fn(&mut dyn RootVisitor);
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -84,17 +90,41 @@ struct Gc {
     stress_count: u64,
     print_stats: bool,
     stats: Stats,
-    roots: Vec<Value>,
     root_hooks: Vec<RootHook>,
     root_ranges: Vec<(*mut Value, usize)>,
     stack_walker: Option<StackWalker>,
     in_collection: bool,
 }
 
-struct GcCell(UnsafeCell<Option<Gc>>);
-// The runtime is single-threaded (see module docs).
+/// The collector's state behind its scoped accessor [`with_gc`], and the
+/// root stack (docs/gc.md, "Access discipline").
+struct GcCell {
+    /// [`UNINIT`], [`READY`] or [`BUSY`] (a `with_gc` closure is running).
+    state: Cell<u8>,
+    /// Initialised exactly when `state` is not [`UNINIT`].
+    gc: UnsafeCell<MaybeUninit<Gc>>,
+    /// The root stack's [`ROOT_STACK_SLOTS`] slots (empty until the heap is
+    /// initialised). `Cell`s: handle operations and the collector read and
+    /// write them through shared references, so they need neither a
+    /// `&mut Gc` nor the guard, and raw slot addresses stay valid to use.
+    root_slots: Cell<&'static [Cell<Value>]>,
+    /// The number of slots in use.
+    root_sp: Cell<usize>,
+}
+const UNINIT: u8 = 0;
+const READY: u8 = 1;
+const BUSY: u8 = 2;
+// SAFETY: the runtime is single-threaded (module docs): the heap is only
+// used by the thread that runs Valk code, or, in the test harness, by one
+// test thread at a time under the heap lock (`builtins::testing::lock`),
+// whose mutex orders the accesses. No access happens concurrently.
 unsafe impl Sync for GcCell {}
-static GC: GcCell = GcCell(UnsafeCell::new(None));
+static GC: GcCell = GcCell {
+    state: Cell::new(UNINIT),
+    gc: UnsafeCell::new(MaybeUninit::uninit()),
+    root_slots: Cell::new(&[]),
+    root_sp: Cell::new(0),
+};
 
 fn env_flag(name: &str) -> bool {
     matches!(std::env::var(name).as_deref(), Ok(v) if !v.is_empty() && v != "0")
@@ -112,34 +142,129 @@ fn parse_size(s: &str) -> Option<usize> {
     num.parse::<usize>().ok()?.checked_mul(mult)
 }
 
-/// Inlined into the handle operations (`Scope`, `Root`, `push_root`) that
-/// Rust code runs at every allocation; the first-use path stays out of line.
+/// Runs `f` with exclusive access to the collector's state: the only way to
+/// reach it. `f` must not run code that can re-enter the collector (allocate,
+/// collect, call root hooks or the stack walker, raise errors): a nested
+/// access panics with an internal error instead of creating a second
+/// `&mut Gc` (docs/gc.md, "Access discipline").
+///
+/// The handle operations (`Scope`, `Root`, `push_root`) do not come here:
+/// the root stack is made of cells outside the guarded state, so they stay
+/// a few inlined instructions. The first-use path stays out of line.
 #[inline]
-fn gc() -> &'static mut Gc {
-    unsafe {
-        match (*GC.0.get()).as_mut() {
-            Some(g) => g,
-            None => gc_init(),
+fn with_gc<R>(f: impl FnOnce(&mut Gc) -> R) -> R {
+    match GC.state.get() {
+        READY => {}
+        UNINIT => gc_init(),
+        _ => reentered(),
+    }
+    GC.state.set(BUSY);
+    // Resets the state when `f` returns or unwinds (test builds unwind).
+    struct Release;
+    impl Drop for Release {
+        #[inline]
+        fn drop(&mut self) {
+            GC.state.set(READY);
         }
+    }
+    let _release = Release;
+    // SAFETY: the state was READY, so the cell is initialised and no other
+    // reference into it exists: every `&mut Gc` is created here and lives
+    // only while `f` runs, with the state BUSY, and the runtime is
+    // single-threaded (see `GcCell`).
+    let g = unsafe { (*GC.gc.get()).assume_init_mut() };
+    f(g)
+}
+
+#[cold]
+#[inline(never)]
+fn gc_init() {
+    // `Gc::new` does not touch `GC`; if it fails (the initial heap cannot
+    // be mapped) it exits through `fatal`, whose `finish` sees UNINIT.
+    let g = Gc::new();
+    // SAFETY: UNINIT: nothing has been stored and no reference into the
+    // cell exists (single thread, see `GcCell`).
+    unsafe { (*GC.gc.get()).write(g) };
+    GC.root_slots.set(new_root_stack());
+    GC.state.set(READY);
+}
+
+/// The root stack's slots: zeroed memory (lazily committed), never freed or
+/// reallocated, so slot addresses are stable for the life of the process.
+fn new_root_stack() -> &'static [Cell<Value>] {
+    let layout =
+        std::alloc::Layout::array::<Cell<Value>>(ROOT_STACK_SLOTS).expect("root stack layout");
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) };
+    if p.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `p` is a fresh, aligned allocation of `ROOT_STACK_SLOTS`
+    // slots, all zero bits, which is a valid `Cell<Value>` (fixnum 0); it is
+    // leaked, so `'static` is right, and only shared references exist.
+    unsafe { std::slice::from_raw_parts(p as *const Cell<Value>, ROOT_STACK_SLOTS) }
+}
+
+/// The root stack's slots, initialising the heap on first use.
+#[inline]
+fn root_slots() -> &'static [Cell<Value>] {
+    let slots = GC.root_slots.get();
+    if slots.is_empty() {
+        root_slots_init()
+    } else {
+        slots
     }
 }
 
 #[cold]
 #[inline(never)]
-fn gc_init() -> &'static mut Gc {
-    unsafe {
-        let slot = &mut *GC.0.get();
-        if slot.is_none() {
-            *slot = Some(Gc::new());
-        }
-        slot.as_mut().unwrap()
-    }
+fn root_slots_init() -> &'static [Cell<Value>] {
+    init();
+    GC.root_slots.get()
+}
+
+#[cold]
+#[inline(never)]
+fn reentered() -> ! {
+    panic!(
+        "internal error: nested access to the collector's state \
+         (code that can re-enter the collector ran inside `gc::with_gc`)"
+    )
 }
 
 /// Prepares the heap (reads the environment switches). Idempotent; the first
 /// allocation calls it too.
 pub fn init() {
-    gc();
+    with_gc(|_| ());
+}
+
+// The allocation pointer and limit are plain integers shared with generated
+// code on the same thread; these accessors are the only Rust code that reads
+// or writes them.
+
+#[inline]
+fn alloc_ptr() -> u64 {
+    // SAFETY: a by-value read of an integer static; the runtime is
+    // single-threaded (see `GcCell`), so no write races with it.
+    unsafe { valk_alloc_ptr }
+}
+
+#[inline]
+fn set_alloc_ptr(p: u64) {
+    // SAFETY: as in `alloc_ptr`: a by-value write, no reference is formed.
+    unsafe { valk_alloc_ptr = p }
+}
+
+#[inline]
+fn alloc_limit() -> u64 {
+    // SAFETY: as in `alloc_ptr`.
+    unsafe { valk_alloc_limit }
+}
+
+#[inline]
+fn set_alloc_limit(p: u64) {
+    // SAFETY: as in `set_alloc_ptr`.
+    unsafe { valk_alloc_limit = p }
 }
 
 impl Gc {
@@ -169,7 +294,6 @@ impl Gc {
             stress_count: 0,
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),
-            roots: Vec::with_capacity(ROOT_STACK_SLOTS),
             root_hooks: Vec::new(),
             root_ranges: Vec::new(),
             stack_walker: None,
@@ -181,18 +305,21 @@ impl Gc {
     }
 
     fn reset_limit(&mut self) {
-        unsafe {
-            valk_alloc_ptr = self.space.top;
-            valk_alloc_limit = if self.stress {
-                self.space.top
-            } else {
-                self.space.end()
-            };
-        }
+        set_alloc_ptr(self.space.top);
+        set_alloc_limit(if self.stress {
+            self.space.top
+        } else {
+            self.space.end()
+        });
     }
 
     fn live_bytes(&self) -> usize {
-        (unsafe { valk_alloc_ptr } - self.space.start()) as usize
+        (alloc_ptr() - self.space.start()) as usize
+    }
+
+    /// `bytes` more fit in the current semispace.
+    fn fits(&self, bytes: usize) -> bool {
+        alloc_ptr() as usize + bytes <= self.space.end() as usize
     }
 }
 
@@ -208,19 +335,22 @@ fn heap_exhausted(request: usize) -> ! {
 #[inline]
 pub fn alloc(ty: ObjType, size: usize) -> Value {
     let bytes = (size as u64 + 1) * 8;
+    let p = alloc_ptr();
+    let np = p.wrapping_add(bytes);
+    let addr = if np <= alloc_limit() && np > p {
+        set_alloc_ptr(np);
+        p as *mut u64
+    } else {
+        alloc_slow(bytes as usize)
+    };
+    // SAFETY: `addr` is the start of `bytes` = 8 * (size + 1) bytes of
+    // unused, 8-aligned space in the current semispace (below the limit on
+    // the fast path, or from `alloc_slow`), which nothing else refers to.
     unsafe {
-        let p = valk_alloc_ptr;
-        let np = p.wrapping_add(bytes);
-        let addr = if np <= valk_alloc_limit && np > p {
-            valk_alloc_ptr = np;
-            p as *mut u64
-        } else {
-            alloc_slow(bytes as usize)
-        };
         *addr = make_header(ty, size);
         std::ptr::write_bytes(addr.add(1), 0, size);
-        Value::from_addr(addr, ty)
     }
+    Value::from_addr(addr, ty)
 }
 
 /// The allocation slow path behind the exit trampoline
@@ -230,37 +360,57 @@ extern "C" fn alloc_slow_entry(bytes: u64) -> *mut u64 {
     alloc_slow(bytes as usize)
 }
 
+/// What the allocation slow path does before bumping the pointer.
+enum SlowStep {
+    Bump,
+    Collect,
+    TooLarge,
+    InCollection,
+}
+
 #[cold]
 fn alloc_slow(bytes: usize) -> *mut u64 {
-    let g = gc();
-    if g.in_collection {
-        crate::error::fatal("internal error: allocation during garbage collection");
-    }
-    // Hopeless requests fail before collecting or asking the system for a
-    // to-space of that size.
-    if bytes > g.max_space {
-        heap_exhausted(bytes);
-    }
-    let fits = |g: &Gc| unsafe { valk_alloc_ptr as usize + bytes <= g.space.end() as usize };
-    let stress_now = g.stress && {
-        g.stress_count += 1;
-        g.stress_count.is_multiple_of(g.stress_interval)
-    };
-    if !fits(g) || stress_now {
-        collect_for(bytes);
-    }
-    let g = gc();
-    if !fits(g) {
-        heap_exhausted(bytes);
-    }
-    unsafe {
-        let p = valk_alloc_ptr;
-        valk_alloc_ptr = p + bytes as u64;
-        if g.stress {
-            valk_alloc_limit = valk_alloc_ptr;
+    // Decide under the accessor; collect and report errors outside it
+    // (both re-enter the collector: `fatal` prints its statistics).
+    let step = with_gc(|g| {
+        if g.in_collection {
+            return SlowStep::InCollection;
         }
-        p as *mut u64
+        // Hopeless requests fail before collecting or asking the system
+        // for a to-space of that size.
+        if bytes > g.max_space {
+            return SlowStep::TooLarge;
+        }
+        let stress_now = g.stress && {
+            g.stress_count += 1;
+            g.stress_count.is_multiple_of(g.stress_interval)
+        };
+        if !g.fits(bytes) || stress_now {
+            SlowStep::Collect
+        } else {
+            SlowStep::Bump
+        }
+    });
+    match step {
+        SlowStep::InCollection => {
+            crate::error::fatal("internal error: allocation during garbage collection")
+        }
+        SlowStep::TooLarge => heap_exhausted(bytes),
+        SlowStep::Collect => collect_for(bytes),
+        SlowStep::Bump => {}
     }
+    let p = with_gc(|g| {
+        if !g.fits(bytes) {
+            return None;
+        }
+        let p = alloc_ptr();
+        set_alloc_ptr(p + bytes as u64);
+        if g.stress {
+            set_alloc_limit(p + bytes as u64);
+        }
+        Some(p)
+    });
+    p.unwrap_or_else(|| heap_exhausted(bytes)) as *mut u64
 }
 
 /// Forces a full collection.
@@ -271,32 +421,45 @@ pub fn collect() {
 /// Collects, then makes sure `request` more bytes fit with the semispace at
 /// least twice the live data (growing it by a second copy when not).
 fn collect_for(request: usize) {
-    let g = gc();
     // Same size as the from-space (everything copied fits), so the spare
     // is reused and no fresh pages are faulted in; a request that still
     // does not fit is handled by the growth step below.
-    copy_into(g.space.size());
-    let g = gc();
-    let live = g.live_bytes();
-    let want = 2 * (live + request);
-    if want > g.space.size() {
-        let new_size = want.max(2 * g.space.size()).min(g.max_space);
+    copy_into(with_gc(|g| g.space.size()));
+    let grow = with_gc(|g| {
+        let live = g.live_bytes();
+        let size = g.space.size();
+        let want = 2 * (live + request);
+        if want <= size {
+            return Ok(None);
+        }
+        let new_size = want.max(2 * size).min(g.max_space);
         if new_size < live + request {
-            heap_exhausted(live + request - g.space.size().min(live + request));
+            return Err(live + request - size.min(live + request));
         }
-        if new_size > g.space.size() {
-            copy_into(new_size);
-        }
+        Ok((new_size > size).then_some(new_size))
+    });
+    match grow {
+        Ok(Some(new_size)) => copy_into(new_size),
+        Ok(None) => {}
+        Err(short) => heap_exhausted(short),
     }
 }
 
 /// One Cheney collection into a to-space of `size` bytes.
+///
+/// Root hooks and the stack walker are code outside the collector (and may
+/// fail through `fatal`, which reads the statistics), so they run with no
+/// `&mut Gc` alive: the copying state is the local `Copier`, passed to them
+/// explicitly, and the collector's state is reacquired afterwards
+/// (docs/gc.md, "Access discipline").
 fn copy_into(size: usize) {
-    let g = gc();
     let t0 = Instant::now();
-    g.in_collection = true;
-    g.stats.bytes_allocated += unsafe { valk_alloc_ptr } - g.alloc_base;
-    let to = match g.spare.take() {
+    let (from_start, from_end, spare) = with_gc(|g| {
+        g.in_collection = true;
+        g.stats.bytes_allocated += alloc_ptr() - g.alloc_base;
+        (g.space.start(), g.space.end(), g.spare.take())
+    });
+    let to = match spare {
         Some(s) if s.size() == size => s,
         spare => {
             // Free an unusable spare before mapping its replacement.
@@ -305,56 +468,57 @@ fn copy_into(size: usize) {
         }
     };
     let mut copier = Copier {
-        from_start: g.space.start(),
-        from_end: g.space.end(),
+        from_start,
+        from_end,
         top: to.start(),
         moved: 0,
     };
-    // Roots.
-    for slot in g.roots.iter_mut() {
-        copier.visit(slot);
+    // Roots. The root stack's slots are cells: no accessor needed.
+    for slot in &root_slots()[..GC.root_sp.get()] {
+        slot.set(copier.forward(slot.get()));
     }
-    for i in 0..g.root_hooks.len() {
-        let hook = g.root_hooks[i];
+    // Hooks one at a time, each fetched under the accessor and called
+    // outside it.
+    let mut i = 0;
+    while let Some(hook) = with_gc(|g| g.root_hooks.get(i).copied()) {
         hook(&mut copier);
+        i += 1;
     }
-    for &(ptr, len) in g.root_ranges.iter() {
-        for i in 0..len {
-            unsafe { copier.visit(&mut *ptr.add(i)) };
-        }
-    }
-    if let Some(walker) = g.stack_walker {
-        unsafe { walker(&mut copier) };
-    }
-    // Scan to-space.
-    let mut scan = to.start();
-    while scan < copier.top {
-        let addr = scan as *mut u64;
-        let h = unsafe { *addr };
-        let ty = header_type(h).expect("corrupt header in to-space");
-        let n = header_size(h);
-        for i in ty.traced_from(n)..n {
-            unsafe {
-                let field = &mut *(addr.add(1 + i) as *mut Value);
-                copier.visit(field);
+    let walker = with_gc(|g| {
+        for &(ptr, len) in g.root_ranges.iter() {
+            for i in 0..len {
+                // SAFETY: `add_root_range`'s contract: `len` values at `ptr`
+                // valid for the life of the process, not otherwise borrowed
+                // while the collector runs.
+                copier.visit(unsafe { &mut *ptr.add(i) });
             }
         }
-        scan += (n as u64 + 1) * 8;
+        g.stack_walker
+    });
+    if let Some(walker) = walker {
+        // SAFETY: a collection is the walker's calling context (see
+        // `StackWalker`): every compiled frame is stopped at a call that
+        // went through an exit trampoline, since the only way into the
+        // collector from compiled code is such a call.
+        unsafe { walker(&mut copier) };
     }
-    let copied = copier.top - to.start();
-    let old = std::mem::replace(&mut g.space, to);
-    g.space.top = copier.top;
-    g.spare = Some(old);
-    g.alloc_base = copier.top;
-    g.stats.collections += 1;
-    g.stats.bytes_copied += copied;
-    g.stats.objects_moved += copier.moved;
-    g.stats.heap_size = g.space.size() as u64;
-    g.in_collection = false;
-    g.reset_limit();
-    let pause = t0.elapsed();
-    g.stats.total_pause += pause;
-    g.stats.max_pause = g.stats.max_pause.max(pause);
+    copier.scan(to.start());
+    with_gc(|g| {
+        let copied = copier.top - to.start();
+        let old = std::mem::replace(&mut g.space, to);
+        g.space.top = copier.top;
+        g.spare = Some(old);
+        g.alloc_base = copier.top;
+        g.stats.collections += 1;
+        g.stats.bytes_copied += copied;
+        g.stats.objects_moved += copier.moved;
+        g.stats.heap_size = g.space.size() as u64;
+        g.in_collection = false;
+        g.reset_limit();
+        let pause = t0.elapsed();
+        g.stats.total_pause += pause;
+        g.stats.max_pause = g.stats.max_pause.max(pause);
+    });
 }
 
 struct Copier {
@@ -376,18 +540,48 @@ impl Copier {
             return v;
         }
         let addr = v.addr();
+        // SAFETY: `v` points into from-space, which still holds every
+        // object of the heap (not yet freed): `addr` is an object's header,
+        // or its forwarding pointer.
         let h = unsafe { *addr };
         if header_is_forward(h) {
             return Value(h);
         }
         let words = header_size(h) + 1;
         let new = self.top as *mut u64;
-        unsafe { std::ptr::copy_nonoverlapping(addr, new, words) };
+        // SAFETY: the object is `words` words at `addr`; to-space is at
+        // least as large as from-space, so the words at `top` are unused
+        // to-space, disjoint from from-space. The header is then replaced
+        // by the forwarding pointer.
+        unsafe {
+            std::ptr::copy_nonoverlapping(addr, new, words);
+            *addr = Value(new as u64 | v.tag()).0;
+        }
         self.top += words as u64 * 8;
         self.moved += 1;
-        let nv = Value(new as u64 | v.tag());
-        unsafe { *addr = nv.0 };
-        nv
+        Value(new as u64 | v.tag())
+    }
+
+    /// Cheney's scan: traces the objects copied to to-space, from `start`,
+    /// until the scan pointer catches up with the allocation pointer.
+    fn scan(&mut self, start: u64) {
+        let mut scan = start;
+        while scan < self.top {
+            let addr = scan as *mut u64;
+            // SAFETY: `scan` is below `top`, at the header of an object this
+            // copier wrote (objects are contiguous from `start`).
+            let h = unsafe { *addr };
+            let ty = header_type(h).expect("corrupt header in to-space");
+            let n = header_size(h);
+            for i in ty.traced_from(n)..n {
+                // SAFETY: word `1 + i` is within that object's `n` payload
+                // words, aligned, and not otherwise borrowed; `visit` only
+                // writes objects above `top`.
+                let field = unsafe { &mut *(addr.add(1 + i) as *mut Value) };
+                self.visit(field);
+            }
+            scan += (n as u64 + 1) * 8;
+        }
     }
 }
 
@@ -413,11 +607,11 @@ pub struct Root(u32);
 impl Root {
     #[inline]
     pub fn get(self) -> Value {
-        gc().roots[self.0 as usize]
+        root_get(self.0 as usize)
     }
     #[inline]
     pub fn set(self, v: Value) {
-        gc().roots[self.0 as usize] = v;
+        root_put(self.0 as usize, v)
     }
     /// The slot's address (stable: the root stack never reallocates).
     #[inline]
@@ -434,9 +628,7 @@ pub struct Scope {
 impl Scope {
     #[inline]
     pub fn new() -> Scope {
-        Scope {
-            base: gc().roots.len(),
-        }
+        Scope { base: root_sp() }
     }
     #[inline]
     pub fn root(&self, v: Value) -> Root {
@@ -453,25 +645,37 @@ impl Default for Scope {
 impl Drop for Scope {
     #[inline]
     fn drop(&mut self) {
-        gc().roots.truncate(self.base);
+        set_root_sp(self.base);
     }
 }
 
 /// Pushes a value on the root stack and returns its index.
 #[inline]
 pub fn push_root(v: Value) -> usize {
-    let g = gc();
-    if g.roots.len() == g.roots.capacity() {
-        crate::error::fatal("stack overflow (root stack exhausted)");
+    let slots = root_slots();
+    let sp = GC.root_sp.get();
+    match slots.get(sp) {
+        Some(slot) => {
+            slot.set(v);
+            GC.root_sp.set(sp + 1);
+            sp
+        }
+        None => root_stack_exhausted(),
     }
-    g.roots.push(v);
-    g.roots.len() - 1
+}
+
+#[cold]
+#[inline(never)]
+fn root_stack_exhausted() -> ! {
+    crate::error::fatal("stack overflow (root stack exhausted)")
 }
 
 /// The number of slots on the root stack.
 #[inline]
 pub fn root_sp() -> usize {
-    gc().roots.len()
+    // Initialises the heap on first use, as every handle operation does.
+    root_slots();
+    GC.root_sp.get()
 }
 
 /// Capacity of the root stack in slots. Engines raise `stack overflow`
@@ -483,74 +687,93 @@ pub const ROOT_STACK_CAPACITY: usize = ROOT_STACK_SLOTS;
 /// `stack overflow` error rather than the fatal root-stack one.
 #[inline]
 pub fn root_stack_nearly_full() -> bool {
-    gc().roots.len() > ROOT_STACK_SLOTS - (1 << 20)
+    root_sp() > ROOT_STACK_SLOTS - (1 << 20)
 }
 
 /// Pops the root stack back to `sp`.
 #[inline]
 pub fn set_root_sp(sp: usize) {
-    gc().roots.truncate(sp);
+    // Only pops (a larger `sp` is ignored).
+    if sp < GC.root_sp.get() {
+        GC.root_sp.set(sp);
+    }
 }
 
-/// Address of root stack slot `i` (stable for the life of the process).
+/// Address of root stack slot `i` (stable for the life of the process:
+/// the root stack is allocated once and never reallocates).
 #[inline]
 pub fn root_slot(i: usize) -> *mut Value {
-    unsafe { gc().roots.as_mut_ptr().add(i) }
+    root_slots().as_ptr().wrapping_add(i) as *mut Value
+}
+
+/// Slot `i`, which must be in use (a bug otherwise, as indexing past the
+/// end of a vector).
+#[inline]
+fn live_slot(i: usize) -> &'static Cell<Value> {
+    &root_slots()[..GC.root_sp.get()][i]
 }
 
 /// Reads root stack slot `i`.
 #[inline]
 pub fn root_get(i: usize) -> Value {
-    gc().roots[i]
+    live_slot(i).get()
 }
 
 /// Writes root stack slot `i`.
 #[inline]
 pub fn root_put(i: usize, v: Value) {
-    gc().roots[i] = v;
+    live_slot(i).set(v)
 }
 
 /// Registers a root source (called once per runtime module at start-up).
 pub fn add_root_hook(hook: RootHook) {
-    let g = gc();
-    if !g.root_hooks.iter().any(|h| *h as usize == hook as usize) {
-        g.root_hooks.push(hook);
-    }
+    with_gc(|g| {
+        if !g.root_hooks.iter().any(|h| *h as usize == hook as usize) {
+            g.root_hooks.push(hook);
+        }
+    });
 }
 
 /// Registers `len` values at `ptr` as roots, e.g. a compiled module's
-/// constant table. The memory must stay valid for the life of the process.
-pub fn add_root_range(ptr: *mut Value, len: usize) {
-    gc().root_ranges.push((ptr, len));
+/// constant table.
+///
+/// # Safety
+/// `ptr` must point at `len` initialised, aligned values that stay valid
+/// (and are not freed or moved) for the life of the process; the collector
+/// reads and updates them at every collection.
+pub unsafe fn add_root_range(ptr: *mut Value, len: usize) {
+    with_gc(|g| g.root_ranges.push((ptr, len)));
 }
 
 /// Installs the walker that reports references held in compiled frames.
 pub fn set_stack_walker(walker: StackWalker) {
-    gc().stack_walker = Some(walker);
+    with_gc(|g| g.stack_walker = Some(walker));
 }
 
 // ---------------------------------------------------------------------------
 // Statistics
 
 pub fn stats() -> Stats {
-    let g = gc();
-    let mut s = g.stats;
-    s.bytes_allocated += unsafe { valk_alloc_ptr } - g.alloc_base;
-    s
+    with_gc(|g| {
+        let mut s = g.stats;
+        s.bytes_allocated += alloc_ptr() - g.alloc_base;
+        s
+    })
 }
 
 pub fn stress_enabled() -> bool {
-    gc().stress
+    with_gc(|g| g.stress)
 }
 
 /// Turns stress mode on or off (tests; `VALK_GC_STRESS` sets it at start-up).
 pub fn set_stress(on: bool) {
-    let g = gc();
-    g.stress = on;
-    // `reset_limit` restarts allocation at `space.top`, which is only
-    // current right after a collection: keep what was allocated since.
-    g.space.top = unsafe { valk_alloc_ptr };
-    g.reset_limit();
+    with_gc(|g| {
+        g.stress = on;
+        // `reset_limit` restarts allocation at `space.top`, which is only
+        // current right after a collection: keep what was allocated since.
+        g.space.top = alloc_ptr();
+        g.reset_limit();
+    });
 }
 
 /// Human-readable statistics, one line each.
@@ -572,12 +795,13 @@ pub fn format_stats(s: &Stats) -> String {
 /// Called by every engine at exit: prints statistics when `VALK_GC_STATS`
 /// is set.
 pub fn finish() {
-    // Not `gc()`: a failure while creating the heap reaches here through
-    // `fatal`, and initialising again would recurse.
-    let Some(g) = (unsafe { (*GC.0.get()).as_mut() }) else {
+    // Only a ready heap: a failure while creating the heap reaches here
+    // through `fatal` (there is nothing to print, and initialising again
+    // would recurse), and so does one inside a `with_gc` closure.
+    if GC.state.get() != READY {
         return;
-    };
-    if g.print_stats {
+    }
+    if with_gc(|g| g.print_stats) {
         eprint!("{}", format_stats(&stats()));
     }
 }

@@ -15,6 +15,8 @@ impl Space {
     pub fn new(size: usize) -> Option<Space> {
         let size = size.div_ceil(4096) * 4096;
         let layout = Layout::from_size_align(size, 4096).ok()?;
+        // SAFETY: `layout` has a non-zero size (callers ask for at least
+        // 64 KiB; rounded up to a page) and a valid alignment.
         let start = unsafe { alloc(layout) };
         if start.is_null() {
             return None;
@@ -38,6 +40,9 @@ impl Space {
 
 impl Drop for Space {
     fn drop(&mut self) {
+        // SAFETY: `start` came from `alloc` in `new` with this very layout
+        // (the rounded size, page alignment, checked valid there), and the
+        // space is freed only here.
         unsafe {
             dealloc(
                 self.start,

@@ -305,7 +305,11 @@ pub fn parse(bytes: &[u8]) -> Result<StackMapSection, StackMapError> {
 /// # Safety
 /// `p` must point at a complete, well-formed stack map section.
 pub unsafe fn section_len(p: *const u8) -> usize {
+    // SAFETY: (both readers) every offset read lies inside the section,
+    // which is complete and well formed (this function's contract); the
+    // reads are unaligned-safe byte arrays.
     let rd16 = |o: usize| u16::from_le_bytes(unsafe { p.add(o).cast::<[u8; 2]>().read() });
+    // SAFETY: as above.
     let rd32 = |o: usize| u32::from_le_bytes(unsafe { p.add(o).cast::<[u8; 4]>().read() });
     let nfun = rd32(4) as usize;
     let ncon = rd32(8) as usize;
@@ -557,8 +561,10 @@ pub fn register_stackmaps_bytes(bytes: &[u8]) -> Result<usize, StackMapError> {
 /// `section` must point at a complete stack map section that stays
 /// readable during this call.
 pub unsafe fn register_stackmaps(section: *const u8) -> Result<usize, StackMapError> {
-    let len = section_len(section);
-    register_stackmaps_bytes(std::slice::from_raw_parts(section, len))
+    // SAFETY: the section is complete and readable (this function's
+    // contract), so its computed length is in bounds.
+    let bytes = unsafe { std::slice::from_raw_parts(section, section_len(section)) };
+    register_stackmaps_bytes(bytes)
 }
 
 /// [`register_stackmaps`] with an explicit length (as the JIT's memory
@@ -570,7 +576,8 @@ pub unsafe fn register_stackmaps_len(
     section: *const u8,
     len: usize,
 ) -> Result<usize, StackMapError> {
-    register_stackmaps_bytes(std::slice::from_raw_parts(section, len))
+    // SAFETY: `len` readable bytes (this function's contract).
+    register_stackmaps_bytes(unsafe { std::slice::from_raw_parts(section, len) })
 }
 
 /// C entry for AOT executables: `valk_register_stackmaps(valk_stackmaps)`
@@ -581,7 +588,8 @@ pub unsafe fn register_stackmaps_len(
 /// As [`register_stackmaps`].
 #[no_mangle]
 pub unsafe extern "C" fn valk_register_stackmaps(section: *const u8) {
-    if let Err(e) = register_stackmaps(section) {
+    // SAFETY: this function's contract is `register_stackmaps`'s.
+    if let Err(e) = unsafe { register_stackmaps(section) } {
         crate::error::fatal(&format!("internal error: {e}"));
     }
 }
@@ -723,6 +731,7 @@ mod tests {
             r.live_outs,
             vec![LiveOut { reg: 3, size: 8 }, LiveOut { reg: 12, size: 8 }]
         );
+        // SAFETY: `bytes` is a complete section built above.
         assert_eq!(unsafe { section_len(bytes.as_ptr()) }, bytes.len());
         // Linker padding after the last record is ignored.
         let mut padded = bytes.clone();

@@ -46,8 +46,8 @@ fn addr(v: Value) -> u64 {
 
 /// Whether `v` points into the current semispace.
 fn in_current_space(v: Value) -> bool {
-    let g = gc();
-    v.is_heap() && addr(v) >= g.space.start() && addr(v) < unsafe { valk_alloc_ptr }
+    let start = with_gc(|g| g.space.start());
+    v.is_heap() && addr(v) >= start && addr(v) < alloc_ptr()
 }
 
 /// Collects and returns how many objects that collection copied.
@@ -59,6 +59,8 @@ fn collect_counting() -> u64 {
     after.objects_moved - before.objects_moved
 }
 
+/// A closure entry never called by these tests (the `unsafe` is the C-ABI
+/// entry type's).
 unsafe extern "C" fn dummy_entry(_f: Value, _argc: u64, _args: *const Value) -> Value {
     Value::UNSPECIFIED
 }
@@ -384,11 +386,15 @@ fn root_stack_slots_and_scopes() {
         collect();
         assert_ne!(r.get(), old_r);
         assert_eq!(r.get().as_flonum(), 3.25);
+        // SAFETY: the slot of a live root, in the root stack that never
+        // reallocates.
         assert_eq!(unsafe { *r.slot() }, r.get());
     }
     assert_eq!(root_sp(), sp + 2);
     let p = root_get(i);
     assert_ne!(p, old);
+    // SAFETY: slot `i` is still on the root stack (popped below), whose
+    // slots never move.
     assert_eq!(unsafe { *raw_slot }, p, "slot address is stable");
     assert_eq!((p.car(), p.cdr()), (fx(1), fx(2)));
     assert_eq!(string_to_rust(root_get(j)), "slot");
@@ -416,7 +422,8 @@ fn root_ranges_are_roots() {
     let _g = lock();
     // Registered ranges live for the rest of the process.
     let table: &'static mut [Value; 4] = Box::leak(Box::new([Value::NIL; 4]));
-    add_root_range(table.as_mut_ptr(), table.len());
+    // SAFETY: the leaked table holds 4 values for the rest of the process.
+    unsafe { add_root_range(table.as_mut_ptr(), table.len()) };
     table[0] = string_from("constant");
     table[1] = make_flonum(6.5);
     table[2] = fx(42);
@@ -569,9 +576,53 @@ fn stats_account_for_bytes() {
     assert!(after.bytes_copied - mid.bytes_copied >= 1001 * 8);
     assert!(after.total_pause >= before.total_pause);
     assert!(after.max_pause >= before.max_pause);
-    assert_eq!(after.heap_size, gc().space.size() as u64);
+    assert_eq!(after.heap_size, with_gc(|g| g.space.size()) as u64);
     let text = format_stats(&after);
     assert!(text.contains("gc: collections:"));
     assert!(text.contains("gc: max pause:"));
     assert_eq!(keep.get().field(999), fx(3));
+}
+
+/// Set by `hook_reading_the_collector` during a collection: the number of
+/// collections finished before it, plus one.
+static HOOK_SAW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn hook_reading_the_collector(_v: &mut dyn RootVisitor) {
+    // Root hooks run outside `with_gc`: reading the collector's state
+    // here is fine (docs/gc.md, "Access discipline").
+    HOOK_SAW.store(
+        stats().collections + 1,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+#[test]
+fn root_hooks_run_outside_the_accessor() {
+    let _g = lock();
+    add_root_hook(hook_reading_the_collector);
+    HOOK_SAW.store(0, std::sync::atomic::Ordering::Relaxed);
+    let before = stats().collections;
+    collect();
+    assert_eq!(
+        HOOK_SAW.load(std::sync::atomic::Ordering::Relaxed),
+        before + 1
+    );
+}
+
+#[test]
+#[should_panic(expected = "internal error: nested access to the collector's state")]
+fn nested_access_fails_loudly() {
+    let _g = lock();
+    // The inner access panics before touching the state; the outer one's
+    // guard releases it while unwinding.
+    with_gc(|_| stats());
+}
+
+#[test]
+fn accessor_is_released_after_a_nested_access_panicked() {
+    let _g = lock();
+    let r = std::panic::catch_unwind(|| with_gc(|_| stats()));
+    assert!(r.is_err());
+    assert_eq!(GC.state.get(), READY);
+    collect();
 }

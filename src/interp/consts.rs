@@ -6,10 +6,13 @@ use valk_runtime::gc::{self, RootVisitor};
 use valk_runtime::Value;
 
 struct Table(UnsafeCell<Vec<Value>>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md).
 unsafe impl Sync for Table {}
 static CONSTS: Table = Table(UnsafeCell::new(Vec::new()));
 
 fn table() -> &'static mut Vec<Value> {
+    // SAFETY: single-threaded; callers use the reference for one operation
+    // and never across an allocation (which may run the hook `visit`).
     unsafe { &mut *CONSTS.0.get() }
 }
 

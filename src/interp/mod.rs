@@ -271,6 +271,15 @@ fn is_interp_closure(v: Value) -> bool {
     v.is_closure() && v.raw(0) == interp_entry as *const () as usize as u64
 }
 
+/// The code of `f` if it is an interpreted closure.
+#[inline]
+fn lambda_code(f: Value) -> Option<&'static LambdaCode> {
+    // SAFETY: the `ProcInfo` of every closure with the interpreter's entry
+    // is the `info` of a leaked `LambdaCode`, whose `data` is the address
+    // of that `LambdaCode` (`compile.rs`).
+    is_interp_closure(f).then(|| unsafe { &*(object::closure_info(f).data as *const LambdaCode) })
+}
+
 /// The callee is in root slot `sp`, its `argc` arguments above it. Builds
 /// the frame of an interpreted callee, or runs any other callee. `apply`
 /// is handled here so that `(apply f args)` in tail position is a proper
@@ -278,8 +287,7 @@ fn is_interp_closure(v: Value) -> bool {
 fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
     loop {
         let f = gc::root_get(sp);
-        if is_interp_closure(f) {
-            let code = unsafe { &*(object::closure_info(f).data as *const LambdaCode) };
+        if let Some(code) = lambda_code(f) {
             return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
         }
         if f.is_closure() && std::ptr::eq(object::closure_info(f), apply_info()) && argc >= 1 {
@@ -378,9 +386,11 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
     let base = gc::root_sp();
     gc::push_root(this);
     for i in 0..argc as usize {
+        // SAFETY: `argc` values at `argv` (the generic entry's contract),
+        // copied before anything allocates.
         gc::push_root(unsafe { *argv.add(i) });
     }
-    let code = unsafe { &*(object::closure_info(this).data as *const LambdaCode) };
+    let code = lambda_code(this).expect("interp_entry of an interpreted closure");
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
         eval(&code.body, frame)

@@ -1,4 +1,4 @@
-//! The in-process ORC JIT (DESIGN §7): an LLVM `LLJIT` whose object
+//! The in-process ORC JIT (docs/jit.md): an LLVM `LLJIT` whose object
 //! linking layer is RTDyld with our own memory manager.
 //!
 //! * Modules are compiled to relocatable objects by [`Backend`] (the same
@@ -49,6 +49,8 @@ fn align_up(x: usize, a: usize) -> usize {
 
 impl Region {
     fn reserve() -> Option<Region> {
+        // SAFETY: a fresh anonymous mapping at an address of the kernel's
+        // choosing; it overlaps no Rust object.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -79,6 +81,9 @@ impl Region {
             return true;
         }
         let new_end = align_up(end, COMMIT_STEP);
+        // SAFETY: `[*committed, new_end)` lies inside the reserved region
+        // (callers check `end` against its half; the halves are multiples
+        // of the step) and holds no Rust object yet.
         let r = unsafe {
             libc::mprotect(
                 *committed as *mut c_void,
@@ -141,6 +146,8 @@ extern "C" fn mm_alloc_code(
     _section_id: c_uint,
     _name: *const c_char,
 ) -> *mut u8 {
+    // SAFETY: `opaque` is the context `mm_create_context` boxed for this
+    // object; RTDyld passes it back and makes no concurrent calls for it.
     let ctx = unsafe { &mut *(opaque as *mut ObjectMemory) };
     let mut g = REGION.lock().unwrap_or_else(|e| e.into_inner());
     match g.as_mut() {
@@ -165,6 +172,7 @@ extern "C" fn mm_alloc_data(
         }
     };
     if !p.is_null() && !name.is_null() {
+        // SAFETY: RTDyld passes the section name as a C string.
         let name = unsafe { CStr::from_ptr(name) };
         if name.to_bytes() == b".llvm_stackmaps" {
             PENDING_STACKMAPS
@@ -180,10 +188,14 @@ extern "C" fn mm_finalize(
     opaque: *mut c_void,
     err: *mut *mut c_char,
 ) -> llvm_sys::prelude::LLVMBool {
+    // SAFETY: as in `mm_alloc_code`.
     let ctx = unsafe { &*(opaque as *const ObjectMemory) };
     if ctx.code_start != 0 && ctx.code_end > ctx.code_start {
         let start = ctx.code_start & !(PAGE - 1);
         let end = align_up(ctx.code_end, PAGE);
+        // SAFETY: these pages hold only this object's code (each object's
+        // code starts on a fresh page), fully written by RTDyld now; no Rust
+        // reference points into them.
         let r = unsafe {
             libc::mprotect(
                 start as *mut c_void,
@@ -194,6 +206,7 @@ extern "C" fn mm_finalize(
         if r != 0 {
             if !err.is_null() {
                 // LLVM frees the message with free().
+                // SAFETY: `err` is non-null and points at LLVM's message slot.
                 unsafe { *err = libc::strdup(c"cannot make JIT code executable".as_ptr()) };
             }
             return 1;
@@ -203,6 +216,8 @@ extern "C" fn mm_finalize(
 }
 
 extern "C" fn mm_destroy(opaque: *mut c_void) {
+    // SAFETY: the box made by `mm_create_context`; RTDyld destroys each
+    // context once, after its last use.
     drop(unsafe { Box::from_raw(opaque as *mut ObjectMemory) });
 }
 
@@ -211,6 +226,8 @@ extern "C" fn create_object_layer(
     es: LLVMOrcExecutionSessionRef,
     _triple: *const c_char,
 ) -> LLVMOrcObjectLayerRef {
+    // SAFETY: `es` is the session LLJIT passes; the callbacks have the
+    // signatures the C API declares and live for the process.
     unsafe {
         llvm_sys::orc2::ee::LLVMOrcCreateRTDyldObjectLinkingLayerWithMCJITMemoryManagerLikeCallbacks(
             es,
@@ -229,6 +246,8 @@ fn take_error(e: LLVMErrorRef) -> Result<(), BackendError> {
     if e.is_null() {
         return Ok(());
     }
+    // SAFETY: `e` is a non-null error LLVM returned to us, consumed once
+    // here; its message is a C string freed with the matching call.
     unsafe {
         let m = LLVMGetErrorMessage(e);
         let s = CStr::from_ptr(m).to_string_lossy().into_owned();
@@ -297,6 +316,8 @@ impl Jit {
             }
         }
         let mut lljit: LLVMOrcLLJITRef = std::ptr::null_mut();
+        // SAFETY: the builder is created here and consumed by
+        // `LLVMOrcCreateLLJIT`, which writes the instance to `lljit`.
         unsafe {
             let builder = LLVMOrcCreateLLJITBuilder();
             LLVMOrcLLJITBuilderSetObjectLinkingLayerCreator(
@@ -320,6 +341,9 @@ impl Jit {
     }
 
     fn define_runtime_symbols(&mut self) -> Result<(), BackendError> {
+        // SAFETY: `self.lljit` is a live instance; the symbol pairs and the
+        // generator are handed over to (and owned by) its main JITDylib;
+        // every address is that of a runtime symbol of this process.
         unsafe {
             let jd = LLVMOrcLLJITGetMainJITDylib(self.lljit);
             let mut pairs = Vec::new();
@@ -383,6 +407,8 @@ impl Jit {
     /// Adds a relocatable object; it is linked at the first lookup of one
     /// of its symbols.
     pub fn add_object(&mut self, obj: &[u8]) -> Result<(), BackendError> {
+        // SAFETY: LLVM copies `obj` into a buffer it owns, which the LLJIT
+        // instance (live) takes over.
         unsafe {
             let buf = llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy(
                 obj.as_ptr() as *const c_char,
@@ -400,10 +426,14 @@ impl Jit {
     pub fn lookup(&mut self, name: &str) -> Result<usize, BackendError> {
         let c = CString::new(name).map_err(|e| BackendError(e.to_string()))?;
         let mut addr: LLVMOrcExecutorAddress = 0;
+        // SAFETY: a live instance, a C string name and an out-parameter.
         let r = take_error(unsafe { LLVMOrcLLJITLookup(self.lljit, &mut addr, c.as_ptr()) });
         let pending =
             std::mem::take(&mut *PENDING_STACKMAPS.lock().unwrap_or_else(|e| e.into_inner()));
         for section in pending {
+            // SAFETY: a `.llvm_stackmaps` section allocated by our memory
+            // manager for an object linked by the lookup above (so complete
+            // and relocated); JIT memory is never freed.
             unsafe { valk_runtime::gc::stackmap::register_stackmaps(section as *const u8) }
                 .map_err(|e| BackendError(format!("internal error: JIT stack maps: {e}")))?;
         }
@@ -416,6 +446,7 @@ impl Drop for Jit {
     fn drop(&mut self) {
         // Code stays mapped (closures may still point into it); only the
         // LLJIT's own structures go.
+        // SAFETY: the instance is live and disposed of once, here.
         unsafe {
             let _ = take_error(LLVMOrcDisposeLLJIT(self.lljit));
         }

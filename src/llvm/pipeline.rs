@@ -181,6 +181,8 @@ fn disable_vectorizers() {
             c"-vectorize-slp=false".as_ptr(),
             c"-vectorize-loops=false".as_ptr(),
         ];
+        // SAFETY: three static C strings; called once, before any pass runs
+        // (LLVM's option parser is not thread-safe).
         unsafe {
             llvm_sys::support::LLVMParseCommandLineOptions(
                 args.len() as i32,

@@ -36,8 +36,8 @@ pub(crate) enum LamKind {
     Contified,
 }
 
-pub(crate) struct LamInfo {
-    pub lam: *const Lambda,
+pub(crate) struct LamInfo<'t> {
+    pub lam: &'t Lambda,
     /// The function variable the lambda is bound to (let/letrec, never
     /// assigned), if any.
     pub var: Option<LocalId>,
@@ -76,15 +76,16 @@ pub(crate) struct VarInfo {
     bound: bool,
 }
 
-pub(crate) struct TopInfo {
-    pub lams: Vec<LamInfo>,
+pub(crate) struct TopInfo<'t> {
+    pub lams: Vec<LamInfo<'t>>,
+    /// Keyed by address: identity only, never dereferenced.
     pub lam_ids: HashMap<*const Lambda, LamId>,
     pub vars: Vec<VarInfo>,
     /// Non-tail expressions where contified functions are placed.
     pub placements: HashMap<*const Expr, Vec<LocalId>>,
 }
 
-impl TopInfo {
+impl TopInfo<'_> {
     pub fn lam_id(&self, l: &Lambda) -> Option<LamId> {
         self.lam_ids.get(&(l as *const Lambda)).copied()
     }
@@ -108,11 +109,11 @@ fn internal(msg: impl Into<String>) -> Diagnostic {
 }
 
 /// Runs every analysis on one top-level form.
-pub(crate) fn analyze(
-    top: &TopLevel,
+pub(crate) fn analyze<'t>(
+    top: &'t TopLevel,
     top_index: usize,
     globals: &GlobalsInfo,
-) -> Result<TopInfo, Diagnostic> {
+) -> Result<TopInfo<'t>, Diagnostic> {
     let mut c = Collect {
         vars: vec![VarInfo::default(); top.locals.len()],
         lams: Vec::new(),
@@ -133,12 +134,7 @@ pub(crate) fn analyze(
     } = c;
     let lam_params: Vec<(usize, bool)> = lams
         .iter()
-        .map(|&l| {
-            // SAFETY: the pointers were taken from `top`, which outlives
-            // this function.
-            let l = unsafe { &*l };
-            (l.params.len(), l.rest.is_some())
-        })
+        .map(|l| (l.params.len(), l.rest.is_some()))
         .collect();
     let mut info = TopInfo {
         lams: lams
@@ -169,8 +165,6 @@ pub(crate) fn analyze(
     // to ordinary variables).
     let mut unsafe_vars = HashSet::new();
     for &e in &letrecs {
-        // SAFETY: pointer into `top`.
-        let e = unsafe { &*e };
         if let ExprKind::Letrec(binds, _) = &e.kind {
             letrec_safety(binds, &vars, &mut unsafe_vars);
         }
@@ -195,8 +189,6 @@ pub(crate) fn analyze(
     apply_functions(&mut info, free, self_loops);
     // 5. boxes: rule (c) of the letrec safety needs the captures.
     for &e in &letrecs {
-        // SAFETY: pointer into `top`.
-        let e = unsafe { &*e };
         if let ExprKind::Letrec(binds, _) = &e.kind {
             let index: HashMap<LocalId, usize> = binds
                 .iter()
@@ -229,15 +221,15 @@ pub(crate) fn analyze(
 
 // ---------------------------------------------------------------- collect
 
-struct Collect {
+struct Collect<'t> {
     vars: Vec<VarInfo>,
-    lams: Vec<*const Lambda>,
+    lams: Vec<&'t Lambda>,
     lam_ids: HashMap<*const Lambda, LamId>,
-    letrecs: Vec<*const Expr>,
+    letrecs: Vec<&'t Expr>,
     error: Option<Diagnostic>,
 }
 
-impl Collect {
+impl<'t> Collect<'t> {
     fn var(&mut self, x: LocalId) -> Option<&mut VarInfo> {
         let r = self.vars.get_mut(x.0 as usize);
         if r.is_none() && self.error.is_none() {
@@ -256,9 +248,9 @@ impl Collect {
         }
     }
 
-    fn lambda(&mut self, l: &Lambda) -> LamId {
+    fn lambda(&mut self, l: &'t Lambda) -> LamId {
         let id = self.lams.len();
-        self.lams.push(l as *const Lambda);
+        self.lams.push(l);
         self.lam_ids.insert(l as *const Lambda, id);
         for &p in l.params.iter().chain(&l.rest) {
             self.bind(p);
@@ -267,7 +259,7 @@ impl Collect {
         id
     }
 
-    fn expr(&mut self, e: &Expr) {
+    fn expr(&mut self, e: &'t Expr) {
         match &e.kind {
             ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) => {}
             ExprKind::Local(x) => {
@@ -317,7 +309,7 @@ impl Collect {
                 self.expr(body);
             }
             ExprKind::Letrec(binds, body) => {
-                self.letrecs.push(e as *const Expr);
+                self.letrecs.push(e);
                 for (x, _) in binds {
                     self.bind(*x);
                 }
@@ -329,7 +321,7 @@ impl Collect {
         }
     }
 
-    fn binding(&mut self, x: LocalId, init: &Expr, letrec: bool) {
+    fn binding(&mut self, x: LocalId, init: &'t Expr, letrec: bool) {
         if let ExprKind::Lambda(l) = &init.kind {
             let id = self.lambda(l);
             if let Some(v) = self.var(x) {
@@ -487,7 +479,7 @@ impl Uf {
 /// id and function of every call of a candidate. A candidate's body is
 /// walked in tail position of its own symbolic id `B_x`.
 struct CWalk<'a> {
-    info: &'a TopInfo,
+    info: &'a TopInfo<'a>,
     cand: &'a [bool],
     next: u32,
     /// Ids that are concrete continuations (not some `B_x`).
@@ -586,7 +578,7 @@ impl CWalk<'_> {
 
 fn contify(
     top: &TopLevel,
-    info: &mut TopInfo,
+    info: &mut TopInfo<'_>,
     lam_params: &[(usize, bool)],
 ) -> Result<(), Diagnostic> {
     let mut cand: Vec<bool> = info
@@ -739,7 +731,7 @@ struct FnData {
 }
 
 struct FnWalk<'a> {
-    info: &'a TopInfo,
+    info: &'a TopInfo<'a>,
     globals: &'a GlobalsInfo,
     top_index: usize,
     fns: Vec<FnData>,
@@ -748,7 +740,7 @@ struct FnWalk<'a> {
 }
 
 impl<'a> FnWalk<'a> {
-    fn new(info: &'a TopInfo, globals: &'a GlobalsInfo, top_index: usize) -> Self {
+    fn new(info: &'a TopInfo<'a>, globals: &'a GlobalsInfo, top_index: usize) -> Self {
         let fns = (0..=info.lams.len())
             .map(|_| FnData {
                 direct: BTreeSet::new(),
@@ -835,7 +827,7 @@ impl<'a> FnWalk<'a> {
                             if let Some(fx) = self.globals.fixed.get(name) {
                                 let id = f - 1;
                                 if fx.top == self.top_index
-                                    && fx.lam == self.info.lams[id].lam
+                                    && std::ptr::eq(fx.lam, self.info.lams[id].lam)
                                     && self.arity_ok(id, args.len())
                                 {
                                     self.self_loops.insert(id);
@@ -888,8 +880,7 @@ impl<'a> FnWalk<'a> {
     }
 
     fn arity_ok(&self, id: LamId, argc: usize) -> bool {
-        // SAFETY: pointer into the analysed top-level form.
-        let l = unsafe { &*self.info.lams[id].lam };
+        let l = self.info.lams[id].lam;
         if l.rest.is_some() {
             argc >= l.params.len()
         } else {
@@ -998,8 +989,7 @@ fn assigned_walk(
             if let ExprKind::Local(x) = &f.kind {
                 if let Some((id, LamKind::Contified)) = info.fun_kind(*x) {
                     if visited.insert(*x) {
-                        // SAFETY: pointer into the form being lowered.
-                        let l = unsafe { &*info.lams[id].lam };
+                        let l = info.lams[id].lam;
                         assigned_walk(&l.body, info, out, visited);
                     }
                 }

@@ -180,7 +180,7 @@ struct TopLower<'a, 'g, 't> {
     cx: &'a mut Ctx<'g>,
     top: &'t TopLevel,
     index: usize,
-    info: &'a TopInfo,
+    info: &'a TopInfo<'t>,
     /// The VIR function of each lambda that is a real function.
     lam_funcs: Vec<Option<FuncId>>,
     /// The global whose lambda this form defines (`(define (f ...) ...)`).
@@ -205,8 +205,7 @@ pub(crate) fn lower_top(cx: &mut Ctx, top: &TopLevel, index: usize, info: &TopIn
         defines_lambda,
     };
     for (id, lam) in info.lams.iter().enumerate() {
-        // SAFETY: the analysis took these pointers from `top`.
-        let l: &Lambda = unsafe { &*lam.lam };
+        let l: &Lambda = lam.lam;
         let nreq = l.params.len() as u32;
         let rest = l.rest.is_some();
         let var_name = lam.var.map(|x| tl.local_name(x).to_string());
@@ -215,7 +214,7 @@ pub(crate) fn lower_top(cx: &mut Ctx, top: &TopLevel, index: usize, info: &TopIn
             .globals
             .fixed
             .values()
-            .find(|f| f.top == index && f.lam == lam.lam)
+            .find(|f| f.top == index && std::ptr::eq(f.lam, lam.lam))
             .map(|f| f.func);
         let f = match (lam.kind, fixed) {
             (LamKind::Contified, _) => continue,
@@ -276,8 +275,7 @@ impl TopLower<'_, '_, '_> {
 fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
     let info = tl.info;
     let lam = &info.lams[id];
-    // SAFETY: the analysis took this pointer from the form being lowered.
-    let l: &Lambda = unsafe { &*lam.lam };
+    let l: &Lambda = lam.lam;
     let mut fl = FnLower::new(tl, func, Some(id));
     let params = fl.f.params().to_vec();
     let mut next = 0;
@@ -376,7 +374,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         }
     }
 
-    fn info(&self) -> &'a TopInfo {
+    fn info(&self) -> &'a TopInfo<'t> {
         self.tl.info
     }
 
@@ -1110,8 +1108,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 Ok(None)
             }
             (_, Some((id, LamKind::Known))) => {
-                // SAFETY: pointer into the form being lowered.
-                let l: &Lambda = unsafe { &*info.lams[id].lam };
+                let l: &Lambda = info.lams[id].lam;
                 let vs = self.args(args)?;
                 let (n, rest) = (l.params.len(), l.rest.is_some());
                 if vs.len() < n || (!rest && vs.len() > n) {
@@ -1132,8 +1129,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 self.direct_call(func, &all, span, cont)
             }
             (Some(_), Some((id, LamKind::Escaping))) => {
-                // SAFETY: pointer into the form being lowered.
-                let l: &Lambda = unsafe { &*info.lams[id].lam };
+                let l: &Lambda = info.lams[id].lam;
                 let callee = self.read_local(x, fspan)?;
                 let vs = self.args(args)?;
                 let (n, rest) = (l.params.len(), l.rest.is_some());

@@ -43,11 +43,14 @@ pub struct ProgramDesc {
     pub stackmaps: *const u8,
 }
 
+/// # Safety
+/// `p` must point at `n` bytes that live and stay unchanged for `'a`.
 unsafe fn bytes<'a>(p: *const u8, n: u64) -> &'a [u8] {
     if n == 0 {
         &[]
     } else {
-        std::slice::from_raw_parts(p, n as usize)
+        // SAFETY: the caller's contract; `p` is non-null when `n > 0`.
+        unsafe { std::slice::from_raw_parts(p, n as usize) }
     }
 }
 
@@ -64,26 +67,39 @@ pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
         ));
     }
     if !desc.stackmaps.is_null() {
-        gc::stackmap::register_stackmaps(desc.stackmaps).map_err(|e| e.to_string())?;
+        // SAFETY: the backend points `stackmaps` at the module's
+        // `.llvm_stackmaps` section, which lives as long as the program.
+        unsafe { gc::stackmap::register_stackmaps(desc.stackmaps) }.map_err(|e| e.to_string())?;
     }
     let err = |e: rt::TableError| e.0;
-    rt::init_globals(
-        desc.cells,
-        desc.ncells as usize,
-        bytes(desc.cell_names, desc.cell_names_len),
-    )
+    // SAFETY: (the three tables) the backend emits each table and its
+    // encoded data as static arrays of the given lengths (this function's
+    // contract), alive for the whole program.
+    unsafe {
+        rt::init_globals(
+            desc.cells,
+            desc.ncells as usize,
+            bytes(desc.cell_names, desc.cell_names_len),
+        )
+    }
     .map_err(err)?;
-    rt::init_builtins(
-        desc.builtins,
-        desc.nbuiltins as usize,
-        bytes(desc.builtin_names, desc.builtin_names_len),
-    )
+    // SAFETY: as above.
+    unsafe {
+        rt::init_builtins(
+            desc.builtins,
+            desc.nbuiltins as usize,
+            bytes(desc.builtin_names, desc.builtin_names_len),
+        )
+    }
     .map_err(err)?;
-    rt::init_consts(
-        desc.consts,
-        desc.nconsts as usize,
-        bytes(desc.const_data, desc.const_data_len),
-    )
+    // SAFETY: as above.
+    unsafe {
+        rt::init_consts(
+            desc.consts,
+            desc.nconsts as usize,
+            bytes(desc.const_data, desc.const_data_len),
+        )
+    }
     .map_err(err)?;
     Ok(())
 }
@@ -95,23 +111,30 @@ pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
 /// `desc` must have been loaded with [`load_module`].
 pub unsafe fn run_toplevel(desc: &ProgramDesc, i: u64) -> Value {
     let saved = gc::frames::enter_compiled();
-    let r = (desc.run_toplevel)(i);
+    // SAFETY: the module is loaded (this function's contract) and the
+    // boundary is marked, as compiled code requires.
+    let r = unsafe { (desc.run_toplevel)(i) };
     gc::frames::leave_compiled(saved);
     r
 }
 
 struct Desc(*const ProgramDesc);
+// SAFETY: the descriptor is static data of the executable; the main thread
+// only waits for the evaluation thread, which alone uses it.
 unsafe impl Send for Desc {}
 
 fn run_program(desc: &ProgramDesc) -> i32 {
     gc::init();
     builtins::install();
     rt::set_apply_info();
+    // SAFETY: `desc` is the descriptor the backend emitted (see
+    // `valk_aot_main`), loaded once, after `gc::init` and `builtins::install`.
     if let Err(e) = unsafe { load_module(desc) } {
         eprintln!("error: internal error: {e}");
         return ERROR_EXIT_STATUS;
     }
     for i in 0..desc.ntoplevels {
+        // SAFETY: loaded above.
         let r = unsafe { run_toplevel(desc, i) };
         if r == Value::EXCEPTION {
             return match host::take_uncaught() {
@@ -136,7 +159,13 @@ pub unsafe extern "C" fn valk_aot_main(
     desc: *const ProgramDesc,
 ) -> i32 {
     let args: Vec<String> = (0..argc.max(0) as usize)
-        .map(|i| CStr::from_ptr(*argv.add(i)).to_string_lossy().into_owned())
+        .map(|i| {
+            // SAFETY: `argv` holds `argc` C strings (this function's
+            // contract).
+            unsafe { CStr::from_ptr(*argv.add(i)) }
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     builtins::set_command_line(args);
     let d = Desc(desc);

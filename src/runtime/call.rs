@@ -27,6 +27,9 @@ pub fn call_rooted(f: Value, base: usize, argc: usize) -> VResult {
     let entry = closure_entry(f);
     // Any entry may be compiled code: mark the boundary for the frame walker.
     let saved = gc::frames::enter_compiled();
+    // SAFETY: `f` is a closure, so word 0 is its generic entry; the
+    // arguments are `argc` rooted slots from `base` (this function's
+    // contract) and the compiled-code boundary is marked.
     let r = unsafe { entry(f, argc as u64, gc::root_slot(base)) };
     gc::frames::leave_compiled(saved);
     if r == Value::EXCEPTION {

@@ -58,22 +58,27 @@ impl ErrorKind {
 }
 
 struct Pending(UnsafeCell<Value>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md).
 unsafe impl Sync for Pending {}
 static PENDING: Pending = Pending(UnsafeCell::new(Value::UNDEFINED));
 
 fn visit_pending(v: &mut dyn RootVisitor) {
+    // SAFETY: single-threaded; the collector calls hooks while no other
+    // reference into the cell exists (every other use is one statement).
     unsafe { v.visit(&mut *PENDING.0.get()) }
 }
 
 /// Raises `obj` (any value): stores it as the pending exception.
 pub fn raise(obj: Value) -> Raised {
     gc::add_root_hook(visit_pending);
+    // SAFETY: as in `visit_pending`.
     unsafe { *PENDING.0.get() = obj };
     Raised
 }
 
 /// Takes the pending exception (leaving none).
 pub fn take_pending() -> Value {
+    // SAFETY: as in `visit_pending`.
     unsafe { std::mem::replace(&mut *PENDING.0.get(), Value::UNDEFINED) }
 }
 

@@ -21,10 +21,15 @@ struct Table {
 }
 
 struct Cell(UnsafeCell<Option<Table>>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md).
 unsafe impl Sync for Cell {}
 static GLOBALS: Cell = Cell(UnsafeCell::new(None));
 
+/// The table. Callers use the reference for one operation and never hold
+/// it across an allocation, which may run the root hook `visit`.
 fn table() -> &'static mut Table {
+    // SAFETY: single-threaded (see `Cell`), and no reference from an
+    // earlier call is still in use (see above).
     unsafe {
         let t = &mut *GLOBALS.0.get();
         if t.is_none() {
@@ -77,11 +82,13 @@ pub fn slot(id: GlobalId) -> *mut Value {
 
 #[inline]
 pub fn get(id: GlobalId) -> Value {
+    // SAFETY: a cell of the table: boxed chunks never move or get freed.
     unsafe { *slot(id) }
 }
 
 #[inline]
 pub fn set(id: GlobalId, v: Value) {
+    // SAFETY: as in `get`.
     unsafe { *slot(id) = v }
 }
 

@@ -36,10 +36,13 @@ fn limit_ptr() -> *mut u64 {
 }
 
 fn read_limit() -> u64 {
+    // SAFETY: a valid, aligned static; volatile because the signal handler
+    // writes it asynchronously (a whole aligned word, so never torn).
     unsafe { std::ptr::read_volatile(limit_ptr()) }
 }
 
 fn write_limit(v: u64) {
+    // SAFETY: as in `read_limit`.
     unsafe { std::ptr::write_volatile(limit_ptr(), v) }
 }
 

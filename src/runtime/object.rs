@@ -134,6 +134,8 @@ fn string_data(v: Value) -> *mut u32 {
 #[inline]
 pub fn string_ref(v: Value, i: usize) -> char {
     debug_assert!(i < string_len(v));
+    // SAFETY: `v` is a string (caller checked) whose code points follow
+    // its length word, two per word, and `i` is below its length.
     let cp = unsafe { *string_data(v).add(i) };
     char::from_u32(cp).unwrap_or('\u{FFFD}')
 }
@@ -141,6 +143,7 @@ pub fn string_ref(v: Value, i: usize) -> char {
 #[inline]
 pub fn string_set(v: Value, i: usize, c: char) {
     debug_assert!(i < string_len(v));
+    // SAFETY: as in `string_ref`.
     unsafe { *string_data(v).add(i) = c as u32 }
 }
 
@@ -157,6 +160,8 @@ pub fn string_to_rust(v: Value) -> String {
 pub fn make_bytevector(len: usize, fill: u8) -> Value {
     let v = gc::alloc(ObjType::Bytevector, 1 + len.div_ceil(8));
     v.set_raw(0, len as u64);
+    // SAFETY: the fresh object has `len.div_ceil(8)` payload words after
+    // the length word, which hold `len` bytes.
     unsafe { std::ptr::write_bytes(v.payload_ptr(1) as *mut u8, fill, len) };
     v
 }
@@ -173,16 +178,24 @@ pub fn bytevector_len(v: Value) -> usize {
 
 /// The bytes of a bytevector; invalid after the next allocation.
 pub fn bytevector_bytes_mut<'a>(v: Value) -> &'a mut [u8] {
+    // SAFETY: `v` is a bytevector (caller checked): its bytes follow the
+    // length word. The slice must not outlive the next allocation (see
+    // above), when the object may move; callers use it at once.
     unsafe { std::slice::from_raw_parts_mut(v.payload_ptr(1) as *mut u8, bytevector_len(v)) }
 }
 
 // ---- symbols ----
 
 struct SymbolTable(UnsafeCell<Option<HashMap<String, Value>>>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md).
 unsafe impl Sync for SymbolTable {}
 static SYMBOLS: SymbolTable = SymbolTable(UnsafeCell::new(None));
 
+/// The table. Callers use the reference for one operation and never hold
+/// it across an allocation, which may run `visit_symbols`.
 fn symbols() -> &'static mut HashMap<String, Value> {
+    // SAFETY: single-threaded (see `SymbolTable`), and no reference from an
+    // earlier call is still in use (see above).
     unsafe {
         let t = &mut *SYMBOLS.0.get();
         if t.is_none() {
@@ -237,10 +250,14 @@ pub fn make_closure(entry: GenericEntry, info: &'static ProcInfo, ncaptured: usi
 }
 
 pub fn closure_info(c: Value) -> &'static ProcInfo {
+    // SAFETY: word 1 of a closure (caller checked) is the `&'static
+    // ProcInfo` stored by `make_closure` or emitted by the backend.
     unsafe { &*(c.raw(1) as *const ProcInfo) }
 }
 
 pub fn closure_entry(c: Value) -> GenericEntry {
+    // SAFETY: word 0 of a closure (caller checked) is a `GenericEntry`
+    // stored by `make_closure` or emitted by the backend.
     unsafe { std::mem::transmute::<usize, GenericEntry>(c.raw(0) as usize) }
 }
 

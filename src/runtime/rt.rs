@@ -70,11 +70,18 @@ const CONDS: [&str; 6] = ["=", "=", "<", "<=", ">", ">="];
 /// Who raises index errors (the backend's range-check codes).
 const RANGE_WHO: [&str; 4] = ["vector-ref", "vector-set!", "string-ref", "string-set!"];
 
+/// Text passed by compiled code as (pointer, length).
+///
+/// # Safety
+/// `ptr` must point at `len` bytes that live for `'a` (the backend passes
+/// static strings of the module).
 unsafe fn str_arg<'a>(ptr: *const u8, len: u64) -> &'a str {
     if len == 0 {
         return "";
     }
-    std::str::from_utf8(std::slice::from_raw_parts(ptr, len as usize)).unwrap_or("?")
+    // SAFETY: the caller's contract; non-null since `len > 0`.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
+    std::str::from_utf8(bytes).unwrap_or("?")
 }
 
 fn ret(r: VResult) -> Value {
@@ -94,6 +101,9 @@ fn call_builtin_with(b: &Builtin, args: &[Value]) -> VResult {
     for &a in args {
         gc::push_root(a);
     }
+    // SAFETY: slots `sp..sp + len` were just pushed, so they are initialised
+    // and stay on the root stack (which never reallocates) until popped
+    // below; `call_builtin` updates them in place through this slice only.
     let slice = unsafe { std::slice::from_raw_parts(gc::root_slot(sp), args.len()) };
     let r = builtins::call_builtin(b, slice);
     gc::set_root_sp(sp);
@@ -104,18 +114,24 @@ fn call_builtin_with(b: &Builtin, args: &[Value]) -> VResult {
 // Errors
 
 struct DiagCell(UnsafeCell<Option<&'static str>>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md): only the
+// thread that runs Valk code uses the cell, and never by reference across
+// a call.
 unsafe impl Sync for DiagCell {}
 static UNBOUND_DIAG: DiagCell = DiagCell(UnsafeCell::new(None));
 
 /// The rendered location diagnostic of the last unbound-variable error
 /// raised by compiled code (the compiler renders it; see `valk_rt_unbound`).
 pub fn take_unbound_diagnostic() -> Option<&'static str> {
+    // SAFETY: single-threaded (see `DiagCell`); the reference lives only
+    // for this statement.
     unsafe { (*UNBOUND_DIAG.0.get()).take() }
 }
 
 unsafe extern "C" fn wrong_type_impl(who: *const u8, who_len: u64, ty: u64, x: Value) -> Value {
     let expected = TYPE_TEXTS.get(ty as usize).copied().unwrap_or("?");
-    error::wrong_type(str_arg(who, who_len), expected, x);
+    // SAFETY: compiled code passes the caller's name as static text.
+    error::wrong_type(unsafe { str_arg(who, who_len) }, expected, x);
     Value::EXCEPTION
 }
 
@@ -148,12 +164,17 @@ crate::exit_trampoline! {
 }
 
 unsafe extern "C" fn unbound_impl(name: *const u8, len: u64, diag: *const u8, dlen: u64) -> Value {
-    error::unbound(str_arg(name, len));
-    *UNBOUND_DIAG.0.get() = if dlen == 0 {
-        None
-    } else {
-        Some(str_arg(diag, dlen))
-    };
+    // SAFETY: compiled code passes the name and the diagnostic as static
+    // text of the module (so `'static` is right); the cell as in
+    // `take_unbound_diagnostic`.
+    unsafe {
+        error::unbound(str_arg(name, len));
+        *UNBOUND_DIAG.0.get() = if dlen == 0 {
+            None
+        } else {
+            Some(str_arg(diag, dlen))
+        };
+    }
     Value::EXCEPTION
 }
 
@@ -165,6 +186,7 @@ crate::exit_trampoline! {
 }
 
 extern "C" fn undefined_impl(name: Value) -> Value {
+    // SAFETY: as in `take_unbound_diagnostic`.
     unsafe { *UNBOUND_DIAG.0.get() = None };
     let name = if name.is_symbol() {
         object::symbol_name(name)
@@ -378,7 +400,9 @@ unsafe extern "C" fn pack_args_impl(argc: u64, argv: *const Value) -> Value {
     let n = (argc as usize).saturating_sub(FAST_ARGS - 1);
     let v = gc::alloc(ObjType::Vector, n);
     for i in 0..n {
-        v.set_field(i, *argv.add(FAST_ARGS - 1 + i));
+        // SAFETY: `argv` holds `argc` values (the generic entry's argument
+        // vector, rooted, so re-read after the allocation).
+        v.set_field(i, unsafe { *argv.add(FAST_ARGS - 1 + i) });
     }
     v
 }
@@ -390,12 +414,18 @@ crate::exit_trampoline! {
 }
 
 unsafe extern "C" fn call_builtin_impl(b: *const Builtin, argc: u64, argv: *const Value) -> Value {
-    let args = if argc == 0 {
-        &[][..]
-    } else {
-        std::slice::from_raw_parts(argv, argc as usize)
+    // SAFETY: compiled code passes `argc` values at `argv` (non-null when
+    // `argc > 0`), read before anything allocates, and `b` from the
+    // builtin table filled at start-up (builtins live for the process).
+    let (args, b) = unsafe {
+        let args = if argc == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(argv, argc as usize)
+        };
+        (args, &*b)
     };
-    ret(call_builtin_with(&*b, args))
+    ret(call_builtin_with(b, args))
 }
 
 crate::exit_trampoline! {
@@ -415,6 +445,8 @@ pub static mut valk_apply_info: u64 = 0;
 /// Sets [`valk_apply_info`]; call after `builtins::install`.
 pub fn set_apply_info() {
     let p = builtins::proc_info("apply").map_or(0, |i| i as *const ProcInfo as u64);
+    // SAFETY: a by-value write of an integer static on the runtime's only
+    // thread, before any compiled code reads it.
     unsafe { valk_apply_info = p };
 }
 
@@ -425,12 +457,16 @@ unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
     let base = gc::root_sp();
     let argc = argc as usize;
     for i in 0..argc.saturating_sub(1) {
-        gc::push_root(*argv.add(i));
+        // SAFETY: compiled code passes `argc` values at `argv`, and
+        // `push_root` does not allocate, so all are read before anything
+        // can move.
+        gc::push_root(unsafe { *argv.add(i) });
     }
     let list = if argc == 0 {
         Value::NIL
     } else {
-        *argv.add(argc - 1)
+        // SAFETY: see above.
+        unsafe { *argv.add(argc - 1) }
     };
     let Some(items) = object::list_to_vec(list) else {
         gc::set_root_sp(base);
@@ -620,14 +656,20 @@ fn decode_const(r: &mut Reader) -> Result<Value, TableError> {
 /// # Safety
 /// `table` must point at `n` writable values that outlive the process.
 pub unsafe fn init_consts(table: *mut Value, n: usize, data: &[u8]) -> Result<(), TableError> {
-    for i in 0..n {
-        *table.add(i) = Value::fixnum(0);
+    // SAFETY: `table` holds `n` writable values for the life of the process
+    // (this function's contract), which is also `add_root_range`'s; the
+    // table is filled with fixnums before a collection can read it.
+    unsafe {
+        for i in 0..n {
+            *table.add(i) = Value::fixnum(0);
+        }
+        gc::add_root_range(table, n);
     }
-    gc::add_root_range(table, n);
     let mut r = Reader { data, pos: 0 };
     for i in 0..n {
         let v = decode_const(&mut r)?;
-        *table.add(i) = v;
+        // SAFETY: as above.
+        unsafe { *table.add(i) = v };
     }
     if !r.at_end() {
         return Err(TableError("trailing constant data".into()));
@@ -656,7 +698,8 @@ pub unsafe fn init_globals(
     names: &[u8],
 ) -> Result<(), TableError> {
     for (i, name) in decode_names(names, n)?.into_iter().enumerate() {
-        *cells.add(i) = globals::slot(globals::global_id(name));
+        // SAFETY: `i < n`, and `cells` holds `n` writable pointers.
+        unsafe { *cells.add(i) = globals::slot(globals::global_id(name)) };
     }
     Ok(())
 }
@@ -673,7 +716,8 @@ pub unsafe fn init_builtins(
     for (i, name) in decode_names(names, n)?.into_iter().enumerate() {
         let b = builtins::lookup(name)
             .ok_or_else(|| TableError(format!("the runtime has no builtin `{name}`")))?;
-        *table.add(i) = b as *const Builtin;
+        // SAFETY: `i < n`, and `table` holds `n` writable pointers.
+        unsafe { *table.add(i) = b as *const Builtin };
     }
     Ok(())
 }
@@ -727,6 +771,7 @@ mod tests {
         d.extend(2u32.to_le_bytes());
         d.extend([7, 9]);
         let table: &'static mut [Value; 3] = Box::leak(Box::new([Value::NIL; 3]));
+        // SAFETY: the leaked table holds 3 values for the rest of the process.
         unsafe { init_consts(table.as_mut_ptr(), 3, &d).unwrap() };
         gc::collect();
         let p = |v| crate::printer::write_string(v);
@@ -734,7 +779,10 @@ mod tests {
         assert_eq!(p(table[1]), "(a 1 . #(2.5 #\\x #t))");
         assert_eq!(p(table[2]), "#u8(7 9)");
         let bad = [STR, 9, 0, 0, 0, b'a'];
-        let mut t2 = [Value::NIL; 1];
+        // Leaked too: the table is registered as a root range before the
+        // data is found bad.
+        let t2: &'static mut [Value; 1] = Box::leak(Box::new([Value::NIL; 1]));
+        // SAFETY: as above.
         assert!(unsafe { init_consts(t2.as_mut_ptr(), 1, &bad) }.is_err());
     }
 
@@ -789,6 +837,7 @@ mod tests {
         for a in args {
             gc::push_root(a);
         }
+        // SAFETY: 5 values were just pushed at `sp` (rooted, as required).
         let v = unsafe { pack_args_impl(5, gc::root_slot(sp)) };
         gc::set_root_sp(sp);
         assert_eq!(crate::printer::write_string(v), "#(3 4)");

@@ -272,6 +272,7 @@ impl Value {
     #[inline]
     pub fn header(self) -> u64 {
         debug_assert!(self.is_heap());
+        // SAFETY: a heap-tagged `Value` refers to a live object of the current semispace (the runtime's invariant, docs/gc.md), whose first word is its header.
         unsafe { *self.addr() }
     }
     /// The heap type of this value, `None` for immediates and fixnums.
@@ -294,27 +295,42 @@ impl Value {
     }
     #[inline]
     fn field_ptr(self, i: usize) -> *mut u64 {
-        unsafe { self.addr().add(i + 1) }
+        self.addr().wrapping_add(i + 1)
+    }
+    /// The one place payload words are read: every typed field accessor
+    /// goes through here (and [`Value::write_word`]).
+    #[inline]
+    fn read_word(self, i: usize) -> u64 {
+        // SAFETY: a heap-tagged `Value` refers to a live object of the current semispace (the runtime's invariant, docs/gc.md),
+        // and callers pass `i` below its payload size (checked in debug
+        // builds), so the word is inside the object and 8-aligned.
+        unsafe { *self.field_ptr(i) }
+    }
+    #[inline]
+    fn write_word(self, i: usize, w: u64) {
+        // SAFETY: as in `read_word`; the runtime is single-threaded and
+        // holds no Rust reference into heap objects across this write.
+        unsafe { *self.field_ptr(i) = w }
     }
     /// Payload word `i` as a value (caller checked type and bounds).
     #[inline]
     pub fn field(self, i: usize) -> Value {
         debug_assert!(i < self.size());
-        unsafe { Value(*self.field_ptr(i)) }
+        Value(self.read_word(i))
     }
     #[inline]
     pub fn set_field(self, i: usize, v: Value) {
         debug_assert!(i < self.size());
-        unsafe { *self.field_ptr(i) = v.0 }
+        self.write_word(i, v.0)
     }
     /// Payload word `i` as a raw word.
     #[inline]
     pub fn raw(self, i: usize) -> u64 {
-        unsafe { *self.field_ptr(i) }
+        self.read_word(i)
     }
     #[inline]
     pub fn set_raw(self, i: usize, w: u64) {
-        unsafe { *self.field_ptr(i) = w }
+        self.write_word(i, w)
     }
     /// Pointer to payload word `i` (for raw byte/char data).
     #[inline]
@@ -386,6 +402,8 @@ pub struct ProcInfo {
     pub data: usize,
 }
 
+// SAFETY: a `ProcInfo` is immutable after creation and its `name` points at
+// static (or leaked) text that is never written.
 unsafe impl Sync for ProcInfo {}
 
 impl ProcInfo {
@@ -393,9 +411,11 @@ impl ProcInfo {
         if self.name.is_null() {
             None
         } else {
-            unsafe {
-                std::str::from_utf8(std::slice::from_raw_parts(self.name, self.name_len)).ok()
-            }
+            // SAFETY: a non-null `name` points at `name_len` bytes that live
+            // as long as the `ProcInfo` (static text of the runtime or a
+            // compiled module, or leaked by the interpreter).
+            let bytes = unsafe { std::slice::from_raw_parts(self.name, self.name_len) };
+            std::str::from_utf8(bytes).ok()
         }
     }
 }

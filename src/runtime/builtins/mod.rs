@@ -238,7 +238,10 @@ pub unsafe extern "C" fn builtin_entry(self_: Value, argc: u64, argv: *const Val
     let args: &[Value] = if argc == 0 {
         &[]
     } else {
-        std::slice::from_raw_parts(argv, argc)
+        // SAFETY: `argc` values in the root stack (this function's
+        // contract); builtins re-read them through `arg`, so updates by the
+        // collector are seen.
+        unsafe { std::slice::from_raw_parts(argv, argc) }
     };
     match call_builtin(b, args) {
         Ok(v) => v,
@@ -253,6 +256,8 @@ pub unsafe extern "C" fn builtin_entry(self_: Value, argc: u64, argv: *const Val
 #[inline]
 pub(crate) fn arg(args: &[Value], i: usize) -> Value {
     assert!(i < args.len());
+    // SAFETY: `i` is in bounds (asserted). Volatile: the slice is root
+    // stack memory the collector updates behind the reference.
     unsafe { std::ptr::read_volatile(args.as_ptr().add(i)) }
 }
 

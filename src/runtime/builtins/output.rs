@@ -21,11 +21,13 @@ enum Port {
 const PORT_NAMES: [&str; 2] = ["stdout", "stderr"];
 
 struct Ports(UnsafeCell<[Value; 2]>);
-// The runtime is single-threaded.
+// SAFETY: the runtime is single-threaded (docs/architecture.md).
 unsafe impl Sync for Ports {}
 static PORTS: Ports = Ports(UnsafeCell::new([Value::UNDEFINED; 2]));
 
 fn ports() -> &'static mut [Value; 2] {
+    // SAFETY: single-threaded; callers use the reference for one access
+    // and never across an allocation (which may run `visit_ports`).
     unsafe { &mut *PORTS.0.get() }
 }
 

@@ -52,7 +52,10 @@ struct Lib {
     /// Function name -> address, for checking the parsed stack maps.
     addrs: Vec<(&'static str, u64)>,
 }
+// SAFETY: the fixture's code and stack maps are immutable mapped memory
+// (the library is never unloaded); calls are made under the heap lock.
 unsafe impl Send for Lib {}
+// SAFETY: as above.
 unsafe impl Sync for Lib {}
 
 /// First of `names` that runs with `--version`.
@@ -147,7 +150,9 @@ fn build_and_load() -> Option<Lib> {
         .arg(p("fixture.o"))
         .arg(p("shim.o")));
     let path = CString::new(p("libcf.so").to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path; the library has no constructors.
     let h = unsafe { dlopen(path.as_ptr(), RTLD_NOW) };
+    // SAFETY: after a failed `dlopen`, `dlerror` returns a C string.
     assert!(!h.is_null(), "dlopen: {:?}", unsafe {
         CStr::from_ptr(dlerror())
     });
@@ -155,6 +160,7 @@ fn build_and_load() -> Option<Lib> {
     let _ = std::fs::remove_dir_all(&dir);
     let sym = |name: &str| {
         let c = CString::new(name).unwrap();
+        // SAFETY: `h` is an open handle, `c` a NUL-terminated name.
         let a = unsafe { dlsym(h, c.as_ptr()) };
         assert!(!a.is_null(), "dlsym {name}");
         a
@@ -172,6 +178,8 @@ fn build_and_load() -> Option<Lib> {
         "cf_entry_outer",
         "cf_entry_inner",
     ];
+    // SAFETY: each symbol is the fixture function of that signature
+    // (fixture.ll declares them so), and `valk_stackmaps` its section.
     unsafe {
         Some(Lib {
             stackmaps: sym("valk_stackmaps") as *const u8,
@@ -206,6 +214,7 @@ fn setup() -> Option<(&'static Lib, Guard)> {
     let lib = LIB
         .get_or_init(|| {
             let lib = build_and_load()?;
+            // SAFETY: the loaded library's complete, mapped section.
             let n = unsafe { stackmap::register_stackmaps(lib.stackmaps) }
                 .unwrap_or_else(|e| panic!("register: {e}"));
             assert!(n >= 20, "only {n} call sites");
@@ -258,7 +267,9 @@ fn fixnums(vs: &[Value]) -> Vec<i64> {
 #[test]
 fn fixture_stack_maps_parse_and_register() {
     let Some((lib, _g)) = setup() else { return };
+    // SAFETY: the loaded library's complete, mapped section.
     let len = unsafe { stackmap::section_len(lib.stackmaps) };
+    // SAFETY: as above, `len` bytes long.
     let bytes = unsafe { std::slice::from_raw_parts(lib.stackmaps, len) };
     let sec = stackmap::parse(bytes).unwrap();
     // Every gc function with a call site has a function record, relocated
@@ -309,6 +320,8 @@ fn nested_compiled_frames_are_updated_at_every_allocation() {
     let old = extra.get();
     let before = gc::stats();
     gc::set_stress(true);
+    // SAFETY: a compiled fixture function with its stack maps registered,
+    // called inside a marked boundary (`enter`).
     let l = enter(|| unsafe { (lib.build_list)(40, extra.get()) });
     let lr = s.root(l);
     gc::set_stress(false);
@@ -324,7 +337,11 @@ fn nested_compiled_frames_are_updated_at_every_allocation() {
     assert_eq!(v[0], extra.get(), "compiled frames and handles agree");
     assert_eq!(object::string_to_rust(v[0]), "extra");
     assert_eq!(fixnums(&v[1..]), (1..=40).collect::<Vec<_>>());
+    // SAFETY: a compiled fixture function with its stack maps registered;
+    // summing does not allocate, so no collection needs the boundary.
     assert_eq!(unsafe { (lib.sum_list)(v[0]) }, 0);
+    // SAFETY: a compiled fixture function with its stack maps registered,
+    // called inside a marked boundary (`enter`).
     assert_eq!(enter(|| unsafe { (lib.sum_list)(lr.get().cdr()) }), 820);
 }
 
@@ -341,6 +358,8 @@ fn derived_pointers_are_rebased_when_their_object_moves() {
     let old_first = vec.get().field(0);
     let before = gc::stats();
     gc::set_stress(true);
+    // SAFETY: a compiled fixture function with its stack maps registered,
+    // called inside a marked boundary (`enter`).
     let l = enter(|| unsafe { (lib.vector_to_list)(vec.get()) });
     let lr = s.root(l);
     gc::set_stress(false);
@@ -368,6 +387,8 @@ fn callee_popped_stack_arguments_and_rbp_slots() {
     let (old_x, old_y) = (x.get(), y.get());
     let before = gc::stats().collections;
     gc::set_stress(true);
+    // SAFETY: a compiled fixture function with its stack maps registered,
+    // called inside a marked boundary (`enter`).
     let r = enter(|| unsafe { (lib.many_caller)(x.get(), y.get()) });
     let rr = s.root(r);
     gc::set_stress(false);
@@ -396,6 +417,8 @@ fn frames_stay_walkable_through_musttail_calls() {
     let old = keep.get();
     let before = gc::stats().collections;
     gc::set_stress(true);
+    // SAFETY: a compiled fixture function with its stack maps registered,
+    // called inside a marked boundary (`enter`).
     let r = enter(|| unsafe { (lib.tc_start)(200, keep.get()) });
     let rr = s.root(r);
     gc::set_stress(false);

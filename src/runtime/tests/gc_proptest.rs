@@ -82,10 +82,12 @@ fn reg_slot(i: usize, base_sp: usize) -> *mut Value {
         3 | 4 => {
             let range = *RANGE.get_or_init(|| {
                 let cells: &'static mut [Value; 2] = Box::leak(Box::new([Value::NIL; 2]));
-                gc::add_root_range(cells.as_mut_ptr(), 2);
+                // SAFETY: the leaked cells hold 2 values for the rest of the
+                // process.
+                unsafe { gc::add_root_range(cells.as_mut_ptr(), 2) };
                 cells.as_mut_ptr() as usize
             });
-            unsafe { (range as *mut Value).add(i - 3) }
+            (range as *mut Value).wrapping_add(i - 3)
         }
         _ => globals::slot(globals::global_id("gc-proptest-register")),
     }
@@ -118,10 +120,13 @@ impl Machine {
     }
 
     fn get(&self, i: usize) -> Value {
+        // SAFETY: every register slot is a root-stack slot pushed in `new`,
+        // a leaked root-range cell or a global cell: all live and aligned.
         unsafe { *reg_slot(i, self.base_sp) }
     }
 
     fn put(&self, i: usize, v: Value) {
+        // SAFETY: as in `get`.
         unsafe { *reg_slot(i, self.base_sp) = v }
     }
 

@@ -32,7 +32,7 @@ struct FakeFrame {
 }
 
 struct FrameCell(UnsafeCell<FakeFrame>);
-// Only touched with LOCK held, by the thread running the heap.
+// SAFETY: only touched with the heap lock held, so by one thread at a time.
 unsafe impl Sync for FrameCell {}
 static FRAME: FrameCell = FrameCell(UnsafeCell::new(FakeFrame {
     slots: Vec::new(),
@@ -40,6 +40,8 @@ static FRAME: FrameCell = FrameCell(UnsafeCell::new(FakeFrame {
 }));
 
 fn frame() -> &'static mut FakeFrame {
+    // SAFETY: see `FrameCell`; tests use the reference for one step and the
+    // walker's runs during `collect`, when the test holds none.
     unsafe { &mut *FRAME.0.get() }
 }
 
@@ -107,6 +109,8 @@ fn walker_slots_and_derived_pointers_are_updated() {
     assert_eq!(d1, field_addr(v, 2));
     assert_eq!(d2, field_addr(b2, 1));
     // Loads through the rebased derived pointers see the moved objects.
+    // SAFETY: each derived address is a field of a live object (checked
+    // equal to `field_addr` above), and nothing allocates meanwhile.
     unsafe {
         let via0 = *(d0 as *const Value);
         assert_eq!(object::string_to_rust(via0), "five");
@@ -134,6 +138,7 @@ fn derived_pointer_whose_base_was_already_moved_by_another_root() {
     assert_ne!(r.get(), v);
     assert_eq!(b, r.get(), "same object through both roots");
     assert_eq!(d, field_addr(b, 2));
+    // SAFETY: `d` is field 2 of the live vector (checked above).
     assert_eq!(unsafe { *(d as *const Value) }, fx(9));
     // Derived pointers need not lie inside the object: a one-past-the-end
     // address (loop bound) is rebased by the same offset.
@@ -165,6 +170,10 @@ fn walker_non_heap_values_are_left_alone() {
 /// payload.
 fn generated_alloc(ty: ObjType, words: usize) -> Value {
     let bytes = (words as u64 + 1) * 8;
+    // SAFETY: the exported allocation state is read and written by value on
+    // the thread holding the heap lock; `valk_gc_alloc_slow` is called from
+    // Rust here on purpose (its exit record names no compiled frame), and
+    // the space between pointer and limit is free.
     unsafe {
         let ptr = std::ptr::addr_of_mut!(gc::valk_alloc_ptr);
         let limit = std::ptr::addr_of!(gc::valk_alloc_limit).read();
@@ -213,6 +222,7 @@ fn exported_fast_path_and_slow_path() {
     // Stress mode: the limit equals the pointer, so every allocation takes
     // the slow path and collects.
     gc::set_stress(true);
+    // SAFETY: by-value reads of the exported allocation state.
     unsafe {
         assert_eq!(
             std::ptr::addr_of!(gc::valk_alloc_ptr).read(),

@@ -101,6 +101,8 @@ pub fn children_max_rss_kib() -> i64 {
         maxrss: 0,
         rest: [0; 13],
     };
+    // SAFETY: `u` has the layout of `struct rusage` on x86-64 Linux (4
+    // time words, then 14 longs) and is written in place.
     unsafe { getrusage(RUSAGE_CHILDREN, &mut u) };
     u.maxrss
 }
