@@ -1,7 +1,8 @@
 //! From IR text to an optimised, statepoint-rewritten, verified module and
 //! then to an object file, and linking AOT executables.
 //!
-//! Pipeline (DESIGN §5–§6): `default<On>`, then `"gc-leaf-function"` on
+//! Pipeline (docs/calling-convention.md, "LLVM facts the backend relies
+//! on"): `default<On>`, then `"gc-leaf-function"` on
 //! every `musttail` call site (after inlining, which can turn tail calls
 //! into ordinary ones; RS4GC cannot rewrite a musttail call and the
 //! caller's frame is gone after it anyway), then
@@ -258,7 +259,8 @@ fn rd_u64(b: &[u8], o: usize) -> Option<u64> {
 
 /// Sets `SHF_WRITE` on `.llvm_stackmaps` in an ELF64 object: the section
 /// holds absolute addresses, and a read-only section with dynamic
-/// relocations makes PIE links emit text relocations (DESIGN §8). An
+/// relocations makes PIE links emit text relocations (docs/calling-convention.md,
+/// "LLVM facts the backend relies on"). An
 /// object without the section (a JIT module with no safepoint; AOT
 /// objects always have it through the `valk_stackmaps` label) is left
 /// as it is.

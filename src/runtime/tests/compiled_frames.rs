@@ -133,7 +133,7 @@ fn build_and_load() -> Option<Lib> {
         .arg("-o")
         .arg(p("fixture.o")));
     // The section holds absolute function addresses: make it writable so
-    // the shared object needs no text relocations (DESIGN section 8).
+    // the shared object needs no text relocations (docs/calling-convention.md, "LLVM facts the backend relies on").
     run(Command::new(&objcopy)
         .arg("--set-section-flags=.llvm_stackmaps=alloc,contents,load,data")
         .arg(p("fixture.o")));
