@@ -1,0 +1,282 @@
+//! Lowering of calls: argument lists, rest lists, direct and closure
+//! calls, calls of local (known or contified) and global procedures, arity
+//! errors found at compile time, and inlined primitives. Part of
+//! [`super::FnLower`] (docs/lowering.md, "Known calls").
+
+use super::*;
+
+impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
+    fn args(&mut self, args: &'t [Expr]) -> R<Vec<Value>> {
+        args.iter().map(|a| self.value(a)).collect()
+    }
+
+    /// The list of `vs` (a rest argument built by the caller).
+    fn list(&mut self, vs: &[Value]) -> Value {
+        let mut l = self.push(Op::Nil, &[]);
+        for &v in vs.iter().rev() {
+            l = self.push(Op::Cons, &[v, l]);
+        }
+        l
+    }
+
+    /// Arguments for a function with `nreq` required parameters and maybe
+    /// a rest list (the count was checked by the caller).
+    fn spread(&mut self, mut vs: Vec<Value>, nreq: usize, rest: bool) -> Vec<Value> {
+        if rest {
+            let extra = vs.split_off(nreq);
+            let l = self.list(&extra);
+            vs.push(l);
+        }
+        vs
+    }
+
+    fn direct_call(
+        &mut self,
+        func: FuncId,
+        args: &[Value],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        if cont == Cont::Return {
+            self.term_at(Op::TailCall(func), args, span);
+            return Ok(None);
+        }
+        let v = self.push_at(Op::Call(func), args, span);
+        self.finish(v, cont)
+    }
+
+    fn closure_call(
+        &mut self,
+        callee: Value,
+        args: &[Value],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let mut all = vec![callee];
+        all.extend_from_slice(args);
+        if cont == Cont::Return {
+            self.term_at(Op::TailCallClosure, &all, span);
+            return Ok(None);
+        }
+        let v = self.push_at(Op::CallClosure, &all, span);
+        self.finish(v, cont)
+    }
+
+    /// A self tail call: back to the loop header of this function.
+    fn loop_back(&mut self, args: Vec<Value>, nreq: usize, rest: bool) {
+        let vs = self.spread(args, nreq, rest);
+        if let Some(h) = self.loop_header {
+            self.term(Op::Br, &[], vec![BlockCall::new(h, &vs)]);
+        }
+    }
+
+    fn arity_error(&mut self, l: &Lambda, got: usize, span: Span, cont: Cont) -> R<Option<Value>> {
+        let who = l.name.clone().unwrap_or_else(|| "#<procedure>".into());
+        let n = l.params.len();
+        let expected = if l.rest.is_some() {
+            format!("at least {n}")
+        } else {
+            n.to_string()
+        };
+        let m = &mut self.tl.cx.module;
+        m.consts.push(ConstData::Str(who));
+        let who_c = valk_vir::ConstId::new(m.consts.len() - 1);
+        m.consts.push(ConstData::Str(expected));
+        let exp_c = valk_vir::ConstId::new(m.consts.len() - 1);
+        let a = self.push(Op::Const(who_c), &[]);
+        let b = self.push(Op::Const(exp_c), &[]);
+        let c = self.push(Op::Fixnum(got as i64), &[]);
+        let v = self.push_at(Op::ArityError, &[a, b, c], span);
+        self.finish(v, cont)
+    }
+
+    pub(super) fn call(
+        &mut self,
+        e: &'t Expr,
+        f: &'t Expr,
+        args: &'t [Expr],
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let span = e.span;
+        match &f.kind {
+            ExprKind::Global(name) => self.global_call(name, f.span, args, span, cont),
+            ExprKind::Local(x) => self.local_call(*x, f.span, args, span, cont),
+            _ => {
+                let callee = self.value(f)?;
+                let vs = self.args(args)?;
+                self.closure_call(callee, &vs, span, cont)
+            }
+        }
+    }
+
+    fn local_call(
+        &mut self,
+        x: LocalId,
+        fspan: Span,
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let info = self.info();
+        match (self.env.get(x), info.fun_kind(x)) {
+            (_, Some((_, LamKind::Contified))) => {
+                let vs = self.args(args)?;
+                let (block, carried) = match self.headers.get(&x) {
+                    Some(h) => (h.block, h.carried.clone()),
+                    None => return Err(internal("call of a contified function before its header")),
+                };
+                if cont == Cont::Value {
+                    return Err(internal("contified call in value position"));
+                }
+                let mut all = vs;
+                all.extend(self.current_values(&carried)?);
+                self.term(Op::Br, &[], vec![BlockCall::new(block, &all)]);
+                Ok(None)
+            }
+            (_, Some((id, LamKind::Known))) => {
+                let l: &Lambda = info.lams[id].lam;
+                let vs = self.args(args)?;
+                let (n, rest) = (l.params.len(), l.rest.is_some());
+                if vs.len() < n || (!rest && vs.len() > n) {
+                    return self.arity_error(l, vs.len(), span, cont);
+                }
+                if cont == Cont::Return && self.lam == Some(id) && self.loop_header.is_some() {
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let func = self.tl.lam_funcs[id]
+                    .ok_or_else(|| internal("known function without function"))?;
+                let mut all = info.lams[id]
+                    .free
+                    .iter()
+                    .map(|&y| self.capture_of(y))
+                    .collect::<R<Vec<Value>>>()?;
+                all.extend(self.spread(vs, n, rest));
+                self.direct_call(func, &all, span, cont)
+            }
+            (Some(_), Some((id, LamKind::Escaping))) => {
+                let l: &Lambda = info.lams[id].lam;
+                let callee = self.read_local(x, fspan)?;
+                let vs = self.args(args)?;
+                let (n, rest) = (l.params.len(), l.rest.is_some());
+                if vs.len() < n || (!rest && vs.len() > n) {
+                    return self.closure_call(callee, &vs, span, cont);
+                }
+                if cont == Cont::Return && self.lam == Some(id) && self.loop_header.is_some() {
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let func =
+                    self.tl.lam_funcs[id].ok_or_else(|| internal("lambda without function"))?;
+                let mut all = vec![callee];
+                all.extend(self.spread(vs, n, rest));
+                self.direct_call(func, &all, span, cont)
+            }
+            _ => {
+                let callee = self.read_local(x, fspan)?;
+                let vs = self.args(args)?;
+                self.closure_call(callee, &vs, span, cont)
+            }
+        }
+    }
+
+    fn global_call(
+        &mut self,
+        name: &str,
+        fspan: Span,
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let globals = self.tl.cx.globals;
+        let name = globals.resolve_alias(name, self.tl.index);
+        let pristine = globals.is_pristine_builtin(name);
+        if pristine {
+            if matches!(name, "eqv?" | "equal?")
+                && args.len() == 2
+                && args.iter().any(is_eq_comparable_const)
+            {
+                // Against a fixnum, character, boolean, symbol or '(),
+                // eqv? and equal? are identity.
+                let vs = self.args(args)?;
+                let v = self.push(Op::Eq, &vs);
+                return self.finish(v, cont);
+            }
+            if let Some(p) = prims::lookup(name, args.len()) {
+                let vs = self.args(args)?;
+                let v = self.prim(p, name, &vs, span);
+                return self.finish(v, cont);
+            }
+        }
+        if let Some(fx) = globals.fixed.get(name) {
+            let argc = args.len();
+            if argc >= fx.required && (fx.rest || argc == fx.required) {
+                let (func, n, rest) = (fx.func, fx.required, fx.rest);
+                if cont == Cont::Return && func == self.func_id && self.loop_header.is_some() {
+                    let vs = self.args(args)?;
+                    self.loop_back(vs, n, rest);
+                    return Ok(None);
+                }
+                let clo = match self.self_val {
+                    Some(me) if func == self.func_id => me,
+                    _ => self.read_global(name, fspan),
+                };
+                let vs = self.args(args)?;
+                let mut all = vec![clo];
+                all.extend(self.spread(vs, n, rest));
+                return self.direct_call(func, &all, span, cont);
+            }
+        }
+        if pristine && prims::runtime_callable(name, args.len()) {
+            let vs = self.args(args)?;
+            let rt = self.tl.cx.module.builtin(name);
+            let v = self.push_at(Op::CallRuntime(rt), &vs, span);
+            return self.finish(v, cont);
+        }
+        let callee = self.read_global(name, fspan);
+        let vs = self.args(args)?;
+        self.closure_call(callee, &vs, span, cont)
+    }
+
+    fn prim(&mut self, p: Prim, name: &str, vs: &[Value], span: Span) -> Value {
+        let check = |s: &mut Self, ty: Ty, v: Value| {
+            s.push_at(Op::TypeCheck(ty, name.to_string()), &[v], span)
+        };
+        match p {
+            Prim::Car | Prim::Cdr => {
+                let pair = check(self, Ty::Pair, vs[0]);
+                let op = if p == Prim::Car { Op::Car } else { Op::Cdr };
+                self.push(op, &[pair])
+            }
+            Prim::Cons => self.push(Op::Cons, vs),
+            Prim::Arith(op) => self.push_at(Op::Fx(op, FxMode::Chk), vs, span),
+            Prim::Compare(c) => self.push_at(Op::FxCmp(c, Checked::Yes), vs, span),
+            Prim::Eq => self.push(Op::Eq, vs),
+            Prim::Not => self.push(Op::Not, vs),
+            Prim::Is(ty) => self.push(Op::TypeIs(ty), vs),
+            Prim::VectorRef | Prim::VectorSet => {
+                let v = check(self, Ty::Vector, vs[0]);
+                let i = check(self, Ty::Fixnum, vs[1]);
+                if p == Prim::VectorRef {
+                    self.push_at(Op::VectorRef, &[v, i], span)
+                } else {
+                    self.effect_at(Op::VectorSet, &[v, i, vs[2]], span);
+                    self.unspecified()
+                }
+            }
+            Prim::VectorLength => {
+                let v = check(self, Ty::Vector, vs[0]);
+                self.push(Op::VectorLength, &[v])
+            }
+            Prim::StringRef => {
+                let s = check(self, Ty::String, vs[0]);
+                let i = check(self, Ty::Fixnum, vs[1]);
+                self.push_at(Op::StringRef, &[s, i], span)
+            }
+            Prim::StringLength => {
+                let s = check(self, Ty::String, vs[0]);
+                self.push(Op::StringLength, &[s])
+            }
+        }
+    }
+}
