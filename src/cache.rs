@@ -358,7 +358,9 @@ fn remove_stale_temps(dir: &Path) {
 }
 
 fn warn_uncached(what: &str) {
-    eprintln!("warning: valkc run: {what}; compiling into a temporary directory");
+    valk_runtime::eprintln_quiet!(
+        "warning: valkc run: {what}; compiling into a temporary directory"
+    );
 }
 
 /// `valkc run`: runs `name` with `args`, compiling it at level `opt` only
@@ -369,7 +371,7 @@ pub fn run(name: &str, opt: u32, args: &[OsString]) -> RunEnd {
     let log = log_enabled();
     let say = |msg: &str| {
         if log {
-            eprintln!("valk cache: {msg}");
+            valk_runtime::eprintln_quiet!("valk cache: {msg}");
         }
     };
     let dir = match cache_subdir("run") {

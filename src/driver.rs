@@ -87,7 +87,7 @@ impl Session {
     pub fn with_engine(kind: EngineKind) -> Result<Session, StartError> {
         let mut s = Session::without_prelude(kind)?;
         if s.run_source(prelude::NAME, prelude::TEXT, false).is_err() {
-            eprintln!("error: the prelude failed to load");
+            valk_runtime::eprintln_quiet!("error: the prelude failed to load");
             return Err(StartError);
         }
         Ok(s)
@@ -101,7 +101,7 @@ impl Session {
             EngineKind::Jit => match JitEngine::new() {
                 Ok(j) => Engine::Jit(Box::new(j)),
                 Err(e) => {
-                    eprintln!("error: cannot start the JIT: {e}");
+                    valk_runtime::eprintln_quiet!("error: cannot start the JIT: {e}");
                     return Err(StartError);
                 }
             },
@@ -136,7 +136,7 @@ impl Session {
             Ok(x) => x.whole_program(),
             Err(e) => {
                 io::flush_stdout();
-                eprint!("{e}");
+                valk_runtime::eprint_quiet!("{e}");
                 return Err(Failure::Reported);
             }
         };
@@ -167,10 +167,12 @@ impl Session {
     /// value of each form is written (REPL, `-e`). Errors are reported on
     /// stderr before returning `Err`.
     ///
-    /// The JIT compiles each datum as one module when printing (REPL
-    /// inputs), otherwise all forms of `text` together (files, the
-    /// prelude); forms still run in order, and an expansion error is
-    /// reported after the forms before it have run, as in the interpreter.
+    /// With `print` (REPL inputs, `-e`) each datum is expanded and run in
+    /// turn, the JIT compiling it as one module. Otherwise (files, the
+    /// prelude) the whole text is expanded before any of it runs, so an
+    /// expansion error is a compile-time error on every engine, as it is
+    /// for AOT executables (docs/errors.md); the JIT then compiles all the
+    /// forms as one module, and they run in order.
     pub fn run_source(&mut self, name: &str, text: &str, print: bool) -> Result<(), Failure> {
         let datums = match reader::read_str(&mut self.sources, name, text) {
             Ok(d) => d,
@@ -181,15 +183,12 @@ impl Session {
         for d in &datums {
             let tops = match self.expander.expand_toplevel(d, &mut self.sources) {
                 Ok(t) => t,
-                Err(diag) => {
-                    self.run_tops(&std::mem::take(&mut batch), print, is_prelude)?;
-                    return Err(self.report_diag(&diag));
-                }
+                Err(diag) => return Err(self.report_diag(&diag)),
             };
-            if matches!(self.engine, Engine::Jit(_)) && !print {
-                batch.extend(tops);
-            } else {
+            if print {
                 self.run_tops(&tops, print, is_prelude)?;
+            } else {
+                batch.extend(tops);
             }
         }
         self.run_tops(&batch, print, is_prelude)?;
@@ -209,13 +208,15 @@ impl Session {
         }
         let Engine::Jit(jit) = &mut self.engine else {
             for top in tops {
-                match interp::eval_toplevel(top) {
-                    Ok(v) => {
-                        if print {
-                            print_result(v);
-                        }
+                let printed = interp::eval_toplevel(top).and_then(|v| {
+                    if print {
+                        print_result(v)
+                    } else {
+                        Ok(())
                     }
-                    Err(_) => return Err(self.report_runtime_error()),
+                });
+                if printed.is_err() {
+                    return Err(self.report_runtime_error());
                 }
             }
             return Ok(());
@@ -233,13 +234,14 @@ impl Session {
         };
         let mut ok = true;
         for i in 0..m.len() {
-            match m.run(i) {
+            let printed = match m.run(i) {
                 Some(v) if print => print_result(v),
-                Some(_) => {}
-                None => {
-                    ok = false;
-                    break;
-                }
+                Some(_) => Ok(()),
+                None => Err(error::Raised),
+            };
+            if printed.is_err() {
+                ok = false;
+                break;
             }
         }
         jit.note_bindings(&m);
@@ -255,7 +257,7 @@ impl Session {
             JitFailure::Diag(d) => self.report_diag(&d),
             JitFailure::Message(m) => {
                 io::flush_stdout();
-                eprintln!("{}", m.trim_end());
+                valk_runtime::eprintln_quiet!("{}", m.trim_end());
                 Failure::Reported
             }
             JitFailure::Raised => self.report_runtime_error(),
@@ -264,10 +266,10 @@ impl Session {
 
     /// Runs a program file.
     pub fn run_file(&mut self, path: &str) -> Result<(), Failure> {
-        match std::fs::read_to_string(path) {
+        match crate::syntax::source::read_source_file(std::path::Path::new(path)) {
             Ok(text) => self.run_source(path, &text, false),
             Err(e) => {
-                eprintln!("error: cannot read {path}: {e}");
+                valk_runtime::eprintln_quiet!("error: cannot read {path}: {e}");
                 Err(Failure::Reported)
             }
         }
@@ -275,7 +277,7 @@ impl Session {
 
     fn report_diag(&self, diag: &Diagnostic) -> Failure {
         io::flush_stdout();
-        eprint!("{}", diag.render(&self.sources));
+        valk_runtime::eprint_quiet!("{}", diag.render(&self.sources));
         Failure::Reported
     }
 
@@ -361,17 +363,18 @@ impl Session {
 }
 
 /// REPL-style printing: results with `write`, nothing for unspecified.
-pub fn print_result(v: Value) {
+/// Raises when standard output cannot be written.
+pub fn print_result(v: Value) -> valk_runtime::VResult<()> {
     if v == Value::UNSPECIFIED {
-        return;
+        return Ok(());
     }
     if v.has_type(ObjType::Values) {
         for i in 0..v.size() {
-            io::write_stdout(&valk_runtime::printer::write_string(v.field(i)));
-            io::write_stdout("\n");
+            io::write_stdout(&valk_runtime::printer::write_string(v.field(i)))?;
+            io::write_stdout("\n")?;
         }
-        return;
+        return Ok(());
     }
-    io::write_stdout(&valk_runtime::printer::write_string(v));
-    io::write_stdout("\n");
+    io::write_stdout(&valk_runtime::printer::write_string(v))?;
+    io::write_stdout("\n")
 }

@@ -267,7 +267,7 @@ const CACHE_MAX_OBJECTS: usize = 256;
 
 fn log_cache(what: &str) {
     if store::log_enabled() {
-        eprintln!("valk: JIT cache {what}");
+        valk_runtime::eprintln_quiet!("valk: JIT cache {what}");
     }
 }
 

@@ -20,7 +20,7 @@ use crate::lower::{self, LowerOptions, Lowered};
 use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
-use crate::syntax::source::SourceMap;
+use crate::syntax::source::{read_source_file, SourceMap};
 use std::collections::HashSet;
 use std::path::Path;
 use valk_llvm::{Backend, EmitError, EmitOptions, Output};
@@ -108,7 +108,7 @@ pub fn expand_program(
 
 /// Reads the file `path` into `sources` and expands it after the prelude.
 pub fn front_end(sources: &mut SourceMap, path: &str) -> Result<Expanded, PipelineError> {
-    let text = std::fs::read_to_string(path)
+    let text = read_source_file(Path::new(path))
         .map_err(|e| PipelineError(format!("error: cannot read {path}: {e}\n")))?;
     expand_program(sources, path, &text).map_err(|d| PipelineError(d.render(sources)))
 }

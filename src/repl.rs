@@ -130,14 +130,18 @@ fn handle(session: &mut Session, text: &str) -> Next {
             let r = evaluating(|| session.run_source("<repl>", expr, true));
             let wall = t0.elapsed();
             let after_stats = gc::stats();
-            eprintln!("{}", time_report(wall, &before, &after_stats));
+            valk_runtime::eprintln_quiet!("{}", time_report(wall, &before, &after_stats));
             return after(r);
         }
         Input::Vir(expr) => print_text(evaluating(|| session.vir_text(expr))),
         Input::Llvm(expr) => print_text(evaluating(|| session.llvm_text(expr))),
         Input::Eval(src) => return after(evaluating(|| session.run_source("<repl>", src, true))),
-        Input::Unknown(name) => eprintln!("error: unknown command ,{name} (try ,help)"),
-        Input::Missing(name) => eprintln!("error: ,{name} needs an argument (try ,help)"),
+        Input::Unknown(name) => {
+            valk_runtime::eprintln_quiet!("error: unknown command ,{name} (try ,help)")
+        }
+        Input::Missing(name) => {
+            valk_runtime::eprintln_quiet!("error: ,{name} needs an argument (try ,help)")
+        }
     }
     Next::Continue
 }

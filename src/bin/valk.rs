@@ -39,6 +39,9 @@ fn main() {
         let mut command_line = vec![cli.file.clone().unwrap_or_else(|| "valk".into())];
         command_line.extend(cli.args.iter().cloned());
         valk_runtime::builtins::set_command_line(command_line);
+        if cli.expr.is_some() || cli.file.is_some() {
+            valk_runtime::interrupt::install_stop_handlers();
+        }
         let result = if let Some(expr) = &cli.expr {
             Session::with_engine(kind)
                 .map_err(Failure::from)
@@ -58,6 +61,6 @@ fn main() {
         ERROR_EXIT_STATUS
     });
     // Only the binaries end the process (docs/architecture.md).
-    host::finish();
+    let status = host::finish(status);
     std::process::exit(status)
 }

@@ -76,9 +76,9 @@ enum Command {
 }
 
 fn fail(msg: &str) -> ! {
-    eprint!("{msg}");
+    valk_runtime::eprint_quiet!("{msg}");
     if !msg.ends_with('\n') {
-        eprintln!();
+        valk_runtime::eprintln_quiet!();
     }
     std::process::exit(1)
 }
@@ -97,7 +97,7 @@ fn die_of_signal(sig: i32) -> ! {
 }
 
 fn emit_vir(file: &str, opt: u8, output: Option<&str>, with_prelude: bool) {
-    let text = match std::fs::read_to_string(file) {
+    let text = match valk::syntax::source::read_source_file(std::path::Path::new(file)) {
         Ok(t) => t,
         Err(e) => fail(&format!("error: cannot read {file}: {e}")),
     };

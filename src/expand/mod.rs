@@ -24,7 +24,7 @@ use crate::ast::{Expr, ExprKind, LocalId, LocalInfo, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
-use crate::syntax::source::{SourceMap, Span};
+use crate::syntax::source::{read_source_file, SourceMap, SourceReadError, Span};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -478,11 +478,12 @@ impl Expander {
                 .unwrap_or(Path::new(""))
                 .join(&file)
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            err(
-                d.span,
-                format!("cannot load \"{file}\": {}", io_message(&e)),
-            )
+        let text = read_source_file(&path).map_err(|e| {
+            let reason = match &e {
+                SourceReadError::Io(e) => io_message(e),
+                other => other.to_string(),
+            };
+            err(d.span, format!("cannot load \"{file}\": {reason}"))
         })?;
         let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if self.loading.contains(&key) {

@@ -802,6 +802,6 @@ pub fn finish() {
         return;
     }
     if with_gc(|g| g.print_stats) {
-        eprint!("{}", format_stats(&stats()));
+        crate::eprint_quiet!("{}", format_stats(&stats()));
     }
 }

@@ -130,7 +130,7 @@ fn run_program(desc: &ProgramDesc) -> i32 {
     // SAFETY: `desc` is the descriptor the backend emitted (see
     // `valk_aot_main`), loaded once, after `gc::init` and `builtins::install`.
     if let Err(e) = unsafe { load_module(desc) } {
-        eprintln!("error: internal error: {e}");
+        crate::eprintln_quiet!("error: internal error: {e}");
         return ERROR_EXIT_STATUS;
     }
     for i in 0..desc.ntoplevels {
@@ -168,6 +168,7 @@ pub unsafe extern "C" fn valk_aot_main(
         })
         .collect();
     builtins::set_command_line(args);
+    crate::interrupt::install_stop_handlers();
     let d = Desc(desc);
     let status = host::run_on_evaluation_thread(move |_| {
         let d = d;
@@ -179,6 +180,5 @@ pub unsafe extern "C" fn valk_aot_main(
         e.report();
         ERROR_EXIT_STATUS
     });
-    host::finish();
-    status
+    host::finish(status)
 }

@@ -231,8 +231,7 @@ pub fn format_error(obj: Value) -> String {
 /// has no way to fail at its call sites, so this is the one place where the
 /// library ends the process itself (docs/errors.md).
 pub fn fatal(msg: &str) -> ! {
-    crate::io::flush_stdout();
-    eprintln!("error: {msg}");
+    crate::eprintln_quiet!("error: {msg}");
     gc::finish();
     std::process::exit(ERROR_EXIT_STATUS);
 }

@@ -41,11 +41,12 @@ impl HostError {
     /// output); the caller then exits with
     /// [`crate::error::ERROR_EXIT_STATUS`].
     pub fn report(&self) {
-        io::flush_stdout();
         match self {
-            HostError::Spawn(e) => eprintln!("error: cannot start the evaluation thread: {e}"),
+            HostError::Spawn(e) => {
+                crate::eprintln_quiet!("error: cannot start the evaluation thread: {e}")
+            }
             HostError::Panicked => {
-                eprintln!("error: internal error (the evaluation thread panicked)")
+                crate::eprintln_quiet!("error: internal error (the evaluation thread panicked)")
             }
         }
     }
@@ -113,19 +114,39 @@ pub fn take_uncaught() -> Uncaught {
 /// location diagnostic the engine rendered: `located` (the interpreter's)
 /// or the one compiled code recorded when it raised.
 pub fn report_uncaught(exc: Value, located: Option<String>) {
-    io::flush_stdout();
     let unbound = error::is_unbound_error(exc);
     let compiled = rt::take_unbound_diagnostic().filter(|_| unbound);
     match (located.filter(|_| unbound), compiled) {
-        (Some(text), _) => eprint!("{text}"),
-        (None, Some(text)) => eprint!("{text}"),
-        (None, None) => eprintln!("error: {}", error::format_error(exc)),
+        (Some(text), _) => io::write_stderr(&text),
+        (None, Some(text)) => io::write_stderr(&text),
+        (None, None) => crate::eprintln_quiet!("error: {}", error::format_error(exc)),
     }
 }
 
 /// What every engine does before the process ends: flush program output
 /// and print the collector's statistics when `VALK_GC_STATS` asks.
-pub fn finish() {
-    io::flush_stdout();
+/// Returns the status to exit with: `status`, unless standard output
+/// failed without the program being told — then 141 for a closed pipe
+/// (quietly) or, after printing why, 1 (docs/errors.md, "Output errors").
+pub fn finish(status: i32) -> i32 {
+    let failure = io::take_unreported_failure();
     gc::finish();
+    match failure {
+        None => status,
+        Some(f) if f.broken_pipe => {
+            if status == 0 {
+                io::BROKEN_PIPE_STATUS
+            } else {
+                status
+            }
+        }
+        Some(f) => {
+            crate::eprintln_quiet!("error: {}", f.message());
+            if status == 0 {
+                error::ERROR_EXIT_STATUS
+            } else {
+                status
+            }
+        }
+    }
 }

@@ -18,7 +18,7 @@
 //! [`valk_stack_limit`]: crate::rt::valk_stack_limit
 
 use crate::error::{self, Raised, VResult};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 /// Nonzero when an interrupt was requested and not yet taken (compiled
 /// code reads it as a plain `i64`: same layout as `u64`).
@@ -99,9 +99,57 @@ pub(crate) fn set_limit(limit: u64) {
     }
 }
 
-/// Raises the `interrupted` error.
+/// The signal that asked a running program to stop (0: none); set only by
+/// the handlers of [`install_stop_handlers`].
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Raises what a taken interrupt means: the `interrupted` error (Ctrl-C
+/// at the REPL), or, when `SIGINT`/`SIGTERM` asked a program to stop, the
+/// request to exit with 128 + the signal (output is flushed on the way
+/// out; docs/errors.md, "Output errors").
 pub fn raise() -> Raised {
-    error::interrupted()
+    match STOP_SIGNAL.load(Ordering::SeqCst) {
+        0 => error::interrupted(),
+        sig => error::request_exit("signal", 128 + sig),
+    }
+}
+
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    // Only async-signal-safe work: atomics, `signal`, `raise`.
+    let first = STOP_SIGNAL
+        .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    if !first {
+        // The program did not stop at the first signal: end it now.
+        // SAFETY: restoring the default disposition and raising a signal
+        // at ourselves are async-signal-safe and have no preconditions.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+        return;
+    }
+    request();
+}
+
+/// Makes `SIGINT` and `SIGTERM` stop a running program at its next poll
+/// point with its output flushed, instead of killing it with output still
+/// buffered (a second signal kills it at once). For programs (`valk FILE`,
+/// `valk -e`, AOT executables), not the interactive REPL, whose Ctrl-C
+/// interrupts one evaluation.
+pub fn install_stop_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: a zeroed `sigaction` is valid plain data, passed by
+        // pointer to a local; `on_stop_signal` is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as usize;
+            // Reads and writes go on; the request is seen at a poll point.
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
 }
 
 /// The poll point of code that runs long: raises `interrupted` when an

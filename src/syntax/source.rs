@@ -1,6 +1,54 @@
 //! Source files and spans. Every datum and every core-AST node carries a
 //! `Span` so that diagnostics can show `file:line:col` and the source line.
 
+use std::path::Path;
+
+/// The largest source file the reader accepts: spans are 32-bit offsets,
+/// and a runaway input (`(load "/dev/zero")`, a huge generated file) must
+/// be refused, not exhaust memory.
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// Why a source file could not be read.
+#[derive(Debug)]
+pub enum SourceReadError {
+    Io(std::io::Error),
+    /// A directory, device, pipe or socket.
+    NotRegular,
+    /// Larger than [`MAX_SOURCE_BYTES`] (the size).
+    TooLarge(u64),
+}
+
+impl std::fmt::Display for SourceReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceReadError::Io(e) => write!(f, "{e}"),
+            SourceReadError::NotRegular => f.write_str("not a regular file"),
+            SourceReadError::TooLarge(n) => write!(
+                f,
+                "file too large ({n} bytes; source files are limited to {} MiB)",
+                MAX_SOURCE_BYTES >> 20
+            ),
+        }
+    }
+}
+
+/// Reads a program or `load`ed file: a regular file of at most
+/// [`MAX_SOURCE_BYTES`] in UTF-8; a leading byte-order mark is dropped.
+pub fn read_source_file(path: &Path) -> Result<String, SourceReadError> {
+    let meta = std::fs::metadata(path).map_err(SourceReadError::Io)?;
+    if !meta.is_file() {
+        return Err(SourceReadError::NotRegular);
+    }
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(SourceReadError::TooLarge(meta.len()));
+    }
+    let text = std::fs::read_to_string(path).map_err(SourceReadError::Io)?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct FileId(pub u32);

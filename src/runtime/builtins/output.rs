@@ -74,13 +74,13 @@ fn port_arg(who: &str, args: &[Value], i: usize) -> VResult<Port> {
     }
 }
 
-fn emit(port: Port, text: &str) {
+fn emit(port: Port, text: &str) -> VResult<()> {
     match port {
         Port::Stdout => io::write_stdout(text),
+        // Flushes standard output first: the two stay in order.
         Port::Stderr => {
-            // Keep program output and error output in order.
-            io::flush_stdout();
-            eprint!("{text}");
+            io::write_stderr(text);
+            Ok(())
         }
     }
 }
@@ -89,7 +89,7 @@ fn print(who: &str, args: &[Value], write: bool) -> VResult {
     let port = port_arg(who, args, 1)?;
     let mut text = String::new();
     printer::print_to(&mut text, args[0], write);
-    emit(port, &text);
+    emit(port, &text)?;
     Ok(Value::UNSPECIFIED)
 }
 
@@ -111,17 +111,17 @@ fn write_string(args: &[Value]) -> VResult {
     let port = port_arg(who, args, 1)?;
     let (start, end) = range_args(who, args, 2, object::string_len(s))?;
     let text: String = (start..end).map(|i| object::string_ref(s, i)).collect();
-    emit(port, &text);
+    emit(port, &text)?;
     Ok(Value::UNSPECIFIED)
 }
 fn write_char(args: &[Value]) -> VResult {
     let c = char_arg("write-char", args[0])?;
     let port = port_arg("write-char", args, 1)?;
-    emit(port, c.encode_utf8(&mut [0; 4]));
+    emit(port, c.encode_utf8(&mut [0; 4]))?;
     Ok(Value::UNSPECIFIED)
 }
 fn newline(args: &[Value]) -> VResult {
-    emit(port_arg("newline", args, 0)?, "\n");
+    emit(port_arg("newline", args, 0)?, "\n")?;
     Ok(Value::UNSPECIFIED)
 }
 fn current_output_port(_: &[Value]) -> VResult {
@@ -134,6 +134,8 @@ fn current_error_port(_: &[Value]) -> VResult {
 fn flush_output_port(args: &[Value]) -> VResult {
     port_arg("flush-output-port", args, 0)?;
     io::flush_stdout();
+    // A failure shows at once, as at any write.
+    io::write_stdout("")?;
     Ok(Value::UNSPECIFIED)
 }
 fn is_output_port(args: &[Value]) -> VResult {

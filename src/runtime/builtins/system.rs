@@ -60,13 +60,16 @@ fn is_eof_object(args: &[Value]) -> VResult {
     Ok(Value::bool(args[0] == Value::EOF))
 }
 
-/// The process exit status for `(exit [obj])`.
+/// The process exit status for `(exit [obj])`: 0 for none or `#t`, 1 for
+/// `#f`, an integer from 0 to 255 as itself, and 1 for any other integer
+/// (an operating system keeps only 8 bits: `(exit 256)` must not look like
+/// success).
 fn exit_status(who: &str, args: &[Value]) -> VResult<i32> {
     match super::opt_arg(args, 0) {
         None | Some(Value::TRUE) => Ok(0),
         Some(Value::FALSE) => Ok(1),
         Some(v) => match v.fixnum_value() {
-            Some(n) => Ok((n & 0xff) as i32),
+            Some(n) => Ok(if (0..=255).contains(&n) { n as i32 } else { 1 }),
             None => Err(error::wrong_type(
                 who,
                 "an exit status (a boolean or an integer)",
@@ -123,6 +126,9 @@ mod tests {
         assert_eq!(exit_status("exit", &[]), Ok(0));
         assert_eq!(exit_status("exit", &[Value::FALSE]), Ok(1));
         assert_eq!(exit_status("exit", &[Value::fixnum(3)]), Ok(3));
+        assert_eq!(exit_status("exit", &[Value::fixnum(255)]), Ok(255));
+        assert_eq!(exit_status("exit", &[Value::fixnum(256)]), Ok(1));
+        assert_eq!(exit_status("exit", &[Value::fixnum(-1)]), Ok(1));
         check_errs(&[(
             "(exit \"x\")",
             "exit: expected an exit status (a boolean or an integer): \"x\"",
