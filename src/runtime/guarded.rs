@@ -60,7 +60,10 @@ impl<T> Guarded<T> {
     /// nor otherwise reach this table again: a nested access panics with an
     /// internal error instead of creating a second `&mut T`. Callers that
     /// need an allocation do it between two short accesses.
-    #[inline]
+    ///
+    /// Always inlined: the interpreter reads globals and constants through
+    /// it at every step, and the first-use and error paths are out of line.
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         match self.state.get() {
             READY => {}
