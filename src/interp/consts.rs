@@ -1,34 +1,40 @@
 //! The interpreter's table of heap constants (quoted data, strings,
 //! flonums), rooted for the life of the process.
 
-use std::cell::UnsafeCell;
 use valk_runtime::gc::{self, RootVisitor};
+use valk_runtime::guarded::Guarded;
 use valk_runtime::Value;
 
-struct Table(UnsafeCell<Vec<Value>>);
-// SAFETY: the runtime is single-threaded (docs/architecture.md).
-unsafe impl Sync for Table {}
-static CONSTS: Table = Table(UnsafeCell::new(Vec::new()));
+// SAFETY: the runtime is single-threaded (docs/architecture.md): the table
+// is used by the thread that runs Valk code only.
+static CONSTS: Guarded<Vec<Value>> =
+    unsafe { Guarded::new("the interpreter's constant table", Vec::new) };
 
-fn table() -> &'static mut Vec<Value> {
-    // SAFETY: single-threaded; callers use the reference for one operation
-    // and never across an allocation (which may run the hook `visit`).
-    unsafe { &mut *CONSTS.0.get() }
+/// Runs `f` on the table; `f` must not allocate (docs/architecture.md,
+/// "Unsafe code"): a collection runs `visit`.
+#[inline]
+fn with_table<R>(f: impl FnOnce(&mut Vec<Value>) -> R) -> R {
+    CONSTS.with(f)
 }
 
 fn visit(v: &mut dyn RootVisitor) {
-    for slot in table().iter_mut() {
-        v.visit(slot);
-    }
+    with_table(|t| {
+        for slot in t.iter_mut() {
+            v.visit(slot);
+        }
+    });
 }
 
+/// Adds `v` (already allocated, so no allocation happens under the table).
 pub fn add(v: Value) -> u32 {
     gc::add_root_hook(visit);
-    table().push(v);
-    (table().len() - 1) as u32
+    with_table(|t| {
+        t.push(v);
+        (t.len() - 1) as u32
+    })
 }
 
 #[inline]
 pub fn get(i: u32) -> Value {
-    table()[i as usize]
+    with_table(|t| t[i as usize])
 }

@@ -14,6 +14,7 @@ pub mod error;
 #[path = "../gc/mod.rs"]
 pub mod gc;
 pub mod globals;
+pub mod guarded;
 pub mod host;
 pub mod interrupt;
 pub mod io;

@@ -3,8 +3,8 @@
 //! values; what a caller holds *besides* the arguments must be rooted.
 
 use crate::gc::{self, Scope};
+use crate::guarded::Guarded;
 use crate::value::{GenericEntry, ObjType, ProcInfo, Value};
-use std::cell::UnsafeCell;
 use std::collections::HashMap;
 
 pub fn cons(car: Value, cdr: Value) -> Value {
@@ -186,42 +186,42 @@ pub fn bytevector_bytes_mut<'a>(v: Value) -> &'a mut [u8] {
 
 // ---- symbols ----
 
-struct SymbolTable(UnsafeCell<Option<HashMap<String, Value>>>);
-// SAFETY: the runtime is single-threaded (docs/architecture.md).
-unsafe impl Sync for SymbolTable {}
-static SYMBOLS: SymbolTable = SymbolTable(UnsafeCell::new(None));
+// SAFETY: the runtime is single-threaded (docs/architecture.md): the table
+// is used by the thread that runs Valk code only.
+static SYMBOLS: Guarded<HashMap<String, Value>> =
+    unsafe { Guarded::new("the symbol table", new_symbol_table) };
 
-/// The table. Callers use the reference for one operation and never hold
-/// it across an allocation, which may run `visit_symbols`.
-fn symbols() -> &'static mut HashMap<String, Value> {
-    // SAFETY: single-threaded (see `SymbolTable`), and no reference from an
-    // earlier call is still in use (see above).
-    unsafe {
-        let t = &mut *SYMBOLS.0.get();
-        if t.is_none() {
-            *t = Some(HashMap::new());
-            gc::add_root_hook(visit_symbols);
-        }
-        t.as_mut().unwrap()
-    }
+fn new_symbol_table() -> HashMap<String, Value> {
+    gc::add_root_hook(visit_symbols);
+    HashMap::new()
+}
+
+/// Runs `f` on the table; `f` must not allocate (docs/architecture.md,
+/// "Unsafe code"): a collection runs `visit_symbols`.
+#[inline]
+fn with_symbols<R>(f: impl FnOnce(&mut HashMap<String, Value>) -> R) -> R {
+    SYMBOLS.with(f)
 }
 
 fn visit_symbols(v: &mut dyn gc::RootVisitor) {
-    for slot in symbols().values_mut() {
-        v.visit(slot);
-    }
+    with_symbols(|t| {
+        for slot in t.values_mut() {
+            v.visit(slot);
+        }
+    });
 }
 
 /// The interned symbol named `name`.
 pub fn intern(name: &str) -> Value {
-    if let Some(&s) = symbols().get(name) {
+    if let Some(s) = with_symbols(|t| t.get(name).copied()) {
         return s;
     }
+    // Allocate outside the table, then insert in a second access.
     let scope = Scope::new();
     let str = scope.root(string_from(name));
     let sym = gc::alloc(ObjType::Symbol, 1);
     sym.set_field(0, str.get());
-    symbols().insert(name.to_string(), sym);
+    with_symbols(|t| t.insert(name.to_string(), sym));
     sym
 }
 

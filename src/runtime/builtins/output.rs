@@ -6,11 +6,11 @@
 use super::{char_arg, fixed, opt, range_args, string_arg, Builtin};
 use crate::error::{self, VResult};
 use crate::gc::{self, RootVisitor};
+use crate::guarded::Guarded;
 use crate::io;
 use crate::object;
 use crate::printer;
 use crate::value::Value;
-use std::cell::UnsafeCell;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Port {
@@ -20,30 +20,33 @@ enum Port {
 
 const PORT_NAMES: [&str; 2] = ["stdout", "stderr"];
 
-struct Ports(UnsafeCell<[Value; 2]>);
-// SAFETY: the runtime is single-threaded (docs/architecture.md).
-unsafe impl Sync for Ports {}
-static PORTS: Ports = Ports(UnsafeCell::new([Value::UNDEFINED; 2]));
+// SAFETY: the runtime is single-threaded (docs/architecture.md): the table
+// is used by the thread that runs Valk code only.
+static PORTS: Guarded<[Value; 2]> =
+    unsafe { Guarded::new("the port table", || [Value::UNDEFINED; 2]) };
 
-fn ports() -> &'static mut [Value; 2] {
-    // SAFETY: single-threaded; callers use the reference for one access
-    // and never across an allocation (which may run `visit_ports`).
-    unsafe { &mut *PORTS.0.get() }
+/// Runs `f` on the port objects; `f` must not allocate (docs/architecture.md,
+/// "Unsafe code"): a collection runs `visit_ports`.
+#[inline]
+fn with_ports<R>(f: impl FnOnce(&mut [Value; 2]) -> R) -> R {
+    PORTS.with(f)
 }
 
 fn visit_ports(v: &mut dyn RootVisitor) {
-    for slot in ports().iter_mut() {
-        v.visit(slot);
-    }
+    with_ports(|ports| {
+        for slot in ports.iter_mut() {
+            v.visit(slot);
+        }
+    });
 }
 
 /// Creates the port objects (once).
 pub(super) fn install_ports() {
     gc::add_root_hook(visit_ports);
     for i in 0..2 {
-        if ports()[i] == Value::UNDEFINED {
+        if with_ports(|ports| ports[i]) == Value::UNDEFINED {
             let p = object::make_foreign((i + 1) as *mut u8);
-            ports()[i] = p;
+            with_ports(|ports| ports[i] = p);
         }
     }
 }
@@ -51,15 +54,12 @@ pub(super) fn install_ports() {
 /// The standard output port object.
 pub fn stdout_port() -> Value {
     install_ports();
-    ports()[0]
+    with_ports(|ports| ports[0])
 }
 
 /// `Some("stdout")` etc. when `v` is one of the runtime's port objects.
 pub fn port_name(v: Value) -> Option<&'static str> {
-    ports()
-        .iter()
-        .position(|&p| p == v && v.is_heap())
-        .map(|i| PORT_NAMES[i])
+    with_ports(|ports| ports.iter().position(|&p| p == v && v.is_heap())).map(|i| PORT_NAMES[i])
 }
 
 /// The port argument at `i` (default: standard output).
@@ -129,7 +129,7 @@ fn current_output_port(_: &[Value]) -> VResult {
 }
 fn current_error_port(_: &[Value]) -> VResult {
     install_ports();
-    Ok(ports()[1])
+    Ok(with_ports(|ports| ports[1]))
 }
 fn flush_output_port(args: &[Value]) -> VResult {
     port_arg("flush-output-port", args, 0)?;
