@@ -169,6 +169,12 @@ pub unsafe extern "C" fn valk_aot_main(
         .collect();
     builtins::set_command_line(args);
     crate::interrupt::install_stop_handlers();
+    // As Rust's start-up does for `valk`: a closed pipe then shows as a
+    // failed write (`EPIPE`), which ends the program the same way on every
+    // engine (docs/errors.md, "Output errors").
+    // SAFETY: setting a signal's disposition to SIG_IGN has no memory
+    // preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let d = Desc(desc);
     let status = host::run_on_evaluation_thread(move |_| {
         let d = d;

@@ -118,7 +118,7 @@ pub fn report_uncaught(exc: Value, located: Option<String>) {
     let compiled = rt::take_unbound_diagnostic().filter(|_| unbound);
     match (located.filter(|_| unbound), compiled) {
         (Some(text), _) => io::write_stderr(&text),
-        (None, Some(text)) => io::write_stderr(&text),
+        (None, Some(text)) => io::write_stderr(text),
         (None, None) => crate::eprintln_quiet!("error: {}", error::format_error(exc)),
     }
 }
