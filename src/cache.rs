@@ -468,19 +468,9 @@ pub fn run(name: &str, opt: u32, args: &[OsString]) -> RunEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{SystemTime, UNIX_EPOCH};
 
     fn temp_dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "valk-cache-unit-{tag}-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        crate::store::test_dir(&format!("cache-unit-{tag}"))
     }
 
     #[test]

@@ -177,15 +177,23 @@ impl FnEmitter<'_, '_, '_> {
         (lslow, ljoin)
     }
 
-    /// Flonum arithmetic: unbox, operate, box the result.
-    pub(super) fn fl(&mut self, op: FlOp, chk: bool, a: &str, b: &str) -> String {
-        let guard = if chk {
-            Some(self.flonum_guard(a, b))
-        } else {
-            None
-        };
+    /// The unboxed operands of a flonum operation, after the type guard of a
+    /// checked one (whose failing edge goes to the generic slow path).
+    fn flonum_operands(
+        &mut self,
+        chk: bool,
+        a: &str,
+        b: &str,
+    ) -> (Option<(String, String)>, String, String) {
+        let guard = chk.then(|| self.flonum_guard(a, b));
         let x = self.load_double(a);
         let y = self.load_double(b);
+        (guard, x, y)
+    }
+
+    /// Flonum arithmetic: unbox, operate, box the result.
+    pub(super) fn fl(&mut self, op: FlOp, chk: bool, a: &str, b: &str) -> String {
+        let (guard, x, y) = self.flonum_operands(chk, a, b);
         let o = match op {
             FlOp::Add => "fadd",
             FlOp::Sub => "fsub",
@@ -199,13 +207,7 @@ impl FnEmitter<'_, '_, '_> {
 
     /// Flonum comparison (ordered, except `!=`).
     pub(super) fn fl_cmp(&mut self, c: Cond, chk: bool, a: &str, b: &str) -> String {
-        let guard = if chk {
-            Some(self.flonum_guard(a, b))
-        } else {
-            None
-        };
-        let x = self.load_double(a);
-        let y = self.load_double(b);
+        let (guard, x, y) = self.flonum_operands(chk, a, b);
         let pred = match c {
             Cond::Eq => "oeq",
             Cond::Ne => "une",
