@@ -122,7 +122,12 @@ impl Session {
     /// would instead (prelude module, then the file's module, globals
     /// through cells): the test corpus checks that mode too.
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
-        let incremental = std::env::var("VALK_JIT_WHOLE_PROGRAM").is_ok_and(|v| v == "0");
+        let incremental = !host::env_setting("VALK_JIT_WHOLE_PROGRAM", "0 or 1", |s| match s {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
+        })
+        .unwrap_or(true);
         if kind == EngineKind::Interpreter || incremental {
             let mut s = Session::with_engine(kind)?;
             return s.run_file(path);

@@ -72,10 +72,10 @@ pub struct JitEngine {
 }
 
 fn opt_level_from_env() -> u32 {
-    std::env::var("VALK_JIT_OPT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .map_or(DEFAULT_OPT, |n| n.min(3))
+    valk_runtime::host::env_setting("VALK_JIT_OPT", "a level from 0 to 3", |s| {
+        s.parse::<u32>().ok().filter(|&n| n <= 3)
+    })
+    .unwrap_or(DEFAULT_OPT)
 }
 
 impl JitEngine {

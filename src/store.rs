@@ -165,7 +165,7 @@ pub fn compiler_identity() -> String {
 /// True when `VALK_CACHE_LOG` asks for one line per run saying whether
 /// the cache was hit.
 pub fn log_enabled() -> bool {
-    matches!(std::env::var("VALK_CACHE_LOG").as_deref(), Ok(v) if !v.is_empty() && v != "0")
+    valk_runtime::host::env_flag("VALK_CACHE_LOG")
 }
 
 /// Is `s` a hash as [`sha256_hex`] writes it?

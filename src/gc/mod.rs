@@ -28,6 +28,7 @@ mod tests;
 
 pub use frames::valk_gc_alloc_slow;
 
+use crate::host::{env_flag, env_setting, parse_size};
 use crate::value::{header_is_forward, header_size, header_type, make_header, ObjType, Value};
 use space::Space;
 use std::cell::{Cell, UnsafeCell};
@@ -125,22 +126,6 @@ static GC: GcCell = GcCell {
     root_slots: Cell::new(&[]),
     root_sp: Cell::new(0),
 };
-
-fn env_flag(name: &str) -> bool {
-    matches!(std::env::var(name).as_deref(), Ok(v) if !v.is_empty() && v != "0")
-}
-
-/// Parses sizes like `512M`, `4G`, `1048576`.
-fn parse_size(s: &str) -> Option<usize> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last()? {
-        'k' | 'K' => (&s[..s.len() - 1], 1usize << 10),
-        'm' | 'M' => (&s[..s.len() - 1], 1 << 20),
-        'g' | 'G' => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    num.parse::<usize>().ok()?.checked_mul(mult)
-}
 
 /// Runs `f` with exclusive access to the collector's state: the only way to
 /// reach it. `f` must not run code that can re-enter the collector (allocate,
@@ -269,28 +254,26 @@ fn set_alloc_limit(p: u64) {
 
 impl Gc {
     fn new() -> Gc {
-        let max_space = std::env::var("VALK_HEAP_MAX")
-            .ok()
-            .and_then(|s| parse_size(&s))
+        const SIZE: &str = "a size such as 512M, 4G or 1048576";
+        let max_space = env_setting("VALK_HEAP_MAX", SIZE, parse_size)
             .unwrap_or(DEFAULT_MAX)
             .max(1 << 20);
-        let initial = std::env::var("VALK_HEAP_INITIAL")
-            .ok()
-            .and_then(|s| parse_size(&s))
+        let initial = env_setting("VALK_HEAP_INITIAL", SIZE, parse_size)
             .unwrap_or(DEFAULT_INITIAL)
             .clamp(64 << 10, max_space);
+        // 0: off; N: a collection at every N-th allocation.
+        let stress_every = env_setting("VALK_GC_STRESS", "0, 1 or a collection interval N", |s| {
+            s.parse::<u64>().ok()
+        })
+        .unwrap_or(0);
         let space = Space::new(initial).unwrap_or_else(|| heap_exhausted(initial));
         let mut gc = Gc {
             alloc_base: space.start(),
             space,
             spare: None,
             max_space,
-            stress: env_flag("VALK_GC_STRESS"),
-            stress_interval: std::env::var("VALK_GC_STRESS")
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .unwrap_or(1)
-                .max(1),
+            stress: stress_every > 0,
+            stress_interval: stress_every.max(1),
             stress_count: 0,
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),

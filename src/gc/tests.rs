@@ -86,6 +86,9 @@ fn parse_sizes() {
     assert_eq!(parse_size(""), None);
     assert_eq!(parse_size("M"), None);
     assert_eq!(parse_size("12X"), None);
+    assert_eq!(parse_size("64MB"), Some(64 << 20));
+    assert_eq!(parse_size("2GiB"), Some(2 << 30));
+    assert_eq!(parse_size("12T"), None);
     assert_eq!(parse_size("-1M"), None);
     assert_eq!(parse_size("99999999999999999999G"), None);
     assert_eq!(parse_size("17179869184G"), None, "overflow is rejected");

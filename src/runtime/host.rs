@@ -150,3 +150,48 @@ pub fn finish(status: i32) -> i32 {
         }
     }
 }
+
+// ----- VALK_* environment settings -----------------------------------------
+
+/// The value of setting `name` parsed by `parse`; `None` when the variable
+/// is unset or empty. A value that does not parse ends the program with
+/// `error: NAME="value" is not <expected>`: a misspelt setting must not be
+/// silently ignored (docs/gc.md lists the settings).
+pub fn env_setting<T>(name: &str, expected: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let value = std::env::var_os(name)?;
+    let text = value.to_string_lossy();
+    if text.is_empty() {
+        return None;
+    }
+    match value.to_str().and_then(|s| parse(s.trim())) {
+        Some(v) => Some(v),
+        None => error::fatal(&format!("{name}={text:?} is not {expected}")),
+    }
+}
+
+/// A switch: unset, empty or `0` is off, `1` is on; anything else is an
+/// error ([`env_setting`]).
+pub fn env_flag(name: &str) -> bool {
+    env_setting(name, "0 or 1", |s| match s {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    })
+    .unwrap_or(false)
+}
+
+/// A size in bytes: `1048576`, `64K`, `512M`, `4G` (also `KB`/`MB`/`GB`
+/// and `KiB`/`MiB`/`GiB`, all powers of 1024).
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let mult: usize = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return None,
+    };
+    num.parse::<usize>().ok()?.checked_mul(mult)
+}

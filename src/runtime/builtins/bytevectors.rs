@@ -19,12 +19,7 @@ fn byte_arg(who: &str, v: Value) -> VResult<u8> {
 
 /// A valid index into bytevector `bv` for `who`.
 fn byte_index(who: &str, bv: Value, k: Value) -> VResult<usize> {
-    let i = index_arg(who, k)?;
-    if i < object::bytevector_len(bv) {
-        Ok(i)
-    } else {
-        Err(error::out_of_range(who, k))
-    }
+    super::element_index_arg(who, k, object::bytevector_len(bv))
 }
 
 /// Bytes of bytevector argument 0 in the optional range at `i`.

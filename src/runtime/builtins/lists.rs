@@ -97,6 +97,16 @@ fn make_list(args: &[Value]) -> VResult {
     }
     Ok(acc.get())
 }
+/// `(%count who n)`: `n` if it is a non-negative integer, else the
+/// wrong-type error builtins give, naming `who` (a symbol): for prelude
+/// procedures that take a count, such as `iota`.
+fn count(args: &[Value]) -> VResult {
+    if !args[0].is_symbol() {
+        return Err(error::wrong_type("%count", "a symbol", args[0]));
+    }
+    index_arg(&object::symbol_name(args[0]), args[1])?;
+    Ok(args[1])
+}
 fn length(args: &[Value]) -> VResult {
     match proper_length(args[0]) {
         Some(n) => Ok(Value::fixnum(n as i64)),
@@ -177,6 +187,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("list?", 1, is_list),
     var("list", 0, list),
     opt("make-list", 1, 1, make_list),
+    fixed("%count", 2, count),
     fixed("length", 1, length),
     fixed("list-ref", 2, list_ref),
     fixed("list-set!", 3, list_set),

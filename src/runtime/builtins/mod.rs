@@ -278,6 +278,18 @@ pub(crate) fn index_arg(who: &str, v: Value) -> VResult<usize> {
     }
 }
 
+/// The index `k` of an element of a sequence of length `len`: not an
+/// integer is a wrong-type error, an integer outside `0..len` (negative
+/// ones included) is out of range — the same texts compiled code's inline
+/// `vector-ref`/`string-ref` checks give.
+pub(crate) fn element_index_arg(who: &str, k: Value, len: usize) -> VResult<usize> {
+    match k.fixnum_value() {
+        Some(n) if n >= 0 && (n as usize) < len => Ok(n as usize),
+        Some(_) => Err(error::out_of_range(who, k)),
+        None => Err(error::wrong_type(who, "an integer", k)),
+    }
+}
+
 /// The optional `start`/`end` arguments at positions `i` and `i + 1` for a
 /// sequence of length `len`, checked `0 <= start <= end <= len`.
 pub(crate) fn range_args(

@@ -45,12 +45,7 @@ fn string_length(args: &[Value]) -> VResult {
 
 /// A valid index into string `s` for `who`.
 fn string_index_arg(who: &str, s: Value, k: Value) -> VResult<usize> {
-    let i = index_arg(who, k)?;
-    if i < object::string_len(s) {
-        Ok(i)
-    } else {
-        Err(error::out_of_range(who, k))
-    }
+    super::element_index_arg(who, k, object::string_len(s))
 }
 
 fn string_ref(args: &[Value]) -> VResult {
@@ -306,7 +301,11 @@ mod tests {
             ),
             (
                 "(string-ref \"abc\" -1)",
-                "string-ref: expected a non-negative integer: -1",
+                "string-ref: index out of range: -1",
+            ),
+            (
+                "(string-ref \"abc\" 1.0)",
+                "string-ref: expected an integer: 1.0",
             ),
             ("(string-ref 'abc 0)", "string-ref: expected a string: abc"),
             (

@@ -16,12 +16,7 @@ fn vector_arg(who: &str, v: Value) -> VResult<Value> {
 
 /// A valid index into vector `v` for `who`.
 fn vector_index(who: &str, v: Value, k: Value) -> VResult<usize> {
-    let i = index_arg(who, k)?;
-    if i < v.size() {
-        Ok(i)
-    } else {
-        Err(error::out_of_range(who, k))
-    }
+    super::element_index_arg(who, k, v.size())
 }
 
 /// A new vector holding elements `start..end` of vector argument 0.
@@ -165,7 +160,15 @@ mod tests {
             ("(vector-ref #(1 2) 2)", "vector-ref: index out of range: 2"),
             (
                 "(vector-ref #(1 2) 1.0)",
-                "vector-ref: expected a non-negative integer: 1.0",
+                "vector-ref: expected an integer: 1.0",
+            ),
+            (
+                "(vector-ref #(1 2) -1)",
+                "vector-ref: index out of range: -1",
+            ),
+            (
+                "(vector-set! #(1 2) 'x 0)",
+                "vector-set!: expected an integer: x",
             ),
             ("(vector-ref '(1) 0)", "vector-ref: expected a vector: (1)"),
             (
