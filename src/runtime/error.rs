@@ -35,6 +35,8 @@ pub enum ErrorKind {
     Interrupted,
     /// Not an error: `(exit)` unwinding to the host ([`request_exit`]).
     Exit,
+    /// A file operation failed (`file-error?`).
+    File,
     /// Anything else a builtin rejects (bad argument value, unsupported).
     Other,
 }
@@ -52,6 +54,7 @@ impl ErrorKind {
             ErrorKind::HeapExhausted => "heap-exhausted",
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Exit => "%exit",
+            ErrorKind::File => "file-error",
             ErrorKind::Other => "error",
         }
     }
@@ -145,6 +148,27 @@ pub fn used_before_definition(name: &str) -> Raised {
         &format!("variable used before its definition: {name}"),
         &[],
     )
+}
+
+/// `WHO: <reason>: "path"`, a `file-error?` condition: a file operation on
+/// `path` failed with the operating system's `reason`.
+pub fn file_error(who: &str, path: &str, e: &std::io::Error) -> Raised {
+    let path = object::string_from(path);
+    error(
+        ErrorKind::File,
+        &format!("{who}: {}", os_reason(e)),
+        &[path],
+    )
+}
+
+/// The operating system's reason, without Rust's `(os error N)` suffix:
+/// `No space left on device`.
+pub fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// `stack overflow`: the machine stack or the root stack is exhausted.

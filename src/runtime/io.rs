@@ -62,7 +62,7 @@ impl Output {
             if let Err(e) = out.write_all(&self.buffer).and_then(|()| out.flush()) {
                 self.failure = Some(WriteFailure {
                     broken_pipe: e.kind() == std::io::ErrorKind::BrokenPipe,
-                    reason: os_reason(&e),
+                    reason: error::os_reason(&e),
                     reported: false,
                 });
             }
@@ -80,15 +80,6 @@ impl Output {
         } else {
             error::error(error::ErrorKind::Other, &f.message(), &[])
         })
-    }
-}
-
-/// `No space left on device`, without Rust's `(os error 28)` suffix.
-fn os_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
     }
 }
 
@@ -162,8 +153,8 @@ mod tests {
     #[test]
     fn os_reasons_lose_the_error_number() {
         let e = std::io::Error::from_raw_os_error(28);
-        assert_eq!(os_reason(&e), "No space left on device");
+        assert_eq!(error::os_reason(&e), "No space left on device");
         let e = std::io::Error::other("plain");
-        assert_eq!(os_reason(&e), "plain");
+        assert_eq!(error::os_reason(&e), "plain");
     }
 }

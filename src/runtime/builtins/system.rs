@@ -1,7 +1,7 @@
 //! Time, process and miscellany: `current-jiffy`, `command-line`, `exit`,
-//! `eof-object`.
+//! the environment, `file-exists?`/`delete-file`, `eof-object`.
 
-use super::{fixed, opt, Builtin};
+use super::{fixed, opt, string_arg, Builtin};
 use crate::error::{self, VResult};
 use crate::gc::Scope;
 use crate::object;
@@ -92,6 +92,54 @@ fn emergency_exit(args: &[Value]) -> VResult {
     Err(error::request_exit("emergency-exit", code))
 }
 
+/// `(get-environment-variable name)`: the value, or `#f` when unset.
+fn get_environment_variable(args: &[Value]) -> VResult {
+    let name = object::string_to_rust(string_arg("get-environment-variable", args[0])?);
+    Ok(match std::env::var_os(&name) {
+        Some(v) => object::string_from(&v.to_string_lossy()),
+        None => Value::FALSE,
+    })
+}
+
+/// `(get-environment-variables)`: an association list of name and value
+/// strings, in the order the operating system gives them.
+fn get_environment_variables(_: &[Value]) -> VResult {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let s = Scope::new();
+    let acc = s.root(Value::NIL);
+    let key = s.root(Value::NIL);
+    for (k, v) in vars.iter().rev() {
+        key.set(object::string_from(k));
+        let value = object::string_from(v);
+        let entry = object::cons(key.get(), value);
+        acc.set(object::cons(entry, acc.get()));
+    }
+    Ok(acc.get())
+}
+
+/// `(file-exists? path)`.
+fn file_exists(args: &[Value]) -> VResult {
+    let path = object::string_to_rust(string_arg("file-exists?", args[0])?);
+    Ok(Value::bool(std::path::Path::new(&path).exists()))
+}
+
+/// `(delete-file path)`: a `file-error?` condition with the path and the
+/// system's reason when the file cannot be deleted.
+fn delete_file(args: &[Value]) -> VResult {
+    let path = object::string_to_rust(string_arg("delete-file", args[0])?);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(Value::UNSPECIFIED),
+        Err(e) => Err(error::file_error("delete-file", &path, &e)),
+    }
+}
+
 pub(super) const BUILTINS: &[Builtin] = &[
     fixed("current-jiffy", 0, current_jiffy),
     fixed("jiffies-per-second", 0, jiffies_per_second),
@@ -101,6 +149,10 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("eof-object?", 1, is_eof_object),
     opt("exit", 0, 1, exit),
     opt("emergency-exit", 0, 1, emergency_exit),
+    fixed("get-environment-variable", 1, get_environment_variable),
+    fixed("get-environment-variables", 0, get_environment_variables),
+    fixed("file-exists?", 1, file_exists),
+    fixed("delete-file", 1, delete_file),
 ];
 
 #[cfg(test)]
@@ -133,5 +185,48 @@ mod tests {
             "(exit \"x\")",
             "exit: expected an exit status (a boolean or an integer): \"x\"",
         )]);
+    }
+
+    #[test]
+    fn environment_and_files() {
+        let _g = lock();
+        std::env::set_var("VALK_TEST_ENV_VAR", "a value");
+        with_stress(|| {
+            check_all(&[
+                (
+                    "(get-environment-variable \"VALK_TEST_ENV_VAR\")",
+                    "\"a value\"",
+                ),
+                ("(get-environment-variable \"VALK_TEST_NO_SUCH_VAR\")", "#f"),
+                ("(string? (cdr (car (get-environment-variables))))", "#t"),
+                ("(file-exists? \"/\")", "#t"),
+                ("(file-exists? \"/no/such/file\")", "#f"),
+            ])
+        });
+        let all = ev_w("(get-environment-variables)");
+        assert!(
+            all.contains("(\"VALK_TEST_ENV_VAR\" . \"a value\")"),
+            "{all}"
+        );
+        let dir = std::env::temp_dir().join(format!("valk-delete-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        std::fs::write(&file, "x").unwrap();
+        let f = file.display();
+        check_all(&[
+            (format!("(file-exists? \"{f}\")").as_str(), "#t"),
+            (format!("(delete-file \"{f}\")").as_str(), "#<unspecified>"),
+            (format!("(file-exists? \"{f}\")").as_str(), "#f"),
+        ]);
+        check_errs(&[
+            (
+                format!("(delete-file \"{f}\")").as_str(),
+                format!("delete-file: No such file or directory: \"{f}\"").as_str(),
+            ),
+            ("(file-exists? 'x)", "file-exists?: expected a string: x"),
+        ]);
+        let e = ev(&format!("(guard-error (delete-file \"{f}\"))"));
+        assert!(error::has_kind(e, error::ErrorKind::File));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
