@@ -139,3 +139,35 @@ impl SourceMap {
         format!("{}:{}:{}", f.name, l, c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_files_are_checked_before_reading() {
+        let dir = std::env::temp_dir().join(format!("valk-source-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let reason = |p: &Path| read_source_file(p).unwrap_err().to_string();
+        assert_eq!(reason(&dir), "not a regular file");
+        assert_eq!(reason(Path::new("/dev/zero")), "not a regular file");
+        // A sparse file one byte over the limit: nothing is read.
+        let big = dir.join("big.valk");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_SOURCE_BYTES + 1).unwrap();
+        assert_eq!(
+            reason(&big),
+            "file too large (67108865 bytes; source files are limited to 64 MiB)"
+        );
+        let missing = reason(&dir.join("missing.valk"));
+        assert!(
+            missing.starts_with("No such file or directory"),
+            "{missing}"
+        );
+        // A byte-order mark is dropped; CRLF line ends are kept for the reader.
+        let bom = dir.join("bom.valk");
+        std::fs::write(&bom, "\u{feff}(display 1)\r\n").unwrap();
+        assert_eq!(read_source_file(&bom).unwrap(), "(display 1)\r\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
