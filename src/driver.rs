@@ -13,7 +13,7 @@ use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
 use valk_runtime::error::{self, ERROR_EXIT_STATUS};
-use valk_runtime::host::{self, HostError};
+use valk_runtime::host::{self, HostError, Uncaught};
 use valk_runtime::value::ObjType;
 use valk_runtime::{builtins, gc, io, Value};
 
@@ -122,12 +122,7 @@ impl Session {
     /// would instead (prelude module, then the file's module, globals
     /// through cells): the test corpus checks that mode too.
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
-        let incremental = !host::env_setting("VALK_JIT_WHOLE_PROGRAM", "0 or 1", |s| match s {
-            "0" => Some(false),
-            "1" => Some(true),
-            _ => None,
-        })
-        .unwrap_or(true);
+        let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
         if kind == EngineKind::Interpreter || incremental {
             let mut s = Session::with_engine(kind)?;
             return s.run_file(path);
@@ -140,7 +135,6 @@ impl Session {
         let tops = match pipeline::front_end(&mut sources, path) {
             Ok(x) => x.whole_program(),
             Err(e) => {
-                io::flush_stdout();
                 valk_runtime::eprint_quiet!("{e}");
                 return Err(Failure::Reported);
             }
@@ -261,7 +255,6 @@ impl Session {
         match f {
             JitFailure::Diag(d) => self.report_diag(&d),
             JitFailure::Message(m) => {
-                io::flush_stdout();
                 valk_runtime::eprintln_quiet!("{}", m.trim_end());
                 Failure::Reported
             }
@@ -281,7 +274,6 @@ impl Session {
     }
 
     fn report_diag(&self, diag: &Diagnostic) -> Failure {
-        io::flush_stdout();
         valk_runtime::eprint_quiet!("{}", diag.render(&self.sources));
         Failure::Reported
     }
@@ -290,15 +282,14 @@ impl Session {
     /// with its status; an error is printed as `error: ...`, with the
     /// source location when the interpreter recorded one.
     fn report_runtime_error(&self) -> Failure {
-        let exc = error::take_pending();
         let span = interp::take_error_span();
-        if let Some(status) = error::exit_request_status(exc) {
-            return Failure::Exit(status);
+        let located = |exc| {
+            span.map(|span| Diagnostic::at(span, error::format_error(exc)).render(&self.sources))
+        };
+        match host::take_uncaught(located) {
+            Uncaught::Exit(status) => Failure::Exit(status),
+            Uncaught::Error => Failure::Reported,
         }
-        let located =
-            span.map(|span| Diagnostic::at(span, error::format_error(exc)).render(&self.sources));
-        host::report_uncaught(exc, located);
-        Failure::Reported
     }
 }
 

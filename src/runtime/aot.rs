@@ -137,7 +137,7 @@ fn run_program(desc: &ProgramDesc) -> i32 {
         // SAFETY: loaded above.
         let r = unsafe { run_toplevel(desc, i) };
         if r == Value::EXCEPTION {
-            return match host::take_uncaught() {
+            return match host::take_uncaught(|_| None) {
                 Uncaught::Exit(status) => status,
                 Uncaught::Error => ERROR_EXIT_STATUS,
             };

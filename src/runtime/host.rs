@@ -11,9 +11,10 @@
 //!   an exit request ([`crate::error::request_exit`]) that unwinds to the
 //!   host like an error, and the host returns the status to the binary,
 //!   which calls [`finish`] and ends the process (status
-//!   [`crate::error::ERROR_EXIT_STATUS`] after an uncaught error). Only heap exhaustion and
-//!   internal failures, which cannot be raised as values, end the process
-//!   from inside the runtime ([`crate::error::fatal`]).
+//!   [`crate::error::ERROR_EXIT_STATUS`] after an uncaught error). Only
+//!   heap exhaustion and internal failures, which cannot be raised as
+//!   values, end the process from inside the runtime
+//!   ([`crate::error::fatal`]).
 
 use crate::error;
 use crate::gc;
@@ -97,13 +98,15 @@ pub enum Uncaught {
 }
 
 /// Takes the pending exception of a failed evaluation: an exit request
-/// gives its status, an error is printed (see [`report_uncaught`]).
-pub fn take_uncaught() -> Uncaught {
+/// gives its status, an error is printed (see [`report_uncaught`]; the
+/// engine's `located` renders an error with its source location, if it
+/// has one).
+pub fn take_uncaught(located: impl FnOnce(Value) -> Option<String>) -> Uncaught {
     let exc = error::take_pending();
     match error::exit_request_status(exc) {
         Some(status) => Uncaught::Exit(status),
         None => {
-            report_uncaught(exc, None);
+            report_uncaught(exc, located(exc));
             Uncaught::Error
         }
     }
@@ -169,15 +172,19 @@ pub fn env_setting<T>(name: &str, expected: &str, parse: impl Fn(&str) -> Option
     }
 }
 
-/// A switch: unset, empty or `0` is off, `1` is on; anything else is an
-/// error ([`env_setting`]).
-pub fn env_flag(name: &str) -> bool {
+/// A switch: `0` is off, `1` is on, unset or empty is `None`; anything
+/// else is an error ([`env_setting`]).
+pub fn env_switch(name: &str) -> Option<bool> {
     env_setting(name, "0 or 1", |s| match s {
         "0" => Some(false),
         "1" => Some(true),
         _ => None,
     })
-    .unwrap_or(false)
+}
+
+/// A switch that is off unless set to `1` ([`env_switch`]).
+pub fn env_flag(name: &str) -> bool {
+    env_switch(name).unwrap_or(false)
 }
 
 /// A size in bytes: `1048576`, `64K`, `512M`, `4G` (also `KB`/`MB`/`GB`
