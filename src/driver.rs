@@ -69,10 +69,7 @@ pub struct Session {
 /// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
 /// with the interpreter's stack check armed too; returns `f`'s result.
 pub fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, HostError> {
-    host::run_on_evaluation_thread(move |limit| {
-        interp::set_stack_limit(limit);
-        f()
-    })
+    host::run_on_evaluation_thread(move |_| f())
 }
 
 impl Session {

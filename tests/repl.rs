@@ -105,6 +105,29 @@ fn runtime_error_keeps_earlier_output_and_definitions(engine: &str) {
     assert_eq!(code, 0);
 }
 
+/// A continuation captured by one input and invoked by a later one
+/// finishes the earlier input's computation and prints its value as the
+/// later input's (each input has its own prompt: docs/continuations.md);
+/// an error inside a `dynamic-wind` or a handler leaves no dynamic state
+/// behind for the next input.
+fn continuations_across_inputs(engine: &str) {
+    let input = "(define k #f)
+                 (+ 1 (call/cc (lambda (c) (set! k c) 1)))
+                 (k 10)
+                 (k 20)
+                 (with-exception-handler (lambda (e) 0) (lambda () (dynamic-wind (lambda () #f) (lambda () (car 5)) (lambda () (display \"out\")))))
+                 (guard (e (#t (list 'caught e))) (raise 'x))
+                 (reset (+ 1 (shift k (k 2))))
+";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "2\n11\n21\n(caught x)\n3\n", "{err}");
+    assert!(
+        err.contains("exception handler returned from non-continuable raise: car: expected a pair: 5"),
+        "{err}"
+    );
+    assert_eq!(code, 0);
+}
+
 fn syntax_error_is_reported_and_session_goes_on(engine: &str) {
     let (out, err, code) = session(engine, "(if)\n)\n(* 6 7)\n");
     assert_eq!(out, "42\n");
@@ -276,6 +299,7 @@ on_both_engines!(
     load_command,
     meta_commands,
     no_banner_or_prompt_when_piped,
+    continuations_across_inputs,
 );
 
 #[test]

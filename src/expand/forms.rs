@@ -127,7 +127,6 @@ fn misplaced(kw: &str, span: Span) -> crate::syntax::diag::Diagnostic {
             span,
             "syntax-rules: only valid as the transformer of define-syntax or let-syntax",
         ),
-        "parameterize" => err(span, "parameterize: not supported yet"),
         _ => err(span, format!("{kw}: misplaced auxiliary syntax")),
     }
 }
@@ -277,6 +276,10 @@ impl Expander {
             "receive" => self.receive(d),
             "case-lambda" => self.case_lambda(d),
             "delay" | "delay-force" => self.delay(d, kw),
+            "guard" => self.guard(d),
+            "parameterize" => self.parameterize(d),
+            "reset" => self.reset(d),
+            "shift" => self.shift(d),
             "let-syntax" | "letrec-syntax" => self.let_syntax(d, kw),
             _ => Err(misplaced(kw, span)),
         }

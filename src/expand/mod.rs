@@ -12,6 +12,7 @@
 //! means where the macro was defined. See `docs/core-ast.md`.
 
 mod body;
+mod control;
 mod forms;
 mod print;
 mod quasi;
@@ -128,6 +129,9 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "delay",
     "delay-force",
     "parameterize",
+    "guard",
+    "reset",
+    "shift",
     "import",
     "define-syntax",
     "let-syntax",

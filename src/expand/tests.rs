@@ -724,9 +724,22 @@ fn expand_errors_core_forms() {
     check_err("(when)", "1:1: when: expected (when test expr ...)");
     check_err("(unless 1)", "1:1: unless: expected (unless test expr ...)");
     check_err(
-        "(parameterize ((p 1)) 2)",
-        "1:1: parameterize: not supported yet",
+        "(parameterize (p 1) 2)",
+        "1:16: parameterize: bad binding p: expected (parameter value)",
     );
+    check_err(
+        "(guard (1) 2)",
+        "1:9: guard: expected a variable name, got 1",
+    );
+    check_err(
+        "(guard (e))",
+        "1:1: guard: expected (guard (variable clause ...) body ...)",
+    );
+    check_err(
+        "(shift 1 2)",
+        "1:1: shift: expected (shift variable body ...)",
+    );
+    check_err("(reset)", "1:1: reset: expected (reset body ...)");
     check_err(
         "(f (import (scheme base)))",
         "1:4: import: only allowed at top level",

@@ -72,6 +72,25 @@ pub fn segment_depth() -> usize {
     unsafe { (*SEGMENTS.0.get()).len() }
 }
 
+/// Saved outer segment `i` (0 = outermost).
+pub fn segment_at(i: usize) -> ExitRecord {
+    // SAFETY: as in `current_exit`.
+    unsafe { (&*SEGMENTS.0.get())[i] }
+}
+
+/// Reinstates segment records saved by a continuation capture
+/// (`cont::resume`): keeps the first `depth` saved segments, appends
+/// `segs` and makes `current` the current exit record.
+pub fn restore_segments(depth: usize, segs: &[ExitRecord], current: ExitRecord) {
+    // SAFETY: as in `enter_compiled`.
+    unsafe {
+        let v = &mut *SEGMENTS.0.get();
+        v.truncate(depth);
+        v.extend_from_slice(segs);
+        *VALK_EXIT.0.get() = current;
+    }
+}
+
 /// Token returned by [`enter_compiled`]; give it back to [`leave_compiled`].
 #[must_use = "pass it to frames::leave_compiled after the call"]
 #[derive(Debug)]
@@ -179,7 +198,10 @@ pub unsafe extern "C" fn rt_call_entry(f: Value, argc: u64, argv: *const Value) 
     }
     let r = crate::call::call_rooted(f, sp, argc as usize);
     super::set_root_sp(sp);
-    r.unwrap_or(Value::EXCEPTION)
+    r.unwrap_or_else(|_| {
+        crate::dynamic::deliver();
+        Value::EXCEPTION
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -224,31 +246,36 @@ pub fn last_walk() -> WalkStats {
 /// # Safety
 /// `sp` and `fp` must be those of a live compiled frame stopped at the
 /// statepoint `plan` describes.
-unsafe fn visit_frame(plan: &SafePoint, sp: u64, fp: u64, v: &mut dyn RootVisitor) {
+unsafe fn visit_frame(plan: &SafePoint, sp: u64, fp: u64, delta: u64, v: &mut dyn RootVisitor) {
+    let at = |a: u64| a.wrapping_add(delta);
     for &(b, d) in &plan.derived {
         // SAFETY: the stack map gives the frame slots (aligned words of the
         // stopped frame) holding a base and its derived pointer; they are
         // distinct slots, and nothing else accesses the frame meanwhile.
         let (base, derived) = unsafe {
             (
-                &*(b.addr(sp, fp) as *const Value),
-                &mut *(d.addr(sp, fp) as *mut u64),
+                &*(at(b.addr(sp, fp)) as *const Value),
+                &mut *(at(d.addr(sp, fp)) as *mut u64),
             )
         };
         v.visit_derived(base, derived);
     }
     for &b in &plan.bases {
         // SAFETY: a base slot of the stopped frame, as above.
-        v.visit(unsafe { &mut *(b.addr(sp, fp) as *mut Value) });
+        v.visit(unsafe { &mut *(at(b.addr(sp, fp)) as *mut Value) });
     }
 }
 
+/// Frames are read at their addresses plus `delta` (wrapping): 0 for the
+/// live stack, `copy - original` for a stack saved by a continuation.
+///
 /// # Safety
 /// `exit` must be the exit record of a segment whose compiled frames are
 /// all stopped (at calls through exit trampolines) with intact frame
-/// pointers.
+/// pointers, in memory at their addresses plus `delta`.
 unsafe fn walk_segment(
     exit: ExitRecord,
+    delta: u64,
     table: &Table,
     v: &mut dyn RootVisitor,
     stats: &mut WalkStats,
@@ -265,13 +292,18 @@ unsafe fn walk_segment(
         // SAFETY: `ra` is a registered statepoint, so (sp, fp) are those of
         // a compiled frame stopped there (this function's contract, then
         // the frame-pointer chain, checked below).
-        unsafe { visit_frame(plan, sp, fp, v) };
+        unsafe { visit_frame(plan, sp, fp, delta, v) };
         frames += 1;
         stats.slots += plan.bases.len() as u64;
         stats.derived += plan.derived.len() as u64;
         // SAFETY: every compiled function keeps a frame pointer, so `fp`
         // points at the saved caller `fp` with the return address above it.
-        let (next_fp, next_ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        let (next_fp, next_ra) = unsafe {
+            (
+                *(fp.wrapping_add(delta) as *const u64),
+                *((fp + 8).wrapping_add(delta) as *const u64),
+            )
+        };
         ra = next_ra;
         sp = fp + 16;
         // Callers live at higher addresses; anything else means a compiled
@@ -301,17 +333,50 @@ pub unsafe fn walk_compiled_frames(v: &mut dyn RootVisitor) {
     if let Some(table) = guard.as_ref() {
         // SAFETY: the current exit and every saved one delimit segments of
         // frames stopped at trampoline calls (this function's contract).
-        unsafe { walk_segment(current_exit(), table, v, &mut stats) };
+        unsafe { walk_segment(current_exit(), 0, table, v, &mut stats) };
         // SAFETY: as in `current_exit`; visitors do not enter or leave
         // compiled code, so the vector does not change during the walk.
         let segs = unsafe { &*SEGMENTS.0.get() };
         for &exit in segs.iter().rev() {
             // SAFETY: as above.
-            unsafe { walk_segment(exit, table, v, &mut stats) };
+            unsafe { walk_segment(exit, 0, table, v, &mut stats) };
         }
     }
     // SAFETY: as in `current_exit`.
     unsafe { *LAST_WALK.0.get() = stats };
+}
+
+/// Updates the compiled frames of a stack saved by a continuation
+/// (`cont`): `buffer` is the continuation's buffer, already in to-space.
+/// Called once per collection for each live continuation, by the
+/// collector's scan of the continuation object.
+///
+/// # Safety
+/// `buffer` must be a continuation buffer built by `cont` (header, exit
+/// records, the saved stack bytes).
+pub unsafe fn walk_saved_stack(buffer: Value, v: &mut dyn RootVisitor) {
+    let h = crate::cont::saved_header(buffer);
+    if h.stack_len == 0 {
+        return;
+    }
+    let guard = stackmap::table();
+    let Some(table) = guard.as_ref() else {
+        return;
+    };
+    let lo = h.regs_sp();
+    let delta = (crate::cont::saved_stack_ptr(buffer) as u64).wrapping_sub(lo);
+    let mut stats = WalkStats::default();
+    for i in (0..h.nseg as usize).rev() {
+        let exit = crate::cont::saved_record(buffer, i);
+        // Only segments inside the saved stack (the others are empty).
+        if exit.ra == 0 || exit.sp < lo || exit.sp >= h.base {
+            continue;
+        }
+        // SAFETY: the record was the exit of a segment of frames stopped at
+        // trampoline calls when the stack was copied; the copy holds them
+        // at their addresses plus `delta`.
+        unsafe { walk_segment(exit, delta, table, v, &mut stats) };
+    }
 }
 
 #[cfg(test)]

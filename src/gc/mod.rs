@@ -563,6 +563,17 @@ impl Copier {
                 let field = unsafe { &mut *(addr.add(1 + i) as *mut Value) };
                 self.visit(field);
             }
+            if ty == ObjType::Continuation {
+                // The saved stack's compiled frames (docs/continuations.md):
+                // its buffer (field 0) was forwarded just above, so the
+                // frames are updated in their to-space copy, once.
+                // SAFETY: field 0 of a continuation object is its buffer.
+                let buffer = unsafe { *(addr.add(1) as *const Value) };
+                if buffer.is_heap() {
+                    // SAFETY: built by `cont` (see `walk_saved_stack`).
+                    unsafe { frames::walk_saved_stack(buffer, self) };
+                }
+            }
             scan += (n as u64 + 1) * 8;
         }
     }

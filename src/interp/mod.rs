@@ -56,14 +56,7 @@ pub struct LambdaCode {
 }
 
 thread_local! {
-    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
     static ERROR_SPAN: Cell<Option<Span>> = const { Cell::new(None) };
-}
-
-/// Sets the lowest stack address evaluation may reach before raising
-/// `stack overflow` (0 disables the check). Call on the evaluating thread.
-pub fn set_stack_limit(limit: usize) {
-    STACK_LIMIT.with(|l| l.set(limit));
 }
 
 /// The source location of the last error raised by the interpreter, if it
@@ -78,18 +71,39 @@ pub fn take_error_span() -> Option<Span> {
 fn check_stack() -> VResult<()> {
     valk_runtime::interrupt::poll()?;
     let marker = 0u8;
-    let sp = &marker as *const u8 as usize;
-    if sp < STACK_LIMIT.with(|l| l.get()) || gc::root_stack_nearly_full() {
+    let sp = &marker as *const u8 as u64;
+    // The limit compiled code checks too (lowered while a handler of
+    // `stack overflow` runs, tripped by a Ctrl-C: docs/continuations.md).
+    if sp < valk_runtime::rt::stack_limit() || gc::root_stack_nearly_full() {
+        valk_runtime::interrupt::poll_tripped()?;
         return Err(error::stack_overflow());
     }
     Ok(())
 }
 
-/// Evaluates a top-level form.
+/// Evaluates a top-level form (on the control stack, like compiled forms:
+/// docs/continuations.md).
 pub fn eval_toplevel(top: &TopLevel) -> VResult {
     let (node, frame_size) = compile::compile_toplevel(top);
+    let r = valk_runtime::cont::run_on_base(
+        eval_toplevel_on_base,
+        node as *const Node as u64,
+        frame_size as u64,
+    );
+    if r == Value::EXCEPTION {
+        Err(Raised)
+    } else {
+        Ok(r)
+    }
+}
+
+/// The body of [`eval_toplevel`]: takes its arguments by value (a
+/// continuation of this form may return here while another form runs).
+extern "C" fn eval_toplevel_on_base(node: u64, frame_size: u64) -> u64 {
+    // SAFETY: `node` is the `&'static Node` `eval_toplevel` passed.
+    let node = unsafe { &*(node as *const Node) };
     let frame = new_frame(Value::FALSE, frame_size as usize);
-    eval(node, frame)
+    eval(node, frame).unwrap_or(Value::EXCEPTION).0
 }
 
 /// Converts a datum to a heap value (quoted constants).
@@ -156,6 +170,11 @@ pub fn eval(node: &'static Node, env: Value) -> VResult {
     gc::push_root(env);
     let r = eval_loop(node, base);
     gc::set_root_sp(base);
+    if r.is_err() {
+        // The interpreter's own errors reach the handlers here (builtins'
+        // errors were offered already; docs/continuations.md).
+        valk_runtime::dynamic::deliver();
+    }
     r
 }
 

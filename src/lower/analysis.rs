@@ -15,7 +15,8 @@
 //!    whose captures are its free variables). Self tail calls found here
 //!    become loops.
 //! 5. **boxes**: a variable lives in a box when it is assigned and captured
-//!    by another function, or when it is letrec-unsafe.
+//!    by another function, assigned in a function that may capture a
+//!    continuation (`capture.rs`), or letrec-unsafe.
 
 use super::GlobalsInfo;
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
@@ -211,10 +212,11 @@ pub(crate) fn analyze<'t>(
             }
         }
     }
+    let capture_boxed = super::capture::boxed_for_capture(top, globals, top_index);
     for (i, v) in info.vars.iter_mut().enumerate() {
         let x = LocalId(i as u32);
         v.checked = unsafe_vars.contains(&x);
-        v.boxed = v.checked || (v.assigned && v.captured);
+        v.boxed = v.checked || (v.assigned && (v.captured || capture_boxed.contains(&x)));
     }
     Ok(info)
 }

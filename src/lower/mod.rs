@@ -14,6 +14,7 @@
 //! ```
 
 mod analysis;
+mod capture;
 mod func;
 mod prims;
 #[cfg(test)]

@@ -86,6 +86,10 @@ pub fn is_control_builtin(name: &str) -> bool {
             | "with-exception-handler"
             | "raise-continuable"
             | "values"
+            | "%capture-continuation"
+            | "%call/ec"
+            | "exit"
+            | "string-index"
     )
 }
 

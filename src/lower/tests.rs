@@ -96,6 +96,38 @@ fn assigned_captured_variables_are_boxed_others_stay_ssa() {
 }
 
 #[test]
+fn assigned_variables_are_boxed_where_a_continuation_may_be_captured() {
+    let boxes = |src: &str| count(&lower(src), "f", |o| *o == Op::MakeBox);
+    // Calling an unknown procedure may capture: n must be a location.
+    assert_eq!(
+        boxes("(define (f g) (let ((n 0)) (g) (set! n (+ n 1)) n))"),
+        1
+    );
+    // Builtins that never call a procedure are not capture points.
+    assert_eq!(
+        boxes("(define (f v) (let ((n 0)) (display v) (set! n (+ n 1)) n))"),
+        0
+    );
+    // A capture point in a contified loop counts for the enclosing function.
+    assert_eq!(
+        boxes(
+            "(define (f g)
+               (let ((n 0))
+                 (let loop ((i 0))
+                   (if (< i 3) (begin (g i) (set! n (+ n i)) (loop (+ i 1)))))
+                 n))"
+        ),
+        1
+    );
+    // `apply` calls a procedure; a never-assigned variable is never boxed.
+    assert_eq!(
+        boxes("(define (f g l) (let ((n 0)) (apply g l) (set! n 1) n))"),
+        1
+    );
+    assert_eq!(boxes("(define (f g) (let ((n 0)) (g) n))"), 0);
+}
+
+#[test]
 fn assigned_ssa_variables_flow_through_joins() {
     let l = lower("(define (f x) (let ((y 0)) (if x (set! y 1) (set! y 2)) y))");
     let t = func_text(&l, "f");

@@ -110,12 +110,22 @@ pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
 /// # Safety
 /// `desc` must have been loaded with [`load_module`].
 pub unsafe fn run_toplevel(desc: &ProgramDesc, i: u64) -> Value {
+    crate::cont::run_on_base(run_toplevel_on_base, desc as *const ProgramDesc as u64, i)
+}
+
+/// [`run_toplevel`] on the control stack (docs/continuations.md): takes
+/// its arguments by value, as a continuation of this form may return here
+/// while another form runs.
+extern "C" fn run_toplevel_on_base(desc: u64, i: u64) -> u64 {
+    // SAFETY: `desc` is the loaded descriptor `run_toplevel` passed (static
+    // data of the executable, or JIT memory that is never freed).
+    let desc = unsafe { &*(desc as *const ProgramDesc) };
     let saved = gc::frames::enter_compiled();
-    // SAFETY: the module is loaded (this function's contract) and the
+    // SAFETY: the module is loaded (`run_toplevel`'s contract) and the
     // boundary is marked, as compiled code requires.
     let r = unsafe { (desc.run_toplevel)(i) };
     gc::frames::leave_compiled(saved);
-    r
+    r.0
 }
 
 struct Desc(*const ProgramDesc);

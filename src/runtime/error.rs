@@ -71,12 +71,29 @@ fn visit_pending(v: &mut dyn RootVisitor) {
     unsafe { v.visit(&mut *PENDING.0.get()) }
 }
 
-/// Raises `obj` (any value): stores it as the pending exception.
+/// Whether the pending exception has been offered to the current
+/// exception handlers yet (`dynamic::deliver`).
+static DELIVERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Raises `obj` (any value): stores it as the pending exception, not yet
+/// delivered to the handlers (see `dynamic::deliver`).
 pub fn raise(obj: Value) -> Raised {
     gc::add_root_hook(visit_pending);
     // SAFETY: as in `visit_pending`.
     unsafe { *PENDING.0.get() = obj };
+    DELIVERED.store(false, std::sync::atomic::Ordering::Relaxed);
     Raised
+}
+
+/// Marks the pending exception delivered; true when it was not before.
+pub fn take_delivery() -> bool {
+    !DELIVERED.swap(true, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The pending exception (left pending).
+pub fn pending() -> Value {
+    // SAFETY: as in `visit_pending`.
+    unsafe { *PENDING.0.get() }
 }
 
 /// Takes the pending exception (leaving none).
@@ -240,7 +257,14 @@ pub fn format_error(obj: Value) -> String {
                 _ => " ",
             });
             first = false;
-            out.push_str(&crate::printer::write_string(irritants.car()));
+            // A condition among the irritants (the secondary error of a
+            // handler that returned) reads as its own message.
+            let irritant = irritants.car();
+            if irritant.has_type(ObjType::Condition) {
+                out.push_str(&format_error(irritant));
+            } else {
+                out.push_str(&crate::printer::write_string(irritant));
+            }
             irritants = irritants.cdr();
         }
         out

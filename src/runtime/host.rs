@@ -85,6 +85,7 @@ pub fn run_on_evaluation_thread<T: Send>(
         let top = &marker as *const u8 as usize;
         let limit = top.saturating_sub(STACK_SIZE - STACK_MARGIN);
         rt::set_stack_limit(limit);
+        crate::cont::set_control_base(top);
         f(limit)
     })
 }

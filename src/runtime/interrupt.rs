@@ -87,6 +87,20 @@ pub fn clear() {
     take();
 }
 
+/// The real stack limit (the one in force when no interrupt is pending).
+pub(crate) fn limit() -> u64 {
+    SAVED_LIMIT.load(Ordering::SeqCst)
+}
+
+/// After a failed stack check: raises `interrupted` when the failure was
+/// an interrupt's tripped limit (taking it), else returns `Ok`.
+pub fn poll_tripped() -> VResult<()> {
+    if take() {
+        return Err(raise());
+    }
+    Ok(())
+}
+
 /// Records the real stack limit (`rt::set_stack_limit`): stored in the
 /// saved copy, and in force unless an interrupt is pending.
 pub(crate) fn set_limit(limit: u64) {

@@ -6,6 +6,8 @@
 pub mod aot;
 pub mod builtins;
 pub mod call;
+pub mod cont;
+pub mod dynamic;
 pub mod error;
 // The collector lives in the top-level folder `src/gc/` so that it is
 // visible as a part of its own, but it is a module of this crate: it shares

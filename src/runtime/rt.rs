@@ -32,6 +32,15 @@ pub fn set_stack_limit(limit: usize) {
     crate::interrupt::set_limit(limit as u64);
 }
 
+/// The stack limit in force now (for engines that check the stack
+/// themselves: the interpreter).
+#[inline]
+pub fn stack_limit() -> u64 {
+    // SAFETY: a valid, aligned static, written whole (also by the signal
+    // handler: volatile).
+    unsafe { std::ptr::read_volatile(std::ptr::addr_of!(valk_stack_limit)) }
+}
+
 /// Word offsets in a compiled closure's payload: the generic entry and the
 /// `ProcInfo` (as every closure), then the fast entry (a code address; it is
 /// 16-byte aligned, so the collector sees a fixnum), then the captures.
@@ -85,7 +94,14 @@ unsafe fn str_arg<'a>(ptr: *const u8, len: u64) -> &'a str {
 }
 
 fn ret(r: VResult) -> Value {
-    r.unwrap_or(Value::EXCEPTION)
+    r.unwrap_or_else(|_| raised())
+}
+
+/// The result of a runtime entry point that raised: the pending exception
+/// is offered to the handlers first (docs/continuations.md, "Exceptions").
+fn raised() -> Value {
+    crate::dynamic::deliver();
+    Value::EXCEPTION
 }
 
 /// Calls the builtin named `name` with `args` copied to the root stack.
@@ -132,7 +148,7 @@ unsafe extern "C" fn wrong_type_impl(who: *const u8, who_len: u64, ty: u64, x: V
     let expected = TYPE_TEXTS.get(ty as usize).copied().unwrap_or("?");
     // SAFETY: compiled code passes the caller's name as static text.
     error::wrong_type(unsafe { str_arg(who, who_len) }, expected, x);
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -151,7 +167,7 @@ pub fn arity_error(f: Value, argc: usize) -> Value {
         info.required.to_string()
     };
     error::arity(info.name().unwrap_or("#<procedure>"), &expected, argc);
-    Value::EXCEPTION
+    raised()
 }
 
 extern "C" fn arity_impl(f: Value, argc: u64) -> Value {
@@ -175,7 +191,7 @@ unsafe extern "C" fn unbound_impl(name: *const u8, len: u64, diag: *const u8, dl
             Some(str_arg(diag, dlen))
         };
     }
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -194,7 +210,7 @@ extern "C" fn undefined_impl(name: Value) -> Value {
         crate::printer::display_string(name)
     };
     error::used_before_definition(&name);
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -216,7 +232,7 @@ extern "C" fn arity_error_impl(who: Value, expected: Value, got: Value) -> Value
         &text(expected),
         got.fixnum_value().unwrap_or(0) as usize,
     );
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -228,7 +244,7 @@ crate::exit_trampoline! {
 
 extern "C" fn div_zero_impl(op: u64) -> Value {
     error::division_by_zero(FX_OPS.get(op as usize).copied().unwrap_or("/"));
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -238,7 +254,7 @@ crate::exit_trampoline! {
 
 extern "C" fn range_impl(who: u64, index: Value) -> Value {
     error::out_of_range(RANGE_WHO.get(who as usize).copied().unwrap_or("?"), index);
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -251,10 +267,10 @@ pub(crate) extern "C" fn stack_overflow_impl() -> Value {
     // A pending Ctrl-C trips the stack limit (see `interrupt`).
     if crate::interrupt::take() {
         crate::interrupt::raise();
-        return Value::EXCEPTION;
+        return raised();
     }
     error::stack_overflow();
-    Value::EXCEPTION
+    raised()
 }
 
 crate::exit_trampoline! {
@@ -266,7 +282,7 @@ crate::exit_trampoline! {
 pub(crate) extern "C" fn interrupt_impl() -> Value {
     if crate::interrupt::take() {
         crate::interrupt::raise();
-        return Value::EXCEPTION;
+        return raised();
     }
     Value::UNSPECIFIED
 }
@@ -471,7 +487,7 @@ unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
     let Some(items) = object::list_to_vec(list) else {
         gc::set_root_sp(base);
         error::wrong_type("apply", "a proper list", list);
-        return Value::EXCEPTION;
+        return raised();
     };
     // Nothing allocates between collecting `items` and pushing them.
     for v in items {
@@ -481,7 +497,7 @@ unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
     if total == 0 {
         gc::set_root_sp(base);
         error::arity("apply", "at least 1", 0);
-        return Value::EXCEPTION;
+        return raised();
     }
     let n = total - 1;
     let arg = |i: usize| gc::root_get(base + 1 + i);

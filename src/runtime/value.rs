@@ -86,7 +86,10 @@ pub enum ObjType {
     Bignum = 14,
     /// Reserved for exact rationals [numerator, denominator].
     Rational = 15,
-    /// Reserved for captured continuations (layout comes with call/cc).
+    /// [buffer: bytevector (registers, segment records, saved stack bytes),
+    /// winders, handlers, parameters, saved root-stack slots: vector] — a
+    /// captured continuation (docs/continuations.md); the collector also
+    /// updates the compiled frames inside the buffer.
     Continuation = 16,
 }
 
@@ -119,7 +122,7 @@ impl ObjType {
     pub fn traced_from(self, size: usize) -> usize {
         use ObjType::*;
         match self {
-            String | Bytevector | Flonum | Foreign | Bignum | Continuation => size,
+            String | Bytevector | Flonum | Foreign | Bignum => size,
             Closure => 2,
             _ => 0,
         }

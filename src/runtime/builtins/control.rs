@@ -2,6 +2,8 @@
 
 use super::{arg, fixed, list_arg, other_error, var, Builtin};
 use crate::call;
+use crate::cont;
+use crate::dynamic;
 use crate::error::{self, ErrorKind, VResult};
 use crate::gc;
 use crate::object;
@@ -88,6 +90,77 @@ fn error_b(args: &[Value]) -> VResult {
 
 fn raise(args: &[Value]) -> VResult {
     Err(error::raise(args[0]))
+}
+
+fn raise_continuable(args: &[Value]) -> VResult {
+    dynamic::raise_continuable(args[0])
+}
+
+// ---- first-class control (docs/continuations.md) ----
+
+/// `(%capture-continuation marker)`: the current continuation as a
+/// procedure; when that continuation is invoked, returns `marker` again and
+/// leaves the value for `%resume-value` (the prelude's `call/cc` tells the
+/// two returns apart so that it can call its argument in tail position).
+fn capture_continuation(args: &[Value]) -> VResult {
+    match cont::capture_full()? {
+        cont::Captured::Now(k) => Ok(k),
+        cont::Captured::Resumed(v) => {
+            dynamic::set_resume_value(v);
+            Ok(arg(args, 0))
+        }
+    }
+}
+
+fn resume_value(_: &[Value]) -> VResult {
+    Ok(dynamic::take_resume_value())
+}
+
+/// `(%call/ec f)`: calls `f` with a one-shot escape continuation, valid
+/// while this call is active (`guard` uses it: nothing is copied).
+fn call_ec(args: &[Value]) -> VResult {
+    cont::call_with_escape(args[0])
+}
+
+fn push_winder(args: &[Value]) -> VResult {
+    dynamic::push_winder(args[0], args[1]);
+    Ok(Value::UNSPECIFIED)
+}
+
+fn pop_winder(_: &[Value]) -> VResult {
+    dynamic::pop_winder();
+    Ok(Value::UNSPECIFIED)
+}
+
+fn current_handlers(_: &[Value]) -> VResult {
+    Ok(dynamic::handlers())
+}
+
+fn set_handlers(args: &[Value]) -> VResult {
+    dynamic::set_handlers(args[0]);
+    Ok(Value::UNSPECIFIED)
+}
+
+fn current_params(_: &[Value]) -> VResult {
+    Ok(dynamic::params())
+}
+
+fn set_params(args: &[Value]) -> VResult {
+    dynamic::set_params(args[0]);
+    Ok(Value::UNSPECIFIED)
+}
+
+fn meta_continuation(_: &[Value]) -> VResult {
+    Ok(dynamic::meta_continuation())
+}
+
+fn set_meta_continuation(args: &[Value]) -> VResult {
+    dynamic::set_meta_continuation(args[0]);
+    Ok(Value::UNSPECIFIED)
+}
+
+fn is_continuation(args: &[Value]) -> VResult {
+    Ok(Value::bool(cont::is_continuation(args[0])))
 }
 
 fn condition_arg(who: &str, v: Value) -> VResult<Value> {
@@ -221,6 +294,19 @@ pub(super) const BUILTINS: &[Builtin] = &[
     var("void", 0, void),
     var("error", 1, error_b),
     fixed("raise", 1, raise),
+    fixed("raise-continuable", 1, raise_continuable),
+    fixed("%capture-continuation", 1, capture_continuation),
+    fixed("%resume-value", 0, resume_value),
+    fixed("%call/ec", 1, call_ec),
+    fixed("%push-winder!", 2, push_winder),
+    fixed("%pop-winder!", 0, pop_winder),
+    fixed("%handlers", 0, current_handlers),
+    fixed("%set-handlers!", 1, set_handlers),
+    fixed("%params", 0, current_params),
+    fixed("%set-params!", 1, set_params),
+    fixed("%continuation?", 1, is_continuation),
+    fixed("%meta-continuation", 0, meta_continuation),
+    fixed("%set-meta-continuation!", 1, set_meta_continuation),
     fixed("error-object?", 1, is_error_object),
     fixed("error-object-message", 1, error_object_message),
     fixed("error-object-irritants", 1, error_object_irritants),

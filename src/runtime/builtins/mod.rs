@@ -245,7 +245,12 @@ pub unsafe extern "C" fn builtin_entry(self_: Value, argc: u64, argv: *const Val
     };
     match call_builtin(b, args) {
         Ok(v) => v,
-        Err(Raised) => Value::EXCEPTION,
+        Err(Raised) => {
+            // Where a builtin's error reaches Valk code: the handlers see it
+            // here (docs/continuations.md, "Exceptions").
+            crate::dynamic::deliver();
+            Value::EXCEPTION
+        }
     }
 }
 

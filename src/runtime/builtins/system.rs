@@ -79,14 +79,17 @@ fn exit_status(who: &str, args: &[Value]) -> VResult<i32> {
     }
 }
 
-/// `(exit [status])`: unwinds to the host, which flushes output, reports
-/// GC statistics if asked, and ends the process with the status.
+/// `(exit [status])`: runs the after thunks of every outstanding
+/// `dynamic-wind` (innermost first), then unwinds to the host, which
+/// flushes output, reports GC statistics if asked, and ends the process
+/// with the status.
 fn exit(args: &[Value]) -> VResult {
     let code = exit_status("exit", args)?;
+    crate::dynamic::unwind_all()?;
     Err(error::request_exit("exit", code))
 }
-/// `(emergency-exit [status])`: as `exit` (there are no `dynamic-wind`
-/// after thunks to skip yet).
+/// `(emergency-exit [status])`: as `exit` without running any
+/// `dynamic-wind` after thunk.
 fn emergency_exit(args: &[Value]) -> VResult {
     let code = exit_status("emergency-exit", args)?;
     Err(error::request_exit("emergency-exit", code))

@@ -1,0 +1,731 @@
+//! First-class continuations by copying the machine stack
+//! (docs/continuations.md).
+//!
+//! Every top-level form runs on the *control stack* ([`run_on_base`]): the
+//! stack pointer is moved to one fixed address, the *base*, so that every
+//! frame of Valk code (compiled frames, interpreter frames and the runtime
+//! frames between them) lies below it, at the same addresses whichever form
+//! is running.
+//!
+//! * **Capture** ([`capture_full`]): an assembly routine saves the
+//!   callee-saved registers, the stack pointer and the return address of its
+//!   caller, then the copier moves the stack between that stack pointer and
+//!   the base into a heap object, together with the root-stack slots and
+//!   the compiled-segment records the form pushed since it started.
+//! * **Resume** ([`resume`]): the saved bytes are copied back to the same
+//!   addresses (from a scratch area below them), the root stack and segment
+//!   records are restored, and the registers are reloaded: the capture call
+//!   returns a second time. The frames are bit-for-bit those of the capture,
+//!   except that the collector has updated the heap references in them.
+//! * **Escape** ([`capture_escape`]): a one-shot, upward-only continuation
+//!   that saves the registers only; invoking it while its frame is live is a
+//!   `longjmp`. `guard` uses it, so a guard that does not raise copies
+//!   nothing.
+//!
+//! The collector sees the frames of a saved stack precisely: the compiled
+//! ones through their stack maps (`gc::frames::walk_saved_stack`), the
+//! runtime ones hold no unrooted values across a call that may capture
+//! (docs/gc.md, "Access discipline"), and their root-stack slots are saved
+//! as an ordinary vector.
+//!
+//! Runtime frames are re-entered by resumption, so a runtime function that
+//! calls procedures must not hold resources that its return releases
+//! (borrows of a runtime table, heap memory owned by the frame) across such
+//! a call; the ones that do are listed in docs/continuations.md.
+
+use crate::dynamic;
+use crate::error::{self, VResult};
+use crate::gc::{self, frames};
+use crate::object;
+use crate::value::{ObjType, ProcInfo, Value};
+use std::cell::UnsafeCell;
+
+/// Registers saved by a capture: the callee-saved registers of the System V
+/// ABI, the caller's stack pointer after the capture returns, and the
+/// return address. Offsets are part of the assembly below.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Regs {
+    rbx: u64,
+    rbp: u64,
+    r12: u64,
+    r13: u64,
+    r14: u64,
+    r15: u64,
+    /// The caller's stack pointer once the capture returns (the lowest
+    /// address of the captured stack).
+    sp: u64,
+    /// Where the capture returns to.
+    ra: u64,
+}
+
+const REGS_WORDS: usize = std::mem::size_of::<Regs>() / 8;
+
+/// Where evaluation stands with respect to the control stack.
+struct BaseState {
+    /// The base address (16-byte aligned; 0 until the host sets it).
+    base: u64,
+    /// True while a form runs on the control stack.
+    on_base: bool,
+    /// Root-stack height and segment depth when the current form started.
+    root_base: usize,
+    seg_base: usize,
+    /// The driver's stack pointer while a form runs (read by the switch).
+    driver_sp: u64,
+    /// Serial numbers of escape continuations.
+    serial: u64,
+    /// The normal stack limit while a handler of `stack overflow` runs
+    /// with part of the margin (see [`dynamic::deliver`]).
+    saved_limit: Option<u64>,
+}
+
+struct BaseCell(UnsafeCell<BaseState>);
+// SAFETY: the runtime is single-threaded (docs/architecture.md): the cell
+// is used by the thread that runs Valk code only, never by reference
+// across a call (each access is one statement or a short block).
+unsafe impl Sync for BaseCell {}
+
+static BASE: BaseCell = BaseCell(UnsafeCell::new(BaseState {
+    base: 0,
+    on_base: false,
+    root_base: 0,
+    seg_base: 0,
+    driver_sp: 0,
+    serial: 0,
+    saved_limit: None,
+}));
+
+fn state() -> *mut BaseState {
+    BASE.0.get()
+}
+
+/// How far below the evaluation thread's top the base lies: the room the
+/// driver (reader, expander, LLVM) keeps for its own frames.
+pub const DRIVER_RESERVE: usize = 64 << 20;
+
+/// Sets the base of the control stack: called by the host on the
+/// evaluation thread with the address of its stack top.
+pub fn set_control_base(stack_top: usize) {
+    let base = (stack_top.saturating_sub(DRIVER_RESERVE) & !15) as u64;
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).base = base };
+}
+
+/// Is a form running on the control stack?
+pub fn on_base() -> bool {
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).on_base }
+}
+
+fn approximate_sp() -> u64 {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as u64
+}
+
+/// Runs `f(a, b)` as a top-level evaluation on the control stack and
+/// returns its result (`Value::EXCEPTION` with the exception pending when
+/// it raised). The dynamic environment (winders, handlers, parameters)
+/// starts empty. `f` must not use memory of its caller's frames once it
+/// has called Valk code: a continuation captured in one form may be
+/// resumed during another, and then returns here in that other form's
+/// place (docs/continuations.md, "Top-level forms").
+///
+/// Nested calls (a form that evaluates another) and threads without a
+/// control stack (unit tests) run `f` in place; continuations captured
+/// there report an error when invoked across the missing base.
+pub fn run_on_base(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> Value {
+    // SAFETY: see `BaseCell`.
+    let (base, nested) = unsafe { ((*state()).base, (*state()).on_base) };
+    // The driver must be above the base with room to spare.
+    if base == 0 || nested || approximate_sp() < base + (1 << 20) {
+        return Value(f(a, b));
+    }
+    dynamic::reset();
+    // SAFETY: see `BaseCell`.
+    unsafe {
+        let s = &mut *state();
+        s.on_base = true;
+        s.root_base = gc::root_sp();
+        s.seg_base = frames::segment_depth();
+    }
+    // SAFETY: `base` is 16-byte aligned, inside this thread's stack and
+    // below every frame of the driver (checked above); the switch saves the
+    // driver's stack pointer in `driver_sp` and restores it after `f`.
+    let r = unsafe { valk_cont_switch(f, a, b, base) };
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).on_base = false };
+    Value(r)
+}
+
+// ---------------------------------------------------------------------------
+// Assembly: switch, capture, resume (x86-64 System V; docs/continuations.md)
+
+/// Calls `f(a, b)` with the stack pointer at `base`, then returns to the
+/// driver's stack (whose pointer is kept in `BaseState::driver_sp`, so a
+/// resumed continuation of an earlier form returns to the current driver).
+///
+/// # Safety
+/// `base` must be a 16-byte-aligned address of this thread's stack below
+/// every live frame.
+#[unsafe(naked)]
+unsafe extern "C" fn valk_cont_switch(
+    f: extern "C" fn(u64, u64) -> u64,
+    a: u64,
+    b: u64,
+    base: u64,
+) -> u64 {
+    core::arch::naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "mov qword ptr [rip + {state} + {driver_sp}], rsp",
+        "mov rsp, rcx",
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        "call rax",
+        "mov rsp, qword ptr [rip + {state} + {driver_sp}]",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        state = sym BASE,
+        driver_sp = const std::mem::offset_of!(BaseState, driver_sp),
+    )
+}
+
+/// Saves the registers of its caller in a [`Regs`] on its own frame and
+/// calls `copier(ctx, &regs)`, returning the copier's result. A later
+/// [`valk_cont_resume`] with those registers returns from this call again
+/// (with the resume value).
+///
+/// # Safety
+/// `copier` must not unwind.
+#[unsafe(naked)]
+unsafe extern "C" fn valk_cont_capture(
+    ctx: *mut u8,
+    copier: unsafe extern "C" fn(*mut u8, *const Regs) -> u64,
+) -> u64 {
+    core::arch::naked_asm!(
+        // 64 bytes of registers + 8 of padding keep the call aligned.
+        "sub rsp, 72",
+        "mov qword ptr [rsp], rbx",
+        "mov qword ptr [rsp + 8], rbp",
+        "mov qword ptr [rsp + 16], r12",
+        "mov qword ptr [rsp + 24], r13",
+        "mov qword ptr [rsp + 32], r14",
+        "mov qword ptr [rsp + 40], r15",
+        "lea rax, [rsp + 80]",
+        "mov qword ptr [rsp + 48], rax",
+        "mov rax, qword ptr [rsp + 72]",
+        "mov qword ptr [rsp + 56], rax",
+        "mov rax, rsi",
+        "mov rsi, rsp",
+        "call rax",
+        "add rsp, 72",
+        "ret",
+    )
+}
+
+/// Offset in the escape frame of the live-frame marker (the padding word
+/// after the saved [`Regs`]).
+const MARKER_OFFSET: u64 = 64;
+
+/// Saves the registers of its caller in a [`Regs`] on its own frame, with
+/// `ra` pointing just after its call of `body(ctx, &regs)`, and returns
+/// `body`'s result. An escape ([`valk_cont_resume`] with those registers
+/// and no bytes) lands after that call while this frame is still live and
+/// returns the escape's value (1) to the caller instead: to the caller this
+/// is an ordinary call that returns once. The marker word is cleared on
+/// both ways out, so the escape is recognisably dead afterwards.
+///
+/// # Safety
+/// `body` must not unwind.
+#[unsafe(naked)]
+unsafe extern "C" fn valk_cont_with_escape(
+    ctx: *mut u8,
+    body: unsafe extern "C" fn(*mut u8, *const Regs) -> u64,
+) -> u64 {
+    core::arch::naked_asm!(
+        "sub rsp, 72",
+        "mov qword ptr [rsp], rbx",
+        "mov qword ptr [rsp + 8], rbp",
+        "mov qword ptr [rsp + 16], r12",
+        "mov qword ptr [rsp + 24], r13",
+        "mov qword ptr [rsp + 32], r14",
+        "mov qword ptr [rsp + 40], r15",
+        "mov qword ptr [rsp + 48], rsp",
+        "lea rax, [rip + 2f]",
+        "mov qword ptr [rsp + 56], rax",
+        "mov qword ptr [rsp + 64], 0",
+        "mov rax, rsi",
+        "mov rsi, rsp",
+        "call rax",
+        "2:",
+        "mov qword ptr [rsp + 64], 0",
+        "add rsp, 72",
+        "ret",
+    )
+}
+
+extern "C" fn copy_stack_bytes(dest: *mut u8, src: *const u8, len: u64) {
+    // SAFETY: called by `valk_cont_resume` only, whose contract makes
+    // `src..src+len` a heap buffer and `dest..dest+len` stack memory above
+    // the current stack pointer; they do not overlap.
+    unsafe { std::ptr::copy_nonoverlapping(src, dest, len as usize) }
+}
+
+/// Copies `len` bytes from `src` to `regs.sp` (working from a scratch area
+/// below it), reloads the registers and returns `value` from the capture
+/// that saved them. Never returns to its caller.
+///
+/// # Safety
+/// `regs` and `src` must not lie in the stack area at or above
+/// `regs.sp - 4096`; the bytes must be the stack saved by that capture (or
+/// `len == 0` when that stack is still intact: an escape).
+#[unsafe(naked)]
+unsafe extern "C" fn valk_cont_resume(
+    regs: *const Regs,
+    src: *const u8,
+    len: u64,
+    value: u64,
+) -> ! {
+    core::arch::naked_asm!(
+        "mov rbx, rdi",
+        "mov r12, rcx",
+        "mov rdi, qword ptr [rbx + 48]",
+        "lea rsp, [rdi - 512]",
+        "and rsp, -16",
+        "call {copy}",
+        "mov rax, r12",
+        "mov rcx, qword ptr [rbx + 56]",
+        "mov rbp, qword ptr [rbx + 8]",
+        "mov r12, qword ptr [rbx + 16]",
+        "mov r13, qword ptr [rbx + 24]",
+        "mov r14, qword ptr [rbx + 32]",
+        "mov r15, qword ptr [rbx + 40]",
+        "mov rsp, qword ptr [rbx + 48]",
+        "mov rbx, qword ptr [rbx]",
+        "jmp rcx",
+        copy = sym copy_stack_bytes,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Saved stacks
+
+/// Header of a continuation's buffer (a bytevector): the registers, the
+/// capture's bookkeeping, then `nseg` exit records and the stack bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SavedHeader {
+    pub regs: Regs,
+    /// Stack base at capture (the saved bytes cover `regs.sp..base`).
+    pub base: u64,
+    pub root_base: u64,
+    /// Root-stack height at the capture.
+    pub root_sp: u64,
+    pub seg_base: u64,
+    /// Segment depth at the capture (escapes truncate to it).
+    pub seg_depth: u64,
+    /// Exit records saved: the segments `seg_base..seg_depth`, then the
+    /// current exit record.
+    pub nseg: u64,
+    /// Bytes of stack saved (0 for an escape).
+    pub stack_len: u64,
+    /// Escapes: address and expected content of the live-frame marker.
+    pub marker: u64,
+    pub serial: u64,
+}
+
+impl SavedHeader {
+    /// The lowest address of the saved stack.
+    pub fn regs_sp(&self) -> u64 {
+        self.regs.sp
+    }
+}
+
+const HEADER_BYTES: usize = std::mem::size_of::<SavedHeader>();
+const RECORD_BYTES: usize = std::mem::size_of::<frames::ExitRecord>();
+
+/// Continuation object fields (`ObjType::Continuation`, all traced).
+const K_BUFFER: usize = 0;
+const K_WINDERS: usize = 1;
+const K_HANDLERS: usize = 2;
+const K_PARAMS: usize = 3;
+const K_ROOTS: usize = 4;
+const K_FIELDS: usize = 5;
+
+fn header_ptr(buffer: Value) -> *mut SavedHeader {
+    buffer.payload_ptr(1) as *mut SavedHeader
+}
+
+/// The header of a continuation buffer.
+pub fn saved_header(buffer: Value) -> SavedHeader {
+    // SAFETY: `buffer` is a continuation buffer: a bytevector at least
+    // `HEADER_BYTES` long whose data (8-byte aligned) starts with a header.
+    unsafe { *header_ptr(buffer) }
+}
+
+/// Saved exit record `i` of a continuation buffer (`i < nseg`).
+pub fn saved_record(buffer: Value, i: usize) -> frames::ExitRecord {
+    debug_assert!((i as u64) < saved_header(buffer).nseg);
+    // SAFETY: the buffer holds `nseg` records after the header.
+    unsafe {
+        *((header_ptr(buffer) as *const u8).add(HEADER_BYTES + i * RECORD_BYTES)
+            as *const frames::ExitRecord)
+    }
+}
+
+/// The saved exit records as a slice (valid until the next allocation).
+fn saved_records<'a>(buffer: Value) -> &'a [frames::ExitRecord] {
+    let n = saved_header(buffer).nseg as usize;
+    // SAFETY: as in `saved_record`; records are 8-byte aligned words.
+    unsafe {
+        std::slice::from_raw_parts(
+            (header_ptr(buffer) as *const u8).add(HEADER_BYTES) as *const frames::ExitRecord,
+            n,
+        )
+    }
+}
+
+/// Address of the saved stack bytes in a continuation buffer (valid until
+/// the next allocation).
+pub fn saved_stack_ptr(buffer: Value) -> *mut u8 {
+    let h = saved_header(buffer);
+    // SAFETY: the bytes follow the header and the records.
+    unsafe { (header_ptr(buffer) as *mut u8).add(HEADER_BYTES + h.nseg as usize * RECORD_BYTES) }
+}
+
+/// The ProcInfo of continuation procedures.
+const CONT_NAME: &str = "continuation";
+static CONT_INFO: ProcInfo = ProcInfo {
+    name: CONT_NAME.as_ptr(),
+    name_len: CONT_NAME.len(),
+    required: 0,
+    optional: 0,
+    rest: 1,
+    data: 0,
+};
+
+/// Is `v` a continuation procedure (full or escape)?
+pub fn is_continuation(v: Value) -> bool {
+    v.is_closure() && std::ptr::eq(object::closure_info(v), &CONT_INFO)
+}
+
+enum Kind {
+    Full,
+    Escape { marker: *const u64, serial: u64 },
+}
+
+/// Context of one capture, passed through the assembly to the copier.
+struct CaptureCtx {
+    kind: Kind,
+    /// Set by the copier: the continuation procedure, or an error.
+    result: Option<VResult>,
+}
+
+/// The copier behind every capture: runs below the captured stack, builds
+/// the continuation procedure (allocation may collect: the live frames are
+/// updated first) and copies the stack last, so the copy is exactly the
+/// stack at the capture.
+unsafe extern "C" fn copier(ctx: *mut u8, regs: *const Regs) -> u64 {
+    // SAFETY: `ctx` is the `CaptureCtx` of `capture` (on its frame, alive
+    // during this call) and `regs` the saved registers on the assembly's
+    // frame; nothing else refers to either meanwhile.
+    let (ctx, regs) = unsafe { (&mut *(ctx as *mut CaptureCtx), *regs) };
+    ctx.result = Some(build(&ctx.kind, &regs));
+    0
+}
+
+fn build(kind: &Kind, regs: &Regs) -> VResult {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &*state() };
+    if !s.on_base {
+        return Err(error::error(
+            error::ErrorKind::Other,
+            "call-with-current-continuation: no continuation can be captured outside a top-level evaluation",
+            &[],
+        ));
+    }
+    let root_sp = gc::root_sp();
+    let seg_depth = frames::segment_depth();
+    let (stack_len, nseg, nroots) = match kind {
+        Kind::Full => (
+            s.base - regs.sp,
+            seg_depth - s.seg_base + 1,
+            root_sp - s.root_base,
+        ),
+        Kind::Escape { .. } => (0, 1, 0),
+    };
+    let bytes = HEADER_BYTES + nseg * RECORD_BYTES + stack_len as usize;
+    let scope = gc::Scope::new();
+    // A bytevector: length word, then the bytes (the collector zeroed the
+    // payload; everything is overwritten below, so no second fill).
+    let buffer = scope.root(gc::alloc(ObjType::Bytevector, 1 + bytes.div_ceil(8)));
+    buffer.get().set_raw(0, bytes as u64);
+    let roots = scope.root(object::make_vector(nroots, Value::FALSE));
+    let k = scope.root(gc::alloc(ObjType::Continuation, K_FIELDS));
+    k.get().set_field(K_BUFFER, buffer.get());
+    let (winders, handlers, params) = dynamic::current();
+    k.get().set_field(K_WINDERS, winders);
+    k.get().set_field(K_HANDLERS, handlers);
+    k.get().set_field(K_PARAMS, params);
+    k.get().set_field(K_ROOTS, roots.get());
+    let proc = object::make_closure(cont_entry, &CONT_INFO, 1);
+    proc.set_field(2, k.get());
+    // No allocation from here on: the copies below are final.
+    let roots = roots.get();
+    for i in 0..nroots {
+        roots.set_field(i, gc::root_get(s.root_base + i));
+    }
+    let buffer = buffer.get();
+    let (marker, serial) = match *kind {
+        Kind::Full => (0, 0),
+        Kind::Escape { marker, serial } => (marker as u64, serial),
+    };
+    let header = SavedHeader {
+        regs: *regs,
+        base: s.base,
+        root_base: s.root_base as u64,
+        root_sp: root_sp as u64,
+        seg_base: s.seg_base as u64,
+        seg_depth: seg_depth as u64,
+        nseg: nseg as u64,
+        stack_len,
+        marker,
+        serial,
+    };
+    let saved_segments = match kind {
+        Kind::Full => s.seg_base..seg_depth,
+        Kind::Escape { .. } => 0..0,
+    };
+    // SAFETY: the buffer was sized for the header, `nseg` records and
+    // `stack_len` bytes; the stack bytes `regs.sp..base` are this thread's
+    // stack above the copier's frame (the capture's callers, suspended).
+    unsafe {
+        *header_ptr(buffer) = header;
+        let rec = (header_ptr(buffer) as *mut u8).add(HEADER_BYTES) as *mut frames::ExitRecord;
+        for (i, d) in saved_segments.enumerate() {
+            *rec.add(i) = frames::segment_at(d);
+        }
+        *rec.add(nseg - 1) = frames::current_exit();
+        std::ptr::copy_nonoverlapping(
+            regs.sp as *const u8,
+            saved_stack_ptr(buffer),
+            stack_len as usize,
+        );
+    }
+    Ok(proc)
+}
+
+/// What a capture returned.
+pub enum Captured {
+    /// The first return: the new continuation procedure.
+    Now(Value),
+    /// A later return: the continuation was invoked with this value (a
+    /// `Values` object for other than one value).
+    Resumed(Value),
+}
+
+#[inline(never)]
+fn capture(kind: Kind) -> VResult<Captured> {
+    let mut ctx = CaptureCtx { kind, result: None };
+    // SAFETY: `copier` does not unwind (it returns errors in `ctx`); `ctx`
+    // lives on this frame for the whole call.
+    let r = unsafe { valk_cont_capture(&mut ctx as *mut CaptureCtx as *mut u8, copier) };
+    if r != 0 {
+        return Ok(Captured::Resumed(dynamic::take_resume_value()));
+    }
+    match ctx.result.take() {
+        Some(Ok(k)) => Ok(Captured::Now(k)),
+        Some(Err(e)) => Err(e),
+        None => error::fatal("internal error: continuation copier did not run"),
+    }
+}
+
+/// Captures the full continuation of the caller (which must be a runtime
+/// frame on the control stack; the builtin `%capture-continuation`).
+pub fn capture_full() -> VResult<Captured> {
+    capture(Kind::Full)
+}
+
+/// Calls `f` with an escape continuation of this call: invoking it while
+/// this call is active returns its argument from here; afterwards it is an
+/// error. Copies nothing.
+pub fn call_with_escape(f: Value) -> VResult {
+    let scope = gc::Scope::new();
+    let f = scope.root(f);
+    let mut ctx = EscapeCtx { f, result: None };
+    // SAFETY: `escape_body` does not unwind; `ctx` lives on this frame for
+    // the whole call.
+    let r = unsafe { valk_cont_with_escape(&mut ctx as *mut EscapeCtx as *mut u8, escape_body) };
+    if r != 0 {
+        return Ok(dynamic::take_resume_value());
+    }
+    ctx.result
+        .take()
+        .unwrap_or_else(|| error::fatal("internal error: escape body did not run"))
+}
+
+struct EscapeCtx {
+    f: gc::Root,
+    result: Option<VResult>,
+}
+
+unsafe extern "C" fn escape_body(ctx: *mut u8, regs: *const Regs) -> u64 {
+    // SAFETY: `ctx` is the `EscapeCtx` of `call_with_escape` (alive during
+    // this call) and `regs` the registers on the escape frame, whose marker
+    // word follows them.
+    let (ctx, regs_copy, marker) = unsafe {
+        (
+            &mut *(ctx as *mut EscapeCtx),
+            *regs,
+            (regs as *mut u8).add(MARKER_OFFSET as usize) as *mut u64,
+        )
+    };
+    // SAFETY: see `BaseCell`.
+    let serial = unsafe {
+        let s = &mut *state();
+        s.serial += 1;
+        s.serial
+    };
+    // SAFETY: the marker word of the live escape frame.
+    unsafe { std::ptr::write_volatile(marker, serial) };
+    let kind = Kind::Escape {
+        marker: marker as *const u64,
+        serial,
+    };
+    ctx.result = Some(match build(&kind, &regs_copy) {
+        Ok(k) => crate::call::call(ctx.f.get(), &[k]),
+        Err(e) => Err(e),
+    });
+    0
+}
+
+/// The generic entry of continuation procedures: runs the `dynamic-wind`
+/// transitions, restores the dynamic environment and resumes.
+unsafe extern "C" fn cont_entry(this: Value, argc: u64, argv: *const Value) -> Value {
+    let scope = gc::Scope::new();
+    let this = scope.root(this);
+    // SAFETY: `argc` values at `argv` (the generic entry's contract).
+    let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
+    let value = if argc == 1 {
+        args[0]
+    } else {
+        // `make_values` roots the values before it allocates.
+        object::make_values(args)
+    };
+    let value = scope.root(value);
+    let k = this.get().field(2);
+    let header = saved_header(k.field(K_BUFFER));
+    if check_resumable(&header).is_err() {
+        dynamic::deliver();
+        return Value::EXCEPTION;
+    }
+    if dynamic::rewind(k.field(K_WINDERS)).is_err() {
+        dynamic::deliver();
+        return Value::EXCEPTION;
+    }
+    let k = this.get().field(2);
+    dynamic::set_current(k.field(K_HANDLERS), k.field(K_PARAMS));
+    dynamic::set_resume_value(value.get());
+    resume(k)
+}
+
+fn check_resumable(h: &SavedHeader) -> VResult<()> {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &*state() };
+    let fail = |what: &str| {
+        Err(error::error(
+            error::ErrorKind::Other,
+            &format!("continuation: cannot be invoked {what}"),
+            &[],
+        ))
+    };
+    if !s.on_base || h.base != s.base {
+        return fail("outside a top-level evaluation");
+    }
+    if h.root_base != s.root_base as u64 || h.seg_base != s.seg_base as u64 {
+        return fail("from this evaluation (captured under a different driver state)");
+    }
+    if h.stack_len == 0 {
+        // An escape: its frame must still be live.
+        let sp = approximate_sp();
+        // SAFETY: the marker address is only read when it lies above the
+        // current stack pointer and below the base, i.e. in live stack.
+        let live =
+            h.marker > sp && h.marker < s.base && unsafe { *(h.marker as *const u64) } == h.serial;
+        if !live {
+            return fail("outside the extent of its escape (%call/ec)");
+        }
+    }
+    Ok(())
+}
+
+/// Resumes continuation object `k` (the resume value is already set).
+fn resume(k: Value) -> ! {
+    let buffer = k.field(K_BUFFER);
+    let h = saved_header(buffer);
+    let roots = k.field(K_ROOTS);
+    restore_stack_limit();
+    if h.stack_len != 0 {
+        // Root stack and segment records as they were at the capture.
+        let n = h.root_sp - h.root_base;
+        gc::set_root_sp(h.root_base as usize);
+        for i in 0..n as usize {
+            gc::push_root(roots.field(i));
+        }
+    } else {
+        gc::set_root_sp(h.root_sp as usize);
+    }
+    let records = saved_records(buffer);
+    let (segs, current) = records.split_at(records.len() - 1);
+    let depth = if h.stack_len != 0 {
+        h.seg_base as usize
+    } else {
+        h.seg_depth as usize
+    };
+    frames::restore_segments(depth, segs, current[0]);
+    let src = saved_stack_ptr(buffer);
+    // The registers are read from the heap buffer, not from a copy on this
+    // frame: the stack copy may overwrite this frame.
+    let regs = header_ptr(buffer) as *const Regs;
+    // SAFETY: the header's registers and stack bytes come from the capture
+    // that built this continuation on the same control stack (checked by
+    // `check_resumable`); the buffer is in the heap (`regs` is its first
+    // field), and nothing allocates between here and the jump.
+    unsafe { valk_cont_resume(regs, src, h.stack_len, 1) }
+}
+
+/// Temporarily lowers the stack limit by half the margin so a handler of
+/// `stack overflow` has room to run; undone by [`restore_stack_limit`].
+pub fn borrow_stack_margin() -> bool {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &mut *state() };
+    if s.saved_limit.is_some() {
+        return false;
+    }
+    let normal = crate::interrupt::limit();
+    if normal == 0 {
+        return false;
+    }
+    s.saved_limit = Some(normal);
+    crate::interrupt::set_limit(normal.saturating_sub(crate::host::STACK_MARGIN as u64 / 2));
+    true
+}
+
+/// Undoes [`borrow_stack_margin`] (also on every resumption).
+pub fn restore_stack_limit() {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &mut *state() };
+    if let Some(normal) = s.saved_limit.take() {
+        crate::interrupt::set_limit(normal);
+    }
+}
+
+/// Header words, for tests.
+pub const fn regs_words() -> usize {
+    REGS_WORDS
+}
