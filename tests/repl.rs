@@ -122,7 +122,9 @@ fn continuations_across_inputs(engine: &str) {
     let (out, err, code) = session(engine, input);
     assert_eq!(out, "2\n11\n21\n(caught x)\n3\n", "{err}");
     assert!(
-        err.contains("exception handler returned from non-continuable raise: car: expected a pair: 5"),
+        err.contains(
+            "exception handler returned from non-continuable raise: car: expected a pair: 5"
+        ),
         "{err}"
     );
     assert_eq!(code, 0);

@@ -8,6 +8,24 @@
   (if (pair? p) (unsafe-set-immutable-car! p v) (raise-argument-error 'set-car! "pair?" p)))
 (define (set-cdr! p v)
   (if (pair? p) (unsafe-set-immutable-cdr! p v) (raise-argument-error 'set-cdr! "pair?" p)))
+;; R7RS `guard` (racket/base has none): the clauses run in the handler of
+;; `with-handlers`; no clause matching re-raises the object.
+(define-syntax guard
+  (syntax-rules ()
+    ((_ (var clause ...) body ...)
+     (with-handlers ([(lambda (e) #t)
+                      (lambda (var) (guard-clauses (raise var) clause ...))])
+       body ...))))
+(define-syntax guard-clauses
+  (syntax-rules (else =>)
+    ((_ reraise (else e1 e2 ...)) (begin e1 e2 ...))
+    ((_ reraise (test => f) more ...)
+     (let ((t test)) (if t (f t) (guard-clauses reraise more ...))))
+    ((_ reraise (test) more ...)
+     (let ((t test)) (if t t (guard-clauses reraise more ...))))
+    ((_ reraise (test e1 e2 ...) more ...)
+     (if test (begin e1 e2 ...) (guard-clauses reraise more ...)))
+    ((_ reraise) reraise)))
 (define (exact x) (inexact->exact x))
 (define (inexact x) (exact->inexact x))
 (define (bench-ticks) (inexact->exact (floor (* 1000.0 (current-inexact-milliseconds)))))

@@ -200,7 +200,7 @@ pub unsafe extern "C" fn rt_call_entry(f: Value, argc: u64, argv: *const Value) 
     super::set_root_sp(sp);
     r.unwrap_or_else(|_| {
         crate::dynamic::deliver();
-        Value::EXCEPTION
+        crate::cont::throw_uncaught()
     })
 }
 

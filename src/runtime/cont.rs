@@ -59,7 +59,15 @@ pub struct Regs {
     ra: u64,
 }
 
-const REGS_WORDS: usize = std::mem::size_of::<Regs>() / 8;
+// The assembly below addresses these fields by offset.
+const _: () = {
+    assert!(std::mem::offset_of!(Regs, rbx) == 0);
+    assert!(std::mem::offset_of!(Regs, rbp) == 8);
+    assert!(std::mem::offset_of!(Regs, r15) == 40);
+    assert!(std::mem::offset_of!(Regs, sp) == 48);
+    assert!(std::mem::offset_of!(Regs, ra) == 56);
+    assert!(std::mem::size_of::<Regs>() == 64);
+};
 
 /// Where evaluation stands with respect to the control stack.
 struct BaseState {
@@ -77,6 +85,12 @@ struct BaseState {
     /// The normal stack limit while a handler of `stack overflow` runs
     /// with part of the margin (see [`dynamic::deliver`]).
     saved_limit: Option<u64>,
+    /// The procedure [`run_on_base`] runs, read by [`base_entry`].
+    entry: Option<extern "C" fn(u64, u64) -> u64>,
+    /// The escape of the current form (where an uncaught exception goes:
+    /// [`throw_uncaught`]), valid while `base_armed`.
+    base_regs: Regs,
+    base_armed: bool,
 }
 
 struct BaseCell(UnsafeCell<BaseState>);
@@ -93,6 +107,18 @@ static BASE: BaseCell = BaseCell(UnsafeCell::new(BaseState {
     driver_sp: 0,
     serial: 0,
     saved_limit: None,
+    entry: None,
+    base_regs: Regs {
+        rbx: 0,
+        rbp: 0,
+        r12: 0,
+        r13: 0,
+        r14: 0,
+        r15: 0,
+        sp: 0,
+        ra: 0,
+    },
+    base_armed: false,
 }));
 
 fn state() -> *mut BaseState {
@@ -147,14 +173,92 @@ pub fn run_on_base(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> Value {
         s.on_base = true;
         s.root_base = gc::root_sp();
         s.seg_base = frames::segment_depth();
+        s.entry = Some(f);
     }
     // SAFETY: `base` is 16-byte aligned, inside this thread's stack and
     // below every frame of the driver (checked above); the switch saves the
-    // driver's stack pointer in `driver_sp` and restores it after `f`.
-    let r = unsafe { valk_cont_switch(f, a, b, base) };
+    // driver's stack pointer in `driver_sp` and restores it after the call.
+    let r = unsafe { valk_cont_switch(base_entry, a, b, base) };
     // SAFETY: see `BaseCell`.
-    unsafe { (*state()).on_base = false };
+    unsafe {
+        let s = &mut *state();
+        s.on_base = false;
+        s.base_armed = false;
+    }
     Value(r)
+}
+
+/// The outermost frame of every form on the control stack: runs the
+/// form's procedure under the form's escape, so that an uncaught exception
+/// ends the form from wherever it is raised ([`throw_uncaught`]).
+extern "C" fn base_entry(a: u64, b: u64) -> u64 {
+    // SAFETY: see `BaseCell`; `entry` was set by `run_on_base` just before.
+    let f = unsafe { (*state()).entry.expect("run_on_base sets the entry") };
+    let mut ctx = BaseCtx {
+        f,
+        a,
+        b,
+        result: Value::EXCEPTION.0,
+    };
+    // SAFETY: `base_body` does not unwind; `ctx` lives on this frame.
+    let thrown = unsafe { valk_cont_with_escape(&mut ctx as *mut BaseCtx as *mut u8, base_body) };
+    if thrown != 0 {
+        Value::EXCEPTION.0
+    } else {
+        ctx.result
+    }
+}
+
+struct BaseCtx {
+    f: extern "C" fn(u64, u64) -> u64,
+    a: u64,
+    b: u64,
+    result: u64,
+}
+
+unsafe extern "C" fn base_body(ctx: *mut u8, regs: *const Regs) -> u64 {
+    // SAFETY: `ctx` is `base_entry`'s `BaseCtx` and `regs` the escape
+    // frame's registers, both alive during this call.
+    let ctx = unsafe { &mut *(ctx as *mut BaseCtx) };
+    // SAFETY: see `BaseCell`.
+    unsafe {
+        let s = &mut *state();
+        s.base_regs = *regs;
+        s.base_armed = true;
+    }
+    ctx.result = (ctx.f)(ctx.a, ctx.b);
+    0
+}
+
+/// Ends the current form with its pending exception: called where an
+/// exception that no handler took would otherwise be returned to compiled
+/// code (the runtime entry points of `rt.rs`, `valk_rt_call`), so compiled
+/// code never tests results for `EXCEPTION` (docs/continuations.md,
+/// "Uncaught exceptions"). Returns `EXCEPTION` only off the control stack
+/// (runtime unit tests), where the frames between are Rust's.
+pub fn throw_uncaught() -> Value {
+    // SAFETY: see `BaseCell`.
+    let (armed, root_base, seg_base) = unsafe {
+        let s = &*state();
+        (s.on_base && s.base_armed, s.root_base, s.seg_base)
+    };
+    if !armed {
+        return Value::EXCEPTION;
+    }
+    restore_stack_limit();
+    gc::set_root_sp(root_base);
+    frames::restore_segments(seg_base, &[], frames::ExitRecord::default());
+    dynamic::clear_escapes();
+    // SAFETY: the base's escape frame is live (`base_armed`: the form has
+    // not returned); its registers are in a static, outside the stack.
+    unsafe {
+        valk_cont_resume(
+            std::ptr::addr_of!((*state()).base_regs),
+            std::ptr::null(),
+            0,
+            1,
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -355,7 +459,8 @@ const K_WINDERS: usize = 1;
 const K_HANDLERS: usize = 2;
 const K_PARAMS: usize = 3;
 const K_ROOTS: usize = 4;
-const K_FIELDS: usize = 5;
+const K_ESCAPES: usize = 5;
+const K_FIELDS: usize = 6;
 
 fn header_ptr(buffer: Value) -> *mut SavedHeader {
     buffer.payload_ptr(1) as *mut SavedHeader
@@ -473,6 +578,7 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     k.get().set_field(K_HANDLERS, handlers);
     k.get().set_field(K_PARAMS, params);
     k.get().set_field(K_ROOTS, roots.get());
+    k.get().set_field(K_ESCAPES, dynamic::escapes());
     let proc = object::make_closure(cont_entry, &CONT_INFO, 1);
     proc.set_field(2, k.get());
     // No allocation from here on: the copies below are final.
@@ -557,10 +663,13 @@ pub fn capture_full() -> VResult<Captured> {
 pub fn call_with_escape(f: Value) -> VResult {
     let scope = gc::Scope::new();
     let f = scope.root(f);
+    let live = scope.root(dynamic::escapes());
     let mut ctx = EscapeCtx { f, result: None };
     // SAFETY: `escape_body` does not unwind; `ctx` lives on this frame for
     // the whole call.
     let r = unsafe { valk_cont_with_escape(&mut ctx as *mut EscapeCtx as *mut u8, escape_body) };
+    // Either way out, this escape is no longer live.
+    dynamic::set_escapes(live.get());
     if r != 0 {
         return Ok(dynamic::take_resume_value());
     }
@@ -593,6 +702,7 @@ unsafe extern "C" fn escape_body(ctx: *mut u8, regs: *const Regs) -> u64 {
     };
     // SAFETY: the marker word of the live escape frame.
     unsafe { std::ptr::write_volatile(marker, serial) };
+    dynamic::push_escape(serial);
     let kind = Kind::Escape {
         marker: marker as *const u64,
         serial,
@@ -630,6 +740,10 @@ unsafe extern "C" fn cont_entry(this: Value, argc: u64, argv: *const Value) -> V
     }
     let k = this.get().field(2);
     dynamic::set_current(k.field(K_HANDLERS), k.field(K_PARAMS));
+    if saved_header(k.field(K_BUFFER)).stack_len != 0 {
+        // Escapes live at the capture are live again in its frames.
+        dynamic::set_escapes(k.field(K_ESCAPES));
+    }
     dynamic::set_resume_value(value.get());
     resume(k)
 }
@@ -653,10 +767,14 @@ fn check_resumable(h: &SavedHeader) -> VResult<()> {
     if h.stack_len == 0 {
         // An escape: its frame must still be live.
         let sp = approximate_sp();
-        // SAFETY: the marker address is only read when it lies above the
-        // current stack pointer and below the base, i.e. in live stack.
-        let live =
-            h.marker > sp && h.marker < s.base && unsafe { *(h.marker as *const u64) } == h.serial;
+        // A live escape is in the registry of live escapes (saved and
+        // restored with continuations) and its frame still holds its
+        // marker. SAFETY: the marker address is only read when it lies
+        // above the current stack pointer and below the base (live stack).
+        let live = dynamic::escape_is_live(h.serial)
+            && h.marker > sp
+            && h.marker < s.base
+            && unsafe { *(h.marker as *const u64) } == h.serial;
         if !live {
             return fail("outside the extent of its escape (%call/ec)");
         }
@@ -725,7 +843,30 @@ pub fn restore_stack_limit() {
     }
 }
 
-/// Header words, for tests.
-pub const fn regs_words() -> usize {
-    REGS_WORDS
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Off the control stack (a test thread), capture is a clean error and
+    /// an uncaught exception is returned, not thrown.
+    #[test]
+    fn off_the_control_stack() {
+        let _l = crate::builtins::testing::lock();
+        assert!(!on_base());
+        assert!(capture_full().is_err());
+        let msg = crate::error::format_error(crate::error::take_pending());
+        assert!(msg.contains("no continuation can be captured"), "{msg}");
+        assert_eq!(throw_uncaught(), Value::EXCEPTION);
+    }
+
+    /// `run_on_base` runs its procedure in place when there is no control
+    /// stack, with its arguments.
+    #[test]
+    fn run_in_place_without_a_base() {
+        extern "C" fn add(a: u64, b: u64) -> u64 {
+            a + b
+        }
+        let _l = crate::builtins::testing::lock();
+        assert_eq!(run_on_base(add, 40, 2), Value(42));
+    }
 }

@@ -30,7 +30,10 @@ const RESUME: usize = 3;
 /// global state of the form, not saved by continuations (Filinski's
 /// construction needs it so; docs/continuations.md).
 const META: usize = 4;
-const SLOTS: usize = 5;
+/// Serial numbers of the live escape continuations (`cont`), innermost
+/// first: saved and restored with full continuations.
+const ESCAPES: usize = 5;
+const SLOTS: usize = 6;
 
 // SAFETY: the runtime is single-threaded (docs/architecture.md): only the
 // thread that runs Valk code (or a test under the heap lock) uses it.
@@ -75,6 +78,34 @@ pub fn reset() {
     for (i, v) in initial().into_iter().enumerate() {
         set(i, v);
     }
+}
+
+pub fn escapes() -> Value {
+    get(ESCAPES)
+}
+pub fn set_escapes(v: Value) {
+    set(ESCAPES, v)
+}
+pub fn clear_escapes() {
+    set(ESCAPES, Value::NIL)
+}
+
+/// Registers a new live escape (its serial number).
+pub fn push_escape(serial: u64) {
+    let l = object::cons(Value::fixnum(serial as i64), escapes());
+    set(ESCAPES, l);
+}
+
+pub fn escape_is_live(serial: u64) -> bool {
+    let want = Value::fixnum(serial as i64);
+    let mut l = escapes();
+    while l.is_pair() {
+        if l.car() == want {
+            return true;
+        }
+        l = l.cdr();
+    }
+    false
 }
 
 pub fn meta_continuation() -> Value {
@@ -279,4 +310,50 @@ pub fn raise_continuable(obj: Value) -> VResult {
     let r = call::call(hs.get().car(), &[obj]);
     set_handlers(hs.get());
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_escapes_are_a_stack() {
+        let _l = crate::builtins::testing::lock();
+        reset();
+        assert!(!escape_is_live(7));
+        push_escape(7);
+        let outer = escapes();
+        push_escape(9);
+        assert!(escape_is_live(7) && escape_is_live(9));
+        set_escapes(outer);
+        assert!(escape_is_live(7) && !escape_is_live(9));
+        clear_escapes();
+        assert!(!escape_is_live(7));
+    }
+
+    #[test]
+    fn winders_push_and_pop_with_the_dynamic_environment() {
+        let _l = crate::builtins::testing::lock();
+        reset();
+        set_handlers(object::cons(Value::fixnum(1), Value::NIL));
+        push_winder(Value::fixnum(10), Value::fixnum(11));
+        let w = winders();
+        assert!(w.is_pair() && w.cdr() == Value::NIL);
+        let e = w.car();
+        assert_eq!(
+            (e.field(0), e.field(1)),
+            (Value::fixnum(10), Value::fixnum(11))
+        );
+        assert_eq!(e.field(2), handlers());
+        pop_winder();
+        assert_eq!(winders(), Value::NIL);
+        // Rewinding to the current list runs nothing.
+        assert!(rewind(Value::NIL).is_ok());
+        reset();
+        assert_eq!(
+            (winders(), handlers(), params()),
+            (Value::NIL, Value::NIL, Value::NIL)
+        );
+        assert_eq!(meta_continuation(), Value::FALSE);
+    }
 }

@@ -98,10 +98,12 @@ fn ret(r: VResult) -> Value {
 }
 
 /// The result of a runtime entry point that raised: the pending exception
-/// is offered to the handlers first (docs/continuations.md, "Exceptions").
+/// is offered to the handlers, and if none takes it the form ends
+/// (`cont::throw_uncaught`): compiled code never sees `EXCEPTION`
+/// (docs/continuations.md, "Exceptions").
 fn raised() -> Value {
     crate::dynamic::deliver();
-    Value::EXCEPTION
+    crate::cont::throw_uncaught()
 }
 
 /// Calls the builtin named `name` with `args` copied to the root stack.

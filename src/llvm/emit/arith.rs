@@ -154,7 +154,6 @@ impl FnEmitter<'_, '_, '_> {
             "@valk_rt_compare",
             &format!("i64 {}, {V} {a}, {V} {b}", cond_code(c)),
         );
-        self.check_exc(&r2);
         let slow_end = self.cur.clone();
         self.br(&ljoin);
         self.start_block(&ljoin);
@@ -244,7 +243,6 @@ impl FnEmitter<'_, '_, '_> {
             &format!("@{callee}"),
             &format!("i64 {code}, {V} {a}, {V} {b}"),
         );
-        self.check_exc(&slow);
         let slow_end = self.cur.clone();
         self.br(&ljoin);
         self.start_block(&ljoin);

@@ -2,31 +2,21 @@
 //! "Valk-to-Valk calls"): direct calls and `musttail` tail calls of direct
 //! entries, the closure-call protocol (compiled closures through their
 //! fast entry, `apply` spread in line, anything else through
-//! `valk_rt_call`), builtins and runtime helpers through exit trampolines,
-//! and exceptions: a returned `EXCEPTION` propagates by returning it, and
-//! a failed check raises by calling a runtime function that never returns
-//! normally.
+//! `valk_rt_call`), builtins and runtime helpers through exit trampolines.
+//! Results are never tested for `EXCEPTION`: an exception that no handler
+//! takes ends the form from the runtime (docs/continuations.md), and a
+//! failed check raises by calling a runtime function that does not return.
 
 use super::function::FnEmitter;
 use super::prologue::pack_direct_args;
-use super::text::{direct_name, imm, imm_op, value_args, Conv, Weight, V};
+use super::text::{direct_name, imm_op, value_args, Conv, Weight, V};
 use super::EmitError;
 use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT};
 use valk_runtime::value::ObjType;
 use valk_vir::FuncId;
 
 impl FnEmitter<'_, '_, '_> {
-    // ---- exceptions ----
-
-    /// Branches to a block returning `EXCEPTION` when `v` is it.
-    pub(super) fn check_exc(&mut self, v: &str) {
-        let c = self.icmp_v("eq", v, &imm_op(abi::EXCEPTION));
-        let (bad, ok) = (self.label(), self.label());
-        self.br_if(&c, &bad, &ok, Weight::Unlikely);
-        self.start_block(&bad);
-        self.line(format!("ret {}", imm(abi::EXCEPTION)));
-        self.start_block(&ok);
-    }
+    // ---- checks ----
 
     /// Continues in a fresh block when `c` holds; otherwise runs `fail`
     /// (which must end its block, typically by returning).
@@ -73,12 +63,11 @@ impl FnEmitter<'_, '_, '_> {
         out
     }
 
-    /// A call of direct entry `callee`; an exception result propagates.
+    /// A call of direct entry `callee`.
     pub(super) fn direct_call(&mut self, res: &str, callee: FuncId, a: &[String]) {
         let args = self.direct_args(a);
         let name = direct_name(self.m, callee);
         self.call_to(res, Conv::Tail, &name, &args.join(", "));
-        self.check_exc(res);
     }
 
     /// A tail call of direct entry `callee` (`musttail`: constant stack).
@@ -168,7 +157,6 @@ impl FnEmitter<'_, '_, '_> {
                 "@valk_rt_apply_spread",
                 &format!("i64 {n}, ptr {argv}"),
             );
-            self.check_exc(&sp);
             // The spread call: [procedure, argc, four registers].
             let g = self.load_field(&sp, TAG_OBJECT, 0);
             let nv = self.load_field(&sp, TAG_OBJECT, 1);
@@ -218,9 +206,7 @@ impl FnEmitter<'_, '_, '_> {
             .iter()
             .map(|(v, b)| (v.as_str(), b.as_str()))
             .collect();
-        let r = self.phi(V, &incoming);
-        self.check_exc(&r);
-        r
+        self.phi(V, &incoming)
     }
 
     // ---- the runtime ----
@@ -270,7 +256,6 @@ impl FnEmitter<'_, '_, '_> {
             "@valk_rt_call_builtin",
             &format!("ptr {bv}, i64 {}, ptr {argv}", a.len()),
         );
-        self.check_exc(&r);
         Ok(r)
     }
 }

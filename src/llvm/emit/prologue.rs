@@ -149,8 +149,7 @@ impl FnEmitter<'_, '_, '_> {
         self.assign(&set, format!("icmp ne i64 {flag}, 0"));
         self.br_if(&set, &slow, &go, Weight::Unlikely);
         self.start_block(&slow);
-        let r = self.call(Conv::C, "@valk_rt_interrupt", "");
-        self.check_exc(&r);
+        self.call(Conv::C, "@valk_rt_interrupt", "");
         self.br(&go);
         self.start_block(&go);
     }
