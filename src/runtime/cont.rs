@@ -374,6 +374,10 @@ unsafe extern "C" fn valk_cont_with_escape(
 }
 
 extern "C" fn copy_stack_bytes(dest: *mut u8, src: *const u8, len: u64) {
+    // Escapes copy nothing (and may pass a null source).
+    if len == 0 {
+        return;
+    }
     // SAFETY: called by `valk_cont_resume` only, whose contract makes
     // `src..src+len` a heap buffer and `dest..dest+len` stack memory above
     // the current stack pointer; they do not overlap.
