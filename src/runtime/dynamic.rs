@@ -217,15 +217,21 @@ pub fn rewind(target: Value) -> VResult<()> {
         set(WINDERS, w.cdr());
         call_winder_thunk(w.car(), 1)?;
     }
-    let mut entering = Vec::new();
+    // The extents entered, outermost last, in root-stack slots rather than
+    // a Vec: a before thunk may capture a continuation that re-enters this
+    // frame after it returned, and root slots are saved with it
+    // (docs/continuations.md, "Runtime frames that are re-entered").
+    let first = gc::root_sp();
     let mut n = target.get();
     while n != common.get() {
-        entering.push(scope.root(n));
+        gc::push_root(n);
         n = n.cdr();
     }
-    for node in entering.iter().rev() {
-        call_winder_thunk(node.get().car(), 0)?;
-        set(WINDERS, node.get());
+    let mut i = gc::root_sp();
+    while i > first {
+        i -= 1;
+        call_winder_thunk(gc::root_get(i).car(), 0)?;
+        set(WINDERS, gc::root_get(i));
     }
     Ok(())
 }
