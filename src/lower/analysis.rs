@@ -212,7 +212,11 @@ pub(crate) fn analyze<'t>(
             }
         }
     }
-    let capture_boxed = super::capture::boxed_for_capture(top, globals, top_index);
+    let functions = (0..info.vars.len() as u32)
+        .map(LocalId)
+        .filter(|x| info.var(*x).fun.is_some())
+        .collect();
+    let capture_boxed = super::capture::boxed_for_capture(top, globals, top_index, functions);
     for (i, v) in info.vars.iter_mut().enumerate() {
         let x = LocalId(i as u32);
         v.checked = unsafe_vars.contains(&x);

@@ -2,7 +2,8 @@
 //! be captured while they are live (docs/continuations.md, "Assigned
 //! variables").
 //!
-//! Input: one top-level form's core AST and the program's globals.
+//! Input: one top-level form's core AST, the program's globals and the
+//! form's function variables (from the analysis).
 //! Output: the set of locals that are assigned (`set!`) and bound in a
 //! function whose body (nested lambdas included, conservatively) makes a
 //! call that may capture a continuation.
@@ -22,20 +23,21 @@ use super::GlobalsInfo;
 use crate::ast::{Expr, ExprKind, LocalId, TopLevel};
 use std::collections::{BTreeSet, HashSet};
 
-/// Assigned locals of `top` whose binding function may capture.
+/// Assigned locals of `top` whose binding function may capture;
+/// `functions` are the function variables the analysis found.
 pub(crate) fn boxed_for_capture(
     top: &TopLevel,
     globals: &GlobalsInfo,
     index: usize,
+    functions: HashSet<LocalId>,
 ) -> BTreeSet<LocalId> {
     let mut w = Walk {
         globals,
         index,
-        functions: HashSet::new(),
+        functions,
         frames: vec![Frame::default()],
         out: BTreeSet::new(),
     };
-    w.collect_functions(&top.body);
     w.expr(&top.body);
     w.close_frame();
     w.out
@@ -51,26 +53,15 @@ struct Frame {
 struct Walk<'g> {
     globals: &'g GlobalsInfo,
     index: usize,
-    /// Locals bound directly to a lambda (their calls are not capture
-    /// points: the lambda's body is scanned where it is written).
+    /// Function variables (bound to a lambda, never assigned: the
+    /// analysis's `VarInfo::fun`): their calls are not capture points, the
+    /// lambda's body is scanned where it is written.
     functions: HashSet<LocalId>,
     frames: Vec<Frame>,
     out: BTreeSet<LocalId>,
 }
 
 impl Walk<'_> {
-    fn collect_functions(&mut self, e: &Expr) {
-        visit(e, &mut |e| {
-            if let ExprKind::Let(binds, _) | ExprKind::Letrec(binds, _) = &e.kind {
-                for (x, init) in binds {
-                    if matches!(init.kind, ExprKind::Lambda(_)) {
-                        self.functions.insert(*x);
-                    }
-                }
-            }
-        });
-    }
-
     fn frame(&mut self) -> &mut Frame {
         self.frames.last_mut().expect("a frame")
     }
@@ -149,40 +140,6 @@ impl Walk<'_> {
                 }
                 self.expr(body);
             }
-        }
-    }
-}
-
-/// Calls `f` on `e` and every subexpression.
-fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            visit(v, f)
-        }
-        ExprKind::If(c, t, e2) => {
-            visit(c, f);
-            visit(t, f);
-            visit(e2, f);
-        }
-        ExprKind::Lambda(l) => visit(&l.body, f),
-        ExprKind::Call(g, args) => {
-            visit(g, f);
-            for a in args {
-                visit(a, f);
-            }
-        }
-        ExprKind::Seq(es) => {
-            for x in es {
-                visit(x, f);
-            }
-        }
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            for (_, init) in binds {
-                visit(init, f);
-            }
-            visit(body, f);
         }
     }
 }

@@ -125,6 +125,21 @@ fn assigned_variables_are_boxed_where_a_continuation_may_be_captured() {
         1
     );
     assert_eq!(boxes("(define (f g) (let ((n 0)) (g) n))"), 0);
+    // Calling a local function is not a capture point in itself...
+    assert_eq!(
+        boxes(
+            "(define (f)
+               (let ((n 0))
+                 (let loop ((i 0)) (if (< i 3) (begin (set! n i) (loop (+ i 1)))))
+                 n))"
+        ),
+        0
+    );
+    // ...unless the variable is assigned: then it may hold anything.
+    assert_eq!(
+        boxes("(define (f g) (let ((n 0) (h (lambda () 1))) (set! h g) (h) (set! n 1) n))"),
+        2
+    );
 }
 
 #[test]

@@ -159,10 +159,6 @@ fn set_meta_continuation(args: &[Value]) -> VResult {
     Ok(Value::UNSPECIFIED)
 }
 
-fn is_continuation(args: &[Value]) -> VResult {
-    Ok(Value::bool(cont::is_continuation(args[0])))
-}
-
 fn condition_arg(who: &str, v: Value) -> VResult<Value> {
     super::check_type(who, "an error object", v, ObjType::Condition)?;
     Ok(v)
@@ -304,7 +300,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("%set-handlers!", 1, set_handlers),
     fixed("%params", 0, current_params),
     fixed("%set-params!", 1, set_params),
-    fixed("%continuation?", 1, is_continuation),
     fixed("%meta-continuation", 0, meta_continuation),
     fixed("%set-meta-continuation!", 1, set_meta_continuation),
     fixed("error-object?", 1, is_error_object),
