@@ -145,6 +145,7 @@ fn print(d: &Datum, out: &mut String) {
     match &d.kind {
         DatumKind::Int(n) => out.push_str(&n.to_string()),
         DatumKind::Float(x) => out.push_str(&format!("{x:?}")),
+        DatumKind::Number(text) => out.push_str(text),
         DatumKind::Bool(b) => out.push_str(if *b { "#t" } else { "#f" }),
         DatumKind::Char(c) => out.push_str(&format!("#\\x{:x}", *c as u32)),
         DatumKind::Str(s) => {

@@ -161,6 +161,7 @@ fn write_to(out: &mut String, d: &Datum) {
             let _ = write!(out, "{i}");
         }
         DatumKind::Float(f) => out.push_str(&float(*f)),
+        DatumKind::Number(text) => out.push_str(text),
         DatumKind::Bool(b) => out.push_str(if *b { "#t" } else { "#f" }),
         DatumKind::Char(c) => char_name(out, *c),
         DatumKind::Str(s) => string(out, s),

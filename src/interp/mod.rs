@@ -111,6 +111,7 @@ pub fn datum_to_value(d: &Datum) -> Value {
     match &d.kind {
         DatumKind::Int(n) => Value::fixnum(*n),
         DatumKind::Float(x) => object::make_flonum(*x),
+        DatumKind::Number(text) => valk_runtime::num::Num::read_canonical(text).into_value(),
         DatumKind::Bool(b) => Value::bool(*b),
         DatumKind::Char(c) => Value::char(*c),
         DatumKind::Str(s) => object::string_from(s),

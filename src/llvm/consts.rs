@@ -21,6 +21,10 @@ pub fn encode_const(out: &mut Vec<u8>, c: &ConstData) {
             out.push(tag::FLOAT);
             out.extend(x.to_bits().to_le_bytes());
         }
+        ConstData::Number(text) => {
+            out.push(tag::NUMBER);
+            put_str(out, text);
+        }
         ConstData::Bool(b) => {
             out.push(tag::BOOL);
             out.push(*b as u8);

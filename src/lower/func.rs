@@ -1005,6 +1005,7 @@ fn datum_to_const(d: &Datum) -> ConstData {
     match &d.kind {
         DatumKind::Int(n) => ConstData::Int(*n),
         DatumKind::Float(x) => ConstData::Float(*x),
+        DatumKind::Number(text) => ConstData::Number(text.clone()),
         DatumKind::Bool(b) => ConstData::Bool(*b),
         DatumKind::Char(c) => ConstData::Char(*c),
         DatumKind::Str(s) => ConstData::Str(s.clone()),

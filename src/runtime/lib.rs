@@ -20,7 +20,7 @@ pub mod guarded;
 pub mod host;
 pub mod interrupt;
 pub mod io;
-pub mod numparse;
+pub mod num;
 pub mod object;
 pub mod printer;
 pub mod rt;

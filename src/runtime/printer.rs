@@ -7,7 +7,7 @@
 //! and `display` terminate on circular data. Shared structure that is not
 //! part of a cycle is printed in full, like R7RS `write`.
 
-use crate::numparse;
+use crate::num::{text as numtext, Num};
 use crate::object;
 use crate::value::{ObjType, Value};
 use std::collections::{HashMap, HashSet};
@@ -350,7 +350,10 @@ impl Printer<'_> {
                 }
             }
             ObjType::Continuation => self.out.push_str("#<continuation>"),
-            ObjType::Bignum | ObjType::Rational => self.out.push_str("#<number>"),
+            ObjType::Bignum | ObjType::Rational | ObjType::Complex => match Num::of(v) {
+                Some(n) => self.out.push_str(&numtext::format_number(&n, 10)),
+                None => self.out.push_str("#<number>"),
+            },
         }
     }
 
@@ -483,7 +486,7 @@ pub fn symbol_needs_bars(name: &str) -> bool {
         return true;
     }
     // Text the reader takes as a number (or rejects as an unsupported one).
-    !matches!(numparse::parse_number(name, 10), Ok(None))
+    !matches!(numtext::parse_number(name, 10), Ok(None))
 }
 
 fn write_symbol_name(out: &mut String, name: &str) {

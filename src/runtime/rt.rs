@@ -569,6 +569,8 @@ pub mod const_tag {
     pub const LIST: u8 = 6;
     pub const VECTOR: u8 = 7;
     pub const BYTEVECTOR: u8 = 8;
+    /// A number other than a fixnum or flonum, as its text.
+    pub const NUMBER: u8 = 9;
 }
 
 /// Error of a malformed table description (a compiler/runtime mismatch).
@@ -615,9 +617,10 @@ fn decode_const(r: &mut Reader) -> Result<Value, TableError> {
     Ok(match r.u8()? {
         INT => {
             let n = r.u64()? as i64;
-            Value::try_fixnum(n).unwrap_or_else(|| object::make_flonum(n as f64))
+            crate::num::Num::from_i128(n as i128).into_value()
         }
         FLOAT => object::make_flonum(f64::from_bits(r.u64()?)),
+        NUMBER => crate::num::Num::read_canonical(r.str()?).into_value(),
         BOOL => Value::bool(r.u8()? != 0),
         CHAR => {
             Value::char(char::from_u32(r.u32()?).ok_or_else(|| TableError("bad character".into()))?)

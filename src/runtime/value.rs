@@ -82,15 +82,21 @@ pub enum ObjType {
     Values = 12,
     /// [kind: symbol, message: string, irritants: list] — an error object.
     Condition = 13,
-    /// Reserved for bignums (raw digits).
+    /// [sign and limb count (raw): bit 63 = negative, low bits = count;
+    /// little-endian u64 limbs (raw)] — an exact integer outside the
+    /// fixnum range (docs/numbers.md).
     Bignum = 14,
-    /// Reserved for exact rationals [numerator, denominator].
+    /// [numerator, denominator] — an exact non-integer rational in lowest
+    /// terms; the denominator is above 1 (docs/numbers.md).
     Rational = 15,
     /// [buffer: bytevector (registers, segment records, saved stack bytes),
     /// winders, handlers, parameters, saved root-stack slots: vector] — a
     /// captured continuation (docs/continuations.md); the collector also
     /// updates the compiled frames inside the buffer.
     Continuation = 16,
+    /// [real part, imaginary part] — a non-real complex number: both parts
+    /// exact (the imaginary part non-zero) or both flonums.
+    Complex = 17,
 }
 
 impl ObjType {
@@ -113,6 +119,7 @@ impl ObjType {
             14 => Bignum,
             15 => Rational,
             16 => Continuation,
+            17 => Complex,
             _ => return None,
         })
     }
@@ -373,8 +380,14 @@ impl Value {
     pub fn is_vector(self) -> bool {
         self.has_type(ObjType::Vector)
     }
+    /// Any number of the tower: a fixnum, or a flonum, bignum, exact
+    /// rational or complex object.
     pub fn is_number(self) -> bool {
-        self.is_fixnum() || self.is_flonum()
+        self.is_fixnum()
+            || matches!(
+                self.obj_type(),
+                Some(ObjType::Flonum | ObjType::Bignum | ObjType::Rational | ObjType::Complex)
+            )
     }
 }
 

@@ -12,9 +12,13 @@ pub struct Datum {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DatumKind {
-    /// An exact integer in fixnum range (bignums are not supported yet).
+    /// An exact integer in fixnum range.
     Int(i64),
     Float(f64),
+    /// Any other number (a bignum, an exact rational, a complex number),
+    /// as its canonical external representation, which the runtime's
+    /// number parser reads back exactly (docs/numbers.md).
+    Number(String),
     Bool(bool),
     Char(char),
     Str(String),

@@ -10,7 +10,8 @@
 use super::datum::{Datum, DatumKind};
 use super::diag::Diagnostic;
 use super::source::{FileId, SourceMap, Span};
-use valk_runtime::numparse::{parse_number, Number};
+use valk_runtime::num::text::{format_number, parse_number};
+use valk_runtime::num::Num;
 
 /// Deepest nesting of lists, vectors, quote prefixes and datum comments the
 /// reader accepts (real programs stay far below; raise it only together with
@@ -809,10 +810,11 @@ fn code(text: &str) -> String {
     }
 }
 
-fn number_kind(n: Number) -> DatumKind {
+fn number_kind(n: Num) -> DatumKind {
     match n {
-        Number::Fixnum(i) => DatumKind::Int(i),
-        Number::Flonum(x) => DatumKind::Float(x),
+        Num::Fix(i) => DatumKind::Int(i),
+        Num::Flo(x) => DatumKind::Float(x),
+        n => DatumKind::Number(format_number(&n, 10)),
     }
 }
 

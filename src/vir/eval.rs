@@ -29,6 +29,9 @@ enum HeapObj {
     Symbol(String),
     Bytevector(Vec<u8>),
     Closure(FuncId, Vec<EvalValue>),
+    /// A number beyond fixnums and flonums, kept as its text: the model
+    /// only passes it around and prints it.
+    Number(String),
 }
 
 /// Why evaluation stopped without a result.
@@ -137,7 +140,7 @@ impl<'m> Machine<'m> {
                 HeapObj::Str(s) => {
                     out.push_str(&crate::write::quote_string(&s.iter().collect::<String>()))
                 }
-                HeapObj::Symbol(s) => out.push_str(s),
+                HeapObj::Symbol(s) | HeapObj::Number(s) => out.push_str(s),
                 HeapObj::Bytevector(b) => out.push_str(&format!("#u8{b:?}")),
                 HeapObj::Closure(f, caps) => {
                     out.push_str(&format!("#<procedure {}", self.module.func(*f).name));
@@ -174,6 +177,7 @@ impl<'m> Machine<'m> {
             ConstData::Char(c) => EvalValue::Char(*c),
             ConstData::Str(s) => self.alloc(HeapObj::Str(s.chars().collect())),
             ConstData::Symbol(s) => self.alloc(HeapObj::Symbol(s.clone())),
+            ConstData::Number(s) => self.alloc(HeapObj::Number(s.clone())),
             ConstData::Bytevector(b) => self.alloc(HeapObj::Bytevector(b.clone())),
             ConstData::Vector(items) => {
                 let vs = items.iter().map(|x| self.materialise(x)).collect();

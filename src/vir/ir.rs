@@ -667,6 +667,9 @@ impl Function {
 pub enum ConstData {
     Int(i64),
     Float(f64),
+    /// Any other number, as its canonical external representation
+    /// (docs/numbers.md): a bignum, an exact rational, a complex number.
+    Number(String),
     Bool(bool),
     Char(char),
     Str(String),

@@ -421,6 +421,19 @@ impl Parser {
                 if let Some(x) = parse_float(&tok) {
                     return Ok(ConstData::Float(x));
                 }
+                // Other numbers keep their text (docs/numbers.md); a
+                // complex number may start with an infinity or NaN.
+                let naninf = ["+inf.0", "-inf.0", "+nan.0", "-nan.0"]
+                    .iter()
+                    .any(|p| tok.len() > p.len() && tok.starts_with(p));
+                if naninf
+                    || (numeric_start
+                        && tok.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '/' | '@')
+                        }))
+                {
+                    return Ok(ConstData::Number(tok));
+                }
                 if numeric_start {
                     return self.err(start, format!("bad number `{tok}`"));
                 }

@@ -132,6 +132,7 @@ fn write_datum(out: &mut String, d: &ConstData) {
             let _ = write!(out, "{n}");
         }
         ConstData::Float(x) => out.push_str(&format_flonum(*x)),
+        ConstData::Number(text) => out.push_str(text),
         ConstData::Bool(b) => out.push_str(if *b { "#t" } else { "#f" }),
         ConstData::Char(c) => out.push_str(&format_char(*c)),
         ConstData::Str(s) => out.push_str(&quote_string(s)),

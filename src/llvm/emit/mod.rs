@@ -113,7 +113,6 @@ struct ModCx {
     builtin_ids: HashMap<String, usize>,
     /// Boxed flonum constants after the module's constants: bits → index.
     floats: Vec<u64>,
-    float_ids: HashMap<u64, usize>,
     nconsts: usize,
 }
 
@@ -145,14 +144,12 @@ impl ModCx {
         self.builtins.len() - 1
     }
 
+    /// A table slot for one flonum literal. Equal literals are not
+    /// shared: each occurrence is its own object, as in the interpreter, so
+    /// that `(eq? 1.5 1.5)` is `#f` on every engine (docs/numbers.md).
     fn float(&mut self, bits: u64) -> usize {
-        if let Some(&i) = self.float_ids.get(&bits) {
-            return i;
-        }
         self.floats.push(bits);
-        let i = self.nconsts + self.floats.len() - 1;
-        self.float_ids.insert(bits, i);
-        i
+        self.nconsts + self.floats.len() - 1
     }
 
     fn table_len(&self) -> usize {

@@ -13,12 +13,28 @@ use crate::object;
 use crate::printer::AddrMap;
 use crate::value::{ObjType, Value};
 
-/// `eqv?`: identity, plus numbers with the same value and exactness.
+/// `eqv?`: identity, plus numbers with the same value and exactness
+/// (flonums by their bits, so `0.0` and `-0.0` differ and NaNs with the
+/// same bits agree). Canonical forms make the comparison structural
+/// (docs/numbers.md); nothing is allocated.
 pub fn eqv(a: Value, b: Value) -> bool {
     if a == b {
         return true;
     }
-    a.is_flonum() && b.is_flonum() && a.raw(0) == b.raw(0)
+    let (Some(ta), Some(tb)) = (a.obj_type(), b.obj_type()) else {
+        return false;
+    };
+    if ta != tb {
+        return false;
+    }
+    match ta {
+        ObjType::Flonum => a.raw(0) == b.raw(0),
+        ObjType::Bignum => crate::num::bignum_limbs(a) == crate::num::bignum_limbs(b),
+        ObjType::Rational | ObjType::Complex => {
+            eqv(a.field(0), b.field(0)) && eqv(a.field(1), b.field(1))
+        }
+        _ => false,
+    }
 }
 
 /// Structure compared by `equal?` beyond `eqv?`.

@@ -1,89 +1,47 @@
-//! Numbers: fixnums and flonums (bignums and exact rationals come later).
+//! The numeric builtins of `(scheme base)`, `(scheme inexact)` and
+//! `(scheme complex)` over the whole tower (docs/numbers.md).
 //!
-//! Exact results that do not fit a fixnum raise a clean "integer overflow"
-//! error. `/` of exact integers that do not divide evenly gives a flonum
-//! until rationals exist.
+//! Each builtin tests for fixnums (and, where it pays, flonums) on the
+//! tagged values first; only other numbers are decoded into a [`Num`] and
+//! computed on by `num::arith`. The compiled code's inline fixnum paths
+//! call the same builtins on overflow or other operand types
+//! (`rt::valk_rt_arith`).
 
 use super::{fixed, opt, other_error, var, Builtin};
-use crate::error::{self, Raised, VResult};
+use crate::error::{self, VResult};
 use crate::gc::Scope;
-use crate::numparse::{self, Number};
+use crate::num::arith::{self, DivKind, ExptError, Func, Round};
+use crate::num::text::{format_number, parse_number, printable_in};
+use crate::num::Num;
 use crate::object;
-use crate::printer;
-use crate::value::{Value, FIXNUM_MAX, FIXNUM_MIN};
+use crate::value::Value;
 use std::cmp::Ordering;
 
-/// A decoded number.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Num {
-    Fix(i64),
-    Flo(f64),
-}
-
-impl Num {
-    pub fn from_value(v: Value) -> Option<Num> {
-        if v.is_fixnum() {
-            Some(Num::Fix(v.as_fixnum()))
-        } else if v.is_flonum() {
-            Some(Num::Flo(v.as_flonum()))
-        } else {
-            None
-        }
-    }
-
-    pub fn to_f64(self) -> f64 {
-        match self {
-            Num::Fix(n) => n as f64,
-            Num::Flo(x) => x,
-        }
-    }
-
-    fn is_exact(self) -> bool {
-        matches!(self, Num::Fix(_))
-    }
-
-    /// The value (allocates for flonums).
-    pub fn to_value(self) -> Value {
-        match self {
-            Num::Fix(n) => Value::fixnum(n),
-            Num::Flo(x) => object::make_flonum(x),
-        }
-    }
-}
+// ---- argument decoding ----
 
 fn num(who: &str, v: Value) -> VResult<Num> {
-    Num::from_value(v).ok_or_else(|| error::wrong_type(who, "a number", v))
+    Num::of(v).ok_or_else(|| error::wrong_type(who, "a number", v))
 }
 
-/// An integer: a fixnum or an integral flonum.
-fn int(who: &str, v: Value) -> VResult<Num> {
-    match Num::from_value(v) {
-        Some(Num::Fix(n)) => Ok(Num::Fix(n)),
-        Some(Num::Flo(x)) if x.is_finite() && x.fract() == 0.0 => Ok(Num::Flo(x)),
+fn real(who: &str, v: Value) -> VResult<Num> {
+    match Num::of(v) {
+        Some(n) if n.is_real() => Ok(n),
+        _ => Err(error::wrong_type(who, "a real number", v)),
+    }
+}
+
+/// An integer: exact, or an integral flonum.
+fn integer(who: &str, v: Value) -> VResult<Num> {
+    match Num::of(v) {
+        Some(n) if n.is_integer() => Ok(n),
         _ => Err(error::wrong_type(who, "an integer", v)),
     }
 }
 
-pub fn overflow(who: &str) -> Raised {
-    other_error(
-        &format!("{who}: integer overflow (bignums are not supported yet)"),
-        &[],
-    )
-}
-
-fn complex_unsupported(who: &str, v: Value) -> Raised {
-    other_error(
-        &format!("{who}: complex numbers are not supported yet"),
-        &[v],
-    )
-}
-
-/// An exact result, or the overflow error.
-fn fix(who: &str, n: i128) -> VResult<Num> {
-    if (FIXNUM_MIN as i128..=FIXNUM_MAX as i128).contains(&n) {
-        Ok(Num::Fix(n as i64))
-    } else {
-        Err(overflow(who))
+fn rational(who: &str, v: Value) -> VResult<Num> {
+    match Num::of(v) {
+        Some(n) if n.is_rational() => Ok(n),
+        _ => Err(error::wrong_type(who, "a rational number", v)),
     }
 }
 
@@ -91,151 +49,120 @@ fn flo(x: f64) -> VResult {
     Ok(object::make_flonum(x))
 }
 
+fn done(n: Num) -> VResult {
+    Ok(n.into_value())
+}
+
 // ---- arithmetic ----
 
-/// `start` plus `sign` times each of `args`.
-fn add_sub(who: &str, start: Num, args: &[Value], sign: i128) -> VResult {
-    // Exact sums accumulate in i128, so only the final result must fit.
-    let mut exact: i128 = 0;
-    let mut float: Option<f64> = None;
-    let mut add = |n: Num, sign: i128| match (n, &mut float) {
-        (Num::Fix(k), None) => exact += sign * k as i128,
-        (Num::Fix(k), Some(f)) => *f += sign as f64 * k as f64,
-        (Num::Flo(x), f) => {
-            let base = f.unwrap_or(exact as f64);
-            *f = Some(base + sign as f64 * x);
+/// Folds `op` over the arguments, with the two-fixnum and two-flonum cases
+/// decided on the tagged values.
+fn fold(
+    who: &str,
+    args: &[Value],
+    fix: fn(i128, i128) -> i128,
+    flonum: fn(f64, f64) -> f64,
+    generic: fn(&Num, &Num) -> Num,
+) -> VResult {
+    if let [a, b] = args {
+        if a.is_fixnum() && b.is_fixnum() {
+            return done(Num::from_i128(fix(
+                a.as_fixnum() as i128,
+                b.as_fixnum() as i128,
+            )));
         }
-    };
-    add(start, 1);
-    for &v in args {
-        add(num(who, v)?, sign);
+        if a.is_flonum() && b.is_flonum() {
+            return flo(flonum(a.as_flonum(), b.as_flonum()));
+        }
     }
-    match float {
-        Some(x) => flo(x),
-        None => Ok(fix(who, exact)?.to_value()),
+    let mut acc = num(who, args[0])?;
+    for &v in &args[1..] {
+        acc = generic(&acc, &num(who, v)?);
     }
+    done(acc)
 }
 
 fn plus(args: &[Value]) -> VResult {
-    if let [a, b] = args {
-        if a.is_fixnum() && b.is_fixnum() {
-            return Ok(fix("+", a.as_fixnum() as i128 + b.as_fixnum() as i128)?.to_value());
-        }
+    match args {
+        [] => Ok(Value::fixnum(0)),
+        [a] => done(num("+", *a)?),
+        _ => fold("+", args, |a, b| a + b, |a, b| a + b, arith::add),
     }
-    add_sub("+", Num::Fix(0), args, 1)
 }
 
 fn minus(args: &[Value]) -> VResult {
-    if let [a, b] = args {
-        if a.is_fixnum() && b.is_fixnum() {
-            return Ok(fix("-", a.as_fixnum() as i128 - b.as_fixnum() as i128)?.to_value());
-        }
+    if let [a] = args {
+        return done(arith::neg(&num("-", *a)?));
     }
-    let first = num("-", args[0])?;
-    if args.len() == 1 {
-        return match first {
-            Num::Fix(n) => Ok(fix("-", -(n as i128))?.to_value()),
-            Num::Flo(x) => flo(-x),
-        };
-    }
-    add_sub("-", first, &args[1..], -1)
+    fold("-", args, |a, b| a - b, |a, b| a - b, arith::sub)
 }
 
 fn times(args: &[Value]) -> VResult {
-    let mut exact: i128 = 1;
-    let mut float: Option<f64> = None;
-    for &v in args {
-        match (num("*", v)?, &mut float) {
-            (Num::Fix(k), None) => {
-                exact = exact
-                    .checked_mul(k as i128)
-                    .filter(|p| p.unsigned_abs() <= 1u128 << 100)
-                    .ok_or_else(|| overflow("*"))?;
-            }
-            (Num::Fix(k), Some(f)) => *f *= k as f64,
-            (Num::Flo(x), f) => *f = Some(f.unwrap_or(exact as f64) * x),
-        }
-    }
-    match float {
-        Some(x) => flo(x),
-        None => Ok(fix("*", exact)?.to_value()),
-    }
-}
-
-/// `a / b` for two numbers.
-fn div2(a: Num, b: Num) -> VResult<Num> {
-    match (a, b) {
-        (Num::Fix(_), Num::Fix(0)) => Err(error::division_by_zero("/")),
-        (Num::Fix(x), Num::Fix(y)) => {
-            if x % y == 0 {
-                fix("/", x as i128 / y as i128)
-            } else {
-                Ok(Num::Flo(x as f64 / y as f64))
-            }
-        }
-        _ => Ok(Num::Flo(a.to_f64() / b.to_f64())),
+    match args {
+        [] => Ok(Value::fixnum(1)),
+        [a] => done(num("*", *a)?),
+        _ => fold("*", args, |a, b| a * b, |a, b| a * b, arith::mul),
     }
 }
 
 fn divide(args: &[Value]) -> VResult {
-    let first = num("/", args[0])?;
-    if args.len() == 1 {
-        return Ok(div2(Num::Fix(1), first)?.to_value());
+    if let [a, b] = args {
+        if a.is_flonum() && b.is_flonum() {
+            return flo(a.as_flonum() / b.as_flonum());
+        }
+        if a.is_fixnum() && b.is_fixnum() {
+            let (x, y) = (a.as_fixnum(), b.as_fixnum());
+            if y != 0 && x % y == 0 {
+                return done(Num::from_i128(x as i128 / y as i128));
+            }
+        }
     }
-    let mut acc = first;
-    for &v in &args[1..] {
-        acc = div2(acc, num("/", v)?)?;
+    let (mut acc, rest) = match args {
+        [a] => (Num::Fix(1), std::slice::from_ref(a)),
+        _ => (num("/", args[0])?, &args[1..]),
+    };
+    for &v in rest {
+        let d = num("/", v)?;
+        acc = arith::div(&acc, &d).ok_or_else(|| error::division_by_zero("/"))?;
     }
-    Ok(acc.to_value())
+    done(acc)
 }
 
 // ---- comparison ----
-
-/// Exact comparison of a fixnum and a flonum (`None` for NaN).
-fn cmp_fix_flo(i: i64, f: f64) -> Option<Ordering> {
-    if f.is_nan() {
-        return None;
-    }
-    const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if f >= TWO63 {
-        return Some(Ordering::Less);
-    }
-    if f < -TWO63 {
-        return Some(Ordering::Greater);
-    }
-    let t = f.trunc();
-    Some(match i.cmp(&(t as i64)) {
-        Ordering::Equal if f > t => Ordering::Less,
-        Ordering::Equal if f < t => Ordering::Greater,
-        o => o,
-    })
-}
-
-pub fn compare(a: Num, b: Num) -> Option<Ordering> {
-    match (a, b) {
-        (Num::Fix(x), Num::Fix(y)) => Some(x.cmp(&y)),
-        (Num::Flo(x), Num::Flo(y)) => x.partial_cmp(&y),
-        (Num::Fix(x), Num::Flo(y)) => cmp_fix_flo(x, y),
-        (Num::Flo(x), Num::Fix(y)) => cmp_fix_flo(y, x).map(Ordering::reverse),
-    }
-}
 
 fn compare_chain(who: &str, args: &[Value], ok: fn(Ordering) -> bool) -> VResult {
     if let [a, b] = args {
         if a.is_fixnum() && b.is_fixnum() {
             return Ok(Value::bool(ok(a.as_fixnum().cmp(&b.as_fixnum()))));
         }
+        if a.is_flonum() && b.is_flonum() {
+            let o = a.as_flonum().partial_cmp(&b.as_flonum());
+            return Ok(Value::bool(o.is_some_and(ok)));
+        }
     }
     let nums = args
         .iter()
-        .map(|&v| num(who, v))
+        .map(|&v| real(who, v))
         .collect::<VResult<Vec<Num>>>()?;
-    let all = nums.windows(2).all(|w| compare(w[0], w[1]).is_some_and(ok));
+    let all = nums
+        .windows(2)
+        .all(|w| arith::compare(&w[0], &w[1]).is_some_and(ok));
     Ok(Value::bool(all))
 }
 
 fn num_eq(args: &[Value]) -> VResult {
-    compare_chain("=", args, |o| o == Ordering::Equal)
+    if let [a, b] = args {
+        if a.is_fixnum() && b.is_fixnum() {
+            return Ok(Value::bool(a == b));
+        }
+    }
+    let nums = args
+        .iter()
+        .map(|&v| num("=", v))
+        .collect::<VResult<Vec<Num>>>()?;
+    Ok(Value::bool(
+        nums.windows(2).all(|w| arith::num_eq(&w[0], &w[1])),
+    ))
 }
 fn num_lt(args: &[Value]) -> VResult {
     compare_chain("<", args, |o| o == Ordering::Less)
@@ -252,92 +179,58 @@ fn num_ge(args: &[Value]) -> VResult {
 
 // ---- integer division ----
 
-#[derive(Clone, Copy)]
-enum DivKind {
-    Truncate,
-    Floor,
-}
-
 /// Quotient and remainder of integer division.
 fn int_div(who: &str, a: Value, b: Value, kind: DivKind) -> VResult<(Num, Num)> {
-    let (x, y) = (int(who, a)?, int(who, b)?);
-    match (x, y) {
-        (Num::Fix(p), Num::Fix(q)) => {
-            if q == 0 {
-                return Err(error::division_by_zero(who));
+    let (x, y) = (integer(who, a)?, integer(who, b)?);
+    arith::int_div(&x, &y, kind).ok_or_else(|| error::division_by_zero(who))
+}
+
+/// One of the two results of an integer division, with the two-fixnum
+/// case in line (`MIN / -1` and zero divisors take the general path).
+fn int_div_one(who: &str, args: &[Value], kind: DivKind, want_quotient: bool) -> VResult {
+    let (a, b) = (args[0], args[1]);
+    if a.is_fixnum() && b.is_fixnum() {
+        let (p, q) = (a.as_fixnum(), b.as_fixnum());
+        if q != 0 && q != -1 {
+            let (mut quo, mut rem) = (p / q, p % q);
+            if kind == DivKind::Floor && rem != 0 && ((rem < 0) != (q < 0)) {
+                quo -= 1;
+                rem += q;
             }
-            let (mut quo, mut rem) = (p as i128 / q as i128, p as i128 % q as i128);
-            if let DivKind::Floor = kind {
-                if rem != 0 && ((rem < 0) != (q < 0)) {
-                    quo -= 1;
-                    rem += q as i128;
-                }
-            }
-            Ok((fix(who, quo)?, Num::Fix(rem as i64)))
-        }
-        _ => {
-            let (p, q) = (x.to_f64(), y.to_f64());
-            if q == 0.0 {
-                return Err(error::division_by_zero(who));
-            }
-            let mut rem = p % q;
-            if let DivKind::Floor = kind {
-                if rem != 0.0 && ((rem < 0.0) != (q < 0.0)) {
-                    rem += q;
-                }
-            }
-            Ok((Num::Flo(((p - rem) / q).round()), Num::Flo(rem)))
+            return Ok(Value::fixnum(if want_quotient { quo } else { rem }));
         }
     }
+    let (q, r) = int_div(who, a, b, kind)?;
+    done(if want_quotient { q } else { r })
 }
 
 fn quotient(args: &[Value]) -> VResult {
-    Ok(int_div("quotient", args[0], args[1], DivKind::Truncate)?
-        .0
-        .to_value())
+    int_div_one("quotient", args, DivKind::Truncate, true)
 }
 fn remainder(args: &[Value]) -> VResult {
-    Ok(int_div("remainder", args[0], args[1], DivKind::Truncate)?
-        .1
-        .to_value())
+    int_div_one("remainder", args, DivKind::Truncate, false)
 }
 fn modulo(args: &[Value]) -> VResult {
-    Ok(int_div("modulo", args[0], args[1], DivKind::Floor)?
-        .1
-        .to_value())
+    int_div_one("modulo", args, DivKind::Floor, false)
 }
 fn truncate_quotient(args: &[Value]) -> VResult {
-    Ok(
-        int_div("truncate-quotient", args[0], args[1], DivKind::Truncate)?
-            .0
-            .to_value(),
-    )
+    int_div_one("truncate-quotient", args, DivKind::Truncate, true)
 }
 fn truncate_remainder(args: &[Value]) -> VResult {
-    Ok(
-        int_div("truncate-remainder", args[0], args[1], DivKind::Truncate)?
-            .1
-            .to_value(),
-    )
+    int_div_one("truncate-remainder", args, DivKind::Truncate, false)
 }
 fn floor_quotient(args: &[Value]) -> VResult {
-    Ok(int_div("floor-quotient", args[0], args[1], DivKind::Floor)?
-        .0
-        .to_value())
+    int_div_one("floor-quotient", args, DivKind::Floor, true)
 }
 fn floor_remainder(args: &[Value]) -> VResult {
-    Ok(
-        int_div("floor-remainder", args[0], args[1], DivKind::Floor)?
-            .1
-            .to_value(),
-    )
+    int_div_one("floor-remainder", args, DivKind::Floor, false)
 }
 
 /// Two numbers as multiple values.
 fn two_values(a: Num, b: Num) -> VResult {
     let s = Scope::new();
-    let x = s.root(a.to_value());
-    let y = b.to_value();
+    let x = s.root(a.into_value());
+    let y = b.into_value();
     Ok(object::make_values(&[x.get(), y]))
 }
 
@@ -350,23 +243,11 @@ fn truncate_slash(args: &[Value]) -> VResult {
     two_values(q, r)
 }
 
-/// Floor of the square root of `n >= 0`.
-fn isqrt(n: i64) -> i64 {
-    let mut s = (n as f64).sqrt() as i64;
-    while s * s > n {
-        s -= 1;
-    }
-    while (s + 1) * (s + 1) <= n {
-        s += 1;
-    }
-    s
-}
-
 fn exact_integer_sqrt(args: &[Value]) -> VResult {
-    match args[0].fixnum_value() {
-        Some(n) if n >= 0 => {
-            let s = isqrt(n);
-            two_values(Num::Fix(s), Num::Fix(n - s * s))
+    match Num::of(args[0]).and_then(|n| n.to_bigint()) {
+        Some(n) if n.sign() != num_bigint::Sign::Minus => {
+            let (s, r) = arith::exact_integer_sqrt(&n);
+            two_values(s, r)
         }
         _ => Err(error::wrong_type(
             "exact-integer-sqrt",
@@ -379,23 +260,24 @@ fn exact_integer_sqrt(args: &[Value]) -> VResult {
 // ---- other arithmetic ----
 
 fn abs(args: &[Value]) -> VResult {
-    match num("abs", args[0])? {
-        Num::Fix(n) => Ok(fix("abs", (n as i128).abs())?.to_value()),
-        Num::Flo(x) => flo(x.abs()),
-    }
+    done(arith::magnitude(&real("abs", args[0])?))
+}
+
+fn magnitude(args: &[Value]) -> VResult {
+    done(arith::magnitude(&num("magnitude", args[0])?))
 }
 
 fn min_max(who: &str, args: &[Value], want: Ordering) -> VResult {
-    let mut best = num(who, args[0])?;
+    let mut best = real(who, args[0])?;
     let mut inexact = !best.is_exact();
     let mut nan = matches!(best, Num::Flo(x) if x.is_nan());
     for &v in &args[1..] {
-        let n = num(who, v)?;
+        let n = real(who, v)?;
         inexact |= !n.is_exact();
         match n {
             Num::Flo(x) if x.is_nan() => nan = true,
             _ => {
-                if compare(n, best) == Some(want) {
+                if arith::compare(&n, &best) == Some(want) {
                     best = n;
                 }
             }
@@ -407,7 +289,7 @@ fn min_max(who: &str, args: &[Value], want: Ordering) -> VResult {
     if inexact {
         return flo(best.to_f64());
     }
-    Ok(best.to_value())
+    done(best)
 }
 
 fn min(args: &[Value]) -> VResult {
@@ -417,46 +299,17 @@ fn max(args: &[Value]) -> VResult {
     min_max("max", args, Ordering::Greater)
 }
 
-fn gcd_u(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
 fn gcd_lcm(who: &str, args: &[Value], lcm: bool) -> VResult {
-    let mut acc: u128 = if lcm { 1 } else { 0 };
-    let mut inexact = false;
+    let mut acc = Num::Fix(if lcm { 1 } else { 0 });
     for &v in args {
-        let n = int(who, v)?;
-        inexact |= !n.is_exact();
-        let k = match n {
-            Num::Fix(k) => k.unsigned_abs() as u128,
-            Num::Flo(x) => {
-                if x.abs() >= 2f64.powi(62) {
-                    return Err(overflow(who));
-                }
-                x.abs() as u128
-            }
-        };
+        let n = integer(who, v)?;
         acc = if lcm {
-            if k == 0 || acc == 0 {
-                0
-            } else {
-                acc / gcd_u(acc, k) * k
-            }
+            arith::lcm(&acc, &n)
         } else {
-            gcd_u(acc, k)
+            arith::gcd(&acc, &n)
         };
-        if acc > FIXNUM_MAX as u128 {
-            return Err(overflow(who));
-        }
     }
-    if inexact {
-        flo(acc as f64)
-    } else {
-        Ok(Value::fixnum(acc as i64))
-    }
+    done(acc)
 }
 
 fn gcd(args: &[Value]) -> VResult {
@@ -468,194 +321,117 @@ fn lcm(args: &[Value]) -> VResult {
 
 fn expt(args: &[Value]) -> VResult {
     let (b, e) = (num("expt", args[0])?, num("expt", args[1])?);
-    match (b, e) {
-        (Num::Fix(base), Num::Fix(exp)) if exp >= 0 => {
-            let r = match base {
-                0 => (exp == 0) as i64,
-                1 => 1,
-                -1 => {
-                    if exp % 2 == 0 {
-                        1
-                    } else {
-                        -1
-                    }
-                }
-                _ => u32::try_from(exp)
-                    .ok()
-                    .and_then(|e| base.checked_pow(e))
-                    .ok_or_else(|| overflow("expt"))?,
-            };
-            Ok(fix("expt", r as i128)?.to_value())
-        }
-        (Num::Fix(0), Num::Fix(_)) => Err(error::division_by_zero("expt")),
-        (Num::Fix(base @ (1 | -1)), Num::Fix(exp)) => {
-            Ok(Value::fixnum(if exp % 2 == 0 { 1 } else { base }))
-        }
-        _ => {
-            let (x, y) = (b.to_f64(), e.to_f64());
-            if x < 0.0 && y.fract() != 0.0 && y.is_finite() {
-                return Err(complex_unsupported("expt", args[0]));
-            }
-            flo(x.powf(y))
-        }
+    match arith::expt(&b, &e) {
+        Ok(n) => done(n),
+        Err(ExptError::DivisionByZero) => Err(error::division_by_zero("expt")),
+        Err(ExptError::TooLarge) => Err(other_error(
+            "expt: the exact result is too large",
+            &[args[0], args[1]],
+        )),
     }
 }
 
 fn square(args: &[Value]) -> VResult {
-    match num("square", args[0])? {
-        Num::Fix(n) => Ok(fix("square", n as i128 * n as i128)?.to_value()),
-        Num::Flo(x) => flo(x * x),
-    }
+    let n = num("square", args[0])?;
+    done(arith::mul(&n, &n))
 }
 
 fn sqrt(args: &[Value]) -> VResult {
-    match num("sqrt", args[0])? {
-        Num::Fix(n) if n < 0 => Err(complex_unsupported("sqrt", args[0])),
-        Num::Fix(n) => {
-            let s = isqrt(n);
-            if s * s == n {
-                Ok(Value::fixnum(s))
-            } else {
-                flo((n as f64).sqrt())
-            }
-        }
-        Num::Flo(x) if x < 0.0 => Err(complex_unsupported("sqrt", args[0])),
-        Num::Flo(x) => flo(x.sqrt()),
-    }
+    done(arith::sqrt(&num("sqrt", args[0])?))
 }
 
-/// A transcendental function with Chez's exact special case (`(exp 0)` is
-/// exact 1, ...): `exact_at` maps an exact argument to an exact result.
-fn transcendental(
-    who: &str,
-    v: Value,
-    exact_at: Option<(i64, i64)>,
-    f: fn(f64) -> f64,
-    domain: fn(f64) -> bool,
-) -> VResult {
+fn transcendental(who: &str, f: Func, v: Value) -> VResult {
     let n = num(who, v)?;
-    if let (Num::Fix(k), Some((at, r))) = (n, exact_at) {
-        if k == at {
-            return Ok(Value::fixnum(r));
-        }
+    match arith::apply(f, &n) {
+        Some(r) => done(r),
+        None => Err(other_error(&format!("{who}: undefined"), &[v])),
     }
-    let x = n.to_f64();
-    if !domain(x) {
-        return Err(complex_unsupported(who, v));
-    }
-    flo(f(x))
-}
-
-fn any(_: f64) -> bool {
-    true
-}
-fn unit(x: f64) -> bool {
-    x.is_nan() || (-1.0..=1.0).contains(&x)
 }
 
 fn exp(args: &[Value]) -> VResult {
-    transcendental("exp", args[0], Some((0, 1)), f64::exp, any)
+    transcendental("exp", Func::Exp, args[0])
 }
 fn sin(args: &[Value]) -> VResult {
-    transcendental("sin", args[0], Some((0, 0)), f64::sin, any)
+    transcendental("sin", Func::Sin, args[0])
 }
 fn cos(args: &[Value]) -> VResult {
-    transcendental("cos", args[0], Some((0, 1)), f64::cos, any)
+    transcendental("cos", Func::Cos, args[0])
 }
 fn tan(args: &[Value]) -> VResult {
-    transcendental("tan", args[0], Some((0, 0)), f64::tan, any)
+    transcendental("tan", Func::Tan, args[0])
 }
 fn asin(args: &[Value]) -> VResult {
-    transcendental("asin", args[0], Some((0, 0)), f64::asin, unit)
+    transcendental("asin", Func::Asin, args[0])
 }
 fn acos(args: &[Value]) -> VResult {
-    transcendental("acos", args[0], Some((1, 0)), f64::acos, unit)
+    transcendental("acos", Func::Acos, args[0])
 }
 
 fn atan(args: &[Value]) -> VResult {
     if args.len() == 1 {
-        return transcendental("atan", args[0], Some((0, 0)), f64::atan, any);
+        return transcendental("atan", Func::Atan, args[0]);
     }
-    let (y, x) = (num("atan", args[0])?, num("atan", args[1])?);
-    if let (Num::Fix(0), Num::Fix(k)) = (y, x) {
-        if k > 0 {
-            return Ok(Value::fixnum(0));
-        }
-        if k == 0 {
-            return Err(other_error("atan: undefined for 0 and 0", &[]));
-        }
+    let (y, x) = (real("atan", args[0])?, real("atan", args[1])?);
+    match arith::atan2(&y, &x) {
+        Some(r) => done(r),
+        None => Err(other_error("atan: undefined for 0 and 0", &[])),
     }
-    flo(y.to_f64().atan2(x.to_f64()))
 }
 
 fn log(args: &[Value]) -> VResult {
-    let nonneg = |x: f64| x.is_nan() || x >= 0.0;
     if args.len() == 1 {
-        return transcendental("log", args[0], Some((1, 0)), f64::ln, nonneg);
+        return transcendental("log", Func::Log, args[0]);
     }
-    let z = num("log", args[0])?;
-    let b = num("log", args[1])?;
-    if z.to_f64() < 0.0 {
-        return Err(complex_unsupported("log", args[0]));
+    let (z, b) = (num("log", args[0])?, num("log", args[1])?);
+    match arith::log_base(&z, &b) {
+        Some(r) => done(r),
+        None => Err(other_error("log: undefined", &[args[0], args[1]])),
     }
-    if b.to_f64() < 0.0 {
-        return Err(complex_unsupported("log", args[1]));
-    }
-    if let (Num::Fix(1), Num::Fix(_)) = (z, b) {
-        return Ok(Value::fixnum(0));
-    }
-    let x = z.to_f64();
-    flo(match b.to_f64() {
-        2.0 => x.log2(),
-        10.0 => x.log10(),
-        base => x.ln() / base.ln(),
-    })
 }
 
-fn rounding(who: &str, v: Value, f: fn(f64) -> f64) -> VResult {
-    match num(who, v)? {
-        Num::Fix(_) => Ok(v),
-        Num::Flo(x) => flo(f(x)),
+fn rounding(who: &str, v: Value, mode: Round) -> VResult {
+    if v.is_fixnum() {
+        return Ok(v);
     }
+    done(arith::round(&real(who, v)?, mode))
 }
 
 fn floor(args: &[Value]) -> VResult {
-    rounding("floor", args[0], f64::floor)
+    rounding("floor", args[0], Round::Floor)
 }
 fn ceiling(args: &[Value]) -> VResult {
-    rounding("ceiling", args[0], f64::ceil)
+    rounding("ceiling", args[0], Round::Ceiling)
 }
 fn round(args: &[Value]) -> VResult {
-    rounding("round", args[0], f64::round_ties_even)
+    rounding("round", args[0], Round::Nearest)
 }
 fn truncate(args: &[Value]) -> VResult {
-    rounding("truncate", args[0], f64::trunc)
+    rounding("truncate", args[0], Round::Truncate)
 }
 
-/// `exact` of a flonum.
-pub fn flonum_to_exact(who: &str, x: f64, v: Value) -> VResult {
-    if !x.is_finite() {
-        return Err(other_error(
-            &format!("{who}: no exact representation"),
-            &[v],
-        ));
-    }
-    if x.fract() != 0.0 {
-        return Err(other_error(
-            &format!("{who}: exact rationals are not supported yet"),
-            &[v],
-        ));
-    }
-    if x < FIXNUM_MIN as f64 || x > FIXNUM_MAX as f64 {
-        return Err(overflow(who));
-    }
-    Ok(Value::fixnum(x as i64))
+fn rationalize(args: &[Value]) -> VResult {
+    let x = real("rationalize", args[0])?;
+    let y = real("rationalize", args[1])?;
+    done(arith::rationalize(&x, &y))
 }
+
+// ---- exactness ----
 
 fn exact_named(who: &str, args: &[Value]) -> VResult {
-    match num(who, args[0])? {
-        Num::Fix(_) => Ok(args[0]),
-        Num::Flo(x) => flonum_to_exact(who, x, args[0]),
+    let v = args[0];
+    if v.is_fixnum() {
+        return Ok(v);
+    }
+    let n = num(who, v)?;
+    if n.is_exact() {
+        return Ok(v);
+    }
+    match n.to_exact() {
+        Some(e) => done(e),
+        None => Err(other_error(
+            &format!("{who}: no exact representation"),
+            &[v],
+        )),
     }
 }
 fn exact(args: &[Value]) -> VResult {
@@ -666,9 +442,15 @@ fn inexact_to_exact(args: &[Value]) -> VResult {
 }
 
 fn inexact_named(who: &str, args: &[Value]) -> VResult {
-    match num(who, args[0])? {
-        Num::Fix(n) => flo(n as f64),
-        Num::Flo(_) => Ok(args[0]),
+    let v = args[0];
+    if v.is_fixnum() {
+        return flo(v.as_fixnum() as f64);
+    }
+    let n = num(who, v)?;
+    if n.is_exact() {
+        done(n.to_inexact())
+    } else {
+        Ok(v)
     }
 }
 fn inexact(args: &[Value]) -> VResult {
@@ -678,51 +460,77 @@ fn exact_to_inexact(args: &[Value]) -> VResult {
     inexact_named("exact->inexact", args)
 }
 
-/// Numerator and denominator of a flonum as flonums (the denominator is a
-/// power of two).
-fn flonum_ratio(x: f64) -> (f64, f64) {
-    if !x.is_finite() || x.fract() == 0.0 {
-        return (x, 1.0);
-    }
-    let (mut n, mut d) = (x, 1.0f64);
-    while n.fract() != 0.0 {
-        n *= 2.0;
-        d *= 2.0;
-    }
-    (n, d)
+/// The numerator or denominator of a rational number: of its exact value
+/// for a flonum, made inexact again (`(denominator 0.5)` is `2.0`).
+fn ratio_part(who: &str, v: Value, denominator: bool) -> VResult {
+    let n = rational(who, v)?;
+    let e = n.to_exact().unwrap_or(Num::Fix(0));
+    let part = match (&e, denominator) {
+        (Num::Rat(r), false) => Num::int(r.numer().clone()),
+        (Num::Rat(r), true) => Num::int(r.denom().clone()),
+        (_, false) => e.clone(),
+        (_, true) => Num::Fix(1),
+    };
+    done(if n.is_exact() {
+        part
+    } else {
+        part.to_inexact()
+    })
 }
 
 fn numerator(args: &[Value]) -> VResult {
-    match num("numerator", args[0])? {
-        Num::Fix(_) => Ok(args[0]),
-        Num::Flo(x) => flo(flonum_ratio(x).0),
-    }
+    ratio_part("numerator", args[0], false)
 }
 fn denominator(args: &[Value]) -> VResult {
-    match num("denominator", args[0])? {
-        Num::Fix(_) => Ok(Value::fixnum(1)),
-        Num::Flo(x) => flo(flonum_ratio(x).1),
-    }
+    ratio_part("denominator", args[0], true)
+}
+
+// ---- complex numbers ----
+
+fn make_rectangular(args: &[Value]) -> VResult {
+    let re = real("make-rectangular", args[0])?;
+    let im = real("make-rectangular", args[1])?;
+    done(Num::rect(re, im))
+}
+
+fn make_polar(args: &[Value]) -> VResult {
+    let m = real("make-polar", args[0])?;
+    let a = real("make-polar", args[1])?;
+    done(arith::make_polar(&m, &a))
+}
+
+fn real_part(args: &[Value]) -> VResult {
+    done(arith::parts(&num("real-part", args[0])?).re)
+}
+
+fn imag_part(args: &[Value]) -> VResult {
+    done(arith::parts(&num("imag-part", args[0])?).im)
+}
+
+fn angle(args: &[Value]) -> VResult {
+    done(arith::angle(&num("angle", args[0])?))
 }
 
 // ---- predicates ----
 
+fn test(v: Value, f: fn(&Num) -> bool) -> VResult {
+    Ok(Value::bool(Num::of(v).is_some_and(|n| f(&n))))
+}
+
 fn is_number(args: &[Value]) -> VResult {
     Ok(Value::bool(args[0].is_number()))
 }
-fn is_integer(args: &[Value]) -> VResult {
-    Ok(Value::bool(match Num::from_value(args[0]) {
-        Some(Num::Fix(_)) => true,
-        Some(Num::Flo(x)) => x.is_finite() && x.fract() == 0.0,
-        None => false,
-    }))
+fn is_real(args: &[Value]) -> VResult {
+    test(args[0], Num::is_real)
 }
 fn is_rational(args: &[Value]) -> VResult {
-    Ok(Value::bool(match Num::from_value(args[0]) {
-        Some(Num::Fix(_)) => true,
-        Some(Num::Flo(x)) => x.is_finite(),
-        None => false,
-    }))
+    test(args[0], Num::is_rational)
+}
+fn is_integer(args: &[Value]) -> VResult {
+    if args[0].is_fixnum() {
+        return Ok(Value::TRUE);
+    }
+    test(args[0], Num::is_integer)
 }
 fn is_exact(args: &[Value]) -> VResult {
     Ok(Value::bool(num("exact?", args[0])?.is_exact()))
@@ -731,47 +539,78 @@ fn is_inexact(args: &[Value]) -> VResult {
     Ok(Value::bool(!num("inexact?", args[0])?.is_exact()))
 }
 fn is_exact_integer(args: &[Value]) -> VResult {
-    Ok(Value::bool(args[0].is_fixnum()))
+    Ok(Value::bool(
+        args[0].is_fixnum() || args[0].has_type(crate::value::ObjType::Bignum),
+    ))
 }
-fn flonum_test(who: &str, v: Value, f: fn(f64) -> bool, exact: bool) -> VResult {
-    Ok(Value::bool(match num(who, v)? {
-        Num::Fix(_) => exact,
-        Num::Flo(x) => f(x),
+fn is_exact_rational(args: &[Value]) -> VResult {
+    test(args[0], |n| n.is_exact() && n.is_real())
+}
+
+/// A flonum test on each part of a number; exact parts are `exact_answer`.
+fn float_test(who: &str, v: Value, f: fn(f64) -> bool, any_part: bool) -> VResult {
+    let n = num(who, v)?;
+    let parts = arith::parts(&n);
+    let t = |p: &Num| match p {
+        Num::Flo(x) => f(*x),
+        _ => f(0.0),
+    };
+    Ok(Value::bool(if any_part {
+        t(&parts.re) || t(&parts.im)
+    } else {
+        t(&parts.re) && t(&parts.im)
     }))
 }
 fn is_nan(args: &[Value]) -> VResult {
-    flonum_test("nan?", args[0], f64::is_nan, false)
+    float_test("nan?", args[0], f64::is_nan, true)
 }
 fn is_infinite(args: &[Value]) -> VResult {
-    flonum_test("infinite?", args[0], f64::is_infinite, false)
+    float_test("infinite?", args[0], f64::is_infinite, true)
 }
 fn is_finite(args: &[Value]) -> VResult {
-    flonum_test("finite?", args[0], f64::is_finite, true)
+    float_test("finite?", args[0], f64::is_finite, false)
 }
-fn sign_test(who: &str, v: Value, want: Ordering) -> VResult {
-    let n = num(who, v)?;
-    Ok(Value::bool(compare(n, Num::Fix(0)) == Some(want)))
+
+fn sign_test(who: &str, v: Value, want: i32) -> VResult {
+    if v.is_fixnum() {
+        return Ok(Value::bool(v.as_fixnum().signum() as i32 == want));
+    }
+    let n = real(who, v)?;
+    if matches!(n, Num::Flo(x) if x.is_nan()) {
+        return Ok(Value::FALSE);
+    }
+    Ok(Value::bool(n.signum() == want))
 }
 fn is_zero(args: &[Value]) -> VResult {
-    sign_test("zero?", args[0], Ordering::Equal)
+    if !args[0].is_fixnum() {
+        if let Some(n @ Num::Cpx(_)) = Num::of(args[0]) {
+            return Ok(Value::bool(n.is_zero()));
+        }
+    }
+    sign_test("zero?", args[0], 0)
 }
 fn is_positive(args: &[Value]) -> VResult {
-    sign_test("positive?", args[0], Ordering::Greater)
+    sign_test("positive?", args[0], 1)
 }
 fn is_negative(args: &[Value]) -> VResult {
-    sign_test("negative?", args[0], Ordering::Less)
+    sign_test("negative?", args[0], -1)
+}
+
+fn parity(who: &str, v: Value) -> VResult<bool> {
+    if v.is_fixnum() {
+        return Ok(v.as_fixnum() % 2 != 0);
+    }
+    let n = integer(who, v)?;
+    Ok(match n {
+        Num::Flo(x) => x % 2.0 != 0.0,
+        n => n.to_bigint().is_some_and(|b| b.bit(0)),
+    })
 }
 fn is_odd(args: &[Value]) -> VResult {
-    Ok(Value::bool(match int("odd?", args[0])? {
-        Num::Fix(n) => n % 2 != 0,
-        Num::Flo(x) => x % 2.0 != 0.0,
-    }))
+    Ok(Value::bool(parity("odd?", args[0])?))
 }
 fn is_even(args: &[Value]) -> VResult {
-    Ok(Value::bool(match int("even?", args[0])? {
-        Num::Fix(n) => n % 2 == 0,
-        Num::Flo(x) => x % 2.0 == 0.0,
-    }))
+    Ok(Value::bool(!parity("even?", args[0])?))
 }
 
 // ---- conversion to and from text ----
@@ -786,50 +625,27 @@ fn radix_arg(who: &str, args: &[Value], i: usize) -> VResult<u32> {
     }
 }
 
-/// `n` in `radix`, lower-case digits.
-pub fn format_fixnum(n: i64, radix: u32) -> String {
-    if radix == 10 {
-        return n.to_string();
-    }
-    let mut digits = Vec::new();
-    let mut m = n.unsigned_abs();
-    loop {
-        digits.push(std::char::from_digit((m % radix as u64) as u32, radix).unwrap_or('?'));
-        m /= radix as u64;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        digits.push('-');
-    }
-    digits.iter().rev().collect()
-}
-
 fn number_to_string(args: &[Value]) -> VResult {
     let radix = radix_arg("number->string", args, 1)?;
-    let text = match num("number->string", args[0])? {
-        Num::Fix(n) => format_fixnum(n, radix),
-        Num::Flo(x) if radix == 10 => printer::format_flonum(x),
-        Num::Flo(_) => {
-            return Err(other_error(
-                "number->string: inexact numbers can only be printed in radix 10",
-                &[args[0]],
-            ))
-        }
-    };
-    Ok(object::string_from(&text))
+    let n = num("number->string", args[0])?;
+    if !printable_in(&n, radix) {
+        return Err(other_error(
+            "number->string: inexact numbers can only be printed in radix 10",
+            &[args[0]],
+        ));
+    }
+    Ok(object::string_from(&format_number(&n, radix)))
 }
 
 fn string_to_number(args: &[Value]) -> VResult {
     let s = super::string_arg("string->number", args[0])?;
     let radix = radix_arg("string->number", args, 1)?;
     let text = object::string_to_rust(s);
-    match numparse::parse_number(&text, radix) {
-        Ok(Some(Number::Fixnum(n))) => Ok(Value::fixnum(n)),
-        Ok(Some(Number::Flonum(x))) => flo(x),
-        Ok(None) => Ok(Value::FALSE),
-        Err(msg) => Err(other_error(&format!("string->number: {msg}"), &[args[0]])),
+    match parse_number(&text, radix) {
+        Ok(Some(n)) => done(n),
+        // Text shaped like a number that denotes none (`1/0`) is not a
+        // number either.
+        Ok(None) | Err(_) => Ok(Value::FALSE),
     }
 }
 
@@ -854,7 +670,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("truncate-remainder", 2, truncate_remainder),
     fixed("exact-integer-sqrt", 1, exact_integer_sqrt),
     fixed("abs", 1, abs),
-    fixed("magnitude", 1, abs),
+    fixed("magnitude", 1, magnitude),
     var("min", 1, min),
     var("max", 1, max),
     var("gcd", 0, gcd),
@@ -874,20 +690,27 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("ceiling", 1, ceiling),
     fixed("round", 1, round),
     fixed("truncate", 1, truncate),
+    fixed("rationalize", 2, rationalize),
     fixed("exact", 1, exact),
     fixed("inexact", 1, inexact),
     fixed("exact->inexact", 1, exact_to_inexact),
     fixed("inexact->exact", 1, inexact_to_exact),
     fixed("numerator", 1, numerator),
     fixed("denominator", 1, denominator),
+    fixed("make-rectangular", 2, make_rectangular),
+    fixed("make-polar", 2, make_polar),
+    fixed("real-part", 1, real_part),
+    fixed("imag-part", 1, imag_part),
+    fixed("angle", 1, angle),
     fixed("number?", 1, is_number),
     fixed("complex?", 1, is_number),
-    fixed("real?", 1, is_number),
+    fixed("real?", 1, is_real),
     fixed("rational?", 1, is_rational),
     fixed("integer?", 1, is_integer),
     fixed("exact?", 1, is_exact),
     fixed("inexact?", 1, is_inexact),
     fixed("exact-integer?", 1, is_exact_integer),
+    fixed("exact-rational?", 1, is_exact_rational),
     fixed("nan?", 1, is_nan),
     fixed("infinite?", 1, is_infinite),
     fixed("finite?", 1, is_finite),

@@ -10,7 +10,7 @@ use crate::call;
 use crate::error;
 use crate::gc::{self, Scope};
 use crate::globals;
-use crate::numparse::{self, Number};
+use crate::num::{text::parse_number, Num};
 use crate::object;
 use crate::printer;
 use crate::value::Value;
@@ -80,6 +80,8 @@ enum D {
     Str(String),
     Sym(String),
     Flo(f64),
+    /// Another number (bignum, rational, complex).
+    Num(Num),
     List(Vec<D>, Option<Box<D>>),
     Vector(Vec<D>),
     Bytes(Vec<u8>),
@@ -217,9 +219,10 @@ impl Reader<'_> {
                     "#f" => return D::Atom(Value::FALSE),
                     _ => {}
                 }
-                match numparse::parse_number(&t, 10) {
-                    Ok(Some(Number::Fixnum(n))) => D::Atom(Value::fixnum(n)),
-                    Ok(Some(Number::Flonum(x))) => D::Flo(x),
+                match parse_number(&t, 10) {
+                    Ok(Some(Num::Fix(n))) => D::Atom(Value::fixnum(n)),
+                    Ok(Some(Num::Flo(x))) => D::Flo(x),
+                    Ok(Some(n)) => D::Num(n),
                     _ => D::Sym(t),
                 }
             }
@@ -233,6 +236,7 @@ fn build(d: &D) -> Value {
         D::Str(s) => object::string_from(s),
         D::Sym(s) => object::intern(s),
         D::Flo(x) => object::make_flonum(*x),
+        D::Num(n) => n.clone().into_value(),
         D::Bytes(b) => object::bytevector_from(b),
         D::Vector(items) => {
             let s = Scope::new();

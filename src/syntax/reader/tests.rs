@@ -7,6 +7,7 @@ fn show(d: &Datum) -> String {
     match &d.kind {
         DatumKind::Int(n) => n.to_string(),
         DatumKind::Float(x) => format!("{x:?}f"),
+        DatumKind::Number(text) => format!("{text}n"),
         DatumKind::Bool(b) => (if *b { "#t" } else { "#f" }).to_string(),
         DatumKind::Char(c) => format!("#\\{c:?}"),
         DatumKind::Str(s) => format!("{s:?}"),

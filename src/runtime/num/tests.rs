@@ -1,0 +1,1 @@
+//! Unit tests of `src/runtime/num/mod.rs`.
