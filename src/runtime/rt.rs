@@ -106,14 +106,7 @@ fn raised() -> Value {
     crate::cont::throw_uncaught()
 }
 
-/// Calls the builtin named `name` with `args` copied to the root stack.
-fn call_named(name: &str, args: &[Value]) -> VResult {
-    let Some(b) = builtins::lookup(name) else {
-        error::fatal(&format!("internal error: no builtin {name}"));
-    };
-    call_builtin_with(b, args)
-}
-
+/// Calls builtin `b` with `args` copied to the root stack.
 fn call_builtin_with(b: &Builtin, args: &[Value]) -> VResult {
     let sp = gc::root_sp();
     for &a in args {
@@ -300,10 +293,7 @@ crate::exit_trampoline! {
 // Generic arithmetic (the slow paths of the inline fixnum/flonum code)
 
 extern "C" fn arith_impl(op: u64, a: Value, b: Value) -> Value {
-    ret(call_named(
-        FX_OPS.get(op as usize).copied().unwrap_or("+"),
-        &[a, b],
-    ))
+    ret(builtins::numbers::generic_arith(op, a, b))
 }
 
 crate::exit_trampoline! {
@@ -313,11 +303,7 @@ crate::exit_trampoline! {
 }
 
 extern "C" fn compare_impl(cc: u64, a: Value, b: Value) -> Value {
-    let name = CONDS.get(cc as usize).copied().unwrap_or("=");
-    match call_named(name, &[a, b]) {
-        Ok(v) if cc == 1 => Value::bool(!v.is_true()),
-        r => ret(r),
-    }
+    ret(builtins::numbers::generic_compare(cc, a, b))
 }
 
 crate::exit_trampoline! {

@@ -649,6 +649,36 @@ fn string_to_number(args: &[Value]) -> VResult {
     }
 }
 
+/// `(op a b)` for the compiled code's slow path (`FxOp::ALL` order: `+ -
+/// * quotient remainder modulo`), without a name lookup. The numeric
+/// builtins decode their arguments before they allocate, so `a` and `b`
+/// need not be rooted.
+pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
+    let args = [a, b];
+    match op {
+        0 => plus(&args),
+        1 => minus(&args),
+        2 => times(&args),
+        3 => quotient(&args),
+        4 => remainder(&args),
+        _ => modulo(&args),
+    }
+}
+
+/// `(cc a b)` for the compiled code's slow path (`Cond::ALL` order: `= ≠
+/// < <= > >=`).
+pub fn generic_compare(cc: u64, a: Value, b: Value) -> VResult {
+    let args = [a, b];
+    match cc {
+        0 => num_eq(&args),
+        1 => num_eq(&args).map(|v| Value::bool(!v.is_true())),
+        2 => num_lt(&args),
+        3 => num_le(&args),
+        4 => num_gt(&args),
+        _ => num_ge(&args),
+    }
+}
+
 pub(super) const BUILTINS: &[Builtin] = &[
     var("+", 0, plus),
     var("-", 1, minus),

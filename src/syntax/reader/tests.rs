@@ -351,28 +351,22 @@ fn reader_errors_and_locations() {
         ("#truex", "bad `#` syntax `#truex`", "1:1", "#truex"),
         ("(#xfg)", "bad number syntax `#xfg`", "1:2", "#xfg"),
         (
-            "#e1.5",
-            "exact rationals are not supported yet",
-            "1:1",
-            "#e1.5",
-        ),
-        (
-            "x 1/2",
-            "exact rationals are not supported yet",
+            "x 1/0",
+            "division by zero in a number literal",
             "1:3",
-            "1/2",
+            "1/0",
         ),
         (
-            "1+2i",
-            "complex numbers are not supported yet",
+            "#e+inf.0",
+            "an infinity or NaN cannot be exact",
             "1:1",
-            "1+2i",
+            "#e+inf.0",
         ),
         (
-            "(+ 1 99999999999999999999)",
-            "integer literal out of range (bignums are not supported yet)",
+            "(+ 1 #e1e200000)",
+            "the exponent of an exact number literal is too large",
             "1:6",
-            "99999999999999999999",
+            "#e1e200000",
         ),
         ("#\\foo", "unknown character name `#\\foo`", "1:1", "#\\foo"),
         (
@@ -568,4 +562,26 @@ fn reader_never_slices_inside_a_character() {
     }
     // Non-ASCII whitespace separates datums.
     assert_eq!(r("a\u{a0}b"), "a b");
+}
+
+#[test]
+fn reader_numbers_of_the_whole_tower() {
+    // Numbers other than fixnums and flonums keep their canonical text.
+    for (text, shown) in [
+        ("#e1.5", "3/2n"),
+        ("1/2", "1/2n"),
+        ("-6/4", "-3/2n"),
+        ("4/2", "2"),
+        ("1+2i", "1+2in"),
+        ("+i", "0+1in"),
+        ("1.5-2.5i", "1.5-2.5in"),
+        ("99999999999999999999", "99999999999999999999n"),
+        ("#x-FFFFFFFFFFFFFFFFFF", "-4722366482869645213695n"),
+        ("#e1e3", "1000"),
+        ("1@0", "1"),
+    ] {
+        let mut sm = SourceMap::new();
+        let d = read_str(&mut sm, "n", text).unwrap();
+        assert_eq!(show(&d[0]), shown, "{text}");
+    }
 }
