@@ -26,6 +26,8 @@
     ((_ reraise (test e1 e2 ...) more ...)
      (if test (begin e1 e2 ...) (guard-clauses reraise more ...)))
     ((_ reraise) reraise)))
+;; R7RS exact-integer-sqrt (racket/base calls it integer-sqrt/remainder).
+(define (exact-integer-sqrt n) (integer-sqrt/remainder n))
 (define (exact x) (inexact->exact x))
 (define (inexact x) (exact->inexact x))
 (define (bench-ticks) (inexact->exact (floor (* 1000.0 (current-inexact-milliseconds)))))
