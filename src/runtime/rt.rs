@@ -142,7 +142,14 @@ pub fn take_unbound_diagnostic() -> Option<&'static str> {
 unsafe extern "C" fn wrong_type_impl(who: *const u8, who_len: u64, ty: u64, x: Value) -> Value {
     let expected = TYPE_TEXTS.get(ty as usize).copied().unwrap_or("?");
     // SAFETY: compiled code passes the caller's name as static text.
-    error::wrong_type(unsafe { str_arg(who, who_len) }, expected, x);
+    let who = unsafe { str_arg(who, who_len) };
+    if ty == 0 && x.has_type(crate::value::ObjType::Bignum) {
+        // The inline checks want a fixnum index; a bignum is an integer,
+        // just out of every range.
+        error::out_of_range(who, x);
+    } else {
+        error::wrong_type(who, expected, x);
+    }
     raised()
 }
 

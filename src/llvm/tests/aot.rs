@@ -324,7 +324,7 @@ fn runtime_errors_match_the_interpreter() {
         (
             "",
             "%x = fixnum 5\n%t = nil\n%q = fx.lt.chk %t, %x\nret %q",
-            "<: expected a number: ()",
+            "<: expected a real number: ()",
         ),
         (
             "",

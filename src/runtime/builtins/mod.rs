@@ -291,6 +291,7 @@ pub(crate) fn element_index_arg(who: &str, k: Value, len: usize) -> VResult<usiz
     match k.fixnum_value() {
         Some(n) if n >= 0 && (n as usize) < len => Ok(n as usize),
         Some(_) => Err(error::out_of_range(who, k)),
+        None if k.has_type(ObjType::Bignum) => Err(error::out_of_range(who, k)),
         None => Err(error::wrong_type(who, "an integer", k)),
     }
 }

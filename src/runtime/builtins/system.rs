@@ -70,6 +70,7 @@ fn exit_status(who: &str, args: &[Value]) -> VResult<i32> {
         Some(Value::FALSE) => Ok(1),
         Some(v) => match v.fixnum_value() {
             Some(n) => Ok(if (0..=255).contains(&n) { n as i32 } else { 1 }),
+            None if v.has_type(crate::value::ObjType::Bignum) => Ok(1),
             None => Err(error::wrong_type(
                 who,
                 "an exit status (a boolean or an integer)",
@@ -184,6 +185,8 @@ mod tests {
         assert_eq!(exit_status("exit", &[Value::fixnum(255)]), Ok(255));
         assert_eq!(exit_status("exit", &[Value::fixnum(256)]), Ok(1));
         assert_eq!(exit_status("exit", &[Value::fixnum(-1)]), Ok(1));
+        let big = crate::num::Num::int(num_bigint::BigInt::from(1u8) << 100usize);
+        assert_eq!(exit_status("exit", &[big.into_value()]), Ok(1));
         check_errs(&[(
             "(exit \"x\")",
             "exit: expected an exit status (a boolean or an integer): \"x\"",
