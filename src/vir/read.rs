@@ -418,6 +418,11 @@ impl Parser {
                     || (tok.len() > 1
                         && tok.starts_with(['+', '-', '.'])
                         && tok[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.'));
+                let digits = tok.strip_prefix(['+', '-']).unwrap_or(&tok);
+                if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+                    // An integer beyond i64: a bignum (docs/numbers.md).
+                    return Ok(ConstData::Number(tok));
+                }
                 if let Some(x) = parse_float(&tok) {
                     return Ok(ConstData::Float(x));
                 }

@@ -107,6 +107,11 @@ impl FnEmitter<'_, '_, '_> {
 
     /// i1: is `x` (integer `xi`) a heap object of type `ty`?
     pub(super) fn heap_type_test(&mut self, x: &str, xi: &str, ty: ObjType) -> String {
+        self.heap_type_in(x, xi, &[ty])
+    }
+
+    /// i1: is `x` a tag-3 heap object of one of the types `tys`?
+    fn heap_type_in(&mut self, x: &str, xi: &str, tys: &[ObjType]) -> String {
         let tag = self.tag_of(xi);
         let is3 = self.icmp("eq", &tag, TAG_OBJECT);
         let (lh, lj) = (self.label(), self.label());
@@ -116,7 +121,16 @@ impl FnEmitter<'_, '_, '_> {
         let h = self.header(x, TAG_OBJECT);
         let sh = self.bin("lshr", &h, 3);
         let b = self.bin("and", &sh, 255);
-        let eq = self.icmp("eq", &b, ty as u8);
+        let eq = match tys {
+            [ty] => self.icmp("eq", &b, *ty as u8),
+            _ => {
+                // Type codes are below 64: one bit per accepted type.
+                let mask = tys.iter().fold(0u64, |m, &t| m | 1 << (t as u8));
+                let bit = self.bin("shl", "1", &b);
+                let hit = self.bin("and", &bit, mask as i64);
+                self.icmp("ne", &hit, 0)
+            }
+        };
         self.br(&lj);
         self.start_block(&lj);
         self.phi("i1", &[("false", &from), (&eq, &lh)])
@@ -151,7 +165,16 @@ impl FnEmitter<'_, '_, '_> {
                 let from = self.cur.clone();
                 self.br_if(&isfx, &lj, &lf, Weight::Even);
                 self.start_block(&lf);
-                let fl = self.heap_type_test(x, &xi, ObjType::Flonum);
+                let fl = self.heap_type_in(
+                    x,
+                    &xi,
+                    &[
+                        ObjType::Flonum,
+                        ObjType::Bignum,
+                        ObjType::Rational,
+                        ObjType::Complex,
+                    ],
+                );
                 let from2 = self.cur.clone();
                 self.br(&lj);
                 self.start_block(&lj);

@@ -419,3 +419,60 @@ fn wide_calls_pass_overflow_vectors() {
         }
     }
 }
+
+/// `type_is.number` accepts every number of the tower, and number
+/// constants other than fixnums and flonums (`ConstData::Number`) reach
+/// the runtime intact (docs/numbers.md).
+const TOWER: &str = r#"
+global $display
+
+const #0 = 123456789012345678901234567890
+const #1 = -1/3
+const #2 = 1.5-2i
+const #3 = "x"
+
+function @top0() arity 0 {
+entry:
+  %a = const #0
+  %b = const #1
+  %c = const #2
+  %s = const #3
+  %f = flonum 2.5
+  %i = fixnum 7
+  %ta = type_is.number %a
+  %tb = type_is.number %b
+  %tc = type_is.number %c
+  %ts = type_is.number %s
+  %tf = type_is.number %f
+  %ti = type_is.number %i
+  %n = nil
+  %l1 = cons %ti, %n
+  %l2 = cons %tf, %l1
+  %l3 = cons %ts, %l2
+  %l4 = cons %tc, %l3
+  %l5 = cons %tb, %l4
+  %l6 = cons %ta, %l5
+  %l7 = cons %c, %l6
+  %l8 = cons %b, %l7
+  %l9 = cons %a, %l8
+  %d = global_get.chk $display
+  %u = call_closure %d(%l9)
+  ret %u
+}
+"#;
+
+#[test]
+fn number_type_test_and_constants_cover_the_tower() {
+    for level in [0, 2] {
+        let r = run(TOWER, level, false);
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.as_str(), r.status),
+            (
+                "(123456789012345678901234567890 -1/3 1.5-2.0i #t #t #t #f #t #t)",
+                "",
+                0
+            ),
+            "level {level}"
+        );
+    }
+}

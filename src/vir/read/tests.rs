@@ -201,3 +201,25 @@ fn datums() {
         "const #0 = (quote x)\nconst #1 = (1 . -2500.0)\nconst #2 = (quote y)\nconst #3 = |a\\|b|\n"
     );
 }
+
+#[test]
+fn numbers_beyond_fixnums_and_flonums_keep_their_text() {
+    let text = "const #0 = 123456789012345678901234567890\nconst #1 = -1/3\nconst #2 = 1.5-2.0i\nconst #3 = 0+1i\nconst #4 = +inf.0+1.0i\nconst #5 = 1e21\nconst #6 = -9223372036854775809\n";
+    let m = parse_module(text).unwrap();
+    let numbers = [
+        "123456789012345678901234567890",
+        "-1/3",
+        "1.5-2.0i",
+        "0+1i",
+        "+inf.0+1.0i",
+    ];
+    for (i, n) in numbers.iter().enumerate() {
+        assert_eq!(m.consts[i], ConstData::Number(n.to_string()), "#{i}");
+    }
+    assert_eq!(m.consts[5], ConstData::Float(1e21));
+    assert_eq!(
+        m.consts[6],
+        ConstData::Number("-9223372036854775809".into())
+    );
+    assert_eq!(print_module(&m), text);
+}
