@@ -73,8 +73,7 @@ fn canonical(n: &Num) -> bool {
             .to_i64()
             .is_none_or(|k| !(FIXNUM_MIN..=FIXNUM_MAX).contains(&k)),
         Num::Rat(r) => {
-            r.denom() > &BigInt::one()
-                && num_integer::Integer::gcd(r.numer(), r.denom()).is_one()
+            r.denom() > &BigInt::one() && num_integer::Integer::gcd(r.numer(), r.denom()).is_one()
         }
         Num::Flo(_) => true,
         Num::Cpx(c) => match (&c.re, &c.im) {
@@ -191,7 +190,9 @@ fn heap_round_trip_every_kind() {
         Num::Big(BigInt::from(FIXNUM_MIN) - 1),
         Num::Big(BigInt::from(u64::MAX)),
         Num::Big(-(BigInt::one() << 64usize)),
-        Num::Big(big("-123456789012345678901234567890123456789012345678901234567890")),
+        Num::Big(big(
+            "-123456789012345678901234567890123456789012345678901234567890",
+        )),
         Num::Rat(q(-1, 3)),
         Num::Rat(BigRational::new(big("1") << 200usize, big("3") * 7 * 11)),
         Num::Flo(-0.0),
@@ -238,7 +239,9 @@ fn heap_round_trip_every_kind() {
 /// Equal numbers, NaNs equal to each other (for round trips).
 fn same(a: Option<&Num>, b: &Num) -> bool {
     match (a, b) {
-        (Some(Num::Flo(x)), Num::Flo(y)) => (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits(),
+        (Some(Num::Flo(x)), Num::Flo(y)) => {
+            (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()
+        }
         (Some(Num::Cpx(x)), Num::Cpx(y)) => same(Some(&x.re), &y.re) && same(Some(&x.im), &y.im),
         (Some(a), b) => a == b,
         (None, _) => false,
@@ -283,7 +286,10 @@ fn inexact_edges() {
     let max_half = &two1024 - (BigInt::one() << 970usize);
     assert_eq!(bigint_to_f64(&two1024), f64::INFINITY);
     assert_eq!(bigint_to_f64(&-&two1024), f64::NEG_INFINITY);
-    assert_eq!(Num::Big(two1024.clone() << 5000usize).to_f64(), f64::INFINITY);
+    assert_eq!(
+        Num::Big(two1024.clone() << 5000usize).to_f64(),
+        f64::INFINITY
+    );
     // Halfway between MAX and 2^1024 rounds to even: up, to infinity.
     assert_eq!(bigint_to_f64(&max_half), f64::INFINITY);
     assert_eq!(bigint_to_f64(&(&max_half - 1)), f64::MAX);
@@ -362,7 +368,10 @@ fn comparisons_with_flonums() {
     let zf = Num::rect(Num::Flo(1.0), Num::Flo(2.0));
     assert!(arith::num_eq(&z, &zf));
     assert!(!arith::num_eq(&z, &Num::Fix(1)));
-    assert!(arith::num_eq(&Num::Fix(1), &Num::rect(Num::Flo(1.0), Num::Flo(0.0))));
+    assert!(arith::num_eq(
+        &Num::Fix(1),
+        &Num::rect(Num::Flo(1.0), Num::Flo(0.0))
+    ));
 }
 
 #[test]
@@ -378,10 +387,7 @@ fn rounding_rationals() {
     assert_eq!(r(-7, 2, Round::Ceiling), Num::Fix(-3));
     assert_eq!(r(-7, 2, Round::Truncate), Num::Fix(-3));
     assert_eq!(r(7, 2, Round::Truncate), Num::Fix(3));
-    assert_eq!(
-        arith::round(&Num::Flo(-2.5), Round::Nearest).to_f64(),
-        -2.0
-    );
+    assert_eq!(arith::round(&Num::Flo(-2.5), Round::Nearest).to_f64(), -2.0);
     assert!(arith::round(&Num::Flo(-0.4), Round::Nearest)
         .to_f64()
         .is_sign_negative());
@@ -390,7 +396,10 @@ fn rounding_rationals() {
 #[test]
 fn rationalize_examples() {
     let x = Num::exact_of_f64(0.3).unwrap();
-    assert_eq!(arith::rationalize(&x, &Num::Rat(q(1, 10))), Num::Rat(q(1, 3)));
+    assert_eq!(
+        arith::rationalize(&x, &Num::Rat(q(1, 10))),
+        Num::Rat(q(1, 3))
+    );
     assert_eq!(
         arith::rationalize(&Num::Flo(0.3), &Num::Rat(q(1, 10))),
         Num::Flo(0.3333333333333333)
@@ -426,10 +435,7 @@ fn exact_powers() {
     assert_eq!(e(Num::Rat(q(2, 3)), -5), Num::Rat(q(243, 32)));
     let i1 = Num::rect(Num::Fix(1), Num::Fix(1));
     assert_eq!(e(i1.clone(), 4), Num::Fix(-4));
-    assert_eq!(
-        e(i1, -2),
-        Num::rect(Num::Fix(0), Num::Rat(q(-1, 2)))
-    );
+    assert_eq!(e(i1, -2), Num::rect(Num::Fix(0), Num::Rat(q(-1, 2))));
     assert_eq!(
         e(Num::rect(Num::Rat(q(1, 2)), Num::Rat(q(1, 3))), 3),
         Num::rect(Num::Rat(q(-1, 24)), Num::Rat(q(23, 108)))
@@ -504,7 +510,11 @@ fn correctly_rounded(r: &BigRational, x: f64) -> Result<(), String> {
     let limit = pow2(1024) - pow2(970);
     if x.is_infinite() {
         let ok = if x > 0.0 { *r >= limit } else { *r <= -limit };
-        return if ok { Ok(()) } else { Err(format!("{r} gave {x}")) };
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!("{r} gave {x}"))
+        };
     }
     if x.is_nan() {
         return Err(format!("{r} gave NaN"));
@@ -766,7 +776,7 @@ proptest! {
         let dist = (&m - &r).abs();
         prop_assert!(m.is_integer() && dist <= half);
         if dist == half {
-            prop_assert!(m.to_integer().bit(0) == false, "{} rounded to {}", r, m);
+            prop_assert!(!m.to_integer().bit(0), "{} rounded to {}", r, m);
         }
     }
 

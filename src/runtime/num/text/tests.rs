@@ -136,7 +136,10 @@ fn numparse_exactness() {
     // Rationals and bignums, which the old parser refused.
     assert_eq!(num("#e1.5"), rat(3, 2));
     assert_eq!(num("#e1e-1"), rat(1, 10));
-    assert_eq!(num("#e1e30"), Num::Big(big("1000000000000000000000000000000")));
+    assert_eq!(
+        num("#e1e30"),
+        Num::Big(big("1000000000000000000000000000000"))
+    );
     assert!(err("#e1e99999999999999999999").contains("too large"));
     assert_eq!(flo("#i1/2"), 0.5);
     assert_eq!(flo("#i1.5"), 1.5);
@@ -157,10 +160,7 @@ fn numparse_errors() {
         num("123456789012345678901234567890123456789012345"),
         Num::Big(big("123456789012345678901234567890123456789012345"))
     );
-    assert_eq!(
-        num("#xffffffffffffffff"),
-        Num::Big(BigInt::from(u64::MAX))
-    );
+    assert_eq!(num("#xffffffffffffffff"), Num::Big(BigInt::from(u64::MAX)));
     assert_eq!(
         flo("#i123456789012345678901234567890"),
         123456789012345678901234567890.0
@@ -292,9 +292,9 @@ fn full_syntax() {
 #[test]
 fn not_numbers() {
     for s in [
-        "+", "-", "...", "->x", "pi", "-pi", "i", "1+", "a+bi", "+.i", "1i", "i1", "1+ii",
-        "1++i", "@1", "1@", "1@2@3", "1/2/3", "1.5/2", "+-i", "1+2", "1+2j", "#b1e1", "1/2e2",
-        "#e", "#e#", "1/-2", "+/2",
+        "+", "-", "...", "->x", "pi", "-pi", "i", "1+", "a+bi", "+.i", "1i", "i1", "1+ii", "1++i",
+        "@1", "1@", "1@2@3", "1/2/3", "1.5/2", "+-i", "1+2", "1+2j", "#b1e1", "1/2e2", "#e", "#e#",
+        "1/-2", "+/2",
     ] {
         none(s);
     }
@@ -426,7 +426,13 @@ fn format_every_kind() {
 
 #[test]
 fn read_canonical_constants() {
-    for s in ["1/3", "-12345678901234567890123", "1.5", "-1/2+3i", "1.0-2.5i"] {
+    for s in [
+        "1/3",
+        "-12345678901234567890123",
+        "1.5",
+        "-1/2+3i",
+        "1.0-2.5i",
+    ] {
         assert_eq!(Num::read_canonical(s), num(s));
     }
     assert_eq!(Num::read_canonical("junk"), Num::Fix(0));
