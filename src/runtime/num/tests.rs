@@ -665,6 +665,18 @@ proptest! {
     }
 
     #[test]
+    fn bignum_to_f64_near_ties(m in any::<u64>(), e in 1100u64..2046, eps in -1i64..=1) {
+        // Integers just beside the midpoint of two flonums of at least 64
+        // bits: only a sticky bit far below the top 64 bits decides them.
+        let x = f64::from_bits(m & ((1 << 52) - 1) | e << 52);
+        let mid = f64_value(x) + (f64_value(x.next_up()) - f64_value(x)) / BigRational::from_integer(2.into());
+        let b = mid.to_integer() + eps;
+        let y = bigint_to_f64(&b);
+        let r = BigRational::from_integer(b);
+        prop_assert!(correctly_rounded(&r, y).is_ok(), "{:?}", correctly_rounded(&r, y));
+    }
+
+    #[test]
     fn comparisons_are_exact(a in any_real(), b in any_real(), c in any_real()) {
         // Reference: the exact values, infinities beyond every rational.
         let key = |n: &Num| match n {
