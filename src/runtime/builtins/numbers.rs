@@ -583,7 +583,8 @@ fn sign_test(who: &str, v: Value, want: i32) -> VResult {
 }
 fn is_zero(args: &[Value]) -> VResult {
     if !args[0].is_fixnum() {
-        if let Some(n @ Num::Cpx(_)) = Num::of(args[0]) {
+        // Any number, complex too: a non-number is not "a real number".
+        if let n @ Num::Cpx(_) = num("zero?", args[0])? {
             return Ok(Value::bool(n.is_zero()));
         }
     }

@@ -108,10 +108,15 @@ pub fn mul(a: &Num, b: &Num) -> Num {
     }
 }
 
-/// `a / b`; `None` when `b` is an exact zero.
+/// `a / b`; `None` when `b` is an exact zero and `a` is exact.
 pub fn div(a: &Num, b: &Num) -> Option<Num> {
     if b.is_exact() && b.is_zero() {
-        return None;
+        if a.is_exact() {
+            return None;
+        }
+        // An inexact dividend makes the quotient inexact, over an inexact
+        // zero: `(/ 1.0 0)` is +inf.0, `(/ 0.0 0)` is +nan.0.
+        return div(a, &Num::Flo(0.0));
     }
     Some(match classify(a, b) {
         Pair::Ints(x, y) => Num::fraction(x, y),
@@ -706,12 +711,33 @@ pub fn apply(f: Func, a: &Num) -> Option<Num> {
         if f.real_domain(x) {
             return Some(Num::Flo(f.real(x)));
         }
+        if matches!(f, Func::Asin | Func::Acos) && x.abs() > 1.0 {
+            return Some(arc_beyond_one(f, x));
+        }
     }
     let z = to_c64(&parts(a));
     if f == Func::Atan && z.re == 0.0 && z.im.abs() == 1.0 {
         return None;
     }
     Some(of_c64(f.complex(z)))
+}
+
+/// `asin x` or `acos x` for a real `|x| > 1`, on the branch cuts, from
+/// `acosh |x|`: the complex formulas overflow to NaN once `x²` does (and
+/// lose digits well before).
+fn arc_beyond_one(f: Func, x: f64) -> Num {
+    use std::f64::consts::{FRAC_PI_2, LN_2, PI};
+    let m = x.abs();
+    // acosh m = ln(m + sqrt(m² - 1)), which is ln(2m) to double precision
+    // for large m (and does not overflow there).
+    let h = if m > 1e10 { m.ln() + LN_2 } else { m.acosh() };
+    let (re, im) = match (f, x > 0.0) {
+        (Func::Asin, true) => (FRAC_PI_2, -h),
+        (Func::Asin, false) => (-FRAC_PI_2, h),
+        (_, true) => (0.0, h),
+        (_, false) => (PI, -h),
+    };
+    of_c64(Complex64::new(re, im))
 }
 
 /// `ln n` for a positive bignum, also beyond the flonum range.
@@ -737,7 +763,7 @@ pub fn atan2(y: &Num, x: &Num) -> Option<Num> {
     Some(Num::Flo(y.to_f64().atan2(x.to_f64())))
 }
 
-/// `(log z b)`; `None` when `b` is an exact 1 (or the result is 0/0).
+/// `(log z b)`; `None` for `(log 1 1)`, an exact 0/0.
 pub fn log_base(z: &Num, b: &Num) -> Option<Num> {
     if let (Num::Fix(1), true) = (z, b.is_exact()) {
         return if b.is_one_exact() {
@@ -758,10 +784,18 @@ pub fn log_base(z: &Num, b: &Num) -> Option<Num> {
         }
     }
     let lb = apply(Func::Log, b)?;
-    match div(&lz, &lb) {
-        Some(r) => Some(r),
-        None => Some(Num::Flo(f64::NAN)),
+    if lb.is_exact() && lb.is_zero() {
+        // `b` is an exact 1 (and `z` is not): each part of `ln z` over an
+        // inexact zero, so `(log 7 1)` is +inf.0 and `(log -7 1)` is
+        // +inf.0+inf.0i (a complex division by zero would give NaNs).
+        let p = to_c64(&parts(&lz));
+        return Some(if lz.is_real() {
+            Num::Flo(p.re / 0.0)
+        } else {
+            of_c64(Complex64::new(p.re / 0.0, p.im / 0.0))
+        });
     }
+    div(&lz, &lb)
 }
 
 impl Num {
