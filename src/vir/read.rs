@@ -412,7 +412,9 @@ impl Parser {
                     return self.err(start, format!("expected a datum, found {found}"));
                 }
                 if let Ok(n) = tok.parse::<i64>() {
-                    return Ok(ConstData::Int(n));
+                    if crate::ir::fits_fixnum(n) {
+                        return Ok(ConstData::Int(n));
+                    }
                 }
                 let numeric_start = tok.starts_with(|c: char| c.is_ascii_digit())
                     || (tok.len() > 1
@@ -420,7 +422,7 @@ impl Parser {
                         && tok[1..].starts_with(|c: char| c.is_ascii_digit() || c == '.'));
                 let digits = tok.strip_prefix(['+', '-']).unwrap_or(&tok);
                 if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
-                    // An integer beyond i64: a bignum (docs/numbers.md).
+                    // An integer beyond fixnums: a bignum (docs/numbers.md).
                     return Ok(ConstData::Number(tok));
                 }
                 if let Some(x) = parse_float(&tok) {

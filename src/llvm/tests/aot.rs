@@ -346,11 +346,6 @@ fn runtime_errors_match_the_interpreter() {
             "%k = closure @lambda.3()\n%x = fixnum 5\n%q = call_closure %k(%x, %x, %x, %x, %x)\nret %q",
             "#<procedure>: wrong number of arguments (expected at least 6, got 5)",
         ),
-        (
-            "",
-            "%x = fixnum 1152921504606846975\n%q = fx.add.ovf %x, %x\nret %q",
-            "+: integer overflow (bignums are not supported yet)",
-        ),
     ];
     let funcs = "function @f(%self, %a, %b) arity 2 closure {\nentry:\n  ret %a\n}\n\
                  function @lambda.3(%self, %a, %b, %c, %d, %e, %f, %r) arity 6 rest closure {\nentry:\n  ret %a\n}\n";
@@ -420,9 +415,9 @@ fn wide_calls_pass_overflow_vectors() {
     }
 }
 
-/// `type_is.number` accepts every number of the tower, and number
-/// constants other than fixnums and flonums (`ConstData::Number`) reach
-/// the runtime intact (docs/numbers.md).
+/// `type_is.number` accepts every number of the tower, number constants
+/// other than fixnums and flonums (`ConstData::Number`) reach the runtime
+/// intact, and fixnum overflow gives a bignum (docs/numbers.md).
 const TOWER: &str = r#"
 global $display
 
@@ -445,7 +440,10 @@ entry:
   %ts = type_is.number %s
   %tf = type_is.number %f
   %ti = type_is.number %i
-  %n = nil
+  %m = fixnum 1152921504606846975
+  %o = fx.add.ovf %m, %m
+  %n0 = nil
+  %n = cons %o, %n0
   %l1 = cons %ti, %n
   %l2 = cons %tf, %l1
   %l3 = cons %ts, %l2
@@ -468,7 +466,7 @@ fn number_type_test_and_constants_cover_the_tower() {
         assert_eq!(
             (r.stdout.as_str(), r.stderr.as_str(), r.status),
             (
-                "(123456789012345678901234567890 -1/3 1.5-2.0i #t #t #t #f #t #t)",
+                "(123456789012345678901234567890 -1/3 1.5-2.0i #t #t #t #f #t #t 2305843009213693950)",
                 "",
                 0
             ),

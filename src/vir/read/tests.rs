@@ -204,7 +204,7 @@ fn datums() {
 
 #[test]
 fn numbers_beyond_fixnums_and_flonums_keep_their_text() {
-    let text = "const #0 = 123456789012345678901234567890\nconst #1 = -1/3\nconst #2 = 1.5-2.0i\nconst #3 = 0+1i\nconst #4 = +inf.0+1.0i\nconst #5 = 1e21\nconst #6 = -9223372036854775809\n";
+    let text = "const #0 = 123456789012345678901234567890\nconst #1 = -1/3\nconst #2 = 1.5-2.0i\nconst #3 = 0+1i\nconst #4 = +inf.0+1.0i\nconst #5 = 1e21\nconst #6 = -9223372036854775809\nconst #7 = 4611686018427387904\nconst #8 = 1152921504606846975\n";
     let m = parse_module(text).unwrap();
     let numbers = [
         "123456789012345678901234567890",
@@ -221,5 +221,7 @@ fn numbers_beyond_fixnums_and_flonums_keep_their_text() {
         m.consts[6],
         ConstData::Number("-9223372036854775809".into())
     );
+    assert_eq!(m.consts[7], ConstData::Number("4611686018427387904".into()));
+    assert_eq!(m.consts[8], ConstData::Int(1152921504606846975));
     assert_eq!(print_module(&m), text);
 }
