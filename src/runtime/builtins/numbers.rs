@@ -650,8 +650,8 @@ fn string_to_number(args: &[Value]) -> VResult {
     }
 }
 
-/// `(op a b)` for the compiled code's slow path (`FxOp::ALL` order: `+ -
-/// * quotient remainder modulo`), without a name lookup. The numeric
+/// `(op a b)` for the compiled code's slow path (`FxOp::ALL` order: `+`,
+/// `-`, `*`, `quotient`, `remainder`, `modulo`), without a name lookup. The numeric
 /// builtins decode their arguments before they allocate, so `a` and `b`
 /// need not be rooted.
 pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
@@ -666,8 +666,8 @@ pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
     }
 }
 
-/// `(cc a b)` for the compiled code's slow path (`Cond::ALL` order: `= ≠
-/// < <= > >=`).
+/// `(cc a b)` for the compiled code's slow path (`Cond::ALL` order: `=`,
+/// not `=`, `<`, `<=`, `>`, `>=`).
 pub fn generic_compare(cc: u64, a: Value, b: Value) -> VResult {
     let args = [a, b];
     match cc {
