@@ -55,8 +55,19 @@ fn done(n: Num) -> VResult {
 
 // ---- arithmetic ----
 
+/// An exact integer result computed in `i128`: a fixnum without touching
+/// `Num` when it fits (the common case), a bignum otherwise.
+#[inline(always)]
+fn exact_result(n: i128) -> VResult {
+    match i64::try_from(n).ok().and_then(Value::try_fixnum) {
+        Some(v) => Ok(v),
+        None => done(Num::from_i128(n)),
+    }
+}
+
 /// Folds `op` over the arguments, with the two-fixnum and two-flonum cases
-/// decided on the tagged values.
+/// decided on the tagged values first.
+#[inline(always)]
 fn fold(
     who: &str,
     args: &[Value],
@@ -66,15 +77,17 @@ fn fold(
 ) -> VResult {
     if let [a, b] = args {
         if a.is_fixnum() && b.is_fixnum() {
-            return done(Num::from_i128(fix(
-                a.as_fixnum() as i128,
-                b.as_fixnum() as i128,
-            )));
+            return exact_result(fix(a.as_fixnum() as i128, b.as_fixnum() as i128));
         }
         if a.is_flonum() && b.is_flonum() {
             return flo(flonum(a.as_flonum(), b.as_flonum()));
         }
     }
+    fold_generic(who, args, generic)
+}
+
+/// The general case of [`fold`]: every argument decoded.
+fn fold_generic(who: &str, args: &[Value], generic: fn(&Num, &Num) -> Num) -> VResult {
     let mut acc = num(who, args[0])?;
     for &v in &args[1..] {
         acc = generic(&acc, &num(who, v)?);
@@ -83,11 +96,10 @@ fn fold(
 }
 
 fn plus(args: &[Value]) -> VResult {
-    match args {
-        [] => Ok(Value::fixnum(0)),
-        [a] => done(num("+", *a)?),
-        _ => fold("+", args, |a, b| a + b, |a, b| a + b, arith::add),
+    if args.is_empty() {
+        return Ok(Value::fixnum(0));
     }
+    fold("+", args, |a, b| a + b, |a, b| a + b, arith::add)
 }
 
 fn minus(args: &[Value]) -> VResult {
@@ -98,11 +110,10 @@ fn minus(args: &[Value]) -> VResult {
 }
 
 fn times(args: &[Value]) -> VResult {
-    match args {
-        [] => Ok(Value::fixnum(1)),
-        [a] => done(num("*", *a)?),
-        _ => fold("*", args, |a, b| a * b, |a, b| a * b, arith::mul),
+    if args.is_empty() {
+        return Ok(Value::fixnum(1));
     }
+    fold("*", args, |a, b| a * b, |a, b| a * b, arith::mul)
 }
 
 fn divide(args: &[Value]) -> VResult {
