@@ -41,10 +41,6 @@ fn ratio(n: &Num) -> BigRational {
 pub fn parts(n: &Num) -> Complex {
     match n {
         Num::Cpx(c) => (**c).clone(),
-        Num::Flo(_) => Complex {
-            re: n.clone(),
-            im: Num::Fix(0),
-        },
         _ => Complex {
             re: n.clone(),
             im: Num::Fix(0),
@@ -766,7 +762,7 @@ pub fn atan2(y: &Num, x: &Num) -> Option<Num> {
 /// `(log z b)`; `None` for `(log 1 1)`, an exact 0/0.
 pub fn log_base(z: &Num, b: &Num) -> Option<Num> {
     if let (Num::Fix(1), true) = (z, b.is_exact()) {
-        return if b.is_one_exact() {
+        return if matches!(b, Num::Fix(1)) {
             None
         } else {
             Some(Num::Fix(0))
@@ -796,10 +792,4 @@ pub fn log_base(z: &Num, b: &Num) -> Option<Num> {
         });
     }
     div(&lz, &lb)
-}
-
-impl Num {
-    fn is_one_exact(&self) -> bool {
-        matches!(self, Num::Fix(1))
-    }
 }
