@@ -390,7 +390,7 @@ pub enum ExptError {
 }
 
 /// Results larger than this many bits are refused, not attempted.
-const MAX_RESULT_BITS: u64 = 1 << 34;
+const MAX_RESULT_BITS: u64 = 1 << 30;
 
 /// `base` raised to `power`.
 pub fn expt(base: &Num, power: &Num) -> Result<Num, ExptError> {
