@@ -12,7 +12,7 @@ use crate::error::{self, VResult};
 use crate::gc::Scope;
 use crate::num::arith::{self, DivKind, ExptError, Func, Round};
 use crate::num::text::{format_number, parse_number, printable_in};
-use crate::num::Num;
+use crate::num::{self, Num};
 use crate::object;
 use crate::value::Value;
 use std::cmp::Ordering;
@@ -55,32 +55,38 @@ fn done(n: Num) -> VResult {
 
 // ---- arithmetic ----
 
-/// An exact integer result computed in `i128`: a fixnum without touching
-/// `Num` when it fits (the common case), a bignum otherwise.
+/// An exact integer result computed in `i128`: a fixnum when it fits (the
+/// common case), a one- or two-limb bignum otherwise.
 #[inline(always)]
 fn exact_result(n: i128) -> VResult {
-    match i64::try_from(n).ok().and_then(Value::try_fixnum) {
-        Some(v) => Ok(v),
-        None => done(Num::from_i128(n)),
-    }
+    Ok(num::int_value(n))
 }
 
 /// Folds `op` over the arguments, with the two-fixnum and two-flonum cases
-/// decided on the tagged values first.
+/// decided on the tagged values first, and two integers of at most 64
+/// bits (fixnums, one-limb bignums) computed in `i128`.
 #[inline(always)]
 fn fold(
     who: &str,
     args: &[Value],
-    fix: fn(i128, i128) -> i128,
+    fix: fn(i128, i128) -> Option<i128>,
     flonum: fn(f64, f64) -> f64,
     generic: fn(&Num, &Num) -> Num,
 ) -> VResult {
     if let [a, b] = args {
         if a.is_fixnum() && b.is_fixnum() {
-            return exact_result(fix(a.as_fixnum() as i128, b.as_fixnum() as i128));
+            // Two fixnums never overflow `i128`.
+            if let Some(r) = fix(a.as_fixnum() as i128, b.as_fixnum() as i128) {
+                return exact_result(r);
+            }
         }
         if a.is_flonum() && b.is_flonum() {
             return flo(flonum(a.as_flonum(), b.as_flonum()));
+        }
+        if let (Some(x), Some(y)) = (num::small_int(*a), num::small_int(*b)) {
+            if let Some(r) = fix(x, y) {
+                return exact_result(r);
+            }
         }
     }
     fold_generic(who, args, generic)
@@ -99,21 +105,21 @@ fn plus(args: &[Value]) -> VResult {
     if args.is_empty() {
         return Ok(Value::fixnum(0));
     }
-    fold("+", args, |a, b| a + b, |a, b| a + b, arith::add)
+    fold("+", args, i128::checked_add, |a, b| a + b, arith::add)
 }
 
 fn minus(args: &[Value]) -> VResult {
     if let [a] = args {
         return done(arith::neg(&num("-", *a)?));
     }
-    fold("-", args, |a, b| a - b, |a, b| a - b, arith::sub)
+    fold("-", args, i128::checked_sub, |a, b| a - b, arith::sub)
 }
 
 fn times(args: &[Value]) -> VResult {
     if args.is_empty() {
         return Ok(Value::fixnum(1));
     }
-    fold("*", args, |a, b| a * b, |a, b| a * b, arith::mul)
+    fold("*", args, i128::checked_mul, |a, b| a * b, arith::mul)
 }
 
 fn divide(args: &[Value]) -> VResult {
@@ -150,6 +156,9 @@ fn compare_chain(who: &str, args: &[Value], ok: fn(Ordering) -> bool) -> VResult
             let o = a.as_flonum().partial_cmp(&b.as_flonum());
             return Ok(Value::bool(o.is_some_and(ok)));
         }
+        if let (Some(x), Some(y)) = (num::small_int(*a), num::small_int(*b)) {
+            return Ok(Value::bool(ok(x.cmp(&y))));
+        }
     }
     let nums = args
         .iter()
@@ -165,6 +174,9 @@ fn num_eq(args: &[Value]) -> VResult {
     if let [a, b] = args {
         if a.is_fixnum() && b.is_fixnum() {
             return Ok(Value::bool(a == b));
+        }
+        if let (Some(x), Some(y)) = (num::small_int(*a), num::small_int(*b)) {
+            return Ok(Value::bool(x == y));
         }
     }
     let nums = args

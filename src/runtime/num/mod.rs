@@ -348,17 +348,55 @@ pub fn bignum_limbs<'a>(v: Value) -> (&'a [u64], bool) {
 /// A bignum object for `n` (which is outside fixnum range).
 fn write_bignum(n: &BigInt) -> Value {
     let limbs: Vec<u64> = n.magnitude().iter_u64_digits().collect();
+    bignum_object(&limbs, n.sign() == Sign::Minus)
+}
+
+/// A bignum object of `limbs` (no leading zero limb).
+fn bignum_object(limbs: &[u64], negative: bool) -> Value {
     let v = gc::alloc(ObjType::Bignum, 1 + limbs.len());
-    let negative = if n.sign() == Sign::Minus {
-        BIGNUM_NEGATIVE
-    } else {
-        0
-    };
-    v.set_raw(0, limbs.len() as u64 | negative);
+    let sign = if negative { BIGNUM_NEGATIVE } else { 0 };
+    v.set_raw(0, limbs.len() as u64 | sign);
     for (i, &l) in limbs.iter().enumerate() {
         v.set_raw(1 + i, l);
     }
     v
+}
+
+// ---- small exact integers, without `BigInt` ----
+//
+// Integers of at most 64 bits of magnitude (fixnums and one-limb bignums)
+// are added, subtracted and multiplied in `i128` by the builtins: a
+// counter that has left fixnum range then costs one heap object per
+// operation, not the decoding into `BigInt`s (docs/numbers.md).
+
+/// The value of a fixnum or a one-limb bignum.
+#[inline]
+pub fn small_int(v: Value) -> Option<i128> {
+    if v.is_fixnum() {
+        return Some(v.as_fixnum() as i128);
+    }
+    if !v.has_type(ObjType::Bignum) {
+        return None;
+    }
+    let (limbs, negative) = bignum_limbs(v);
+    match limbs {
+        [m] => Some(if negative { -(*m as i128) } else { *m as i128 }),
+        _ => None,
+    }
+}
+
+/// The exact integer `n`: a fixnum, or a bignum of one or two limbs.
+pub fn int_value(n: i128) -> Value {
+    if let Some(v) = i64::try_from(n).ok().and_then(Value::try_fixnum) {
+        return v;
+    }
+    let m = n.unsigned_abs();
+    let (lo, hi) = (m as u64, (m >> 64) as u64);
+    if hi == 0 {
+        bignum_object(&[lo], n < 0)
+    } else {
+        bignum_object(&[lo, hi], n < 0)
+    }
 }
 
 /// A two-field number object (a rational or a complex number).

@@ -818,3 +818,46 @@ proptest! {
         }
     }
 }
+
+/// The `i128` path of the builtins: `int_value` writes the canonical
+/// object (a fixnum, or a one- or two-limb bignum) and `small_int` reads
+/// back exactly the fixnums and one-limb bignums.
+#[test]
+fn small_integers_without_bigint() {
+    let _g = testing::lock();
+    let max64 = u64::MAX as i128;
+    let cases = [
+        0,
+        1,
+        -1,
+        FIXNUM_MAX as i128,
+        FIXNUM_MIN as i128,
+        FIXNUM_MAX as i128 + 1,
+        FIXNUM_MIN as i128 - 1,
+        max64,
+        -max64,
+        max64 + 1,
+        -max64 - 1,
+        i128::MAX,
+        i128::MIN,
+    ];
+    for n in cases {
+        let v = super::int_value(n);
+        assert_eq!(Num::of(v), Some(Num::from_i128(n)), "{n}");
+        let want = (n.unsigned_abs() <= u64::MAX as u128).then_some(n);
+        assert_eq!(small_int(v), want, "{n}");
+    }
+    crate::gc::collect();
+    assert_eq!(small_int(crate::object::make_flonum(1.0)), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn small_integers_round_trip(n in any::<i128>()) {
+        let _g = testing::lock();
+        let v = super::int_value(n);
+        prop_assert_eq!(Num::of(v), Some(Num::from_i128(n)));
+    }
+}
