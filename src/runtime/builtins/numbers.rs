@@ -130,7 +130,7 @@ fn divide(args: &[Value]) -> VResult {
         if a.is_fixnum() && b.is_fixnum() {
             let (x, y) = (a.as_fixnum(), b.as_fixnum());
             if y != 0 && x % y == 0 {
-                return done(Num::from_i128(x as i128 / y as i128));
+                return exact_result(x as i128 / y as i128);
             }
         }
     }
