@@ -10,7 +10,7 @@
 
 use crate::driver::{Failure, Session};
 use crate::syntax::reader;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::time::Instant;
 use valk_runtime::{gc, interrupt};
 
@@ -162,15 +162,13 @@ pub fn run(session: &mut Session) -> i32 {
 }
 
 fn run_piped(session: &mut Session) -> i32 {
-    let mut stdin = std::io::stdin().lock();
     let mut pending = String::new();
-    let mut buf = Vec::new();
     loop {
-        buf.clear();
-        match stdin.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+        // Through the runtime's standard input port: a program's `(read)`
+        // reads the lines after its form (docs/ports.md).
+        let Some(buf) = valk_runtime::port::stdin_raw_line() else {
+            break;
+        };
         pending.push_str(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']));
         pending.push('\n');
         if needs_more(&pending) {

@@ -56,6 +56,20 @@ pub trait RootVisitor {
 /// A source of roots outside the collector (a runtime module's table).
 pub type RootHook = fn(&mut dyn RootVisitor);
 
+/// Answers, after a collection has traced everything, whether an object
+/// survived: what a table holding objects weakly needs (docs/gc.md, "Weak
+/// references").
+pub trait WeakVisitor {
+    /// The object's new reference if it survived (a non-heap value is
+    /// returned unchanged), `None` if it is garbage.
+    fn survivor(&self, v: Value) -> Option<Value>;
+}
+
+/// A table of weak references outside the collector: called once per
+/// collection, after tracing, to update its survivors and drop (finalise)
+/// its dead entries. It must not allocate on the Valk heap.
+pub type WeakHook = fn(&dyn WeakVisitor);
+
 /// Reports the live references in compiled frames (installed by the backend
 /// once stack maps exist). Unsafe to call: only the collector calls it,
 /// during a collection, when every compiled frame is stopped at a call
@@ -92,6 +106,7 @@ struct Gc {
     print_stats: bool,
     stats: Stats,
     root_hooks: Vec<RootHook>,
+    weak_hooks: Vec<WeakHook>,
     root_ranges: Vec<(*mut Value, usize)>,
     stack_walker: Option<StackWalker>,
     in_collection: bool,
@@ -278,6 +293,7 @@ impl Gc {
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),
             root_hooks: Vec::new(),
+            weak_hooks: Vec::new(),
             root_ranges: Vec::new(),
             stack_walker: None,
             in_collection: false,
@@ -486,6 +502,13 @@ fn copy_into(size: usize) {
         unsafe { walker(&mut copier) };
     }
     copier.scan(to.start());
+    // Weak tables, after everything live has been copied; one at a time,
+    // outside the accessor (as the root hooks).
+    let mut i = 0;
+    while let Some(hook) = with_gc(|g| g.weak_hooks.get(i).copied()) {
+        hook(&copier);
+        i += 1;
+    }
     with_gc(|g| {
         let copied = copier.top - to.start();
         let old = std::mem::replace(&mut g.space, to);
@@ -576,6 +599,17 @@ impl Copier {
             }
             scan += (n as u64 + 1) * 8;
         }
+    }
+}
+
+impl WeakVisitor for Copier {
+    fn survivor(&self, v: Value) -> Option<Value> {
+        if !self.in_from(v) {
+            return Some(v);
+        }
+        // SAFETY: as in `forward`: from-space still holds every object.
+        let h = unsafe { *v.addr() };
+        header_is_forward(h).then_some(Value(h))
     }
 }
 
@@ -724,6 +758,15 @@ pub fn add_root_hook(hook: RootHook) {
     with_gc(|g| {
         if !g.root_hooks.iter().any(|h| *h as usize == hook as usize) {
             g.root_hooks.push(hook);
+        }
+    });
+}
+
+/// Registers a weak table (called once per runtime module at start-up).
+pub fn add_weak_hook(hook: WeakHook) {
+    with_gc(|g| {
+        if !g.weak_hooks.iter().any(|h| *h as usize == hook as usize) {
+            g.weak_hooks.push(hook);
         }
     });
 }

@@ -37,6 +37,9 @@ pub enum ErrorKind {
     Exit,
     /// A file operation failed (`file-error?`).
     File,
+    /// Malformed input: a datum `read` cannot parse, or bytes that are not
+    /// UTF-8 on a textual port (`read-error?`).
+    Read,
     /// Anything else a builtin rejects (bad argument value, unsupported).
     Other,
 }
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Exit => "%exit",
             ErrorKind::File => "file-error",
+            ErrorKind::Read => "read-error",
             ErrorKind::Other => "error",
         }
     }

@@ -133,7 +133,21 @@ pub fn report_uncaught(exc: Value, located: Option<String>) {
 /// failed without the program being told — then 141 for a closed pipe
 /// (quietly) or, after printing why, 1 (docs/errors.md, "Output errors").
 pub fn finish(status: i32) -> i32 {
+    // Files the program left open are written out: output must not be
+    // lost (docs/ports.md).
+    let file_failure = crate::port::flush_all();
     let failure = io::take_unreported_failure();
+    let status = match file_failure {
+        Some((path, e)) => {
+            crate::eprintln_quiet!("error: cannot write to {path:?}: {}", error::os_reason(&e));
+            if status == 0 {
+                error::ERROR_EXIT_STATUS
+            } else {
+                status
+            }
+        }
+        None => status,
+    };
     gc::finish();
     match failure {
         None => status,

@@ -22,6 +22,7 @@ pub mod interrupt;
 pub mod io;
 pub mod num;
 pub mod object;
+pub mod port;
 pub mod printer;
 pub mod rt;
 pub mod value;

@@ -338,17 +338,8 @@ impl Printer<'_> {
                 self.out.push_str(&record_type_name(v));
                 self.out.push('>');
             }
-            ObjType::Foreign => {
-                let p = v.raw(0);
-                match crate::builtins::port_name(v) {
-                    Some(name) => {
-                        self.out.push_str("#<output-port ");
-                        self.out.push_str(name);
-                        self.out.push('>');
-                    }
-                    None => self.out.push_str(&format!("#<foreign {p:#x}>")),
-                }
-            }
+            ObjType::Foreign => self.out.push_str(&format!("#<foreign {:#x}>", v.raw(0))),
+            ObjType::Port => self.out.push_str(&crate::port::describe(v)),
             ObjType::Continuation => self.out.push_str("#<continuation>"),
             ObjType::Bignum | ObjType::Rational | ObjType::Complex => match Num::of(v) {
                 Some(n) => self.out.push_str(&numtext::format_number(&n, 10)),

@@ -97,6 +97,9 @@ pub enum ObjType {
     /// [real part, imaginary part] — a non-real complex number: both parts
     /// exact (the imaginary part non-zero) or both flonums.
     Complex = 17,
+    /// [port id (raw)] — an input or output port; its state lives in the
+    /// runtime's port table, which holds the object weakly (docs/ports.md).
+    Port = 18,
 }
 
 impl ObjType {
@@ -120,6 +123,7 @@ impl ObjType {
             15 => Rational,
             16 => Continuation,
             17 => Complex,
+            18 => Port,
             _ => return None,
         })
     }
@@ -129,7 +133,7 @@ impl ObjType {
     pub fn traced_from(self, size: usize) -> usize {
         use ObjType::*;
         match self {
-            String | Bytevector | Flonum | Foreign | Bignum => size,
+            String | Bytevector | Flonum | Foreign | Bignum | Port => size,
             Closure => 2,
             _ => 0,
         }

@@ -24,7 +24,7 @@ mod control;
 pub mod equiv;
 mod lists;
 pub mod numbers;
-mod output;
+mod ports;
 mod strings;
 mod symbols;
 mod system;
@@ -33,7 +33,7 @@ mod vectors;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use output::{port_name, stdout_port};
+pub use ports::current_port;
 pub use system::set_command_line;
 
 /// The Rust side of a builtin: receives exactly the arguments passed
@@ -126,7 +126,7 @@ fn tables() -> &'static Tables {
             vectors::BUILTINS,
             bytevectors::BUILTINS,
             control::BUILTINS,
-            output::BUILTINS,
+            ports::BUILTINS,
             system::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
@@ -207,7 +207,7 @@ pub fn install() {
             globals::set(globals::global_id(&format!("%{}", b.name)), c);
         }
     }
-    output::install_ports();
+    ports::install();
 }
 
 /// Calls builtin `b` from Rust with an arity check. `args` must live in the

@@ -53,6 +53,41 @@ fn current_second(_: &[Value]) -> VResult {
     Ok(object::make_flonum(t))
 }
 
+/// `(features)`: the feature identifiers `cond-expand` tests (R7RS
+/// 6.14, appendix B).
+pub const FEATURES: &[&str] = &[
+    "r7rs",
+    "exact-closed",
+    "exact-complex",
+    "ieee-float",
+    "full-unicode",
+    "ratios",
+    "valk",
+    "posix",
+    #[cfg(target_os = "linux")]
+    "linux",
+    "unix",
+    #[cfg(target_arch = "x86_64")]
+    "x86-64",
+    #[cfg(target_arch = "aarch64")]
+    "aarch64",
+    #[cfg(target_endian = "little")]
+    "little-endian",
+    #[cfg(target_endian = "big")]
+    "big-endian",
+    "lp64",
+];
+
+fn features(_: &[Value]) -> VResult {
+    let s = Scope::new();
+    let acc = s.root(Value::NIL);
+    for name in FEATURES.iter().rev() {
+        let sym = object::intern(name);
+        acc.set(object::cons(sym, acc.get()));
+    }
+    Ok(acc.get())
+}
+
 fn eof_object(_: &[Value]) -> VResult {
     Ok(Value::EOF)
 }
@@ -149,6 +184,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("jiffies-per-second", 0, jiffies_per_second),
     fixed("current-second", 0, current_second),
     fixed("command-line", 0, command_line),
+    fixed("features", 0, features),
     fixed("eof-object", 0, eof_object),
     fixed("eof-object?", 1, is_eof_object),
     opt("exit", 0, 1, exit),
