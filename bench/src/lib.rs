@@ -1,5 +1,5 @@
 //! Valk's benchmark harness: runs the portable programs of `bench/programs`
-//! on the Valk engines and on the peer Schemes (and C for three of them),
+//! on the Valk engines and on the peer Schemes (and C for some of them),
 //! interleaved, checks every result, and writes a CSV, a Markdown report
 //! and a chart. See `bench/README.md`.
 

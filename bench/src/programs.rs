@@ -236,9 +236,16 @@ mod tests {
         let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
         let programs = load_programs(bench).unwrap();
         assert!(programs.len() >= 16, "{} programs", programs.len());
-        for name in ["fib", "tak", "sieve"] {
+        for name in ["fib", "tak", "sieve", "readline"] {
             let p = programs.iter().find(|p| p.name == name).unwrap();
             assert!(p.c_source.is_some(), "{name} has a C version");
+        }
+        for name in ["readline", "readsexp"] {
+            let p = programs.iter().find(|p| p.name == name).unwrap();
+            assert!(
+                p.input(false).is_some() && p.input(true).is_some(),
+                "{name}"
+            );
         }
     }
 }
