@@ -21,3 +21,6 @@
     (+ (* (time-second t) 1000000) (quotient (time-nanosecond t) 1000))))
 (define (bench-ticks-per-second) 1000000)
 (define (bench-read-args) (read))
+;; R7RS read-line (Chez calls it get-line).
+(define (read-line . port)
+  (get-line (if (null? port) (current-input-port) (car port))))

@@ -1,5 +1,5 @@
 ;; CHICKEN 5: compiled with csc -O3 (safe; -O4 and up would be unsafe).
-(import (chicken time))
+(import (chicken time) (chicken io))
 (define (exact x) (inexact->exact x))
 (define (inexact x) (exact->inexact x))
 (define (bench-ticks) (current-process-milliseconds))

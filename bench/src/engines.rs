@@ -94,9 +94,9 @@ impl Engine {
                 "`csc -O2 -local -inline-global` (`-O3` without `-specialize`, which miscompiles `sieve` in CHICKEN 5.3), then `EXE`"
             }
             Engine::Gambit => {
-                "`gsc -exe` with `(declare (standard-bindings) (extended-bindings) (block))` (still safe), then `EXE`"
+                "`gsc -exe` with `(declare (standard-bindings) (extended-bindings) (block))` (still safe), then `EXE -:f8` (files in UTF-8)"
             }
-            Engine::C => "`gcc -O2` on the C version (fib, tak and sieve only)",
+            Engine::C => "`gcc -O2` on the C version (fib, tak, sieve and readline only)",
         }
     }
 
@@ -472,12 +472,25 @@ pub fn generate_source(
         let path = bench_dir.join("glue").join(name);
         fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let glue = read(engine.glue())?;
+    let mut glue = read(engine.glue())?;
+    if let Some(name) = &program.glue {
+        // The program's extra glue, for the engines that need one.
+        let (stem, ext) = engine.glue().split_once('.').unwrap_or((engine.glue(), ""));
+        let extra = format!("{stem}.{name}.{ext}");
+        if glue_exists(bench_dir, &extra) {
+            glue.push_str(&format!("\n;; ---- bench/glue/{extra} ----\n"));
+            glue.push_str(&read(&extra)?);
+        }
+    }
     let driver = read("driver.scm")?;
     Ok(format!(
         "{glue}\n;; ---- bench/programs/{}.scm ----\n{}\n;; ---- bench/glue/driver.scm ----\n{driver}",
         program.name, program.source
     ))
+}
+
+fn glue_exists(bench_dir: &Path, name: &str) -> bool {
+    bench_dir.join("glue").join(name).is_file()
 }
 
 /// How to run one benchmark on one engine, once built.
@@ -578,7 +591,10 @@ pub fn build(engine: Engine, program: &Program, ctx: &Context) -> Result<Built, 
                 s(&exe),
                 s(&src),
             ]),
-            vec![s(&exe)],
+            // Gambit reads files as ISO-8859-1 unless told otherwise: the
+            // runtime option `-:f8` makes files UTF-8, as the other
+            // implementations read them.
+            vec![s(&exe), "-:f8".into()],
             exe.clone(),
         ),
         Engine::C => (
@@ -696,6 +712,14 @@ mod tests {
             assert!(program_at < driver_at, "{e:?}");
         }
         assert!(generate_source(Engine::C, &p, bench).is_err());
+        // Extra glue named by the program goes in only where it exists.
+        let mut unicode = p.clone();
+        unicode.glue = Some("unicode".to_string());
+        let chicken = generate_source(Engine::Chicken, &unicode, bench).unwrap();
+        assert!(chicken.contains(";; ---- bench/glue/chicken.unicode.scm ----"));
+        assert!(chicken.find("(define (string-length") < chicken.find("(define (bench-main"));
+        let chez = generate_source(Engine::Chez, &unicode, bench).unwrap();
+        assert!(!chez.contains("unicode"));
         assert!(!Engine::C.runs(&p));
         assert!(Engine::Chez.runs(&p));
     }

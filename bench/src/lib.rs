@@ -1,10 +1,11 @@
 //! Valk's benchmark harness: runs the portable programs of `bench/programs`
-//! on the Valk engines and on the peer Schemes (and C for three of them),
+//! on the Valk engines and on the peer Schemes (and C for some of them),
 //! interleaved, checks every result, and writes a CSV, a Markdown report
 //! and a chart. See `bench/README.md`.
 
 pub mod chart;
 pub mod engines;
+pub mod inputs;
 pub mod programs;
 pub mod report;
 pub mod runner;
@@ -450,7 +451,8 @@ pub fn run(o: &Options) -> Result<Results, String> {
 
     let mut cells = BTreeMap::new();
     let mut runs = Vec::new();
-    let built = build_all(&programs, &statuses, &ctx);
+    let inputs = prepare_inputs(&programs, o.quick, &ctx);
+    let built = build_all(&programs, &statuses, &ctx, &inputs);
     for program in &programs {
         measure_program(o, program, &statuses, &built, &mut cells, &mut runs);
     }
@@ -533,9 +535,40 @@ fn build_valk(root: &Path) -> Result<(), String> {
 
 type BuildResults = BTreeMap<(String, Engine), Result<Built, String>>;
 
+/// Generates (or finds cached) the input files of the programs that read
+/// one, before any timing; maps each such program to the directory it runs
+/// in, or to why its input could not be made.
+fn prepare_inputs(
+    programs: &[Program],
+    quick: bool,
+    ctx: &Context,
+) -> BTreeMap<String, Result<PathBuf, String>> {
+    let dir = ctx.work_dir.join("inputs");
+    let mut out = BTreeMap::new();
+    for p in programs {
+        if let Some(spec) = p.input(quick) {
+            let path = spec.dir(&dir).join(spec.file_name());
+            if !path.exists() {
+                log(&format!("generating {}", path.display()));
+            }
+            let r = spec.ensure(&dir);
+            if let Err(e) = &r {
+                log(&format!("{}: {e}", p.name));
+            }
+            out.insert(p.name.clone(), r);
+        }
+    }
+    out
+}
+
 /// Generates and compiles every (program, engine) pair before any timing,
 /// two at a time, so that compilations do not disturb measurements.
-fn build_all(programs: &[Program], statuses: &[Status], ctx: &Context) -> BuildResults {
+fn build_all(
+    programs: &[Program],
+    statuses: &[Status],
+    ctx: &Context,
+    inputs: &BTreeMap<String, Result<PathBuf, String>>,
+) -> BuildResults {
     let jobs: Vec<(&Program, Engine)> = programs
         .iter()
         .flat_map(|p| {
@@ -555,7 +588,15 @@ fn build_all(programs: &[Program], statuses: &[Status], ctx: &Context) -> BuildR
             scope.spawn(|| loop {
                 let job = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
                 let Some((program, engine)) = job else { break };
-                let r = engines::build(engine, program, ctx);
+                let r = match inputs.get(&program.name) {
+                    None => engines::build(engine, program, ctx),
+                    Some(Err(e)) => Err(format!("no input file: {e}")),
+                    // A program that reads a file runs where the file is.
+                    Some(Ok(dir)) => engines::build(engine, program, ctx).map(|b| Built {
+                        dir: dir.clone(),
+                        ..b
+                    }),
+                };
                 if let Err(e) = &r {
                     log(&format!("{} on {}: {e}", program.name, engine.key()));
                 }

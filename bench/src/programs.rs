@@ -2,6 +2,7 @@
 //! `;;; key: value` lines that give its inputs and expected results, and
 //! optional C reference versions in `bench/c/NAME.c`.
 
+use crate::inputs::InputSpec;
 use std::fs;
 use std::path::Path;
 
@@ -21,6 +22,14 @@ pub struct Program {
     pub source: String,
     /// The C reference version, if `bench/c/NAME.c` exists.
     pub c_source: Option<String>,
+    /// The generated file the program reads (`;;; input: KIND BYTES`), if
+    /// any; the program then runs in the directory holding it.
+    pub input: Option<InputSpec>,
+    pub quick_input: Option<InputSpec>,
+    /// Extra glue the program needs (`;;; glue: NAME`): each engine's
+    /// `bench/glue/ENGINE.NAME.EXT`, where that file exists, goes after the
+    /// engine's glue.
+    pub glue: Option<String>,
 }
 
 impl Program {
@@ -30,6 +39,15 @@ impl Program {
             (&self.quick_args, &self.quick_expect)
         } else {
             (&self.args, &self.expect)
+        }
+    }
+
+    /// The input file for the chosen mode.
+    pub fn input(&self, quick: bool) -> Option<InputSpec> {
+        if quick {
+            self.quick_input
+        } else {
+            self.input
         }
     }
 }
@@ -81,6 +99,10 @@ pub fn load_programs(bench_dir: &Path) -> Result<Vec<Program>, String> {
 /// ;;; quick-args: (15)
 /// ;;; quick-expect: 610
 /// ```
+///
+/// followed, for programs that read a file, by `;;; input: KIND BYTES` and
+/// `;;; quick-input: KIND BYTES` (both or neither), and optionally
+/// `;;; glue: NAME`.
 pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("");
@@ -91,6 +113,7 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
         .ok_or_else(|| format!("the first line must be `;;; {name}: description`"))?;
     let mut about = about.trim().to_string();
     let (mut args, mut expect, mut quick_args, mut quick_expect) = (None, None, None, None);
+    let (mut input, mut quick_input, mut glue) = (None, None, None);
     for line in lines {
         let Some(rest) = line.strip_prefix(";;;") else {
             break;
@@ -99,7 +122,8 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
         let field = rest.split_once(':').and_then(|(key, value)| {
             let value = value.trim().to_string();
             match key {
-                "args" | "expect" | "quick-args" | "quick-expect" => Some((key, value)),
+                "args" | "expect" | "quick-args" | "quick-expect" | "input" | "quick-input"
+                | "glue" => Some((key, value)),
                 _ => None,
             }
         });
@@ -109,7 +133,10 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
                     "args" => &mut args,
                     "expect" => &mut expect,
                     "quick-args" => &mut quick_args,
-                    _ => &mut quick_expect,
+                    "quick-expect" => &mut quick_expect,
+                    "input" => &mut input,
+                    "quick-input" => &mut quick_input,
+                    _ => &mut glue,
                 };
                 *slot = Some(value);
             }
@@ -121,6 +148,16 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
         }
     }
     let need = |v: Option<String>, key: &str| v.ok_or_else(|| format!("missing `;;; {key}:`"));
+    let spec = |v: Option<String>| v.as_deref().map(InputSpec::parse).transpose();
+    let (input, quick_input) = (spec(input)?, spec(quick_input)?);
+    if input.is_some() != quick_input.is_some() {
+        return Err("`input` and `quick-input` go together".to_string());
+    }
+    if let Some(g) = &glue {
+        if g.is_empty() || !g.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("`glue` must be a plain name, got `{g}`"));
+        }
+    }
     let program = Program {
         name: name.to_string(),
         about,
@@ -130,6 +167,9 @@ pub fn parse_program(name: &str, text: &str) -> Result<Program, String> {
         quick_expect: need(quick_expect, "quick-expect")?,
         source: text.to_string(),
         c_source: None,
+        input,
+        quick_input,
+        glue,
     };
     for (key, value) in [("args", &program.args), ("quick-args", &program.quick_args)] {
         if !(value.starts_with('(') && value.ends_with(')')) {
@@ -154,6 +194,26 @@ mod tests {
         assert_eq!(p.inputs(false), ("(38)", "39088169"));
         assert_eq!(p.inputs(true), ("(15)", "610"));
         assert!(p.source.contains("(define (fib n) n)"));
+        assert!(p.input(false).is_none() && p.glue.is_none());
+    }
+
+    #[test]
+    fn parses_inputs_and_glue() {
+        let text = FIB.replace(
+            ";;; quick-expect: 610\n",
+            ";;; quick-expect: 610\n;;; input: text 5000\n;;; quick-input: text 50\n;;; glue: unicode\n",
+        );
+        let p = parse_program("fib", &text).unwrap();
+        assert_eq!(p.input(false).unwrap().bytes, 5000);
+        assert_eq!(p.input(true).unwrap().bytes, 50);
+        assert_eq!(p.glue.as_deref(), Some("unicode"));
+        let lone = FIB.replace(
+            ";;; quick-expect: 610\n",
+            ";;; quick-expect: 610\n;;; input: text 5\n",
+        );
+        assert!(parse_program("fib", &lone)
+            .unwrap_err()
+            .contains("together"));
     }
 
     #[test]
@@ -176,9 +236,16 @@ mod tests {
         let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
         let programs = load_programs(bench).unwrap();
         assert!(programs.len() >= 16, "{} programs", programs.len());
-        for name in ["fib", "tak", "sieve"] {
+        for name in ["fib", "tak", "sieve", "readline"] {
             let p = programs.iter().find(|p| p.name == name).unwrap();
             assert!(p.c_source.is_some(), "{name} has a C version");
+        }
+        for name in ["readline", "readsexp"] {
+            let p = programs.iter().find(|p| p.name == name).unwrap();
+            assert!(
+                p.input(false).is_some() && p.input(true).is_some(),
+                "{name}"
+            );
         }
     }
 }

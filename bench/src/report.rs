@@ -205,6 +205,23 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
          so no compiler can fold it, calls `bench-main`, and prints the result, which the harness compares \
          with the expected result stored in the program's header.\n",
     );
+    let readers: Vec<String> = r
+        .programs
+        .iter()
+        .filter_map(|p| {
+            p.input(r.quick)
+                .map(|i| format!("`{}` (`{}`, {} bytes)", p.name, i.file_name(), i.bytes))
+        })
+        .collect();
+    if !readers.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Programs that read a file, {}, read one the harness generates with a fixed seed \
+             (`bench/src/inputs.rs`) and open it by a fixed name, run in its directory. The file is in the \
+             page cache after the first run, so the times are those of decoding and parsing, not of the disk.",
+            readers.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "- **Time** is measured by the program itself, with its implementation's clock, around the call of \

@@ -82,7 +82,8 @@ fn quick_mode_runs_and_verifies() {
     assert!(r.programs.len() >= 16);
     check(&r, &out);
 
-    // Two programs (one with records) on the peers that compile ahead.
+    // Three programs (one with records, one reading a file through each
+    // peer's read-line glue) on the peers that compile ahead.
     let out = base.join("compiled");
     let peers = [
         Engine::Chez,
@@ -91,8 +92,8 @@ fn quick_mode_runs_and_verifies() {
         Engine::Chicken,
         Engine::Gambit,
     ];
-    let r = quick(&peers, Some(&["fib", "bintrees"]), &out);
-    assert_eq!(r.programs.len(), 2);
+    let r = quick(&peers, Some(&["fib", "bintrees", "readline"]), &out);
+    assert_eq!(r.programs.len(), 3);
     check(&r, &out);
 
     let _ = std::fs::remove_dir_all(&base);
