@@ -94,9 +94,10 @@ fn command(s: &Sandbox, engine: Engine, program: &Path, args: &[&str]) -> Comman
 
 /// Compiles `program` to an executable beside it (once).
 fn aot_exe(s: &Sandbox, program: &Path) -> PathBuf {
-    let exe = s
-        .0
-        .join(format!("{}-exe", program.file_stem().unwrap().to_string_lossy()));
+    let exe = s.0.join(format!(
+        "{}-exe",
+        program.file_stem().unwrap().to_string_lossy()
+    ));
     if !exe.exists() {
         let o = Command::new(env!("CARGO_BIN_EXE_valkc"))
             .arg("compile")
@@ -166,10 +167,18 @@ fn no_arguments_and_unusual_ones() {
     let s = Sandbox::new("unusual");
     let p = s.write("cl.valk", PRINT);
     check(&s, &p, &[]);
-    check(&s, &p, &["", "λ → ∞", "with\"quote", "back\\slash", "tab\there"]);
+    check(
+        &s,
+        &p,
+        &["", "λ → ∞", "with\"quote", "back\\slash", "tab\there"],
+    );
     // Options of `valk`/`valkc run` after another argument belong to the
     // program.
-    check(&s, &p, &["a", "--no-jit", "-e", "1", "-V", "--help", "-O", "1"]);
+    check(
+        &s,
+        &p,
+        &["a", "--no-jit", "-e", "1", "-V", "--help", "-O", "1"],
+    );
 }
 
 /// Option-like arguments right after the file: `valk F -V` prints valk's
@@ -216,14 +225,22 @@ fn command_line_values_are_ordinary_strings() {
 #[test]
 fn exit_statuses_through_valkc_run() {
     let s = Sandbox::new("exit");
-    for (arg, status) in [("7", Some(7)), ("#f", Some(1)), ("#t", Some(0)), ("", Some(0))] {
+    for (arg, status) in [
+        ("7", Some(7)),
+        ("#f", Some(1)),
+        ("#t", Some(0)),
+        ("", Some(0)),
+    ] {
         let p = s.write(
             &format!("exit-{}.valk", arg.replace('#', "")),
             &format!("(display \"before\")\n(exit {arg})\n(display \"after\")\n"),
         );
         let o = run(&s, Engine::ValkcRun, &p, &[]);
         assert_eq!(
-            (String::from_utf8_lossy(&o.stdout).into_owned(), o.status.code()),
+            (
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                o.status.code()
+            ),
             ("before".to_string(), status),
             "(exit {arg})"
         );
