@@ -7,9 +7,15 @@
 //! then collects at every N-th allocation instead of every one (for
 //! programs making millions of allocations, which would take hours with a
 //! collection at each). Everything else collects at every allocation.
+//!
+//! A program's standard input is its `NAME.in` when that exists, else
+//! null. Every run gets a fresh empty directory of its own in
+//! `VALK_TEST_SCRATCH` (engines run in parallel, so programs that write
+//! files must not share one), removed when the run ends.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -113,6 +119,8 @@ struct Case {
     stderr: Option<String>,
     status: i32,
     stress_interval: u32,
+    /// `NAME.in`, the program's standard input, when it exists.
+    stdin: Option<PathBuf>,
 }
 
 fn root() -> PathBuf {
@@ -142,6 +150,7 @@ fn cases() -> Vec<Case> {
             stderr: read("err"),
             status: read("status").map_or(0, |s| s.trim().parse().expect("status is a number")),
             stress_interval,
+            stdin: Some(p.with_extension("in")).filter(|i| i.is_file()),
             program: p.strip_prefix(root()).unwrap().to_path_buf(),
         });
     }
@@ -151,11 +160,40 @@ fn cases() -> Vec<Case> {
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 
+/// A fresh empty directory for one run, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "valk-golden-scratch-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("scratch dir");
+        Scratch(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs one case; `None` when it passed, else a description of the failure.
 fn run_case(engine: Engine, case: &Case, stress: bool) -> Option<String> {
+    let scratch = Scratch::new();
+    let stdin = match &case.stdin {
+        Some(p) => Stdio::from(std::fs::File::open(p).expect("NAME.in opens")),
+        None => Stdio::null(),
+    };
     let mut cmd = engine.command(&case.program);
     cmd.current_dir(root())
-        .stdin(Stdio::null())
+        .stdin(stdin)
+        .env("VALK_TEST_SCRATCH", &scratch.0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("VALK_GC_STATS");
