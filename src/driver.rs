@@ -371,3 +371,46 @@ pub fn print_result(v: Value) -> valk_runtime::VResult<()> {
     io::write_stdout(&valk_runtime::printer::write_string(v))?;
     io::write_stdout("\n")
 }
+
+/// Where a program's own arguments start in a command line: just after the
+/// first argument at or past `from` that is not an option of the tool (an
+/// option in `with_value` also takes the next argument, unless attached as
+/// `-O2`). `--` ends the tool's options: the argument after it is the
+/// program. So `valk prog.valk -V` gives `-V` to the program instead of
+/// printing valk's version.
+pub fn program_args_start(args: &[std::ffi::OsString], from: usize, with_value: &[&str]) -> usize {
+    let mut i = from;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        if a == "--" {
+            return (i + 2).min(args.len());
+        }
+        if a.starts_with('-') && a.len() > 1 {
+            i += if with_value.contains(&a.as_ref()) { 2 } else { 1 };
+            continue;
+        }
+        return i + 1;
+    }
+    args.len()
+}
+
+#[cfg(test)]
+mod program_args_tests {
+    use super::program_args_start;
+
+    fn at(args: &[&str], from: usize, with_value: &[&str]) -> usize {
+        let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
+        program_args_start(&args, from, with_value)
+    }
+
+    #[test]
+    fn options_after_the_program_are_its_own() {
+        assert_eq!(at(&["valk", "f.valk", "-V"], 1, &["-e"]), 2);
+        assert_eq!(at(&["valk", "--no-jit", "f.valk", "--no-jit"], 1, &["-e"]), 3);
+        assert_eq!(at(&["valk", "-e", "(+ 1 2)"], 1, &["-e"]), 3);
+        assert_eq!(at(&["valk"], 1, &["-e"]), 1);
+        assert_eq!(at(&["valk", "--", "-f.valk", "x"], 1, &["-e"]), 3);
+        assert_eq!(at(&["valkc", "run", "-O", "0", "f.valk", "--help"], 2, &["-O"]), 5);
+        assert_eq!(at(&["valkc", "run", "-O0", "f.valk"], 2, &["-O"]), 4);
+    }
+}

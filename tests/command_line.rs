@@ -181,11 +181,10 @@ fn no_arguments_and_unusual_ones() {
     );
 }
 
-/// Option-like arguments right after the file: `valk F -V` prints valk's
-/// version and `valkc run F --help` its help today, instead of passing
-/// them to the program (`valk F -x`, an unknown option, passes).
+/// Option-like arguments right after the file belong to the program:
+/// `valk F -V` does not print valk's version, nor `valkc run F --help` its
+/// help.
 #[test]
-#[ignore = "valk and valkc run take their own options right after FILE"]
 fn options_right_after_the_file_belong_to_the_program() {
     let s = Sandbox::new("options");
     let p = s.write("cl.valk", PRINT);

@@ -29,7 +29,16 @@ struct Cli {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    // The program's arguments are cut off before clap sees them: options
+    // after FILE belong to the program (`valk prog.valk -V`).
+    let mut raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let program_args = raw.split_off(driver::program_args_start(&raw, 1, &["-e"]));
+    let mut cli = Cli::parse_from(raw);
+    cli.args.extend(
+        program_args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
     let kind = if cli.no_jit {
         EngineKind::Interpreter
     } else {

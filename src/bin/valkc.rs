@@ -183,7 +183,19 @@ fn emit_llvm(file: &str, opt: u8, output: Option<&str>, before_gc: bool, unoptim
 }
 
 fn main() {
-    let cli = Cli::parse();
+    // `valkc run FILE ARGS...`: options after FILE belong to the program
+    // (`valkc run prog.valk --help`), so they are cut off before clap.
+    let mut raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut program_args = Vec::new();
+    if let Some(run) = raw.iter().position(|a| a == "run") {
+        if raw[1..run].iter().all(|a| a.to_string_lossy().starts_with('-')) {
+            program_args = raw.split_off(valk::driver::program_args_start(&raw, run + 1, &["-O"]));
+        }
+    }
+    let mut cli = Cli::parse_from(raw);
+    if let Command::Run { args, .. } = &mut cli.command {
+        args.extend(program_args);
+    }
     match cli.command {
         Command::EmitVir {
             file,
