@@ -214,6 +214,13 @@ fn write_to(out: &mut String, d: &Datum) {
             }
             out.push(')');
         }
+        DatumKind::Labeled(n, x) => {
+            let _ = write!(out, "#{n}=");
+            write_to(out, x);
+        }
+        DatumKind::LabelRef(n) => {
+            let _ = write!(out, "#{n}#");
+        }
     }
 }
 

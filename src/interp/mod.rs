@@ -16,7 +16,6 @@ mod compile;
 mod consts;
 
 use crate::ast::TopLevel;
-use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::Span;
 use std::cell::Cell;
 use valk_runtime::error::{self, Raised, VResult};
@@ -106,45 +105,9 @@ extern "C" fn eval_toplevel_on_base(node: u64, frame_size: u64) -> u64 {
     eval(node, frame).unwrap_or(Value::EXCEPTION).0
 }
 
-/// Converts a datum to a heap value (quoted constants).
-pub fn datum_to_value(d: &Datum) -> Value {
-    match &d.kind {
-        DatumKind::Int(n) => Value::fixnum(*n),
-        DatumKind::Float(x) => object::make_flonum(*x),
-        DatumKind::Number(text) => valk_runtime::num::Num::read_canonical(text).into_value(),
-        DatumKind::Bool(b) => Value::bool(*b),
-        DatumKind::Char(c) => Value::char(*c),
-        DatumKind::Str(s) => object::string_from(s),
-        DatumKind::Symbol(s) => object::intern(s),
-        DatumKind::List(items, tail) => {
-            let sp = gc::root_sp();
-            for it in items {
-                let v = datum_to_value(it);
-                gc::push_root(v);
-            }
-            let t = match tail {
-                Some(t) => datum_to_value(t),
-                None => Value::NIL,
-            };
-            let vals: Vec<Value> = (0..items.len()).map(|i| gc::root_get(sp + i)).collect();
-            let l = object::list_with_tail(&vals, t);
-            gc::set_root_sp(sp);
-            l
-        }
-        DatumKind::Vector(items) => {
-            let sp = gc::root_sp();
-            for it in items {
-                let v = datum_to_value(it);
-                gc::push_root(v);
-            }
-            let vals: Vec<Value> = (0..items.len()).map(|i| gc::root_get(sp + i)).collect();
-            let v = object::vector_from(&vals);
-            gc::set_root_sp(sp);
-            v
-        }
-        DatumKind::Bytevector(b) => object::bytevector_from(b),
-    }
-}
+/// Converts a datum to a heap value (quoted constants): the runtime's
+/// conversion, shared with `read`.
+pub use valk_runtime::syntax::to_value::datum_to_value;
 
 fn new_frame(parent: Value, size: usize) -> Value {
     let s = gc::Scope::new();

@@ -1016,5 +1016,9 @@ fn datum_to_const(d: &Datum) -> ConstData {
         ),
         DatumKind::Vector(items) => ConstData::Vector(items.iter().map(datum_to_const).collect()),
         DatumKind::Bytevector(b) => ConstData::Bytevector(b.clone()),
+        // Program source has its labels resolved by the reader (`read_all`);
+        // these arms only keep the match total.
+        DatumKind::Labeled(_, inner) => datum_to_const(inner),
+        DatumKind::LabelRef(_) => ConstData::Bool(false),
     }
 }

@@ -25,6 +25,7 @@ pub mod object;
 pub mod port;
 pub mod printer;
 pub mod rt;
+pub mod syntax;
 pub mod value;
 
 pub use error::{Raised, VResult};

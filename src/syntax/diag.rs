@@ -152,25 +152,12 @@ impl<'a> Files<'a> for Sources<'a> {
     }
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
-        let text = &self.file(id)?.text;
-        // Walk to the line; files are small enough and this runs only when
-        // a diagnostic is printed.
-        let mut start = 0;
-        for _ in 0..line_index {
-            match text[start..].find('\n') {
-                Some(i) => start += i + 1,
-                None => {
-                    return Err(FilesError::LineTooLarge {
-                        given: line_index,
-                        max: 0,
-                    })
-                }
-            }
-        }
-        let end = text[start..]
-            .find('\n')
-            .map_or(text.len(), |i| start + i + 1);
-        Ok(start..end)
+        let file = self.file(id)?;
+        file.line_range(line_index)
+            .ok_or(FilesError::LineTooLarge {
+                given: line_index,
+                max: file.line_col(file.text.len() as u32).0 as usize - 1,
+            })
     }
 }
 

@@ -98,6 +98,39 @@ impl SourceFile {
             .unwrap_or(0);
         (line as u32 + 1, col as u32 + 1)
     }
+
+    /// The byte range of line `index` (0-based), its line ending included;
+    /// `None` past the last line.
+    pub fn line_range(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        let start = *self.line_starts.get(index)? as usize;
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .map_or(self.text.len(), |&e| e as usize);
+        Some(start..end)
+    }
+}
+
+/// Byte offsets of the starts of the lines of `text`. A line ends with LF,
+/// CRLF or a lone CR (R7RS 2.2), so that diagnostics show the right line and
+/// column in files from any system.
+pub fn line_starts(text: &str) -> Vec<u32> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0u32];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i as u32 + 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                i += 1;
+                starts.push(i as u32 + 1);
+            }
+            b'\r' => starts.push(i as u32 + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
 }
 
 /// All source files seen by one process (program files, `load`ed files,
@@ -113,12 +146,7 @@ impl SourceMap {
     }
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let text = text.into();
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
+        let line_starts = line_starts(&text);
         self.files.push(SourceFile {
             name: name.into(),
             text,
@@ -143,6 +171,30 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_end_with_lf_crlf_or_cr() {
+        let mut sm = SourceMap::new();
+        for (name, text) in [
+            ("lf", "(a)\n(b)\n  (c)"),
+            ("crlf", "(a)\r\n(b)\r\n  (c)"),
+            ("cr", "(a)\r(b)\r  (c)"),
+        ] {
+            let f = sm.add(name, text);
+            let c = text.find("(c)").unwrap() as u32;
+            assert_eq!(sm.location(Span::new(f, c, c + 1)), format!("{name}:3:3"));
+            let b = text.find("(b)").unwrap() as u32;
+            assert_eq!(sm.get(f).line_col(b), (2, 1), "{name}");
+            let third = sm.get(f).line_range(2).unwrap();
+            assert_eq!(&text[third], "  (c)", "{name}");
+            let first = &text[sm.get(f).line_range(0).unwrap()];
+            assert_eq!(first.trim_end(), "(a)", "{name}");
+            assert_eq!(sm.get(f).line_range(3), None);
+        }
+        // Offsets between CR and LF belong to the first line.
+        assert_eq!(line_starts("a\r\nb"), [0, 3]);
+        assert_eq!(line_starts("\r\r\n\n"), [0, 1, 3, 4]);
+    }
 
     #[test]
     fn source_files_are_checked_before_reading() {

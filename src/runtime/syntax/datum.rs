@@ -1,6 +1,7 @@
 //! Datums: the reader's output. A Rust-side tree (not heap values) so that
 //! every node keeps its source span for diagnostics; constants are turned
-//! into heap values by each engine when it needs them.
+//! into heap values by each engine when it needs them, and by `read`
+//! through [`super::to_value::datum_to_value`].
 
 use super::source::Span;
 
@@ -28,6 +29,12 @@ pub enum DatumKind {
     List(Vec<Datum>, Option<Box<Datum>>),
     Vector(Vec<Datum>),
     Bytevector(Vec<u8>),
+    /// `#N=datum` (R7RS 2.4). Only [`super::reader::read_one`] returns
+    /// labels; program source has them resolved before the expander.
+    Labeled(u32, Box<Datum>),
+    /// `#N#`: the datum labelled `N` in the same top-level datum (possibly
+    /// one that encloses it, making a cycle).
+    LabelRef(u32),
 }
 
 impl Datum {

@@ -1,52 +1,171 @@
 //! The reader: source text to [`Datum`]s with spans (R7RS 7.1.1 lexical
-//! syntax, plus `[ ]` as list brackets).
+//! syntax, plus `[ ]` as list brackets and datum labels `#N=` / `#N#`).
 //!
-//! Reading is iterative (an explicit stack of open lists, vectors, prefixes
-//! and datum comments) so that no input can overflow the Rust stack. Nesting
-//! is still capped at [`MAX_DEPTH`] because every consumer of the datum tree
-//! (the expander, `Drop`, `Clone`, `Debug`) walks it recursively: a tree of
-//! that depth is dropped, cloned and compared within 512 KiB of stack.
+//! It lives in the runtime so that `read` and the compiler share one reader
+//! (AOT executables link only the runtime; docs/architecture.md). Two entry
+//! points: [`read_all`] for program source (labels resolved, errors as
+//! [`ReadError`], which the `valk` crate turns into diagnostics) and
+//! [`read_one`] for ports (one datum at a time, labels kept).
+//!
+//! Reading is iterative (an explicit stack of open lists, vectors, prefixes,
+//! labels and datum comments) so that no input can overflow the Rust stack.
+//! Nesting is still capped at [`MAX_DEPTH`] because every consumer of the
+//! datum tree (the expander, `Drop`, `Clone`, `Debug`) walks it recursively:
+//! a tree of that depth is dropped, cloned and compared within 512 KiB of
+//! stack.
 
 use super::datum::{Datum, DatumKind};
-use super::diag::Diagnostic;
 use super::source::{FileId, SourceMap, Span};
-use valk_runtime::num::text::{format_number, parse_number};
-use valk_runtime::num::Num;
+use crate::num::text::{format_number, parse_number};
+use crate::num::Num;
+use std::collections::HashMap;
 
-/// Deepest nesting of lists, vectors, quote prefixes and datum comments the
-/// reader accepts (real programs stay far below; raise it only together with
-/// the stack given to the expander).
+/// Deepest nesting of lists, vectors, quote prefixes, labels and datum
+/// comments the reader accepts (real programs stay far below; raise it only
+/// together with the stack given to the expander).
 pub const MAX_DEPTH: usize = 1_000;
 
-/// Reads every datum of a file registered in `sources`.
-pub fn read_all(sources: &SourceMap, file: FileId) -> Result<Vec<Datum>, Diagnostic> {
+/// Most datum nodes that copies of labelled datums may add to one datum of
+/// program source (`#0=(a a) #1=(#0# #0#) ...` doubles at each label).
+const MAX_LABEL_COPY_NODES: usize = 1 << 22;
+
+/// A reader error: what the compiler shows as a diagnostic (the `valk`
+/// crate converts it) and what `read` raises.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    pub message: String,
+    pub span: Option<Span>,
+    /// Text shown next to the caret.
+    pub label: Option<String>,
+    pub notes: Vec<String>,
+    /// The input ended too early: more text could complete it.
+    pub incomplete: bool,
+}
+
+impl ReadError {
+    fn at(span: Span, message: impl Into<String>) -> ReadError {
+        ReadError {
+            message: message.into(),
+            span: Some(span),
+            label: None,
+            notes: Vec::new(),
+            incomplete: false,
+        }
+    }
+    fn with_label(mut self, label: impl Into<String>) -> ReadError {
+        self.label = Some(label.into());
+        self
+    }
+    fn with_note(mut self, note: impl Into<String>) -> ReadError {
+        self.notes.push(note.into());
+        self
+    }
+    fn eof(mut self) -> ReadError {
+        self.incomplete = true;
+        self
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads every datum of a file registered in `sources` (program source:
+/// datum labels are resolved, see [`resolve_labels`]).
+pub fn read_all(sources: &SourceMap, file: FileId) -> Result<Vec<Datum>, ReadError> {
     let Some(f) = sources.files().get(file.0 as usize) else {
-        return Err(Diagnostic::error(format!(
-            "unknown source file #{}",
-            file.0
-        )));
+        return Err(ReadError {
+            message: format!("unknown source file #{}", file.0),
+            span: None,
+            label: None,
+            notes: Vec::new(),
+            incomplete: false,
+        });
     };
-    Reader::new(&f.text, file).read_all().map_err(|e| e.diag)
+    Reader::new(&f.text, file).read_all()
 }
 
 /// Registers `text` under `name` in `sources` and reads it.
-pub fn read_str(sources: &mut SourceMap, name: &str, text: &str) -> Result<Vec<Datum>, Diagnostic> {
+pub fn read_str(sources: &mut SourceMap, name: &str, text: &str) -> Result<Vec<Datum>, ReadError> {
     let file = sources.add(name, text);
     read_all(sources, file)
 }
 
 /// True when `text` ends inside an unclosed list, vector, string, `|symbol|`,
-/// block comment, quote prefix or datum comment: the REPL should then read
-/// another line before evaluating. Other errors give false (the REPL reports
-/// them at once).
+/// block comment, quote prefix, label or datum comment: the REPL should then
+/// read another line before evaluating. Other errors give false (the REPL
+/// reports them at once).
 pub fn is_incomplete(text: &str) -> bool {
     matches!(Reader::new(text, FileId(0)).read_all(), Err(e) if e.incomplete)
 }
 
-struct ReadError {
-    diag: Diagnostic,
-    /// The error is "input ended too early".
-    incomplete: bool,
+/// Reader state that outlives one datum: kept per port by `read`'s caller.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions {
+    /// `#!fold-case` is in effect (R7RS 2.1); `#!no-fold-case` clears it.
+    pub fold_case: bool,
+}
+
+/// The result of [`read_one`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadOne {
+    /// A datum, and the byte offset just past its last character (the
+    /// delimiter after it is NOT consumed).
+    Datum(Datum, usize),
+    /// Only whitespace, comments and directives before the end of `text`:
+    /// the offset consumed (= text.len()).
+    Eof(usize),
+    /// `text` ends inside a datum (an open list, string, `#|` comment, a
+    /// `'` or `#;` waiting for its datum...): more input could complete it.
+    Incomplete,
+    /// Malformed input: the message (the compiler's wording) and the byte
+    /// range of the offending text; the caller consumes up to `end`. When
+    /// `end == text.len()` the offending token may have been cut short by
+    /// the end of `text` (`#\spa`, `"\x4`): as for a datum ending there,
+    /// the caller re-reads with more input unless the port is at its end.
+    Error {
+        message: String,
+        start: usize,
+        end: usize,
+    },
+}
+
+/// Reads one datum from the start of `text` (after whitespace, comments,
+/// `#;` datum comments and directives), honouring and updating
+/// `opts.fold_case`. Datum labels are kept as read
+/// ([`DatumKind::Labeled`], [`DatumKind::LabelRef`]); spans are offsets into
+/// `text` in `FileId(0)`.
+pub fn read_one(text: &str, opts: &mut ReadOptions) -> ReadOne {
+    if text.len() > u32::MAX as usize {
+        return ReadOne::Error {
+            message: "input too large (over 4 GiB)".to_string(),
+            start: 0,
+            end: 0,
+        };
+    }
+    let mut r = Reader::new(text, FileId(0));
+    r.fold_case = opts.fold_case;
+    let result = r.read_datum();
+    opts.fold_case = r.fold_case;
+    match result {
+        Ok(Some(d)) => ReadOne::Datum(d, r.pos),
+        Ok(None) => ReadOne::Eof(text.len()),
+        Err(e) if e.incomplete => ReadOne::Incomplete,
+        Err(e) => {
+            let (start, end) = e
+                .span
+                .map_or((0, 0), |s| (s.start as usize, s.end as usize));
+            ReadOne::Error {
+                message: e.message,
+                start,
+                end,
+            }
+        }
+    }
 }
 
 type RResult<T> = Result<T, ReadError>;
@@ -90,6 +209,10 @@ enum Token {
     /// `'` `` ` `` `,` `,@`: the symbol it stands for and its span.
     Prefix(&'static str, Span),
     DatumComment(Span),
+    /// `#N=`.
+    LabelDef(u32, Span),
+    /// `#N#`.
+    LabelRef(u32, Span),
     Dot(Span),
     Atom(Datum),
     Eof,
@@ -122,8 +245,16 @@ enum Frame {
         name: &'static str,
         span: Span,
     },
+    /// `#N=` waiting for its datum.
+    Label {
+        n: u32,
+        span: Span,
+    },
     Comment {
         span: Span,
+        /// Labels defined before the comment: the ones defined inside it
+        /// are forgotten with the datum it drops.
+        labels: usize,
     },
 }
 
@@ -133,6 +264,9 @@ struct Reader<'a> {
     pos: usize,
     file: FileId,
     fold_case: bool,
+    /// Labels defined so far in the current top-level datum (their scope,
+    /// R7RS 2.4).
+    labels: Vec<u32>,
 }
 
 fn is_delimiter(c: char) -> bool {
@@ -147,6 +281,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             file,
             fold_case: false,
+            labels: Vec::new(),
         }
     }
 
@@ -155,17 +290,11 @@ impl<'a> Reader<'a> {
     }
 
     fn err(&self, start: usize, end: usize, msg: impl Into<String>) -> ReadError {
-        ReadError {
-            diag: Diagnostic::at(self.span(start, end), msg),
-            incomplete: false,
-        }
+        ReadError::at(self.span(start, end), msg)
     }
 
     fn eof_err(&self, start: usize, end: usize, msg: impl Into<String>) -> ReadError {
-        ReadError {
-            diag: Diagnostic::at(self.span(start, end), msg),
-            incomplete: true,
-        }
+        self.err(start, end, msg).eof()
     }
 
     fn peek_char(&self) -> Option<char> {
@@ -174,39 +303,74 @@ impl<'a> Reader<'a> {
 
     /// End of the run of non-delimiter characters starting at `from`.
     fn token_end(&self, from: usize) -> usize {
-        let rest = &self.text[from..];
-        rest.char_indices()
-            .find(|&(_, c)| is_delimiter(c))
-            .map_or(self.text.len(), |(i, _)| from + i)
+        let rest = &self.bytes[from..];
+        // ASCII bytes decide alone; other characters (non-ASCII whitespace
+        // is a delimiter too) go through `char`.
+        let mut i = 0;
+        while i < rest.len() {
+            let b = rest[i];
+            if b < 0x80 {
+                if matches!(
+                    b,
+                    b'(' | b')' | b'[' | b']' | b'"' | b';' | b'|' | b' ' | b'\t'..=b'\r'
+                ) {
+                    return from + i;
+                }
+                i += 1;
+            } else {
+                let c = self.text[from + i..].chars().next().unwrap_or(' ');
+                if c.is_whitespace() {
+                    return from + i;
+                }
+                i += c.len_utf8();
+            }
+        }
+        self.text.len()
     }
 
     /// 1-based line and column (in characters) of a byte offset, for notes.
     fn line_col(&self, pos: usize) -> (usize, usize) {
         let before = &self.text[..pos];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let starts = super::source::line_starts(before);
+        let line_start = *starts.last().unwrap_or(&0) as usize;
+        (starts.len(), before[line_start..].chars().count() + 1)
     }
 
     fn read_all(mut self) -> RResult<Vec<Datum>> {
         if self.text.len() > u32::MAX as usize {
             return Err(ReadError {
-                diag: Diagnostic::error("source file too large (over 4 GiB)"),
+                message: "source file too large (over 4 GiB)".to_string(),
+                span: None,
+                label: None,
+                notes: Vec::new(),
                 incomplete: false,
             });
         }
         let mut out = Vec::new();
+        while let Some(d) = self.read_datum()? {
+            out.push(if self.labels.is_empty() {
+                d
+            } else {
+                resolve_labels(d)?
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reads the next top-level datum; `None` at the end of the text.
+    fn read_datum(&mut self) -> RResult<Option<Datum>> {
+        self.labels.clear();
         let mut stack: Vec<Frame> = Vec::new();
         loop {
             let token = self.next_token()?;
             let opens = matches!(
                 token,
-                Token::Open(..) | Token::Prefix(..) | Token::DatumComment(_)
+                Token::Open(..) | Token::Prefix(..) | Token::DatumComment(_) | Token::LabelDef(..)
             );
             if opens && stack.len() >= MAX_DEPTH {
                 let (s, e) = match &token {
                     Token::Open(_, s) => (*s, *s + 1),
-                    Token::Prefix(_, sp) | Token::DatumComment(sp) => {
+                    Token::Prefix(_, sp) | Token::DatumComment(sp) | Token::LabelDef(_, sp) => {
                         (sp.start as usize, sp.end as usize)
                     }
                     _ => (self.pos, self.pos),
@@ -217,50 +381,82 @@ impl<'a> Reader<'a> {
                     format!("too deeply nested (more than {MAX_DEPTH} levels)"),
                 ));
             }
-            match token {
+            let datum = match token {
                 Token::Eof => {
                     return match stack.last() {
-                        None => Ok(out),
+                        None => Ok(None),
                         Some(frame) => Err(self.unclosed(frame)),
                     };
                 }
-                Token::Open(open, start) => stack.push(match open {
-                    Open::Paren | Open::Bracket => Frame::List {
-                        open,
-                        start,
-                        items: Vec::new(),
-                        dot: Dot::No,
-                    },
-                    Open::Vector => Frame::Vector {
-                        start,
-                        items: Vec::new(),
-                    },
-                    Open::Bytevector => Frame::Bytevector {
-                        start,
-                        bytes: Vec::new(),
-                    },
-                }),
-                Token::Prefix(name, span) => stack.push(Frame::Prefix { name, span }),
-                Token::DatumComment(span) => stack.push(Frame::Comment { span }),
+                Token::Open(open, start) => {
+                    stack.push(match open {
+                        Open::Paren | Open::Bracket => Frame::List {
+                            open,
+                            start,
+                            items: Vec::new(),
+                            dot: Dot::No,
+                        },
+                        Open::Vector => Frame::Vector {
+                            start,
+                            items: Vec::new(),
+                        },
+                        Open::Bytevector => Frame::Bytevector {
+                            start,
+                            bytes: Vec::new(),
+                        },
+                    });
+                    continue;
+                }
+                Token::Prefix(name, span) => {
+                    stack.push(Frame::Prefix { name, span });
+                    continue;
+                }
+                Token::DatumComment(span) => {
+                    stack.push(Frame::Comment {
+                        span,
+                        labels: self.labels.len(),
+                    });
+                    continue;
+                }
+                Token::LabelDef(n, span) => {
+                    if self.labels.contains(&n) {
+                        return Err(self.err(
+                            span.start as usize,
+                            span.end as usize,
+                            format!("datum label `#{n}=` is defined twice"),
+                        ));
+                    }
+                    self.labels.push(n);
+                    stack.push(Frame::Label { n, span });
+                    continue;
+                }
+                Token::LabelRef(n, span) => {
+                    if !self.labels.contains(&n) {
+                        return Err(self.err(
+                            span.start as usize,
+                            span.end as usize,
+                            format!("reference to undefined datum label `#{n}#`"),
+                        ));
+                    }
+                    Datum::new(DatumKind::LabelRef(n), span)
+                }
                 Token::Dot(span) => match stack.last_mut() {
                     Some(Frame::List { items, dot, .. })
                         if !items.is_empty() && matches!(dot, Dot::No) =>
                     {
-                        *dot = Dot::Seen(span)
+                        *dot = Dot::Seen(span);
+                        continue;
                     }
                     _ => {
-                        return Err(ReadError {
-                            diag: Diagnostic::at(span, "misplaced `.`")
-                                .with_label("`.` may only appear before the last datum of a list"),
-                            incomplete: false,
-                        })
+                        return Err(ReadError::at(span, "misplaced `.`")
+                            .with_label("`.` may only appear before the last datum of a list"))
                     }
                 },
-                Token::Close(c, pos) => {
-                    let datum = self.close(stack.pop(), c, pos)?;
-                    self.deliver(&mut stack, &mut out, datum)?;
-                }
-                Token::Atom(datum) => self.deliver(&mut stack, &mut out, datum)?,
+                Token::Close(c, pos) => self.close(stack.pop(), c, pos)?,
+                Token::Atom(datum) => datum,
+            };
+            if let Some(d) = self.deliver(&mut stack, datum)? {
+                return Ok(Some(d));
             }
         }
     }
@@ -279,17 +475,14 @@ impl<'a> Reader<'a> {
             Frame::Bytevector { start, .. } => {
                 self.eof_err(*start, start + 4, "unterminated bytevector: missing `)`")
             }
-            Frame::Prefix { span, .. } => ReadError {
-                diag: Diagnostic::at(
-                    *span,
-                    format!("expected a datum after {}", code(self.slice(*span))),
-                ),
-                incomplete: true,
-            },
-            Frame::Comment { span } => ReadError {
-                diag: Diagnostic::at(*span, "expected a datum after `#;`"),
-                incomplete: true,
-            },
+            Frame::Prefix { span, .. } | Frame::Label { span, .. } => ReadError::at(
+                *span,
+                format!("expected a datum after {}", code(self.slice(*span))),
+            )
+            .eof(),
+            Frame::Comment { span, .. } => {
+                ReadError::at(*span, "expected a datum after `#;`").eof()
+            }
         }
     }
 
@@ -307,14 +500,14 @@ impl<'a> Reader<'a> {
             Some(Frame::List { open, start, .. }) => (*open, *start),
             Some(Frame::Vector { start, .. }) => (Open::Vector, *start),
             Some(Frame::Bytevector { start, .. }) => (Open::Bytevector, *start),
-            Some(Frame::Prefix { span, .. }) => {
+            Some(Frame::Prefix { span, .. } | Frame::Label { span, .. }) => {
                 return Err(self.err(
                     span.start as usize,
                     span.end as usize,
                     format!("expected a datum after {}", code(self.slice(*span))),
                 ))
             }
-            Some(Frame::Comment { span }) => {
+            Some(Frame::Comment { span, .. }) => {
                 return Err(self.err(
                     span.start as usize,
                     span.end as usize,
@@ -324,29 +517,23 @@ impl<'a> Reader<'a> {
         };
         if open.closer() != c {
             let (line, col) = self.line_col(start);
-            return Err(ReadError {
-                diag: Diagnostic::at(
-                    self.span(pos, pos + 1),
-                    format!("`{closer}` does not match `{}`", open.opener()),
-                )
-                .with_label(format!("expected `{}`", open.closer() as char))
-                .with_note(format!(
-                    "the {} opened with `{}` at line {line}, column {col}",
-                    open.what(),
-                    open.opener()
-                )),
-                incomplete: false,
-            });
+            return Err(ReadError::at(
+                self.span(pos, pos + 1),
+                format!("`{closer}` does not match `{}`", open.opener()),
+            )
+            .with_label(format!("expected `{}`", open.closer() as char))
+            .with_note(format!(
+                "the {} opened with `{}` at line {line}, column {col}",
+                open.what(),
+                open.opener()
+            )));
         }
         let span = self.span(start, pos + 1);
         let kind = match frame {
             Some(Frame::List { mut items, dot, .. }) => match dot {
                 Dot::No => DatumKind::List(items, None),
                 Dot::Seen(dspan) => {
-                    return Err(ReadError {
-                        diag: Diagnostic::at(dspan, "expected a datum after `.`"),
-                        incomplete: false,
-                    })
+                    return Err(ReadError::at(dspan, "expected a datum after `.`"));
                 }
                 Dot::Tail(tail) => match tail.kind {
                     // `(a . (b c))` is the list `(a b c)`.
@@ -364,63 +551,63 @@ impl<'a> Reader<'a> {
         Ok(Datum::new(kind, span))
     }
 
-    /// Gives a finished datum to the innermost open frame (or the output).
-    fn deliver(
-        &self,
-        stack: &mut Vec<Frame>,
-        out: &mut Vec<Datum>,
-        mut datum: Datum,
-    ) -> RResult<()> {
+    /// Gives a finished datum to the innermost open frame; returns it when
+    /// it completes a top-level datum.
+    fn deliver(&mut self, stack: &mut Vec<Frame>, mut datum: Datum) -> RResult<Option<Datum>> {
         loop {
             match stack.last_mut() {
-                None => {
-                    out.push(datum);
-                    return Ok(());
-                }
+                None => return Ok(Some(datum)),
                 Some(Frame::Prefix { name, span }) => {
                     let head = Datum::new(DatumKind::Symbol((*name).to_string()), *span);
                     let whole = span.to(datum.span);
                     datum = Datum::new(DatumKind::List(vec![head, datum], None), whole);
                     stack.pop();
                 }
-                Some(Frame::Comment { .. }) => {
+                Some(Frame::Label { n, span }) => {
+                    let n = *n;
+                    if matches!(datum.kind, DatumKind::LabelRef(m) if m == n) {
+                        return Err(ReadError::at(
+                            datum.span,
+                            format!("datum label `#{n}=` refers to itself"),
+                        ));
+                    }
+                    let whole = span.to(datum.span);
+                    datum = Datum::new(DatumKind::Labeled(n, Box::new(datum)), whole);
                     stack.pop();
-                    return Ok(());
+                }
+                Some(Frame::Comment { labels, .. }) => {
+                    self.labels.truncate(*labels);
+                    stack.pop();
+                    return Ok(None);
                 }
                 Some(Frame::List { items, dot, .. }) => {
                     match dot {
                         Dot::No => items.push(datum),
                         Dot::Seen(_) => *dot = Dot::Tail(Box::new(datum)),
                         Dot::Tail(_) => {
-                            return Err(ReadError {
-                                diag: Diagnostic::at(
-                                    datum.span,
-                                    "only one datum may follow `.` in a dotted list",
-                                ),
-                                incomplete: false,
-                            })
+                            return Err(ReadError::at(
+                                datum.span,
+                                "only one datum may follow `.` in a dotted list",
+                            ))
                         }
                     }
-                    return Ok(());
+                    return Ok(None);
                 }
                 Some(Frame::Vector { items, .. }) => {
                     items.push(datum);
-                    return Ok(());
+                    return Ok(None);
                 }
                 Some(Frame::Bytevector { bytes, .. }) => {
                     match datum.kind {
                         DatumKind::Int(n) if (0..=255).contains(&n) => bytes.push(n as u8),
                         _ => {
-                            return Err(ReadError {
-                                diag: Diagnostic::at(
-                                    datum.span,
-                                    "bytevector element must be an exact integer from 0 to 255",
-                                ),
-                                incomplete: false,
-                            })
+                            return Err(ReadError::at(
+                                datum.span,
+                                "bytevector element must be an exact integer from 0 to 255",
+                            ))
                         }
                     }
-                    return Ok(());
+                    return Ok(None);
                 }
             }
         }
@@ -505,8 +692,13 @@ impl<'a> Reader<'a> {
         Token::Prefix(name, span)
     }
 
+    /// Skips to the start of the next line (a line ends with LF, CRLF or a
+    /// lone CR, R7RS 2.2).
     fn skip_line(&mut self) {
-        self.pos = match self.bytes[self.pos..].iter().position(|&b| b == b'\n') {
+        self.pos = match self.bytes[self.pos..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
             Some(i) => self.pos + i + 1,
             None => self.bytes.len(),
         };
@@ -603,6 +795,14 @@ impl<'a> Reader<'a> {
             self.pos += 1;
         }
         let digits = &self.text[digits_start..self.pos];
+        if self.pos == self.bytes.len() {
+            // Cut short by the end of the text: the string is unterminated.
+            return Err(self.eof_err(
+                esc,
+                self.pos,
+                "bad `\\x` escape: expected hex digits ended by `;`",
+            ));
+        }
         if self.bytes.get(self.pos) != Some(&b';') || digits.is_empty() {
             return Err(self.err(
                 esc,
@@ -667,6 +867,14 @@ impl<'a> Reader<'a> {
                 self.pos += 2;
                 return Ok(Token::DatumComment(self.span(start, start + 2)));
             }
+            [b'0'..=b'9', ..] => {
+                let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+                let after = start + 1 + digits;
+                let mark = self.bytes.get(after).copied();
+                if matches!(mark, Some(b'=' | b'#')) {
+                    return self.read_label(start, after, mark == Some(b'='));
+                }
+            }
             _ => {}
         }
         let end = self.token_end(start + 1);
@@ -699,6 +907,34 @@ impl<'a> Reader<'a> {
             _ => return Err(self.err(start, end, format!("bad `#` syntax {}", code(text)))),
         };
         Ok(Token::Atom(Datum::new(kind, span)))
+    }
+
+    /// `#N=` or `#N#` (R7RS 2.4): `start` is at `#`, `mark` at `=`/`#`.
+    fn read_label(&mut self, start: usize, mark: usize, def: bool) -> RResult<Token> {
+        let end = mark + 1;
+        if !def {
+            // `#0#` is a whole token: a delimiter must follow.
+            let token_end = self.token_end(end);
+            if token_end != end {
+                self.pos = token_end;
+                let text = &self.text[start..token_end];
+                return Err(self.err(start, token_end, format!("bad `#` syntax {}", code(text))));
+            }
+        }
+        self.pos = end;
+        let span = self.span(start, end);
+        let Ok(n) = self.text[start + 1..mark].parse::<u32>() else {
+            return Err(self.err(
+                start,
+                end,
+                format!("datum label {} is too large", code(self.slice(span))),
+            ));
+        };
+        Ok(if def {
+            Token::LabelDef(n, span)
+        } else {
+            Token::LabelRef(n, span)
+        })
     }
 
     /// `#\a`, `#\space`, `#\x41`, `#\λ`, `#\(`.
@@ -815,6 +1051,103 @@ fn number_kind(n: Num) -> DatumKind {
         Num::Fix(i) => DatumKind::Int(i),
         Num::Flo(x) => DatumKind::Float(x),
         n => DatumKind::Number(format_number(&n, 10)),
+    }
+}
+
+/// Replaces the datum labels of one datum of program source by copies of
+/// the datums they label: the expander and the compilers see trees only.
+/// A reference inside the datum it refers to (a cycle) is an error, as is a
+/// copy that would nest deeper than [`MAX_DEPTH`] or grow too large.
+pub fn resolve_labels(d: Datum) -> Result<Datum, ReadError> {
+    let mut r = Resolver {
+        done: HashMap::new(),
+        copied: 0,
+    };
+    Ok(r.resolve(d, 0)?.0)
+}
+
+struct Resolver {
+    /// Finished labels: the resolved datum, its height and node count.
+    done: HashMap<u32, (Datum, usize, usize)>,
+    copied: usize,
+}
+
+impl Resolver {
+    /// The resolved datum, its height (nesting of lists and vectors) and
+    /// node count. Recursion follows the tree as read, at most
+    /// [`MAX_DEPTH`] deep.
+    fn resolve(&mut self, d: Datum, depth: usize) -> RResult<(Datum, usize, usize)> {
+        let Datum { kind, span } = d;
+        Ok(match kind {
+            DatumKind::List(items, tail) => {
+                let (mut height, mut size) = (0, 1);
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let (x, h, s) = self.resolve(item, depth + 1)?;
+                    height = height.max(h);
+                    size += s;
+                    out.push(x);
+                }
+                let tail = match tail {
+                    None => None,
+                    Some(t) => {
+                        let (x, h, s) = self.resolve(*t, depth + 1)?;
+                        height = height.max(h);
+                        size += s;
+                        match x.kind {
+                            // `(a . #0#)` with `#0=(b)` is `(a b)`.
+                            DatumKind::List(more, rest) => {
+                                out.extend(more);
+                                rest
+                            }
+                            kind => Some(Box::new(Datum::new(kind, x.span))),
+                        }
+                    }
+                };
+                (Datum::new(DatumKind::List(out, tail), span), height + 1, size)
+            }
+            DatumKind::Vector(items) => {
+                let (mut height, mut size) = (0, 1);
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let (x, h, s) = self.resolve(item, depth + 1)?;
+                    height = height.max(h);
+                    size += s;
+                    out.push(x);
+                }
+                (Datum::new(DatumKind::Vector(out), span), height + 1, size)
+            }
+            DatumKind::Labeled(n, inner) => {
+                let (x, h, s) = self.resolve(*inner, depth)?;
+                self.done.insert(n, (x.clone(), h, s));
+                (x, h, s)
+            }
+            DatumKind::LabelRef(n) => {
+                let Some((x, h, s)) = self.done.get(&n) else {
+                    return Err(ReadError::at(
+                        span,
+                        "circular datum labels are supported by `read`, not in program source",
+                    ));
+                };
+                if depth + h > MAX_DEPTH {
+                    return Err(ReadError::at(
+                        span,
+                        format!("too deeply nested (more than {MAX_DEPTH} levels)"),
+                    ));
+                }
+                self.copied += s;
+                if self.copied > MAX_LABEL_COPY_NODES {
+                    return Err(ReadError::at(
+                        span,
+                        "datum labels expand to too large a datum",
+                    ));
+                }
+                let mut copy = x.clone();
+                copy.span = span;
+                (copy, *h, *s)
+            }
+            kind => (Datum::new(kind, span), 0, 1),
+        })
     }
 }
 
