@@ -16,7 +16,9 @@ use crate::gc::{self, RootVisitor};
 use crate::guarded::Guarded;
 use crate::io;
 use crate::object;
-use crate::port::{self, Direction, Fail, PortState, Route};
+use crate::port::{self, Direction, Fail, PortState, Route, Step};
+use crate::syntax::reader::{self, ReadOne, ReadOptions};
+use crate::syntax::to_value::datum_to_value;
 use crate::value::{ObjType, Value};
 
 // ----- current ports -------------------------------------------------------
@@ -350,6 +352,49 @@ fn read_bytevector_into(args: &[Value]) -> VResult {
     Ok(r.map_or(Value::EOF, |n| Value::fixnum(n as i64)))
 }
 
+/// `(read [port])`: the next datum, with the compiler's reader
+/// (docs/ports.md, "read").
+fn read(args: &[Value]) -> VResult {
+    let who = "read";
+    let p = text_in(who, args, 0)?;
+    let r = port::with_port(p, |s| {
+        s.scan_text(|text, more, fold| {
+            let mut opts = ReadOptions { fold_case: *fold };
+            let r = reader::read_one(text, &mut opts);
+            *fold = opts.fold_case;
+            match r {
+                // A token that runs to the end of the buffer may go on in
+                // the input not read yet.
+                ReadOne::Datum(_, end) | ReadOne::Eof(end) if more && end == text.len() => {
+                    Step::More
+                }
+                ReadOne::Incomplete if more => Step::More,
+                ReadOne::Datum(d, end) => Step::Done(Some(d), end),
+                ReadOne::Eof(end) => Step::Done(None, end),
+                ReadOne::Incomplete => Step::Error {
+                    message: "the input ends inside a datum".to_string(),
+                    start: text.len() - text.trim_start().len(),
+                    end: text.len(),
+                },
+                ReadOne::Error {
+                    message,
+                    start,
+                    end,
+                } => Step::Error {
+                    message,
+                    start,
+                    end,
+                },
+            }
+        })
+    })
+    .map_err(|f| fail(who, p, f))?;
+    Ok(match r {
+        Some(d) => datum_to_value(&d),
+        None => Value::EOF,
+    })
+}
+
 // ----- port objects ----------------------------------------------------------
 
 fn port_info(v: Value) -> Option<(Direction, bool, bool)> {
@@ -505,6 +550,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     opt("write-u8", 1, 1, write_u8),
     opt("write-bytevector", 1, 3, write_bytevector),
     opt("flush-output-port", 0, 1, flush_output_port),
+    opt("read", 0, 1, read),
     opt("read-char", 0, 1, read_char),
     opt("peek-char", 0, 1, peek_char),
     opt("char-ready?", 0, 1, char_ready),
