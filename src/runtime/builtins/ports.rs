@@ -368,7 +368,9 @@ fn read(args: &[Value]) -> VResult {
                 ReadOne::Datum(_, end) | ReadOne::Eof(end) if more && end == text.len() => {
                     Step::More
                 }
+                // So may a token cut short by it (`#` of `#\\λ`, `1e`).
                 ReadOne::Incomplete if more => Step::More,
+                ReadOne::Error { end, .. } if more && end == text.len() => Step::More,
                 ReadOne::Datum(d, end) => Step::Done(Some(d), end),
                 ReadOne::Eof(end) => Step::Done(None, end),
                 ReadOne::Incomplete => Step::Error {
