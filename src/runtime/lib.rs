@@ -24,6 +24,7 @@ pub mod num;
 pub mod object;
 pub mod printer;
 pub mod rt;
+pub mod unicode;
 pub mod value;
 
 pub use error::{Raised, VResult};
