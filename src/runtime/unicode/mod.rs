@@ -5,6 +5,9 @@
 
 mod casefold_table;
 
+use crate::error::{self, ErrorKind, Raised, VResult};
+use crate::object;
+
 pub use casefold_table::UNICODE_VERSION;
 use casefold_table::{FULL, SIMPLE_RUNS};
 
@@ -51,6 +54,29 @@ pub fn fold_full(chars: impl IntoIterator<Item = char>) -> Vec<char> {
         fold_full_into(c, &mut out);
     }
     out
+}
+
+/// Decodes UTF-8 user data strictly (docs/unicode.md): invalid bytes are
+/// an error, not U+FFFD. `base` is the offset of `bytes` in what the user
+/// sees (a bytevector range's start), so the error names the right byte.
+pub fn decode_utf8<'a>(who: &str, bytes: &'a [u8], base: usize) -> VResult<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        // An incomplete sequence at the end has no error length: all of
+        // its (at most three) bytes are the offending ones.
+        let len = e.error_len().unwrap_or(bytes.len() - at);
+        invalid_utf8(who, base + at, &bytes[at..at + len])
+    })
+}
+
+/// `WHO: invalid UTF-8 at byte N: #u8(...)`, with the offending sequence.
+pub fn invalid_utf8(who: &str, offset: usize, bad: &[u8]) -> Raised {
+    let bv = object::bytevector_from(bad);
+    error::error(
+        ErrorKind::Other,
+        &format!("{who}: invalid UTF-8 at byte {offset}"),
+        &[bv],
+    )
 }
 
 #[cfg(test)]
