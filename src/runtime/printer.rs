@@ -874,7 +874,10 @@ mod tests {
             simple(acc.get()),
             "(".repeat(200_000) + "0" + &")".repeat(200_000)
         );
-        assert_eq!(sh(acc.get()), "(".repeat(200_000) + "0" + &")".repeat(200_000));
+        assert_eq!(
+            sh(acc.get()),
+            "(".repeat(200_000) + "0" + &")".repeat(200_000)
+        );
         let l = s.root(ev("(make-list 1000000 \"s\")"));
         let text = sh(l.get());
         // make-list fills with one string object.

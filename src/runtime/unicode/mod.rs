@@ -23,7 +23,7 @@ pub fn fold_simple(c: char) -> char {
         return c;
     };
     let off = cp - start;
-    if off % stride as u32 != 0 || off / stride as u32 >= len as u32 {
+    if !off.is_multiple_of(stride as u32) || off / stride as u32 >= len as u32 {
         return c;
     }
     // The table maps scalar values to scalar values.
@@ -165,7 +165,9 @@ mod tests {
     #[test]
     fn agrees_with_lowercase_on_ascii_and_latin1() {
         for cp in 0..0x250u32 {
-            let Some(c) = char::from_u32(cp) else { continue };
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
             if c == 'µ' || c == 'ß' || c == 'ſ' || c == 'İ' || c == 'ŉ' || c == 'ǰ' {
                 continue;
             }
