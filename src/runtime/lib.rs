@@ -26,6 +26,7 @@ pub mod port;
 pub mod printer;
 pub mod rt;
 pub mod syntax;
+pub mod unicode;
 pub mod value;
 
 pub use error::{Raised, VResult};

@@ -2,16 +2,32 @@
 //!
 //! The printer never allocates on the Valk heap, so the values it walks stay
 //! put. It walks with an explicit work stack (a million-element list or a
-//! deeply nested car chain does not touch the Rust stack) and labels the
-//! objects that close a cycle (`#0=(1 . #0#)`), which makes both `write`
-//! and `display` terminate on circular data. Shared structure that is not
-//! part of a cycle is printed in full, like R7RS `write`.
+//! deeply nested car chain does not touch the Rust stack). Datum labels
+//! (`#0=(1 . #0#)`) depend on the [`PrintMode`], as R7RS 6.13.3 asks:
+//! `write` and `display` label the objects that close a cycle, so they
+//! terminate on circular data and print shared acyclic structure in full;
+//! `write-shared` labels every object that occurs more than once;
+//! `write-simple` uses no labels.
 
 use crate::num::{text as numtext, Num};
 use crate::object;
 use crate::value::{ObjType, Value};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+
+/// How [`print_mode_to`] prints: the procedures of R7RS 6.13.3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrintMode {
+    /// `display`: strings and characters as their text; labels for cycles.
+    Display,
+    /// `write`: labels only for the objects that close a cycle.
+    Write,
+    /// `write-shared`: labels for every pair, vector, record, non-empty
+    /// string and non-empty bytevector reached more than once.
+    WriteShared,
+    /// `write-simple`: no labels; does not terminate on circular data.
+    WriteSimple,
+}
 
 /// `write` representation of `v`.
 pub fn write_string(v: Value) -> String {
@@ -29,14 +45,35 @@ pub fn display_string(v: Value) -> String {
 
 /// Appends the `write` (`write == true`) or `display` representation of `v`.
 pub fn print_to(out: &mut String, v: Value, write: bool) {
-    let targets = cycle_targets(v);
+    let mode = if write {
+        PrintMode::Write
+    } else {
+        PrintMode::Display
+    };
+    print_mode_to(out, v, mode);
+}
+
+/// Appends the representation of `v` in `mode`.
+pub fn print_mode_to(out: &mut String, v: Value, mode: PrintMode) {
+    let targets = match mode {
+        PrintMode::Display | PrintMode::Write => cycle_targets(v),
+        PrintMode::WriteShared => shared_targets(v),
+        PrintMode::WriteSimple => AddrSet::default(),
+    };
     let mut p = Printer {
         out,
-        write,
+        write: mode != PrintMode::Display,
         targets,
         labels: HashMap::default(),
     };
     p.run(v);
+}
+
+/// The representation of `v` in `mode`, as a new string.
+pub fn mode_string(v: Value, mode: PrintMode) -> String {
+    let mut s = String::new();
+    print_mode_to(&mut s, v, mode);
+    s
 }
 
 /// Hashes object addresses (already unique and well spread in their upper
@@ -127,6 +164,39 @@ fn cycle_targets(root: Value) -> AddrSet {
     targets
 }
 
+/// Whether `write-shared` labels `v` when it occurs more than once: the
+/// compound objects and the non-empty strings and bytevectors (empty ones
+/// have no identity worth showing).
+fn is_shareable(v: Value) -> bool {
+    match v.obj_type() {
+        Some(ObjType::String) => object::string_len(v) > 0,
+        Some(ObjType::Bytevector) => object::bytevector_len(v) > 0,
+        Some(ObjType::Vector) => v.size() > 0,
+        _ => is_compound(v),
+    }
+}
+
+/// Objects reached more than once (the targets of `write-shared`).
+fn shared_targets(root: Value) -> AddrSet {
+    let mut targets = AddrSet::default();
+    let mut seen = AddrSet::default();
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        if !is_shareable(v) {
+            continue;
+        }
+        if !seen.insert(v.0) {
+            targets.insert(v.0);
+            continue;
+        }
+        if is_compound(v) {
+            let (first, end) = child_range(v);
+            stack.extend((first..end).rev().map(|i| v.field(i)));
+        }
+    }
+    targets
+}
+
 enum Task {
     Val(Value),
     Text(&'static str),
@@ -189,7 +259,7 @@ impl Printer<'_> {
     /// Prints a label definition or reference for cycle targets; returns
     /// true when a reference was printed (nothing more to do).
     fn label(&mut self, v: Value) -> bool {
-        if !self.targets.contains(&v.0) {
+        if self.targets.is_empty() || !self.targets.contains(&v.0) {
             return false;
         }
         if let Some(n) = self.labels.get(&v.0) {
@@ -298,6 +368,9 @@ impl Printer<'_> {
             }
             ObjType::Flonum => self.out.push_str(&format_flonum(v.as_flonum())),
             ObjType::String => {
+                if self.label(v) {
+                    return;
+                }
                 if self.write {
                     write_string_literal(self.out, v);
                 } else {
@@ -315,6 +388,9 @@ impl Printer<'_> {
                 }
             }
             ObjType::Bytevector => {
+                if self.label(v) {
+                    return;
+                }
                 self.out.push_str("#u8(");
                 for (i, b) in object::bytevector_bytes_mut(v).iter().enumerate() {
                     if i > 0 {
@@ -698,6 +774,106 @@ mod tests {
         let qq = s.root(ev("(list 'quote 1)"));
         qq.get().cdr().set_car(qq.get());
         assert_eq!(w(qq.get()), "#0='#0#");
+    }
+
+    fn sh(v: Value) -> String {
+        mode_string(v, PrintMode::WriteShared)
+    }
+    fn simple(v: Value) -> String {
+        mode_string(v, PrintMode::WriteSimple)
+    }
+
+    /// `write-shared` labels everything reached twice (strings and
+    /// bytevectors too, as Guile 3.0 and Chez's `print-graph` do);
+    /// `write-simple` labels nothing.
+    #[test]
+    fn shared_and_simple() {
+        let _g = lock();
+        let s = gc::Scope::new();
+        let st = s.root(object::string_from("ab"));
+        let p = s.root(ev("(list 1 2)"));
+        let v = s.root(ev("(vector 3)"));
+        let b = s.root(ev("(bytevector 1)"));
+        let e1 = s.root(object::string_from(""));
+        let e2 = s.root(ev("(vector)"));
+        let e3 = s.root(ev("(vector)"));
+        let lit = s.root(object::string_from("lit"));
+        let one5 = s.root(ev("1.5"));
+        let x = s.root(object::list_from(&[
+            st.get(),
+            st.get(),
+            p.get(),
+            p.get(),
+            v.get(),
+            v.get(),
+            b.get(),
+            b.get(),
+            lit.get(),
+            sym("sym"),
+            sym("sym"),
+            one5.get(),
+            e1.get(),
+            e1.get(),
+            e2.get(),
+            e3.get(),
+        ]));
+        assert_eq!(
+            sh(x.get()),
+            "(#0=\"ab\" #0# #1=(1 2) #1# #2=#(3) #2# #3=#u8(1) #3# \"lit\" sym sym 1.5 \"\" \"\" #() #())"
+        );
+        let plain =
+            "(\"ab\" \"ab\" (1 2) (1 2) #(3) #(3) #u8(1) #u8(1) \"lit\" sym sym 1.5 \"\" \"\" #() #())";
+        assert_eq!(w(x.get()), plain);
+        assert_eq!(simple(x.get()), plain);
+        assert_eq!(
+            d(x.get()),
+            "(ab ab (1 2) (1 2) #(3) #(3) #u8(1) #u8(1) lit sym sym 1.5   #() #())"
+        );
+        // A shared tail, and a shared list next to a cycle.
+        let t = s.root(object::list_from(&[p.get(), p.get().cdr()]));
+        assert_eq!(sh(t.get()), "((1 . #0=(2)) #0#)");
+        let t = s.root(object::list_from(&[p.get().cdr(), p.get()]));
+        assert_eq!(sh(t.get()), "(#0=(2) (1 . #0#))");
+        let c = s.root(ev("(list 1 2 3)"));
+        c.get().cdr().cdr().set_cdr(c.get());
+        let inner = s.root(object::list_from(&[p.get(), c.get()]));
+        let outer = object::list_from(&[p.get(), inner.get()]);
+        assert_eq!(sh(outer), "(#0=(1 2) (#0# #1=(1 2 3 . #1#)))");
+        assert_eq!(w(outer), "((1 2) ((1 2) #0=(1 2 3 . #0#)))");
+        assert_eq!(sh(c.get()), "#0=(1 2 3 . #0#)");
+        // Nested sharing inside a shared vector.
+        let inner = s.root(object::make_vector(2, p.get()));
+        let v = s.root(object::make_vector(2, inner.get()));
+        assert_eq!(sh(v.get()), "#(#0=#(#1=(1 2) #1#) #0#)");
+        assert_eq!(simple(v.get()), "#(#((1 2) (1 2)) #((1 2) (1 2)))");
+        // Quote forms: the label goes before the abbreviation.
+        let qf = s.root(object::list_from(&[sym("quote"), p.get()]));
+        let q = object::list_from(&[qf.get(), qf.get(), p.get()]);
+        assert_eq!(sh(q), "(#0='#1=(1 2) #0# #1#)");
+    }
+
+    /// `write-simple` walks deep data without the Rust stack, like `write`.
+    #[test]
+    fn simple_deep() {
+        let _g = lock();
+        let s = gc::Scope::new();
+        let acc = s.root(fx(0));
+        for _ in 0..200_000 {
+            acc.set(object::cons(acc.get(), Value::NIL));
+        }
+        assert_eq!(
+            simple(acc.get()),
+            "(".repeat(200_000) + "0" + &")".repeat(200_000)
+        );
+        assert_eq!(
+            sh(acc.get()),
+            "(".repeat(200_000) + "0" + &")".repeat(200_000)
+        );
+        let l = s.root(ev("(make-list 1000000 \"s\")"));
+        let text = sh(l.get());
+        // make-list fills with one string object.
+        assert!(text.starts_with("(#0=\"s\" #0# #0# "));
+        assert!(text.ends_with(" #0#)"));
     }
 
     #[test]

@@ -92,9 +92,14 @@ fn bytevector_append(args: &[Value]) -> VResult {
     Ok(object::bytevector_from(&bytes))
 }
 fn utf8_to_string(args: &[Value]) -> VResult {
-    let bytes = range_bytes("utf8->string", args, 1)?;
-    // Invalid sequences decode to U+FFFD rather than failing.
-    Ok(object::string_from(&String::from_utf8_lossy(&bytes)))
+    let who = "utf8->string";
+    let bv = bytevector_arg(who, args[0])?;
+    let (start, end) = range_args(who, args, 1, object::bytevector_len(bv))?;
+    // A copy: making the string may move the bytevector.
+    let bytes = object::bytevector_bytes_mut(bv)[start..end].to_vec();
+    // Invalid sequences are an error (docs/unicode.md), not U+FFFD.
+    let text = crate::unicode::decode_utf8(who, &bytes, start)?;
+    Ok(object::string_from(text))
 }
 fn string_to_utf8(args: &[Value]) -> VResult {
     let s = string_arg("string->utf8", args[0])?;
@@ -138,6 +143,9 @@ mod tests {
             ("(utf8->string #u8(97 98 99) 1 2)", "\"b\""),
             ("(string->utf8 \"λa\")", "#u8(206 187 97)"),
             ("(string->utf8 \"abc\" 1)", "#u8(98 99)"),
+            ("(utf8->string #u8(255 97 98) 1)", "\"ab\""),
+            ("(utf8->string #u8(97 255) 0 1)", "\"a\""),
+            ("(utf8->string #u8(240 159 152 128))", "\"😀\""),
         ]);
         check_errs(&[
             ("(bytevector 256)", "bytevector: expected a byte: 256"),
@@ -152,6 +160,26 @@ mod tests {
             (
                 "(bytevector-length \"a\")",
                 "bytevector-length: expected a bytevector: \"a\"",
+            ),
+            (
+                "(utf8->string #u8(97 255 98))",
+                "utf8->string: invalid UTF-8 at byte 1: #u8(255)",
+            ),
+            (
+                "(utf8->string #u8(0 97 98 206) 1)",
+                "utf8->string: invalid UTF-8 at byte 3: #u8(206)",
+            ),
+            (
+                "(utf8->string #u8(97 240 159 97))",
+                "utf8->string: invalid UTF-8 at byte 1: #u8(240 159)",
+            ),
+            (
+                "(utf8->string #u8(237 160 128))",
+                "utf8->string: invalid UTF-8 at byte 0: #u8(237)",
+            ),
+            (
+                "(utf8->string #u8(192 175))",
+                "utf8->string: invalid UTF-8 at byte 0: #u8(192)",
             ),
         ]);
     }

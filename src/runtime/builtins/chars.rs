@@ -37,8 +37,10 @@ pub fn downcase(c: char) -> char {
         _ => c,
     }
 }
+/// Simple case folding (docs/unicode.md): `char-foldcase` and the
+/// `char-ci` comparisons.
 pub fn foldcase(c: char) -> char {
-    downcase(upcase(c))
+    crate::unicode::fold_simple(c)
 }
 
 fn is_char(args: &[Value]) -> VResult {

@@ -16,6 +16,7 @@ use crate::gc::{self, RootVisitor};
 use crate::guarded::Guarded;
 use crate::io;
 use crate::object;
+use crate::printer::{self, PrintMode};
 use crate::port::{self, Direction, Fail, PortState, Route, Step};
 use crate::syntax::reader::{self, ReadOne, ReadOptions};
 use crate::syntax::to_value::datum_to_value;
@@ -197,23 +198,10 @@ fn emit_bytes(who: &str, p: Value, bytes: &[u8]) -> VResult<()> {
 
 // ----- output ----------------------------------------------------------------
 
-// TEMP until the printer's modes land.
-enum PrintMode {
-    Display,
-    Write,
-    WriteShared,
-    WriteSimple,
-}
-mod tmp_printer {
-    pub fn print_mode_to(out: &mut String, v: crate::value::Value, mode: super::PrintMode) {
-        crate::printer::print_to(out, v, !matches!(mode, super::PrintMode::Display));
-    }
-}
-
 fn print(who: &str, args: &[Value], mode: PrintMode) -> VResult {
     let p = text_out(who, args, 1)?;
     let mut text = String::new();
-    tmp_printer::print_mode_to(&mut text, args[0], mode);
+    printer::print_mode_to(&mut text, args[0], mode);
     emit(who, p, &text)?;
     Ok(Value::UNSPECIFIED)
 }

@@ -87,11 +87,10 @@ string_compares! {
     string_ci_ge "string-ci>=?" true >=,
 }
 
-/// Full case folding, approximated by upper- then lower-casing (so `ß`
-/// folds to `ss`, as `string-foldcase` requires).
+/// Full case folding (docs/unicode.md): `string-foldcase` and the
+/// `string-ci` comparisons, so `ß` folds to `ss`.
 fn foldcase(chars: &[char]) -> Vec<char> {
-    let s: String = chars.iter().collect();
-    s.to_uppercase().to_lowercase().chars().collect()
+    crate::unicode::fold_full(chars.iter().copied())
 }
 
 fn substring(args: &[Value]) -> VResult {
