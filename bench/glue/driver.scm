@@ -1,6 +1,6 @@
 ;; Common driver, appended after every program: gets the argument list at run
-;; time from the glue's bench-read-args (standard input, or the command line
-;; for Valk) so that no compiler can constant-fold the input, times one call
+;; time from the glue's bench-read-args (standard input) so that no
+;; compiler can constant-fold the input, times one call
 ;; of bench-main with the implementation's own clock, and prints the result
 ;; and the elapsed ticks.  Only integers, symbols, booleans and lists of them
 ;; are ever printed, so every implementation writes the same text.

@@ -670,16 +670,7 @@ fn measure_program(
             if finished.contains(&e) {
                 continue;
             }
-            let mut argv = b.argv.clone();
-            if e.is_valk() {
-                // Valk has no `read` yet: its glue takes the input from the
-                // command line.
-                argv.extend(
-                    args.trim_matches(|c| c == '(' || c == ')')
-                        .split_whitespace()
-                        .map(Into::into),
-                );
-            }
+            let argv = b.argv.clone();
             let outcome = runner::run(&argv, &b.dir, &stdin, o.timeout);
             let judged = match outcome {
                 Ok(out) => judge(&out, expect, o.timeout),

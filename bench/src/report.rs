@@ -201,7 +201,7 @@ pub fn markdown(r: &Results, md_path: &Path, png: Option<&Path>, csv: &Path) -> 
         "- Each program in `bench/programs/` is one portable Scheme source. The harness puts a small \
          per-implementation glue file (`bench/glue/`: timing, records, `exact`, mutable pairs for Racket) \
          before it and the common driver (`bench/glue/driver.scm`) after it. The driver gets the input \
-         list at run time (from standard input; Valk, which has no `read` yet, gets it on the command line), \
+         list at run time (from standard input, with `read`), \
          so no compiler can fold it, calls `bench-main`, and prints the result, which the harness compares \
          with the expected result stored in the program's header.\n",
     );
