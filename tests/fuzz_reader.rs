@@ -343,6 +343,18 @@ proptest! {
     }
 
     #[test]
+    fn tokens_not_starting_like_a_number_are_symbols(
+        text in "[^0-9+.#\\-\\s()\\[\\]\";|'`,][^\\s()\\[\\]\";|]{0,12}"
+    ) {
+        // The reader's symbol fast path skips the number parser for them.
+        prop_assert_eq!(valk_runtime::num::text::parse_number(&text, 10), Ok(None));
+        let mut sm = SourceMap::new();
+        if let Ok(d) = read_str(&mut sm, "s", &text) {
+            prop_assert!(matches!(d[0].kind, DatumKind::Symbol(_)), "{:?}", d[0]);
+        }
+    }
+
+    #[test]
     fn integers_round_trip(n in FIXNUM_MIN..=FIXNUM_MAX) {
         let mut sm = SourceMap::new();
         let d = read_str(&mut sm, "n", &n.to_string()).unwrap();
