@@ -149,6 +149,7 @@ pub fn read_one(text: &str, opts: &mut ReadOptions) -> ReadOne {
     }
     let mut r = Reader::new(text, FileId(0));
     r.fold_case = opts.fold_case;
+    r.script = false;
     (r.frames, r.items) = SCRATCH.take();
     let result = r.read_datum();
     opts.fold_case = r.fold_case;
@@ -277,6 +278,9 @@ struct Reader<'a> {
     items: Vec<Datum>,
     /// The open frames' stack, kept between datums for its capacity.
     frames: Vec<Frame>,
+    /// The text is a whole file, which may start with a `#!/...` line (not
+    /// so for `read_one`, whose text starts anywhere in a port).
+    script: bool,
 }
 
 thread_local! {
@@ -301,6 +305,7 @@ impl<'a> Reader<'a> {
             labels: Vec::new(),
             items: Vec::new(),
             frames: Vec::new(),
+            script: true,
         }
     }
 
@@ -664,6 +669,7 @@ impl<'a> Reader<'a> {
             } else if c == '#'
                 && next == Some(b'!')
                 && self.pos == 0
+                && self.script
                 && matches!(self.bytes.get(2), Some(b'/' | b' '))
             {
                 // `#!/usr/bin/env valk` first line of a script.
@@ -923,8 +929,18 @@ impl<'a> Reader<'a> {
         let text = &self.text[start..end];
         self.pos = end;
         let span = self.span(start, end);
-        let lower = text.to_ascii_lowercase();
-        let kind = match lower.as_str() {
+        // Only short tokens can be booleans or `#u8`: lowercase those in a
+        // small buffer, without allocating.
+        let mut buf = [0u8; 8];
+        let lower = match text.len() {
+            n if n <= buf.len() => {
+                buf[..n].copy_from_slice(text.as_bytes());
+                buf[..n].make_ascii_lowercase();
+                std::str::from_utf8(&buf[..n]).unwrap_or("")
+            }
+            _ => "",
+        };
+        let kind = match lower {
             "#t" | "#true" => DatumKind::Bool(true),
             "#f" | "#false" => DatumKind::Bool(false),
             "#" => {
@@ -933,7 +949,11 @@ impl<'a> Reader<'a> {
             "#u8" => {
                 return Err(self.err(start, end, "bad `#` syntax: `#u8` must be followed by `(`"));
             }
-            _ if matches!(lower.as_bytes()[1], b'x' | b'b' | b'o' | b'd' | b'e' | b'i') => {
+            _ if matches!(
+                self.bytes[start + 1].to_ascii_lowercase(),
+                b'x' | b'b' | b'o' | b'd' | b'e' | b'i'
+            ) =>
+            {
                 match parse_number(text, 10) {
                     Ok(Some(n)) => number_kind(n),
                     Ok(None) => {

@@ -613,6 +613,8 @@ fn read_one_reads_one_datum_and_stops_before_the_delimiter() {
     assert_eq!(one(""), "eof@0");
     assert_eq!(one("  ; only a comment"), "eof@18");
     assert_eq!(one("#| a |# #;x "), "eof@12");
+    // A port's text is not a script: no `#!/...` line is skipped.
+    assert_eq!(one("#! /x"), "error(unknown directive `#!`)@0..2");
     for text in [
         "(", "(a b", "\"abc", "#| x", "'", "#;", "#0=", "#(1", "|ab", "(a . ",
     ] {
