@@ -1,12 +1,13 @@
-//! Property tests for the reader: no input makes it panic, errors point
-//! inside the text, and printed datums read back to themselves.
+//! Property tests for the reader: no input makes it panic (through
+//! `read_all` or the incremental `read_one`), errors point inside the text,
+//! and printed datums read back to themselves.
 //!
 //! The case count defaults to 2,000 per property; set `PROPTEST_CASES` for a
 //! longer campaign, e.g. `PROPTEST_CASES=200000 cargo test --release --test fuzz_reader`.
 
 use proptest::prelude::*;
 use valk::syntax::datum::{Datum, DatumKind};
-use valk::syntax::reader::{is_incomplete, read_str};
+use valk::syntax::reader::{is_incomplete, read_one, read_str, ReadOne, ReadOptions};
 use valk::syntax::source::SourceMap;
 use valk_runtime::value::{FIXNUM_MAX, FIXNUM_MIN};
 
@@ -42,6 +43,47 @@ fn check_any_input(text: &str) {
             let out = e.render(&sm);
             assert!(out.starts_with("error: "), "{out}");
             assert!(out.contains("fuzz.valk:"), "{out}");
+        }
+    }
+    check_read_one(text);
+}
+
+/// `read_one` on `text` and on every suffix where it stops: never panics,
+/// offsets stay inside the text on character boundaries, and it agrees
+/// with `read_all` on whether the text is incomplete.
+fn check_read_one(text: &str) {
+    let mut opts = ReadOptions::default();
+    let mut rest = text;
+    for _ in 0..100 {
+        let at = |n: usize| {
+            assert!(n <= rest.len(), "{n} past the end of {rest:?}");
+            assert!(
+                rest.is_char_boundary(n),
+                "{n} splits a character in {rest:?}"
+            );
+        };
+        match read_one(rest, &mut opts) {
+            ReadOne::Datum(d, end) => {
+                at(end);
+                assert!(end > 0, "{rest:?}");
+                assert!(d.span.start as usize <= d.span.end as usize);
+                assert_eq!(d.span.end as usize, end, "{rest:?}");
+                rest = &rest[end..];
+            }
+            ReadOne::Eof(n) => {
+                assert_eq!(n, rest.len());
+                return;
+            }
+            ReadOne::Incomplete => return,
+            ReadOne::Error { start, end, .. } => {
+                at(start);
+                at(end);
+                assert!(start <= end, "{rest:?}");
+                if end == 0 {
+                    return;
+                }
+                rest = &rest[end..];
+            }
         }
     }
 }
@@ -108,6 +150,12 @@ const TOKENS: &[&str] = &[
     "#",
     "#!fold-case",
     "#!no-fold-case",
+    "#0=",
+    "#0#",
+    "#1=",
+    "#1#",
+    "#01=",
+    "#0#x",
     "#x",
     "#e",
     "\n",
@@ -187,6 +235,11 @@ fn print(d: &Datum, out: &mut String) {
             }
             out.push(')');
         }
+        DatumKind::Labeled(n, x) => {
+            out.push_str(&format!("#{n}="));
+            print(x, out);
+        }
+        DatumKind::LabelRef(n) => out.push_str(&format!("#{n}#")),
     }
 }
 
@@ -276,6 +329,32 @@ proptest! {
     }
 
     #[test]
+    fn read_one_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        check_read_one(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn read_one_never_panics_on_token_soup(text in token_soup()) {
+        check_read_one(&text);
+        // Every prefix too (what a port sees before refilling its buffer).
+        for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)).step_by(7) {
+            check_read_one(&text[..cut]);
+        }
+    }
+
+    #[test]
+    fn tokens_not_starting_like_a_number_are_symbols(
+        text in "[^0-9+.#\\-\\s()\\[\\]\";|'`,][^\\s()\\[\\]\";|]{0,12}"
+    ) {
+        // The reader's symbol fast path skips the number parser for them.
+        prop_assert_eq!(valk_runtime::num::text::parse_number(&text, 10), Ok(None));
+        let mut sm = SourceMap::new();
+        if let Ok(d) = read_str(&mut sm, "s", &text) {
+            prop_assert!(matches!(d[0].kind, DatumKind::Symbol(_)), "{:?}", d[0]);
+        }
+    }
+
+    #[test]
     fn integers_round_trip(n in FIXNUM_MIN..=FIXNUM_MAX) {
         let mut sm = SourceMap::new();
         let d = read_str(&mut sm, "n", &n.to_string()).unwrap();
@@ -322,6 +401,23 @@ proptest! {
         prop_assert!(same(&d, &back[0]), "{:?} read back as {:?}", text, back[0]);
         prop_assert_eq!(back[0].span.end as usize, text.len());
         prop_assert!(!is_incomplete(&text));
+        // The incremental reader reads the same datum, up to the end.
+        match read_one(&text, &mut ReadOptions::default()) {
+            ReadOne::Datum(one, end) => {
+                prop_assert!(same(&d, &one), "{:?} read_one as {:?}", text, one);
+                prop_assert_eq!(end, text.len());
+            }
+            other => prop_assert!(false, "{:?} read_one as {:?}", text, other),
+        }
+        // Followed by a delimiter and more text, it stops before it.
+        let more = format!("{text} (x)");
+        match read_one(&more, &mut ReadOptions::default()) {
+            ReadOne::Datum(one, end) => {
+                prop_assert!(same(&d, &one));
+                prop_assert_eq!(end, text.len());
+            }
+            other => prop_assert!(false, "{:?} read_one as {:?}", more, other),
+        }
         // Every proper prefix that cuts a list open is incomplete input.
         if let Some(cut) = text.rfind(')') {
             prop_assert!(is_incomplete(&text[..cut]), "{:?}", &text[..cut]);

@@ -188,18 +188,43 @@ pub fn bytevector_bytes_mut<'a>(v: Value) -> &'a mut [u8] {
 
 // SAFETY: the runtime is single-threaded (docs/architecture.md): the table
 // is used by the thread that runs Valk code only.
-static SYMBOLS: Guarded<HashMap<String, Value>> =
+static SYMBOLS: Guarded<SymbolTable> =
     unsafe { Guarded::new("the symbol table", new_symbol_table) };
 
-fn new_symbol_table() -> HashMap<String, Value> {
+/// Symbol names are hashed word by word with a multiplicative hash: `read`
+/// interns every symbol it reads, and names are short and not adversarial
+/// enough to need a keyed hash.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+}
+
+type SymbolTable = HashMap<String, Value, std::hash::BuildHasherDefault<NameHasher>>;
+
+fn new_symbol_table() -> SymbolTable {
     gc::add_root_hook(visit_symbols);
-    HashMap::new()
+    SymbolTable::default()
 }
 
 /// Runs `f` on the table; `f` must not allocate (docs/architecture.md,
 /// "Unsafe code"): a collection runs `visit_symbols`.
 #[inline]
-fn with_symbols<R>(f: impl FnOnce(&mut HashMap<String, Value>) -> R) -> R {
+fn with_symbols<R>(f: impl FnOnce(&mut SymbolTable) -> R) -> R {
     SYMBOLS.with(f)
 }
 

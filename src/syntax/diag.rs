@@ -153,11 +153,10 @@ impl<'a> Files<'a> for Sources<'a> {
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
         let file = self.file(id)?;
-        file.line_range(line_index)
-            .ok_or(FilesError::LineTooLarge {
-                given: line_index,
-                max: file.line_col(file.text.len() as u32).0 as usize - 1,
-            })
+        file.line_range(line_index).ok_or(FilesError::LineTooLarge {
+            given: line_index,
+            max: file.line_col(file.text.len() as u32).0 as usize - 1,
+        })
     }
 }
 

@@ -149,8 +149,13 @@ pub fn read_one(text: &str, opts: &mut ReadOptions) -> ReadOne {
     }
     let mut r = Reader::new(text, FileId(0));
     r.fold_case = opts.fold_case;
+    r.script = false;
+    (r.frames, r.items) = SCRATCH.take();
     let result = r.read_datum();
     opts.fold_case = r.fold_case;
+    r.frames.clear();
+    r.items.clear();
+    SCRATCH.set((std::mem::take(&mut r.frames), std::mem::take(&mut r.items)));
     match result {
         Ok(Some(d)) => ReadOne::Datum(d, r.pos),
         Ok(None) => ReadOne::Eof(text.len()),
@@ -227,15 +232,17 @@ enum Dot {
 }
 
 enum Frame {
+    /// Elements are `Reader::items[items..]` (one shared stack, so that
+    /// each list gets one allocation of the exact size when it closes).
     List {
         open: Open,
         start: usize,
-        items: Vec<Datum>,
+        items: usize,
         dot: Dot,
     },
     Vector {
         start: usize,
-        items: Vec<Datum>,
+        items: usize,
     },
     Bytevector {
         start: usize,
@@ -267,6 +274,20 @@ struct Reader<'a> {
     /// Labels defined so far in the current top-level datum (their scope,
     /// R7RS 2.4).
     labels: Vec<u32>,
+    /// Elements of the open lists and vectors, innermost last.
+    items: Vec<Datum>,
+    /// The open frames' stack, kept between datums for its capacity.
+    frames: Vec<Frame>,
+    /// The text is a whole file, which may start with a `#!/...` line (not
+    /// so for `read_one`, whose text starts anywhere in a port).
+    script: bool,
+}
+
+thread_local! {
+    /// `read_one`'s frame and element stacks, reused from call to call
+    /// (`read` calls it once per datum).
+    static SCRATCH: std::cell::Cell<(Vec<Frame>, Vec<Datum>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 
 fn is_delimiter(c: char) -> bool {
@@ -282,6 +303,9 @@ impl<'a> Reader<'a> {
             file,
             fold_case: false,
             labels: Vec::new(),
+            items: Vec::new(),
+            frames: Vec::new(),
+            script: true,
         }
     }
 
@@ -360,7 +384,15 @@ impl<'a> Reader<'a> {
     /// Reads the next top-level datum; `None` at the end of the text.
     fn read_datum(&mut self) -> RResult<Option<Datum>> {
         self.labels.clear();
-        let mut stack: Vec<Frame> = Vec::new();
+        self.items.clear();
+        let mut stack = std::mem::take(&mut self.frames);
+        stack.clear();
+        let r = self.read_datum_on(&mut stack);
+        self.frames = stack;
+        r
+    }
+
+    fn read_datum_on(&mut self, stack: &mut Vec<Frame>) -> RResult<Option<Datum>> {
         loop {
             let token = self.next_token()?;
             let opens = matches!(
@@ -393,12 +425,12 @@ impl<'a> Reader<'a> {
                         Open::Paren | Open::Bracket => Frame::List {
                             open,
                             start,
-                            items: Vec::new(),
+                            items: self.items.len(),
                             dot: Dot::No,
                         },
                         Open::Vector => Frame::Vector {
                             start,
-                            items: Vec::new(),
+                            items: self.items.len(),
                         },
                         Open::Bytevector => Frame::Bytevector {
                             start,
@@ -442,7 +474,7 @@ impl<'a> Reader<'a> {
                 }
                 Token::Dot(span) => match stack.last_mut() {
                     Some(Frame::List { items, dot, .. })
-                        if !items.is_empty() && matches!(dot, Dot::No) =>
+                        if self.items.len() > *items && matches!(dot, Dot::No) =>
                     {
                         *dot = Dot::Seen(span);
                         continue;
@@ -455,7 +487,7 @@ impl<'a> Reader<'a> {
                 Token::Close(c, pos) => self.close(stack.pop(), c, pos)?,
                 Token::Atom(datum) => datum,
             };
-            if let Some(d) = self.deliver(&mut stack, datum)? {
+            if let Some(d) = self.deliver(stack, datum)? {
                 return Ok(Some(d));
             }
         }
@@ -493,7 +525,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Handles a closing `)`/`]` at `pos` for the innermost open frame.
-    fn close(&self, frame: Option<Frame>, c: u8, pos: usize) -> RResult<Datum> {
+    fn close(&mut self, frame: Option<Frame>, c: u8, pos: usize) -> RResult<Datum> {
         let closer = c as char;
         let (open, start) = match &frame {
             None => return Err(self.err(pos, pos + 1, format!("unexpected `{closer}`"))),
@@ -530,21 +562,25 @@ impl<'a> Reader<'a> {
         }
         let span = self.span(start, pos + 1);
         let kind = match frame {
-            Some(Frame::List { mut items, dot, .. }) => match dot {
-                Dot::No => DatumKind::List(items, None),
+            Some(Frame::List { items, dot, .. }) => match dot {
+                Dot::No => DatumKind::List(self.items.drain(items..).collect(), None),
                 Dot::Seen(dspan) => {
                     return Err(ReadError::at(dspan, "expected a datum after `.`"));
                 }
                 Dot::Tail(tail) => match tail.kind {
                     // `(a . (b c))` is the list `(a b c)`.
                     DatumKind::List(more, rest) => {
-                        items.extend(more);
-                        DatumKind::List(items, rest)
+                        let mut all = Vec::with_capacity(self.items.len() - items + more.len());
+                        all.extend(self.items.drain(items..));
+                        all.extend(more);
+                        DatumKind::List(all, rest)
                     }
-                    _ => DatumKind::List(items, Some(tail)),
+                    _ => DatumKind::List(self.items.drain(items..).collect(), Some(tail)),
                 },
             },
-            Some(Frame::Vector { items, .. }) => DatumKind::Vector(items),
+            Some(Frame::Vector { items, .. }) => {
+                DatumKind::Vector(self.items.drain(items..).collect())
+            }
             Some(Frame::Bytevector { bytes, .. }) => DatumKind::Bytevector(bytes),
             _ => unreachable!("handled above"),
         };
@@ -580,9 +616,9 @@ impl<'a> Reader<'a> {
                     stack.pop();
                     return Ok(None);
                 }
-                Some(Frame::List { items, dot, .. }) => {
+                Some(Frame::List { dot, .. }) => {
                     match dot {
-                        Dot::No => items.push(datum),
+                        Dot::No => self.items.push(datum),
                         Dot::Seen(_) => *dot = Dot::Tail(Box::new(datum)),
                         Dot::Tail(_) => {
                             return Err(ReadError::at(
@@ -593,8 +629,8 @@ impl<'a> Reader<'a> {
                     }
                     return Ok(None);
                 }
-                Some(Frame::Vector { items, .. }) => {
-                    items.push(datum);
+                Some(Frame::Vector { .. }) => {
+                    self.items.push(datum);
                     return Ok(None);
                 }
                 Some(Frame::Bytevector { bytes, .. }) => {
@@ -616,6 +652,10 @@ impl<'a> Reader<'a> {
     /// Skips whitespace, comments and directives; returns the next token.
     fn next_token(&mut self) -> RResult<Token> {
         loop {
+            // ASCII whitespace, the common case, byte by byte.
+            while let Some(b' ' | b'\t'..=b'\r') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
             let Some(c) = self.peek_char() else {
                 return Ok(Token::Eof);
             };
@@ -629,6 +669,7 @@ impl<'a> Reader<'a> {
             } else if c == '#'
                 && next == Some(b'!')
                 && self.pos == 0
+                && self.script
                 && matches!(self.bytes.get(2), Some(b'/' | b' '))
             {
                 // `#!/usr/bin/env valk` first line of a script.
@@ -742,6 +783,13 @@ impl<'a> Reader<'a> {
             "`|` symbol"
         };
         loop {
+            // Copy the run up to the next quote or backslash at once.
+            let run = self.bytes[self.pos..]
+                .iter()
+                .position(|&b| b == quote || b == b'\\')
+                .unwrap_or(self.bytes.len() - self.pos);
+            out.push_str(&self.text[self.pos..self.pos + run]);
+            self.pos += run;
             let Some(c) = self.peek_char() else {
                 return Err(self.eof_err(
                     start,
@@ -881,8 +929,18 @@ impl<'a> Reader<'a> {
         let text = &self.text[start..end];
         self.pos = end;
         let span = self.span(start, end);
-        let lower = text.to_ascii_lowercase();
-        let kind = match lower.as_str() {
+        // Only short tokens can be booleans or `#u8`: lowercase those in a
+        // small buffer, without allocating.
+        let mut buf = [0u8; 8];
+        let lower = match text.len() {
+            n if n <= buf.len() => {
+                buf[..n].copy_from_slice(text.as_bytes());
+                buf[..n].make_ascii_lowercase();
+                std::str::from_utf8(&buf[..n]).unwrap_or("")
+            }
+            _ => "",
+        };
+        let kind = match lower {
             "#t" | "#true" => DatumKind::Bool(true),
             "#f" | "#false" => DatumKind::Bool(false),
             "#" => {
@@ -891,7 +949,11 @@ impl<'a> Reader<'a> {
             "#u8" => {
                 return Err(self.err(start, end, "bad `#` syntax: `#u8` must be followed by `(`"));
             }
-            _ if matches!(lower.as_bytes()[1], b'x' | b'b' | b'o' | b'd' | b'e' | b'i') => {
+            _ if matches!(
+                self.bytes[start + 1].to_ascii_lowercase(),
+                b'x' | b'b' | b'o' | b'd' | b'e' | b'i'
+            ) =>
+            {
                 match parse_number(text, 10) {
                     Ok(Some(n)) => number_kind(n),
                     Ok(None) => {
@@ -1013,6 +1075,24 @@ impl<'a> Reader<'a> {
         if text == "." {
             return Ok(Token::Dot(span));
         }
+        let first = self.bytes[start];
+        // Fast paths: a token that cannot start a number (R7RS 7.1.1: numbers
+        // start with a digit, a sign, `.` or `#`) is a symbol; a short run of
+        // decimal digits is a fixnum.
+        if !matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.') {
+            return Ok(Token::Atom(Datum::new(
+                DatumKind::Symbol(if self.fold_case {
+                    text.to_lowercase()
+                } else {
+                    text.to_string()
+                }),
+                span,
+            )));
+        }
+        if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
+            let n = text.bytes().fold(0i64, |n, b| n * 10 + (b - b'0') as i64);
+            return Ok(Token::Atom(Datum::new(DatumKind::Int(n), span)));
+        }
         let kind = match parse_number(text, 10) {
             Ok(Some(n)) => number_kind(n),
             Ok(None) if self.fold_case => DatumKind::Symbol(text.to_lowercase()),
@@ -1104,7 +1184,11 @@ impl Resolver {
                         }
                     }
                 };
-                (Datum::new(DatumKind::List(out, tail), span), height + 1, size)
+                (
+                    Datum::new(DatumKind::List(out, tail), span),
+                    height + 1,
+                    size,
+                )
             }
             DatumKind::Vector(items) => {
                 let (mut height, mut size) = (0, 1);

@@ -49,7 +49,7 @@ fn atom(d: &Datum) -> Option<Value> {
         DatumKind::Number(text) => Num::read_canonical(text).into_value(),
         DatumKind::Bool(b) => Value::bool(*b),
         DatumKind::Char(c) => Value::char(*c),
-        DatumKind::Str(s) => object::string_from(s),
+        DatumKind::Str(s) => string(s),
         DatumKind::Symbol(s) => object::intern(s),
         DatumKind::Bytevector(b) => object::bytevector_from(b),
         DatumKind::List(items, None) if items.is_empty() => Value::NIL,
@@ -58,6 +58,15 @@ fn atom(d: &Datum) -> Option<Value> {
         // which the reader rejects.
         DatumKind::LabelRef(_) => Value::FALSE,
     })
+}
+
+/// A fresh mutable string holding `s`.
+fn string(s: &str) -> Value {
+    let v = object::make_string(s.chars().count(), ' ');
+    for (i, c) in s.chars().enumerate() {
+        object::string_set(v, i, c);
+    }
+    v
 }
 
 /// A growable, rooted vector of heap values (the containers waiting for a
@@ -238,7 +247,11 @@ impl Builder {
                     None => None,
                 };
                 for i in (0..n).rev() {
-                    let pair = object::cons(gc::root_get(frame.base + i), gc::root_get(acc));
+                    // The element and the rest are rooted: allocate the
+                    // pair directly, without `cons`'s own rooting.
+                    let pair = gc::alloc(ObjType::Pair, 2);
+                    pair.set_car(gc::root_get(frame.base + i));
+                    pair.set_cdr(gc::root_get(acc));
                     gc::root_put(acc, pair);
                     if i == n - 1 {
                         if let Some(open) = tail_open {
@@ -280,7 +293,8 @@ impl Builder {
                     }
                     Some(_) => {
                         // `#n=#n#` (the reader rejects it): nothing to be.
-                        self.labels.insert(*n, Label::Done(self.side.push(Value::FALSE)));
+                        self.labels
+                            .insert(*n, Label::Done(self.side.push(Value::FALSE)));
                         (Value::FALSE, None)
                     }
                     None => {

@@ -613,12 +613,19 @@ fn read_one_reads_one_datum_and_stops_before_the_delimiter() {
     assert_eq!(one(""), "eof@0");
     assert_eq!(one("  ; only a comment"), "eof@18");
     assert_eq!(one("#| a |# #;x "), "eof@12");
-    for text in ["(", "(a b", "\"abc", "#| x", "'", "#;", "#0=", "#(1", "|ab", "(a . "] {
+    // A port's text is not a script: no `#!/...` line is skipped.
+    assert_eq!(one("#! /x"), "error(unknown directive `#!`)@0..2");
+    for text in [
+        "(", "(a b", "\"abc", "#| x", "'", "#;", "#0=", "#(1", "|ab", "(a . ",
+    ] {
         assert_eq!(one(text), "incomplete", "{text:?}");
     }
     assert_eq!(one(")"), "error(unexpected `)`)@0..1");
     assert_eq!(one("  (a]"), "error(`]` does not match `(`)@4..5");
-    assert_eq!(one("#\\bogus x"), "error(unknown character name `#\\bogus`)@0..7");
+    assert_eq!(
+        one("#\\bogus x"),
+        "error(unknown character name `#\\bogus`)@0..7"
+    );
     // A token cut by the end of the text errs up to the end: the caller
     // re-reads with more input.
     assert_eq!(one("#\\spa"), "error(unknown character name `#\\spa`)@0..5");
@@ -639,7 +646,10 @@ fn read_one_keeps_fold_case_state() {
     assert_eq!(one_with(" #!no-fold-case", &mut opts), "eof@15");
     assert!(!opts.fold_case);
     assert_eq!(one_with("XyZ", &mut opts), "XyZ@3");
-    assert_eq!(one_with("#!FOLD-CASE", &mut opts), "error(unknown directive `#!FOLD-CASE`)@0..11");
+    assert_eq!(
+        one_with("#!FOLD-CASE", &mut opts),
+        "error(unknown directive `#!FOLD-CASE`)@0..11"
+    );
     // Per file in `read_all`: each file starts without folding.
     assert_eq!(r("#!fold-case A"), "a");
     assert_eq!(r("A"), "A");
@@ -651,10 +661,22 @@ fn read_one_returns_datum_labels() {
     assert_eq!(one("(#1=(x) #1#)"), "(#1=(x) #1#)@12");
     assert_eq!(one("#12=#(1 #12#)"), "#12=#(1 #12#)@13");
     assert_eq!(one("(#0=a #0# #1=#0#)"), "(#0=a #0# #1=#0#)@17");
-    assert_eq!(one("#0#"), "error(reference to undefined datum label `#0#`)@0..3");
-    assert_eq!(one("(#0# #0=b)"), "error(reference to undefined datum label `#0#`)@1..4");
-    assert_eq!(one("(#0=a #0=b)"), "error(datum label `#0=` is defined twice)@6..9");
-    assert_eq!(one("#0=#0#"), "error(datum label `#0=` refers to itself)@3..6");
+    assert_eq!(
+        one("#0#"),
+        "error(reference to undefined datum label `#0#`)@0..3"
+    );
+    assert_eq!(
+        one("(#0# #0=b)"),
+        "error(reference to undefined datum label `#0#`)@1..4"
+    );
+    assert_eq!(
+        one("(#0=a #0=b)"),
+        "error(datum label `#0=` is defined twice)@6..9"
+    );
+    assert_eq!(
+        one("#0=#0#"),
+        "error(datum label `#0=` refers to itself)@3..6"
+    );
     assert_eq!(one("(#0#a)"), "error(bad `#` syntax `#0#a`)@1..5");
     assert_eq!(one("#0=)"), "error(expected a datum after `#0=`)@0..3");
     assert_eq!(
@@ -664,7 +686,10 @@ fn read_one_returns_datum_labels() {
     // Labels are scoped to one top-level datum...
     assert_eq!(r("#0=a #0=b"), "a b");
     // ...and those inside a datum comment are forgotten with it.
-    assert_eq!(err_msg("(#;#0=a #0#)"), "reference to undefined datum label `#0#`");
+    assert_eq!(
+        err_msg("(#;#0=a #0#)"),
+        "reference to undefined datum label `#0#`"
+    );
     assert_eq!(r("(#0=a #;#0# #0#)"), "(a a)");
     // `#1` without `=`/`#` is still bad syntax.
     assert_eq!(err_msg("#1"), "bad `#` syntax `#1`");
@@ -696,7 +721,10 @@ fn program_source_gets_labels_resolved() {
         doubling.push_str(&format!(" #{i}=(#{}# #{}#)", i - 1, i - 1));
     }
     doubling.push(')');
-    assert_eq!(err_msg(&doubling), "datum labels expand to too large a datum");
+    assert_eq!(
+        err_msg(&doubling),
+        "datum labels expand to too large a datum"
+    );
     // Copies nest no deeper than MAX_DEPTH.
     let deep = "(".repeat(600) + ")".repeat(600).as_str();
     let text = format!("(#0={deep} {}#0#{})", "(".repeat(600), ")".repeat(600));

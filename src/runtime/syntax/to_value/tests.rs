@@ -72,10 +72,7 @@ fn check_sharing_and_cycles() {
     let s2 = datum_to_value(&datum("\"abc\""));
     assert_ne!(s1.get(), s2);
     // Symbols are interned.
-    assert_eq!(
-        datum_to_value(&datum("abc")),
-        datum_to_value(&datum("abc"))
-    );
+    assert_eq!(datum_to_value(&datum("abc")), datum_to_value(&datum("abc")));
 }
 
 #[test]
@@ -117,4 +114,73 @@ fn long_and_deep_datums_do_not_recurse() {
     }
     assert_eq!(levels, depth - 1);
     assert!(v.is_nil());
+}
+
+/// About 10 MB of S-expressions: records of symbols, numbers, strings and
+/// nested lists, as a data file would hold.
+fn bench_text() -> String {
+    let mut text = String::with_capacity(11 << 20);
+    let mut i = 0u64;
+    while text.len() < 10 << 20 {
+        text.push_str(&format!(
+            "(record {i} (name \"item-{i}\") (price {}.{:02}) (tags alpha beta-{} gamma) #(1 2 {}) (nested (a (b (c {i})))) #\\x)\n",
+            i % 1000,
+            i % 100,
+            i % 7,
+            i * 31 % 1000
+        ));
+        i += 1;
+    }
+    text
+}
+
+/// `cargo test --release -p valk_runtime bench_read_10mb -- --ignored --nocapture`:
+/// throughput of `read_one` + `datum_to_value`, as `read` will use them.
+#[test]
+#[ignore]
+fn bench_read_10mb() {
+    let _g = testing::lock();
+    let text = bench_text();
+    let mb = text.len() as f64 / (1 << 20) as f64;
+    for _ in 0..6 {
+        let t = std::time::Instant::now();
+        let mut opts = ReadOptions::default();
+        let mut rest = text.as_str();
+        let (mut n, mut read_time) = (0, std::time::Duration::ZERO);
+        loop {
+            let r0 = std::time::Instant::now();
+            let one = read_one(rest, &mut opts);
+            read_time += r0.elapsed();
+            match one {
+                ReadOne::Datum(d, end) => {
+                    let _ = datum_to_value(&d);
+                    n += 1;
+                    rest = &rest[end..];
+                }
+                ReadOne::Eof(_) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        let all = t.elapsed().as_secs_f64();
+        eprintln!(
+            "{n} datums, {mb:.1} MB: read_one {:.0} MB/s, with datum_to_value {:.0} MB/s ({all:.3} s)",
+            mb / read_time.as_secs_f64(),
+            mb / all
+        );
+    }
+    // One list of the whole text.
+    let big = format!("({text})");
+    let t = std::time::Instant::now();
+    let d = match read_one(&big, &mut ReadOptions::default()) {
+        ReadOne::Datum(d, _) => d,
+        other => panic!("{other:?}"),
+    };
+    let r = t.elapsed().as_secs_f64();
+    let _ = datum_to_value(&d);
+    let all = t.elapsed().as_secs_f64();
+    eprintln!(
+        "one 10 MB datum: read_one {:.0} MB/s, with datum_to_value {:.0} MB/s",
+        mb / r,
+        mb / all
+    );
 }
