@@ -1022,7 +1022,7 @@ impl<'a> Reader<'a> {
         }
         let folded;
         let key = if self.fold_case {
-            folded = name.to_lowercase();
+            folded = fold_case(name);
             folded.as_str()
         } else {
             name
@@ -1082,7 +1082,7 @@ impl<'a> Reader<'a> {
         if !matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.') {
             return Ok(Token::Atom(Datum::new(
                 DatumKind::Symbol(if self.fold_case {
-                    text.to_lowercase()
+                    fold_case(text)
                 } else {
                     text.to_string()
                 }),
@@ -1095,7 +1095,7 @@ impl<'a> Reader<'a> {
         }
         let kind = match parse_number(text, 10) {
             Ok(Some(n)) => number_kind(n),
-            Ok(None) if self.fold_case => DatumKind::Symbol(text.to_lowercase()),
+            Ok(None) if self.fold_case => DatumKind::Symbol(fold_case(text)),
             Ok(None) => DatumKind::Symbol(text.to_string()),
             Err(msg) => return Err(self.err(start, end, msg)),
         };
@@ -1235,5 +1235,16 @@ impl Resolver {
     }
 }
 
+/// `#!fold-case` folds identifiers and character names as `string-foldcase`
+/// does (R7RS 2.1): full Unicode case folding (docs/unicode.md).
+fn fold_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        crate::unicode::fold_full_into(c, &mut out);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;
+
