@@ -126,6 +126,40 @@ fn closed_pipe_ends_the_program_quietly() {
     }
 }
 
+/// Output to a file port that cannot be written (docs/ports.md): an
+/// error when the program closes or flushes the port, and at exit for a
+/// port left open, never silence.
+#[test]
+fn file_port_write_errors_are_reported() {
+    let cases = [
+        (
+            "file-close",
+            "(define o (open-output-file \"/dev/full\"))\n(display \"x\" o)\n(close-port o)\n",
+            "error: close-port: No space left on device: \"/dev/full\"\n",
+        ),
+        (
+            "file-flush",
+            "(define o (open-output-file \"/dev/full\"))\n(write-string \"x\" o)\n\
+             (display (guard (e ((file-error? e) 'caught)) (flush-output-port o)))\n",
+            "",
+        ),
+        (
+            "file-open-at-exit",
+            "(define o (open-output-file \"/dev/full\"))\n(display \"x\" o)\n(display \"done\")\n",
+            "error: cannot write to \"/dev/full\": No space left on device\n",
+        ),
+    ];
+    for engine in ENGINES {
+        for (name, source, expected_err) in cases {
+            let out = command(engine, name, source).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err, expected_err, "{engine:?} {name}");
+            let status = if expected_err.is_empty() { 0 } else { 1 };
+            assert_eq!(out.status.code(), Some(status), "{engine:?} {name}");
+        }
+    }
+}
+
 #[test]
 fn stderr_on_dev_full_does_not_abort() {
     for engine in ENGINES {

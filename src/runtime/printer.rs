@@ -742,7 +742,7 @@ mod tests {
             ev_w("(guard-error (car 5))"),
             "#<condition car: expected a pair 5>"
         );
-        assert_eq!(ev_w("(current-output-port)"), "#<output-port stdout>");
+        assert_eq!(ev_w("(%standard-port 1)"), "#<output-port stdout>");
     }
 
     #[test]
