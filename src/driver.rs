@@ -386,7 +386,11 @@ pub fn program_args_start(args: &[std::ffi::OsString], from: usize, with_value: 
             return (i + 2).min(args.len());
         }
         if a.starts_with('-') && a.len() > 1 {
-            i += if with_value.contains(&a.as_ref()) { 2 } else { 1 };
+            i += if with_value.contains(&a.as_ref()) {
+                2
+            } else {
+                1
+            };
             continue;
         }
         return i + 1;
@@ -406,11 +410,17 @@ mod program_args_tests {
     #[test]
     fn options_after_the_program_are_its_own() {
         assert_eq!(at(&["valk", "f.valk", "-V"], 1, &["-e"]), 2);
-        assert_eq!(at(&["valk", "--no-jit", "f.valk", "--no-jit"], 1, &["-e"]), 3);
+        assert_eq!(
+            at(&["valk", "--no-jit", "f.valk", "--no-jit"], 1, &["-e"]),
+            3
+        );
         assert_eq!(at(&["valk", "-e", "(+ 1 2)"], 1, &["-e"]), 3);
         assert_eq!(at(&["valk"], 1, &["-e"]), 1);
         assert_eq!(at(&["valk", "--", "-f.valk", "x"], 1, &["-e"]), 3);
-        assert_eq!(at(&["valkc", "run", "-O", "0", "f.valk", "--help"], 2, &["-O"]), 5);
+        assert_eq!(
+            at(&["valkc", "run", "-O", "0", "f.valk", "--help"], 2, &["-O"]),
+            5
+        );
         assert_eq!(at(&["valkc", "run", "-O0", "f.valk"], 2, &["-O"]), 4);
     }
 }

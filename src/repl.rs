@@ -163,12 +163,9 @@ pub fn run(session: &mut Session) -> i32 {
 
 fn run_piped(session: &mut Session) -> i32 {
     let mut pending = String::new();
-    loop {
-        // Through the runtime's standard input port: a program's `(read)`
-        // reads the lines after its form (docs/ports.md).
-        let Some(buf) = valk_runtime::port::stdin_raw_line() else {
-            break;
-        };
+    // Through the runtime's standard input port: a program's `(read)` reads
+    // the lines after its form (docs/ports.md).
+    while let Some(buf) = valk_runtime::port::stdin_raw_line() {
         pending.push_str(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']));
         pending.push('\n');
         if needs_more(&pending) {

@@ -188,7 +188,10 @@ fn main() {
     let mut raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut program_args = Vec::new();
     if let Some(run) = raw.iter().position(|a| a == "run") {
-        if raw[1..run].iter().all(|a| a.to_string_lossy().starts_with('-')) {
+        if raw[1..run]
+            .iter()
+            .all(|a| a.to_string_lossy().starts_with('-'))
+        {
             program_args = raw.split_off(valk::driver::program_args_start(&raw, run + 1, &["-O"]));
         }
     }

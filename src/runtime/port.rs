@@ -73,7 +73,11 @@ pub enum Fail {
     /// Input that is not UTF-8 on a textual port, at this position.
     BadUtf8 { line: u64, col: u64 },
     /// Malformed datum for `read`: the reader's message and where.
-    Syntax { message: String, line: u64, col: u64 },
+    Syntax {
+        message: String,
+        line: u64,
+        col: u64,
+    },
     /// An interrupt (Ctrl-C, `SIGTERM`) arrived while waiting for input.
     Interrupted,
 }
@@ -704,10 +708,12 @@ pub fn is_port(v: Value) -> bool {
 /// must not allocate on the Valk heap (module docs).
 pub fn with_port<R>(v: Value, f: impl FnOnce(&mut PortState) -> R) -> R {
     let id = v.raw(0) as usize;
-    TABLE.with(|t| match t.slots.get_mut(id).and_then(|s| s.state.as_mut()) {
-        Some(state) => f(state),
-        None => unreachable!("port object without state"),
-    })
+    TABLE.with(
+        |t| match t.slots.get_mut(id).and_then(|s| s.state.as_mut()) {
+            Some(state) => f(state),
+            None => unreachable!("port object without state"),
+        },
+    )
 }
 
 /// How writes to output port `v` are carried out.

@@ -16,8 +16,8 @@ use crate::gc::{self, RootVisitor};
 use crate::guarded::Guarded;
 use crate::io;
 use crate::object;
-use crate::printer::{self, PrintMode};
 use crate::port::{self, Direction, Fail, PortState, Route, Step};
+use crate::printer::{self, PrintMode};
 use crate::syntax::reader::{self, ReadOne, ReadOptions};
 use crate::syntax::to_value::datum_to_value;
 use crate::value::{ObjType, Value};
@@ -395,16 +395,28 @@ fn is_port(args: &[Value]) -> VResult {
     Ok(Value::bool(port::is_port(args[0])))
 }
 fn is_input_port(args: &[Value]) -> VResult {
-    Ok(Value::bool(matches!(port_info(args[0]), Some((Direction::Input, _, _)))))
+    Ok(Value::bool(matches!(
+        port_info(args[0]),
+        Some((Direction::Input, _, _))
+    )))
 }
 fn is_output_port(args: &[Value]) -> VResult {
-    Ok(Value::bool(matches!(port_info(args[0]), Some((Direction::Output, _, _)))))
+    Ok(Value::bool(matches!(
+        port_info(args[0]),
+        Some((Direction::Output, _, _))
+    )))
 }
 fn is_textual_port(args: &[Value]) -> VResult {
-    Ok(Value::bool(matches!(port_info(args[0]), Some((_, false, _)))))
+    Ok(Value::bool(matches!(
+        port_info(args[0]),
+        Some((_, false, _))
+    )))
 }
 fn is_binary_port(args: &[Value]) -> VResult {
-    Ok(Value::bool(matches!(port_info(args[0]), Some((_, true, _)))))
+    Ok(Value::bool(matches!(
+        port_info(args[0]),
+        Some((_, true, _))
+    )))
 }
 fn any_port(who: &str, v: Value) -> VResult<(Direction, bool, bool)> {
     port_info(v).ok_or_else(|| error::wrong_type(who, "a port", v))
@@ -448,7 +460,10 @@ fn close_output_port(args: &[Value]) -> VResult {
 fn open_input_string(args: &[Value]) -> VResult {
     let s = string_arg("open-input-string", args[0])?;
     let text = object::string_to_rust(s);
-    Ok(port::make(PortState::memory_input(text.into_bytes(), false)))
+    Ok(port::make(PortState::memory_input(
+        text.into_bytes(),
+        false,
+    )))
 }
 fn open_output_string(_: &[Value]) -> VResult {
     Ok(port::make(PortState::memory_output(false)))
@@ -599,7 +614,10 @@ mod tests {
             ("(peek-char (open-input-string \"z\"))", "#\\z"),
             ("(char-ready? (open-input-string \"\"))", "#t"),
             ("(read-u8 (open-input-bytevector (bytevector 7)))", "7"),
-            ("(read-bytevector 5 (open-input-bytevector (bytevector 1 2)))", "#u8(1 2)"),
+            (
+                "(read-bytevector 5 (open-input-bytevector (bytevector 1 2)))",
+                "#u8(1 2)",
+            ),
             ("(u8-ready? (open-input-bytevector (bytevector)))", "#t"),
             ("(get-output-string (open-output-string))", "\"\""),
             ("(get-output-bytevector (open-output-bytevector))", "#u8()"),
@@ -608,12 +626,18 @@ mod tests {
             ("(input-port-open? (open-output-string))", "#f"),
             ("(output-port-open? (open-output-string))", "#t"),
             ("(open-input-string \"\")", "#<input-port string>"),
-            ("(open-output-bytevector)", "#<binary-output-port bytevector>"),
+            (
+                "(open-output-bytevector)",
+                "#<binary-output-port bytevector>",
+            ),
         ]);
         with_stress(|| {
             check_all(&[
                 ("(read-line (open-input-string \"a b\"))", "\"a b\""),
-                ("(read-bytevector 1 (open-input-bytevector (bytevector 9 8)))", "#u8(9)"),
+                (
+                    "(read-bytevector 1 (open-input-bytevector (bytevector 9 8)))",
+                    "#u8(9)",
+                ),
             ])
         });
     }

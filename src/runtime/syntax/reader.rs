@@ -1247,4 +1247,3 @@ fn fold_case(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
-
