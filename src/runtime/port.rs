@@ -666,13 +666,19 @@ pub fn install() {
     }
     gc::add_root_hook(visit_standard);
     gc::add_weak_hook(sweep);
+    // Slots 0 to 2, in this order: `visit_standard` roots them.
     for which in [STDIN, STDOUT, STDERR] {
-        make(PortState::standard(which));
+        make_in_table(PortState::standard(which));
     }
 }
 
 /// A new port object for `state`.
 pub fn make(state: PortState) -> Value {
+    install();
+    make_in_table(state)
+}
+
+fn make_in_table(state: PortState) -> Value {
     let v = gc::alloc(ObjType::Port, 1);
     let id = TABLE.with(|t| match t.free.pop() {
         Some(id) => {

@@ -1156,18 +1156,29 @@ impl Resolver {
     /// The resolved datum, its height (nesting of lists and vectors) and
     /// node count. Recursion follows the tree as read, at most
     /// [`MAX_DEPTH`] deep.
+    /// The elements of a list or vector resolved, their greatest height
+    /// and their node count plus one (the list or vector itself).
+    fn resolve_items(
+        &mut self,
+        items: Vec<Datum>,
+        depth: usize,
+    ) -> RResult<(Vec<Datum>, usize, usize)> {
+        let (mut height, mut size) = (0, 1);
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let (x, h, s) = self.resolve(item, depth + 1)?;
+            height = height.max(h);
+            size += s;
+            out.push(x);
+        }
+        Ok((out, height, size))
+    }
+
     fn resolve(&mut self, d: Datum, depth: usize) -> RResult<(Datum, usize, usize)> {
         let Datum { kind, span } = d;
         Ok(match kind {
             DatumKind::List(items, tail) => {
-                let (mut height, mut size) = (0, 1);
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    let (x, h, s) = self.resolve(item, depth + 1)?;
-                    height = height.max(h);
-                    size += s;
-                    out.push(x);
-                }
+                let (mut out, mut height, mut size) = self.resolve_items(items, depth)?;
                 let tail = match tail {
                     None => None,
                     Some(t) => {
@@ -1191,14 +1202,7 @@ impl Resolver {
                 )
             }
             DatumKind::Vector(items) => {
-                let (mut height, mut size) = (0, 1);
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    let (x, h, s) = self.resolve(item, depth + 1)?;
-                    height = height.max(h);
-                    size += s;
-                    out.push(x);
-                }
+                let (out, height, size) = self.resolve_items(items, depth)?;
                 (Datum::new(DatumKind::Vector(out), span), height + 1, size)
             }
             DatumKind::Labeled(n, inner) => {
