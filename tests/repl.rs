@@ -284,7 +284,18 @@ fn exit_ends_the_session_with_its_status(engine: &str) {
     assert_eq!((out.as_str(), code), ("", 0));
 }
 
+/// A piped session and the program's own input share standard input: a
+/// form that reads takes the lines after it (docs/ports.md).
+fn forms_read_the_lines_after_them(engine: &str) {
+    let input = "(define line (read-line))\nhello there\n(define d (read))\n(a (b) \"c\")\n\
+                 (write (list line d))\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "(\"hello there\" (a (b) \"c\"))");
+    assert_eq!((err.as_str(), code), ("", 0));
+}
+
 on_both_engines!(
+    forms_read_the_lines_after_them,
     exit_ends_the_session_with_its_status,
     prints_values_with_write,
     multi_line_input,
