@@ -52,7 +52,7 @@ enum Device {
     /// failure handling; docs/errors.md, "Output errors").
     Stdout,
     Stderr,
-    /// A file port after `close-port`.
+    /// A file port after `close-port` (only files are closed this way).
     Closed,
 }
 
@@ -88,7 +88,6 @@ pub struct PortState {
     pub open: bool,
     /// `string`, `bytevector`, `stdin`..., or the file's path.
     pub name: String,
-    pub is_file: bool,
     device: Device,
     buf: Vec<u8>,
     pos: usize,
@@ -114,7 +113,6 @@ impl PortState {
             binary,
             open: true,
             name: name.to_string(),
-            is_file: matches!(device, Device::File(_)),
             device,
             buf: Vec::new(),
             pos: 0,
@@ -196,9 +194,14 @@ impl PortState {
             Device::Stdin => read_stdin(&mut self.buf[old..]),
             _ => Ok(0),
         };
-        let n = *result.as_ref().unwrap_or(&0);
+        let n = match result {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(old);
+                return Err(e);
+            }
+        };
         self.buf.truncate(old + n);
-        let n = result?;
         if n == 0 {
             self.at_end = true;
         }
@@ -510,6 +513,11 @@ impl PortState {
         Ok(())
     }
 
+    /// A file port, open or closed.
+    pub fn is_file(&self) -> bool {
+        matches!(self.device, Device::File(_) | Device::Closed)
+    }
+
     /// A string or bytevector port.
     pub fn is_memory(&self) -> bool {
         matches!(self.device, Device::Memory)
@@ -739,7 +747,7 @@ pub fn describe(v: Value) -> String {
             Direction::Output => "output",
         };
         let binary = if p.binary { "binary-" } else { "" };
-        if p.is_file {
+        if p.is_file() {
             format!("#<{binary}{dir}-port {:?}>", p.name)
         } else {
             format!("#<{binary}{dir}-port {}>", p.name)
@@ -770,11 +778,6 @@ pub fn flush_all() -> Option<(String, std::io::Error)> {
 pub fn stdin_raw_line() -> Option<Vec<u8>> {
     let stdin = standard(STDIN);
     with_port(stdin, |p| p.read_raw_line()).ok().flatten()
-}
-
-/// A string port reading `s` (for callers in Rust).
-pub fn open_input_string(s: &str) -> Value {
-    make(PortState::memory_input(s.as_bytes().to_vec(), false))
 }
 
 /// The text an output string port has collected.

@@ -192,8 +192,17 @@ fn emit(who: &str, p: Value, text: &str) -> VResult<()> {
     }
 }
 
+/// Runs a port operation that may fail, raising its failure.
+fn on_port<R>(
+    who: &str,
+    p: Value,
+    op: impl FnOnce(&mut PortState) -> Result<R, Fail>,
+) -> VResult<R> {
+    port::with_port(p, op).map_err(|f| fail(who, p, f))
+}
+
 fn emit_bytes(who: &str, p: Value, bytes: &[u8]) -> VResult<()> {
-    port::with_port(p, |s| s.write_bytes(bytes)).map_err(|f| fail(who, p, f))
+    on_port(who, p, |s| s.write_bytes(bytes))
 }
 
 // ----- output ----------------------------------------------------------------
@@ -269,7 +278,7 @@ fn flush_output_port(args: &[Value]) -> VResult {
             io::write_stdout("")?;
         }
         Route::Stderr => {}
-        Route::Buffer => port::with_port(p, |s| s.flush()).map_err(|f| fail(who, p, f))?,
+        Route::Buffer => on_port(who, p, |s| s.flush())?,
     }
     Ok(Value::UNSPECIFIED)
 }
@@ -282,12 +291,12 @@ fn char_result(r: Option<char>) -> Value {
 
 fn read_char(args: &[Value]) -> VResult {
     let p = text_in("read-char", args, 0)?;
-    let r = port::with_port(p, |s| s.read_char(false)).map_err(|f| fail("read-char", p, f))?;
+    let r = on_port("read-char", p, |s| s.read_char(false))?;
     Ok(char_result(r))
 }
 fn peek_char(args: &[Value]) -> VResult {
     let p = text_in("peek-char", args, 0)?;
-    let r = port::with_port(p, |s| s.read_char(true)).map_err(|f| fail("peek-char", p, f))?;
+    let r = on_port("peek-char", p, |s| s.read_char(true))?;
     Ok(char_result(r))
 }
 fn char_ready(args: &[Value]) -> VResult {
@@ -296,24 +305,24 @@ fn char_ready(args: &[Value]) -> VResult {
 }
 fn read_line(args: &[Value]) -> VResult {
     let p = text_in("read-line", args, 0)?;
-    let r = port::with_port(p, |s| s.read_line()).map_err(|f| fail("read-line", p, f))?;
+    let r = on_port("read-line", p, |s| s.read_line())?;
     Ok(r.map_or(Value::EOF, |line| object::string_from(&line)))
 }
 fn read_string(args: &[Value]) -> VResult {
     let who = "read-string";
     let k = index_arg(who, args[0])?;
     let p = text_in(who, args, 1)?;
-    let r = port::with_port(p, |s| s.read_string(k)).map_err(|f| fail(who, p, f))?;
+    let r = on_port(who, p, |s| s.read_string(k))?;
     Ok(r.map_or(Value::EOF, |text| object::string_from(&text)))
 }
 fn read_u8(args: &[Value]) -> VResult {
     let p = bytes_in("read-u8", args, 0)?;
-    let r = port::with_port(p, |s| s.read_u8(false)).map_err(|f| fail("read-u8", p, f))?;
+    let r = on_port("read-u8", p, |s| s.read_u8(false))?;
     Ok(r.map_or(Value::EOF, |b| Value::fixnum(b as i64)))
 }
 fn peek_u8(args: &[Value]) -> VResult {
     let p = bytes_in("peek-u8", args, 0)?;
-    let r = port::with_port(p, |s| s.read_u8(true)).map_err(|f| fail("peek-u8", p, f))?;
+    let r = on_port("peek-u8", p, |s| s.read_u8(true))?;
     Ok(r.map_or(Value::EOF, |b| Value::fixnum(b as i64)))
 }
 fn u8_ready(args: &[Value]) -> VResult {
@@ -324,7 +333,7 @@ fn read_bytevector(args: &[Value]) -> VResult {
     let who = "read-bytevector";
     let k = index_arg(who, args[0])?;
     let p = bytes_in(who, args, 1)?;
-    let r = port::with_port(p, |s| s.read_bytes(k)).map_err(|f| fail(who, p, f))?;
+    let r = on_port(who, p, |s| s.read_bytes(k))?;
     Ok(r.map_or(Value::EOF, |bytes| object::bytevector_from(&bytes)))
 }
 fn read_bytevector_into(args: &[Value]) -> VResult {
@@ -336,7 +345,7 @@ fn read_bytevector_into(args: &[Value]) -> VResult {
     // The bytevector's bytes are borrowed across the table access, which
     // does not allocate (so nothing moves).
     let into = &mut object::bytevector_bytes_mut(bv)[start..end];
-    let r = port::with_port(p, |s| s.read_into(into)).map_err(|f| fail(who, p, f))?;
+    let r = on_port(who, p, |s| s.read_into(into))?;
     Ok(r.map_or(Value::EOF, |n| Value::fixnum(n as i64)))
 }
 
@@ -345,7 +354,7 @@ fn read_bytevector_into(args: &[Value]) -> VResult {
 fn read(args: &[Value]) -> VResult {
     let who = "read";
     let p = text_in(who, args, 0)?;
-    let r = port::with_port(p, |s| {
+    let r = on_port(who, p, |s| {
         s.scan_text(|text, more, fold| {
             let mut opts = ReadOptions { fold_case: *fold };
             let r = reader::read_one(text, &mut opts);
@@ -356,7 +365,7 @@ fn read(args: &[Value]) -> VResult {
                 ReadOne::Datum(_, end) | ReadOne::Eof(end) if more && end == text.len() => {
                     Step::More
                 }
-                // So may a token cut short by it (`#` of `#\\λ`, `1e`).
+                // So may a token cut short by it (`#` of `#\λ`, `1e`).
                 ReadOne::Incomplete if more => Step::More,
                 ReadOne::Error { end, .. } if more && end == text.len() => Step::More,
                 ReadOne::Datum(d, end) => Step::Done(Some(d), end),
@@ -377,8 +386,7 @@ fn read(args: &[Value]) -> VResult {
                 },
             }
         })
-    })
-    .map_err(|f| fail(who, p, f))?;
+    })?;
     Ok(match r {
         Some(d) => datum_to_value(&d),
         None => Value::EOF,
@@ -444,7 +452,7 @@ fn close(who: &str, p: Value, want: Option<Direction>) -> VResult {
         io::write_stdout("")?;
         return Ok(Value::UNSPECIFIED);
     }
-    port::with_port(p, |s| s.close()).map_err(|f| fail(who, p, f))?;
+    on_port(who, p, |s| s.close())?;
     Ok(Value::UNSPECIFIED)
 }
 fn close_port(args: &[Value]) -> VResult {

@@ -22,13 +22,19 @@ fn command_line(_: &[Value]) -> VResult {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    Ok(list_of(&args, |a| object::string_from(a)))
+}
+
+/// A list of `make(item)` for each item, built from the end with the list
+/// rooted while each element is made.
+fn list_of<T>(items: &[T], make: impl Fn(&T) -> Value) -> Value {
     let s = Scope::new();
     let acc = s.root(Value::NIL);
-    for a in args.iter().rev() {
-        let str = object::string_from(a);
-        acc.set(object::cons(str, acc.get()));
+    for item in items.iter().rev() {
+        let v = make(item);
+        acc.set(object::cons(v, acc.get()));
     }
-    Ok(acc.get())
+    acc.get()
 }
 
 fn start_instant() -> Instant {
@@ -79,13 +85,7 @@ pub const FEATURES: &[&str] = &[
 ];
 
 fn features(_: &[Value]) -> VResult {
-    let s = Scope::new();
-    let acc = s.root(Value::NIL);
-    for name in FEATURES.iter().rev() {
-        let sym = object::intern(name);
-        acc.set(object::cons(sym, acc.get()));
-    }
-    Ok(acc.get())
+    Ok(list_of(FEATURES, |name| object::intern(name)))
 }
 
 fn eof_object(_: &[Value]) -> VResult {
