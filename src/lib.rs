@@ -5,15 +5,15 @@
 //! `repl → driver → {interp, jit} → pipeline → {lower, expand, syntax}`;
 //! `cache → pipeline`; `jit, cache → store` (docs/architecture.md).
 
-pub mod ast;
 pub mod cache;
 pub mod driver;
-pub mod expand;
-pub mod interp;
 pub mod jit;
 pub mod lower;
 pub mod pipeline;
-pub mod prelude;
 pub mod repl;
 pub mod store;
-pub mod syntax;
+
+// The evaluator's modules live in crate `valk_eval` (linked into AOT
+// executables that call `eval`); the rest of this crate uses them by
+// their old paths.
+pub use valk_eval::{ast, expand, interp, prelude, stdlib, syntax};

@@ -14,6 +14,7 @@
 mod body;
 mod control;
 mod forms;
+mod library;
 mod print;
 mod quasi;
 mod records;
@@ -31,6 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use library::EnvId;
 pub use print::{print_expr, print_toplevel, write_datum};
 use syntax_rules::Macro;
 
