@@ -178,7 +178,8 @@ fn lookup(
 /// when they cannot be listed reliably (the program is then not cached).
 fn compiled_sources(sources: &SourceMap, name: &str) -> Option<Vec<(String, PathBuf)>> {
     // The source map holds the prelude, then the main file, then every
-    // file read by `load`, in order (only the reader adds files).
+    // file read by `load`, `include` or `import`, in order (only the
+    // reader adds files).
     let mut files = sources.files().iter();
     let prelude = files.next()?;
     if !prelude::is_prelude(&prelude.name, &prelude.text) {
@@ -188,6 +189,11 @@ fn compiled_sources(sources: &SourceMap, name: &str) -> Option<Vec<(String, Path
     for (i, f) in files.enumerate() {
         if i == 0 && f.name != name {
             return None;
+        }
+        if f.name.starts_with("<lib>/") {
+            // An installed library: part of the compiler, whose identity
+            // the key already holds (docs/libraries.md).
+            continue;
         }
         let path = std::fs::canonicalize(&f.name).ok()?;
         let entry = (sha256_hex(&[f.text.as_bytes()]), path);

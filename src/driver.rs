@@ -321,6 +321,29 @@ impl Session {
         lowered.map_err(|d| self.report_diag(&d))
     }
 
+    /// The full expansion of `src` to the core language (REPL `,expand`),
+    /// one line per top-level form; libraries it imports for the first time
+    /// are expanded but not shown. Macros it defines stay defined.
+    pub fn expand_text(&mut self, src: &str) -> Result<String, Failure> {
+        let datums = match reader::read_str(&mut self.sources, "<repl>", src) {
+            Ok(d) => d,
+            Err(diag) => return Err(self.report_diag(&diag)),
+        };
+        let mut text = String::new();
+        for d in &datums {
+            match self.expander.expand_toplevel(d, &mut self.sources) {
+                Ok(tops) => {
+                    for t in tops.iter().filter(|t| t.body.span.file == d.span.file) {
+                        text.push_str(&crate::expand::print_toplevel(t));
+                        text.push('\n');
+                    }
+                }
+                Err(diag) => return Err(self.report_diag(&diag)),
+            }
+        }
+        Ok(text)
+    }
+
     /// The VIR of `src` (REPL `,vir`), lowered and optimised as the next
     /// REPL input would be; errors are reported on stderr.
     pub fn vir_text(&mut self, src: &str) -> Result<String, Failure> {
@@ -347,8 +370,9 @@ impl Session {
     pub fn global_names(&self) -> Vec<String> {
         let mut names = valk_runtime::globals::bound_names();
         names.extend(crate::expand::SPECIAL_FORMS.iter().map(|s| s.to_string()));
-        // Private helpers (`%cons`...) are not for users to type.
-        names.retain(|n| !n.starts_with('%'));
+        // Private helpers (`%cons`...) and library-internal cells are not
+        // for users to type.
+        names.retain(|n| !n.starts_with('%') && !n.starts_with('('));
         names.sort();
         names.dedup();
         names

@@ -203,9 +203,10 @@ pub fn emit_llvm(
     // The interpreter prints unbound variables with their location; the
     // text is rendered here and embedded in the code.
     let unbound = |loc: Loc, name: &str| {
-        lowered
-            .span(loc)
-            .map(|span| Diagnostic::at(span, format!("unbound variable: {name}")).render(sources))
+        lowered.span(loc).map(|span| {
+            let name = valk_runtime::globals::user_name(name);
+            Diagnostic::at(span, format!("unbound variable: {name}")).render(sources)
+        })
     };
     let proc_name = |id: FuncId, _: &Function| lowered.proc_name(id).map(str::to_string);
     let descriptor = match target {

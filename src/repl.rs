@@ -19,6 +19,8 @@ Enter Valk expressions; results are printed with `write`.
   ,help         this text
   ,quit         leave (Ctrl-D also works)
   ,load FILE    run a file in this session
+  ,import SET   import libraries, as (import SET ...) does
+  ,expand EXPR  show EXPR fully expanded to the core language
   ,time EXPR    evaluate EXPR and report wall time and GC figures
   ,vir EXPR     show the VIR that EXPR lowers to
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
@@ -26,7 +28,9 @@ Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 6] = [",help", ",quit", ",load", ",time", ",vir", ",llvm"];
+const COMMANDS: [&str; 8] = [
+    ",help", ",quit", ",load", ",import", ",expand", ",time", ",vir", ",llvm",
+];
 
 /// What a complete input asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,6 +38,8 @@ enum Input<'a> {
     Quit,
     Help,
     Load(&'a str),
+    Import(&'a str),
+    Expand(&'a str),
     Time(&'a str),
     Vir(&'a str),
     Llvm(&'a str),
@@ -61,6 +67,8 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "q" | "quit" | "exit" => Input::Quit,
         "h" | "help" | "?" => Input::Help,
         "load" => needs_arg(Input::Load, arg.trim_matches('"')),
+        "import" => needs_arg(Input::Import, arg),
+        "expand" => needs_arg(Input::Expand, arg),
         "time" => needs_arg(Input::Time, arg),
         "vir" => needs_arg(Input::Vir, arg),
         "llvm" => needs_arg(Input::Llvm, arg),
@@ -133,6 +141,11 @@ fn handle(session: &mut Session, text: &str) -> Next {
             valk_runtime::eprintln_quiet!("{}", time_report(wall, &before, &after_stats));
             return after(r);
         }
+        Input::Import(sets) => {
+            let src = format!("(import {sets})");
+            return after(evaluating(|| session.run_source("<repl>", &src, false)));
+        }
+        Input::Expand(expr) => print_text(evaluating(|| session.expand_text(expr))),
         Input::Vir(expr) => print_text(evaluating(|| session.vir_text(expr))),
         Input::Llvm(expr) => print_text(evaluating(|| session.llvm_text(expr))),
         Input::Eval(src) => return after(evaluating(|| session.run_source("<repl>", src, true))),

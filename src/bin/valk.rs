@@ -23,6 +23,10 @@ struct Cli {
     expr: Option<String>,
     /// Program to run; without one, start the REPL.
     file: Option<String>,
+    /// Also look for imported libraries in DIR (after the importing file's
+    /// directory; repeatable).
+    #[arg(short = 'I', long = "lib-path", value_name = "DIR")]
+    lib_path: Vec<std::path::PathBuf>,
     /// Arguments passed to the program (`command-line`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
@@ -32,13 +36,18 @@ fn main() {
     // The program's arguments are cut off before clap sees them: options
     // after FILE belong to the program (`valk prog.valk -V`).
     let mut raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let program_args = raw.split_off(driver::program_args_start(&raw, 1, &["-e"]));
+    let program_args = raw.split_off(driver::program_args_start(
+        &raw,
+        1,
+        &["-e", "-I", "--lib-path"],
+    ));
     let mut cli = Cli::parse_from(raw);
     cli.args.extend(
         program_args
             .iter()
             .map(|a| a.to_string_lossy().into_owned()),
     );
+    valk::expand::set_library_dirs(cli.lib_path.clone());
     let kind = if cli.no_jit {
         EngineKind::Interpreter
     } else {
@@ -54,12 +63,19 @@ fn main() {
         let result = if let Some(expr) = &cli.expr {
             Session::with_engine(kind)
                 .map_err(Failure::from)
-                .and_then(|mut s| s.run_source("<expr>", expr, true))
+                .and_then(|mut s| {
+                    s.expander.set_interactive(true);
+                    s.run_source("<expr>", expr, true)
+                })
         } else if let Some(file) = &cli.file {
             Session::run_program(kind, file)
         } else {
             return match Session::with_engine(kind) {
-                Ok(mut s) => valk::repl::run(&mut s),
+                Ok(mut s) => {
+                    // `import` at the prompt adds to what is visible.
+                    s.expander.set_interactive(true);
+                    valk::repl::run(&mut s)
+                }
                 Err(e) => Failure::from(e).status(),
             };
         };

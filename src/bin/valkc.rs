@@ -11,7 +11,14 @@ use valk::syntax::source::SourceMap;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Also look for imported libraries in DIR (after the importing file's
+    /// directory; repeatable).
+    #[arg(short = 'I', long = "lib-path", value_name = "DIR", global = true)]
+    lib_path: Vec<std::path::PathBuf>,
 }
+
+/// valkc's options that take a value, wherever they appear.
+const WITH_VALUE: &[&str] = &["-O", "-I", "--lib-path", "-o"];
 
 #[derive(Subcommand)]
 enum Command {
@@ -187,15 +194,16 @@ fn main() {
     // (`valkc run prog.valk --help`), so they are cut off before clap.
     let mut raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut program_args = Vec::new();
-    if let Some(run) = raw.iter().position(|a| a == "run") {
-        if raw[1..run]
-            .iter()
-            .all(|a| a.to_string_lossy().starts_with('-'))
-        {
-            program_args = raw.split_off(valk::driver::program_args_start(&raw, run + 1, &["-O"]));
-        }
+    // The subcommand is the first argument that is neither an option nor
+    // an option's value.
+    let command_at = valk::driver::program_args_start(&raw, 1, WITH_VALUE);
+    if command_at >= 1 && raw.get(command_at - 1).is_some_and(|a| a == "run") {
+        program_args = raw.split_off(valk::driver::program_args_start(
+            &raw, command_at, WITH_VALUE,
+        ));
     }
     let mut cli = Cli::parse_from(raw);
+    valk::expand::set_library_dirs(cli.lib_path.clone());
     if let Command::Run { args, .. } = &mut cli.command {
         args.extend(program_args);
     }

@@ -202,6 +202,11 @@ impl Expander {
                     continue;
                 }
             };
+            // `include` and `cond-expand` stand for a `begin` spliced here.
+            if let Some(next) = self.rewrite_form(kw, &form) {
+                queue.push_front(Cow::Owned(next?));
+                continue;
+            }
             match kw {
                 "begin" => {
                     proper(&form, "begin: expected (begin form ...)")?;

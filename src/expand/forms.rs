@@ -2,8 +2,8 @@
 //! into them.
 
 use super::{
-    base_name, call, call_global, constant, err, lambda_expr, local, name_lambda, seq, strip_datum,
-    write_datum, Expander, Meaning, Res,
+    base_name, call, call_global, constant, err, global, lambda_expr, local, name_lambda, seq,
+    strip_datum, write_datum, Expander, Meaning, Res,
 };
 use crate::ast::{Expr, ExprKind, LocalId};
 use crate::syntax::datum::{Datum, DatumKind};
@@ -51,37 +51,30 @@ pub(crate) fn check_params(params: &[Datum], rest: Option<&Datum>, who: &str) ->
     Ok(())
 }
 
-/// `(import set ...)`: only the standard `(scheme ...)` libraries exist
-/// (they are always available), so import is checked and ignored.
-pub(crate) fn check_import(d: &Datum) -> Res<()> {
-    let items = proper(d, "import: expected (import (library name) ...)")?;
-    for set in &items[1..] {
-        check_import_set(set)?;
-    }
-    Ok(())
+/// `(load "file")` with one literal string: spliced at expansion time
+/// when at top level; any other `load` calls the procedure.
+pub(crate) fn literal_load(d: &Datum) -> bool {
+    matches!(d.list(), Some([_, f]) if matches!(f.kind, DatumKind::Str(_)))
 }
 
-fn check_import_set(set: &Datum) -> Res<()> {
-    let bad = || {
-        err(
-            set.span,
-            "import: expected an import set like (scheme base)",
-        )
-    };
-    let items = set.list().ok_or_else(bad)?;
-    let head = items.first().and_then(|h| h.sym()).ok_or_else(bad)?;
-    match head {
-        "only" | "except" | "prefix" | "rename" if items.len() >= 2 => {
-            if items[1].list().is_some_and(|l| !l.is_empty()) {
-                return check_import_set(&items[1]);
+/// The error `(syntax-error "message" form ...)` stands for (R7RS 4.3.3).
+fn syntax_error(d: &Datum) -> crate::syntax::diag::Diagnostic {
+    match d.list() {
+        Some([_, msg, args @ ..]) => {
+            let mut text = match &msg.kind {
+                DatumKind::Str(s) => s.clone(),
+                _ => write_datum(&strip_datum(msg)),
+            };
+            for a in args {
+                text.push(' ');
+                text.push_str(&write_datum(&strip_datum(a)));
             }
-            Err(bad())
+            err(d.span, text)
         }
-        "scheme" if items.len() >= 2 => Ok(()),
-        _ => Err(err(
-            set.span,
-            format!("import: unknown library {}", write_datum(set)),
-        )),
+        _ => err(
+            d.span,
+            "syntax-error: expected (syntax-error \"message\" form ...)",
+        ),
     }
 }
 
@@ -122,7 +115,7 @@ fn misplaced(kw: &str, span: Span) -> crate::syntax::diag::Diagnostic {
         "define" | "fun" | "define-values" | "define-record-type" | "define-syntax" => {
             err(span, format!("{kw}: not allowed in an expression context"))
         }
-        "import" | "load" => err(span, format!("{kw}: only allowed at top level")),
+        "import" | "define-library" => err(span, format!("{kw}: only allowed at top level")),
         "syntax-rules" => err(
             span,
             "syntax-rules: only valid as the transformer of define-syntax or let-syntax",
@@ -196,7 +189,10 @@ impl Expander {
                 _ => return Ok(constant(strip_datum(d))),
             }
             match self.head_meaning(d) {
-                Some(Meaning::Special(kw)) => return self.special(kw, d),
+                Some(Meaning::Special(kw)) => match self.rewrite_form(kw, d) {
+                    Some(next) => cur = Cow::Owned(next?),
+                    None => return self.special(kw, d),
+                },
                 Some(Meaning::Macro(m)) => {
                     let next = self.expand_macro(&m, d)?;
                     cur = Cow::Owned(next);
@@ -281,8 +277,22 @@ impl Expander {
             "reset" => self.reset(d),
             "shift" => self.shift(d),
             "let-syntax" | "letrec-syntax" => self.let_syntax(d, kw),
+            "load" => self.load_call(d),
+            "syntax-error" => Err(syntax_error(d)),
             _ => Err(misplaced(kw, span)),
         }
+    }
+
+    /// `(load file [environment])` as a call of the procedure `load`
+    /// (docs/libraries.md).
+    #[inline(never)]
+    fn load_call(&mut self, d: &Datum) -> Res<Expr> {
+        let items = proper(d, "load: expected (load file [environment])")?;
+        if !(2..=3).contains(&items.len()) {
+            return Err(err(d.span, "load: expected (load file [environment])"));
+        }
+        let args = self.exprs(&items[1..])?;
+        Ok(call(global("load", d.span), args, d.span))
     }
 
     #[inline(never)]

@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use library::EnvId;
+pub use library::{set_library_dirs, EnvId, CORE_LIBRARY};
 pub use print::{print_expr, print_toplevel, write_datum};
 use syntax_rules::Macro;
 
@@ -140,6 +140,11 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "letrec-syntax",
     "syntax-rules",
     "load",
+    "define-library",
+    "include",
+    "include-ci",
+    "cond-expand",
+    "syntax-error",
     "else",
     "=>",
 ];
@@ -171,14 +176,27 @@ pub(crate) fn base_name(name: &str) -> &str {
 /// State kept across REPL inputs (macros, redefined keywords, loaded files)
 /// plus the scratch state of the top-level form being expanded.
 pub struct Expander {
+    /// The interaction environment's macros.
     macros: HashMap<String, Arc<Macro>>,
-    /// Special-form names redefined as globals by a top-level `define`.
+    /// Special-form names redefined as globals by a top-level `define` in
+    /// the interaction environment.
     shadowed: HashSet<String>,
     /// For each macro expansion (by number): how many lexical frames the
-    /// macro's definition environment has.
-    expansion_env: Vec<usize>,
+    /// macro's definition environment has, and its top-level environment.
+    expansion_env: Vec<(usize, EnvId)>,
     loaded: Vec<PathBuf>,
     loading: Vec<PathBuf>,
+    /// Top-level environments and libraries (docs/libraries.md).
+    libs: library::Libraries,
+    /// The environment top-level forms are expanded in now.
+    current_env: EnvId,
+    /// The REPL's expander: `import` extends the interaction environment.
+    interactive: bool,
+    /// Expanding the prelude: what it defines becomes part of `(valk core)`.
+    in_prelude: bool,
+    /// The caller's source map, held while a form is expanded (so that
+    /// `include` and libraries can read files from any depth).
+    src: SourceMap,
     // Per top-level form:
     locals: Vec<LocalInfo>,
     frames: Vec<Frame>,
@@ -207,6 +225,11 @@ impl Expander {
             expansion_env: Vec::new(),
             loaded: Vec::new(),
             loading: Vec::new(),
+            libs: library::Libraries::new(),
+            current_env: EnvId::INTERACTION,
+            interactive: false,
+            in_prelude: false,
+            src: SourceMap::default(),
             locals: Vec::new(),
             frames: Vec::new(),
             depth: 0,
@@ -260,9 +283,20 @@ impl Expander {
         self.stack_base = stack_position();
         self.stack_budget = budget;
         self.stack_exhausted = false;
+        self.in_prelude = sources
+            .files()
+            .get(datum.span.file.0 as usize)
+            .is_some_and(|f| crate::prelude::is_prelude(&f.name, &f.text));
+        std::mem::swap(&mut self.src, sources);
         let mut out = Vec::new();
-        self.toplevel(datum, sources, &mut out)?;
-        Ok(out)
+        let saved_env = self.current_env;
+        let r = self.toplevel(datum, &mut out);
+        if r.is_err() && self.env(self.current_env).kind == library::EnvKind::Library {
+            // A library that failed half-way: back to where the form began.
+            self.current_env = saved_env;
+        }
+        std::mem::swap(&mut self.src, sources);
+        r.map(|()| out)
     }
 
     fn expand_on_big_stack(
@@ -318,19 +352,14 @@ impl Expander {
         }
     }
 
-    fn toplevel(&mut self, d: &Datum, sources: &mut SourceMap, out: &mut Vec<TopLevel>) -> Res<()> {
+    fn toplevel(&mut self, d: &Datum, out: &mut Vec<TopLevel>) -> Res<()> {
         self.enter(d.span)?;
-        let r = self.toplevel_inner(d, sources, out);
+        let r = self.toplevel_inner(d, out);
         self.depth -= 1;
         r
     }
 
-    fn toplevel_inner(
-        &mut self,
-        d: &Datum,
-        sources: &mut SourceMap,
-        out: &mut Vec<TopLevel>,
-    ) -> Res<()> {
+    fn toplevel_inner(&mut self, d: &Datum, out: &mut Vec<TopLevel>) -> Res<()> {
         self.reset_form();
         let mut cur = Cow::Borrowed(d);
         loop {
@@ -343,19 +372,23 @@ impl Expander {
                 Some(Meaning::Special(kw)) => kw,
                 _ => break,
             };
+            if let Some(next) = self.rewrite_form(kw, &cur) {
+                cur = Cow::Owned(next?);
+                continue;
+            }
             let d = &*cur;
             match kw {
                 "begin" => {
                     let items = forms::proper(d, "begin: expected (begin form ...)")?;
                     for sub in &items[1..] {
-                        self.toplevel(sub, sources, out)?;
+                        self.toplevel(sub, out)?;
                     }
                     return Ok(());
                 }
                 "define" | "fun" => {
                     let def = body::parse_define(d, kw)?;
                     let name = base_name(def.name_str()).to_string();
-                    self.define_global_name(&name);
+                    let name = self.define_global_name(&name, d.span)?;
                     let value = self.define_value(&def, d.span)?;
                     let e = Expr::new(ExprKind::DefineGlobal(name, Box::new(value)), d.span);
                     out.push(self.finish(e));
@@ -367,7 +400,7 @@ impl Expander {
                     for (name, part) in spec.parts() {
                         self.reset_form();
                         let name = base_name(&name).to_string();
-                        self.define_global_name(&name);
+                        let name = self.define_global_name(&name, d.span)?;
                         let value = self.record_part(&spec, &part, d.span);
                         let e = Expr::new(ExprKind::DefineGlobal(name, Box::new(value)), d.span);
                         out.push(self.finish(e));
@@ -377,13 +410,20 @@ impl Expander {
                 "define-syntax" => {
                     let (name, m) = self.parse_define_syntax(d)?;
                     let name = base_name(&name).to_string();
-                    self.shadowed.remove(&name);
-                    self.macros.insert(name, m);
+                    self.define_top_macro(&name, m, d.span)?;
                     return Ok(());
                 }
-                "load" => return self.load(d, sources, out),
+                "load" if forms::literal_load(d) => return self.load(d, out),
                 "import" => {
-                    forms::check_import(d)?;
+                    self.import_form(d, out)?;
+                    self.reset_form();
+                    let e = Expr::new(ExprKind::Void, d.span);
+                    out.push(self.finish(e));
+                    return Ok(());
+                }
+                "define-library" => {
+                    self.define_library(d, out)?;
+                    self.reset_form();
                     let e = Expr::new(ExprKind::Void, d.span);
                     out.push(self.finish(e));
                     return Ok(());
@@ -396,15 +436,6 @@ impl Expander {
         Ok(())
     }
 
-    /// A top-level `define` of `name` replaces any macro or keyword of that
-    /// name for the rest of the session.
-    fn define_global_name(&mut self, name: &str) {
-        self.macros.remove(name);
-        if special_form(name).is_some() {
-            self.shadowed.insert(name.to_string());
-        }
-    }
-
     /// `(define-values formals expr)` at top level: the globals are first
     /// defined (unspecified), then one form assigns them from the values.
     fn toplevel_define_values(&mut self, d: &Datum, out: &mut Vec<TopLevel>) -> Res<()> {
@@ -414,10 +445,12 @@ impl Expander {
         }
         let (params, rest) = forms::parse_formals(&items[1], "define-values")?;
         let names: Vec<&Datum> = params.iter().chain(rest).collect();
+        let mut cells = Vec::new();
         for n in &names {
             let name = base_name(n.sym().unwrap_or_default()).to_string();
             self.reset_form();
-            self.define_global_name(&name);
+            let name = self.define_global_name(&name, n.span)?;
+            cells.push(name.clone());
             let e = Expr::new(
                 ExprKind::DefineGlobal(name, Box::new(Expr::new(ExprKind::Void, n.span))),
                 d.span,
@@ -432,11 +465,12 @@ impl Expander {
         }
         let sets: Vec<Expr> = names
             .iter()
+            .zip(&cells)
             .zip(&temps)
-            .map(|(n, t)| {
+            .map(|((n, cell), t)| {
                 Expr::new(
                     ExprKind::SetGlobal(
-                        base_name(n.sym().unwrap_or_default()).to_string(),
+                        cell.clone(),
                         Box::new(Expr::new(ExprKind::Local(*t), n.span)),
                     ),
                     d.span,
@@ -461,7 +495,7 @@ impl Expander {
         Ok(())
     }
 
-    fn load(&mut self, d: &Datum, sources: &mut SourceMap, out: &mut Vec<TopLevel>) -> Res<()> {
+    fn load(&mut self, d: &Datum, out: &mut Vec<TopLevel>) -> Res<()> {
         const SYNTAX: &str = "load: expected (load \"file\") with a literal string";
         let items = forms::proper(d, SYNTAX)?;
         let file = match items {
@@ -471,7 +505,8 @@ impl Expander {
             },
             _ => return Err(err(d.span, SYNTAX)),
         };
-        let containing = sources
+        let containing = self
+            .src
             .files()
             .get(d.span.file.0 as usize)
             .map(|f| f.name.clone())
@@ -504,14 +539,14 @@ impl Expander {
         if !self.loaded.contains(&key) {
             self.loaded.push(key.clone());
         }
-        let datums = reader::read_str(sources, &path.to_string_lossy(), &text)?;
+        let datums = reader::read_str(&mut self.src, &path.to_string_lossy(), &text)?;
         self.loading.push(key);
         let saved_depth = self.depth;
         let mut r = Ok(());
         for datum in &datums {
             self.macro_steps = 0;
             self.macro_work = 0;
-            r = prepare(datum).and_then(|datum| self.toplevel(&datum, sources, out));
+            r = prepare(datum).and_then(|datum| self.toplevel(&datum, out));
             if r.is_err() {
                 break;
             }
@@ -527,6 +562,9 @@ impl Expander {
     pub(crate) fn resolve(&self, name: &str) -> Meaning {
         let mut name = name;
         let mut depth = self.frames.len();
+        // A symbol a macro inserted means what it means where the macro
+        // was defined, also at top level (another library's environment).
+        let mut top = self.current_env;
         loop {
             for f in self.frames[..depth].iter().rev() {
                 if let Some(b) = f.lookup(name) {
@@ -537,27 +575,20 @@ impl Expander {
                 }
             }
             match self.split_alias(name) {
-                Some((base, env)) => {
+                Some((base, (env, env_top))) => {
                     name = base;
                     depth = depth.min(env);
+                    top = env_top;
                 }
                 None => break,
             }
         }
-        if let Some(m) = self.macros.get(name) {
-            return Meaning::Macro(m.clone());
-        }
-        if let Some(kw) = special_form(name) {
-            if !self.shadowed.contains(name) {
-                return Meaning::Special(kw);
-            }
-        }
-        Meaning::Global(name.to_string())
+        self.resolve_top(top, name)
     }
 
     /// An alias `base NUL n` made by expansion `n`: its base (possibly an
     /// alias itself) and the size of the macro's definition environment.
-    fn split_alias<'n>(&self, name: &'n str) -> Option<(&'n str, usize)> {
+    fn split_alias<'n>(&self, name: &'n str) -> Option<(&'n str, (usize, EnvId))> {
         let i = name.rfind(ALIAS_MARK)?;
         let n: usize = name[i + 1..].parse().ok()?;
         let env = *self.expansion_env.get(n)?;

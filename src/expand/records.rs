@@ -184,6 +184,8 @@ impl Expander {
         }
         let rtd_ref = match self.resolve(&spec.type_name) {
             super::Meaning::Local(id) => local(id, spec.type_span),
+            // The type's global cell (renamed in a library: docs/libraries.md).
+            super::Meaning::Global(g) => Expr::new(ExprKind::Global(g), spec.type_span),
             _ => Expr::new(
                 ExprKind::Global(base_name(&spec.type_name).to_string()),
                 spec.type_span,

@@ -10,8 +10,8 @@
 
 use super::forms::proper;
 use super::{
-    base_name, check_depth, datum_size, err, make_list, write_datum, Binding, Expander, Res,
-    ALIAS_MARK, MAX_DEPTH, MAX_MACRO_STEPS, MAX_MACRO_WORK,
+    base_name, check_depth, datum_size, err, library::EnvId, make_list, write_datum, Binding,
+    Expander, Res, ALIAS_MARK, MAX_DEPTH, MAX_MACRO_STEPS, MAX_MACRO_WORK,
 };
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::Span;
@@ -25,6 +25,8 @@ pub(crate) struct Macro {
     rules: Vec<(Datum, Datum)>,
     /// Number of lexical frames of the definition environment.
     env: usize,
+    /// The top-level environment the macro was defined in.
+    top_env: EnvId,
 }
 
 /// What a pattern variable matched: one datum, or one match per repetition
@@ -497,6 +499,7 @@ impl Expander {
             literals,
             rules: Vec::new(),
             env,
+            top_env: self.current_env,
         };
         for r in rules {
             let Some([pattern, template]) = r.list() else {
@@ -569,7 +572,7 @@ impl Expander {
                 continue;
             }
             let id = self.expansion_env.len();
-            self.expansion_env.push(m.env);
+            self.expansion_env.push((m.env, m.top_env));
             let mut env: Env<'_> = binds.iter().map(|(k, v)| (*k, v)).collect();
             let t = Transcriber {
                 m,

@@ -156,7 +156,7 @@ pub fn division_by_zero(who: &str) -> Raised {
 pub fn unbound(name: &str) -> Raised {
     error(
         ErrorKind::Unbound,
-        &format!("unbound variable: {name}"),
+        &format!("unbound variable: {}", crate::globals::user_name(name)),
         &[],
     )
 }

@@ -111,6 +111,16 @@ pub fn set(id: GlobalId, v: Value) {
 }
 
 /// Names of all bound globals (REPL completion).
+/// The name the user wrote for a global cell: definitions in a library or
+/// in a program with `import` live in cells renamed `(lib name)::name`
+/// (docs/libraries.md).
+pub fn user_name(cell: &str) -> &str {
+    match cell.find(")::") {
+        Some(i) if cell.starts_with('(') => &cell[i + 3..],
+        _ => cell,
+    }
+}
+
 pub fn bound_names() -> Vec<String> {
     with_table(|t| {
         (0..t.names.len())

@@ -407,3 +407,6 @@ mod tests {
         }
     }
 }
+
+/// The feature identifiers of `cond-expand` and `(features)`.
+pub use system::FEATURES;

@@ -1,0 +1,4 @@
+(define-library (cyclic b)
+  (export b)
+  (import (scheme base) (cyclic a))
+  (begin (define b 2)))
