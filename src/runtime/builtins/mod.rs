@@ -27,6 +27,7 @@ pub mod numbers;
 mod ports;
 mod strings;
 mod symbols;
+mod srfi;
 mod system;
 mod vectors;
 
@@ -128,6 +129,7 @@ fn tables() -> &'static Tables {
             control::BUILTINS,
             ports::BUILTINS,
             system::BUILTINS,
+            srfi::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }
