@@ -2,6 +2,9 @@
 ;;; so a "char/char-set/pred" argument is a character or a predicate. The
 ;;; R7RS string procedures come from the core (13.sld re-exports them);
 ;;; procedures taking optional start/end parse them with %s13-range.
+;;; string-upcase/string-downcase use the core's full Unicode mappings
+;;; (docs/unicode.md), imported as %core-string-upcase/-downcase; the `!`
+;;; variants map character by character, since they cannot change length.
 
 ;; ---- argument helpers ----
 
@@ -325,14 +328,16 @@
         (string-set! s i (f (string-ref s i)))))))
 
 (define (string-upcase s . rest)
-  (let ((c (string-copy s))) (%s13-map-range! 'string-upcase char-upcase c rest)
-    (call-with-values (lambda () (%s13-range 'string-upcase s rest))
-      (lambda (start end) (substring c start end)))))
+  (if (null? rest)
+      (%core-string-upcase s)
+      (call-with-values (lambda () (%s13-range 'string-upcase s rest))
+        (lambda (start end) (%core-string-upcase (substring s start end))))))
 
 (define (string-downcase s . rest)
-  (let ((c (string-copy s))) (%s13-map-range! 'string-downcase char-downcase c rest)
-    (call-with-values (lambda () (%s13-range 'string-downcase s rest))
-      (lambda (start end) (substring c start end)))))
+  (if (null? rest)
+      (%core-string-downcase s)
+      (call-with-values (lambda () (%s13-range 'string-downcase s rest))
+        (lambda (start end) (%core-string-downcase (substring s start end))))))
 
 (define (string-upcase! s . rest) (%s13-map-range! 'string-upcase! char-upcase s rest))
 (define (string-downcase! s . rest) (%s13-map-range! 'string-downcase! char-downcase s rest))

@@ -45,5 +45,8 @@
    make-kmp-restart-vector kmp-step string-kmp-partial-search
    ;; R5RS names SRFI 13 lists as well
    substring)
-  (import (valk core))
+  (import (valk core)
+          (rename (only (valk core) string-upcase string-downcase)
+                  (string-upcase %core-string-upcase)
+                  (string-downcase %core-string-downcase)))
   (include "13.scm"))

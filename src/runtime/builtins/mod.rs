@@ -25,9 +25,9 @@ pub mod equiv;
 mod lists;
 pub mod numbers;
 mod ports;
+mod srfi;
 mod strings;
 mod symbols;
-mod srfi;
 mod system;
 mod vectors;
 

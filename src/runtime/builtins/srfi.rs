@@ -83,7 +83,11 @@ fn arithmetic_shift(args: &[Value]) -> VResult {
             if n.is_zero() || c.is_negative() {
                 return Ok(Value::fixnum(if n.is_negative() { -1 } else { 0 }));
             }
-            return Err(error::wrong_type(who, "a shift count of fixnum size", args[1]));
+            return Err(error::wrong_type(
+                who,
+                "a shift count of fixnum size",
+                args[1],
+            ));
         }
     };
     if let Some(x) = args[0].fixnum_value() {
@@ -102,7 +106,11 @@ fn arithmetic_shift(args: &[Value]) -> VResult {
         let c = usize::try_from(count).ok().filter(|&c| c < (1 << 34));
         match c {
             Some(c) => done(n << c),
-            None => Err(error::wrong_type(who, "a shift count of reasonable size", args[1])),
+            None => Err(error::wrong_type(
+                who,
+                "a shift count of reasonable size",
+                args[1],
+            )),
         }
     } else {
         let c = count.unsigned_abs();
@@ -122,7 +130,11 @@ fn bit_count(args: &[Value]) -> VResult {
     }
     let n = big("bit-count", args[0])?;
     let n = if n.is_negative() { -n - 1 } else { n };
-    let ones: u64 = n.magnitude().iter_u64_digits().map(|d| d.count_ones() as u64).sum();
+    let ones: u64 = n
+        .magnitude()
+        .iter_u64_digits()
+        .map(|d| d.count_ones() as u64)
+        .sum();
     Ok(Value::fixnum(ones as i64))
 }
 
@@ -146,3 +158,45 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("bit-count", 1, bit_count),
     fixed("integer-length", 1, integer_length),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn bitwise() {
+        let _g = lock();
+        check_all(&[
+            ("(bitwise-and)", "-1"),
+            ("(bitwise-ior)", "0"),
+            ("(bitwise-and 12 10)", "8"),
+            ("(bitwise-ior 12 10)", "14"),
+            ("(bitwise-xor 12 10 1)", "7"),
+            ("(bitwise-not 0)", "-1"),
+            ("(bitwise-not (expt 2 70))", "-1180591620717411303425"),
+            (
+                "(bitwise-and (- (expt 2 70)) (- (expt 2 71) 1))",
+                "1180591620717411303424",
+            ),
+            ("(bitwise-xor (expt 2 64) 1)", "18446744073709551617"),
+            ("(arithmetic-shift 1 64)", "18446744073709551616"),
+            ("(arithmetic-shift -7 -1)", "-4"),
+            ("(arithmetic-shift (expt 2 100) -99)", "2"),
+            ("(arithmetic-shift (- (expt 2 100)) -200)", "-1"),
+            ("(arithmetic-shift 5 -100)", "0"),
+            ("(bit-count 13)", "3"),
+            ("(bit-count -13)", "2"),
+            ("(bit-count (- (expt 2 80) 1))", "80"),
+            ("(integer-length 255)", "8"),
+            ("(integer-length -256)", "8"),
+            ("(integer-length (expt 2 90))", "91"),
+        ]);
+        check_errs(&[
+            (
+                "(bitwise-and 1 2.5)",
+                "bitwise-and: expected an exact integer: 2.5",
+            ),
+            ("(bit-count 'a)", "bit-count: expected an exact integer: a"),
+        ]);
+    }
+}
