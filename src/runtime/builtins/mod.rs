@@ -25,6 +25,7 @@ pub mod equiv;
 mod lists;
 pub mod numbers;
 mod ports;
+mod srfi;
 mod strings;
 mod symbols;
 mod system;
@@ -128,6 +129,7 @@ fn tables() -> &'static Tables {
             control::BUILTINS,
             ports::BUILTINS,
             system::BUILTINS,
+            srfi::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }

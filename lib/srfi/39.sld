@@ -1,0 +1,4 @@
+;; SRFI 39: parameter objects (docs/srfi.md). Both names are core.
+(define-library (srfi 39)
+  (export make-parameter parameterize)
+  (import (valk core)))

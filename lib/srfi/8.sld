@@ -1,0 +1,4 @@
+;; SRFI 8: receive (docs/srfi.md). `receive` is a core special form.
+(define-library (srfi 8)
+  (export receive)
+  (import (valk core)))
