@@ -206,6 +206,8 @@ impl Expander {
         match self.resolve(name) {
             Meaning::Local(id) => Ok(local(id, span)),
             Meaning::Global(g) => Ok(Expr::new(ExprKind::Global(g), span)),
+            // `load` is also a procedure (R7RS 6.14): as a value, that.
+            Meaning::Special("load") => Ok(Expr::new(ExprKind::Global("load".into()), span)),
             Meaning::Special(kw) => Err(err(
                 span,
                 format!("{kw}: syntactic keyword used as a variable"),

@@ -31,6 +31,9 @@ mod symbols;
 mod system;
 mod vectors;
 
+/// The feature identifiers of `cond-expand` and `(features)`.
+pub use system::FEATURES;
+
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -409,6 +412,3 @@ mod tests {
         }
     }
 }
-
-/// The feature identifiers of `cond-expand` and `(features)`.
-pub use system::FEATURES;
