@@ -206,6 +206,36 @@ fn editing_a_loaded_file_recompiles() {
 }
 
 #[test]
+fn editing_an_imported_library_recompiles() {
+    let s = Sandbox::new("edit-lib");
+    std::fs::create_dir_all(s.root.join("src/geo")).unwrap();
+    let lib = |body: &str| {
+        std::fs::write(
+            s.root.join("src/geo/util.sld"),
+            format!(
+                "(define-library (geo util) (export f) (import (scheme base))\n\
+                 (include \"body.scm\")\n(begin (define (f) {body})))\n"
+            ),
+        )
+        .unwrap()
+    };
+    std::fs::write(s.root.join("src/geo/body.scm"), "(define k 1)\n").unwrap();
+    lib("(+ k 1)");
+    let f = s.write(
+        "main.valk",
+        "(import (scheme base) (scheme write) (geo util))\n(display (f))\n(newline)\n",
+    );
+    s.run(&f, &[]).assert_compiled().assert_ok("2\n");
+    s.run(&f, &[]).assert_hit().assert_ok("2\n");
+    lib("(+ k 10)");
+    s.run(&f, &[]).assert_compiled().assert_ok("11\n");
+    // A file the library includes is a source too.
+    std::fs::write(s.root.join("src/geo/body.scm"), "(define k 5)\n").unwrap();
+    s.run(&f, &[]).assert_compiled().assert_ok("15\n");
+    s.run(&f, &[]).assert_hit().assert_ok("15\n");
+}
+
+#[test]
 fn arguments_reach_command_line() {
     let s = Sandbox::new("args");
     let f = s.write(
