@@ -22,3 +22,4 @@ pub mod prelude;
 pub mod stdlib;
 #[path = "../syntax/mod.rs"]
 pub mod syntax;
+pub mod evaluator;

@@ -84,6 +84,9 @@ pub struct EmitOptions<'a> {
     ///
     /// [`ProgramDesc`]: valk_runtime::aot::ProgramDesc
     pub descriptor: Option<&'a str>,
+    /// AOT only: `main` calls `valk_eval_install` (from `libvalk_eval.a`)
+    /// first, for programs that use `eval` (docs/libraries.md, "eval").
+    pub install_eval: bool,
     pub unbound_diag: &'a UnboundDiag<'a>,
     pub proc_name: &'a ProcName<'a>,
 }
@@ -285,9 +288,19 @@ pub fn emit_module(
             out,
             "@valk_stackmaps = external hidden global [0 x i8]\n\
              @valk_program = internal constant {desc_fields}\n\n\
-             define i32 @main(i32 %argc, ptr %argv) #0 {{\n\
+             define i32 @main(i32 %argc, ptr %argv) #0 {{\n{install}\
              \x20 %r = call i32 @valk_aot_main(i32 %argc, ptr %argv, ptr @valk_program)\n\
-             \x20 ret i32 %r\n}}\n",
+             \x20 ret i32 %r\n}}\n{install_decl}",
+            install = if opts.install_eval {
+                "  call void @valk_eval_install()\n"
+            } else {
+                ""
+            },
+            install_decl = if opts.install_eval {
+                "declare dso_local void @valk_eval_install()\n"
+            } else {
+                ""
+            },
         );
     } else if let Some(name) = opts.descriptor {
         let _ = writeln!(out, "@\"{name}\" = constant {desc_fields}\n");
