@@ -12,11 +12,11 @@ use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
+use std::cell::RefCell;
+use std::rc::Rc;
 use valk_runtime::error::{self, ERROR_EXIT_STATUS};
 use valk_runtime::host::{self, HostError, Uncaught};
 use valk_runtime::value::ObjType;
-use std::cell::RefCell;
-use std::rc::Rc;
 use valk_runtime::{builtins, gc, io, Value};
 
 /// Why evaluating some source stopped.
@@ -195,7 +195,11 @@ impl Session {
         let is_prelude = name == prelude::NAME && std::ptr::eq(text, prelude::TEXT);
         let mut batch: Vec<TopLevel> = Vec::new();
         for d in &datums {
-            let tops = match self.expander.borrow_mut().expand_toplevel(d, &mut self.sources) {
+            let tops = match self
+                .expander
+                .borrow_mut()
+                .expand_toplevel(d, &mut self.sources)
+            {
                 Ok(t) => t,
                 Err(diag) => return Err(self.report_diag(&diag)),
             };
@@ -317,7 +321,11 @@ impl Session {
         };
         let mut tops = Vec::new();
         for d in &datums {
-            match self.expander.borrow_mut().expand_toplevel(d, &mut self.sources) {
+            match self
+                .expander
+                .borrow_mut()
+                .expand_toplevel(d, &mut self.sources)
+            {
                 Ok(t) => tops.extend(t),
                 Err(diag) => return Err(self.report_diag(&diag)),
             }

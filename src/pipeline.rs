@@ -293,7 +293,11 @@ pub fn link_program(
     obj_path: &Path,
 ) -> Result<(), PipelineError> {
     let (lib, name, var) = if uses_eval(&p.lowered) {
-        (valk_llvm::find_eval_lib(), "libvalk_eval.a", "VALK_EVAL_LIB")
+        (
+            valk_llvm::find_eval_lib(),
+            "libvalk_eval.a",
+            "VALK_EVAL_LIB",
+        )
     } else {
         (
             valk_llvm::find_runtime_lib(),

@@ -28,9 +28,13 @@ fn main() {
     let mut src = String::from("static FILES: &[(&str, &str)] = &[\n");
     for (rel, path) in &files {
         let abs = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        src.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", abs.display().to_string()));
+        src.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
     }
     src.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("stdlib_files.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("stdlib_files.rs");
     fs::write(out, src).expect("OUT_DIR is writable");
 }

@@ -13,6 +13,7 @@
 
 #[path = "../ast.rs"]
 pub mod ast;
+pub mod evaluator;
 #[path = "../expand/mod.rs"]
 pub mod expand;
 #[path = "../interp/mod.rs"]
@@ -22,4 +23,3 @@ pub mod prelude;
 pub mod stdlib;
 #[path = "../syntax/mod.rs"]
 pub mod syntax;
-pub mod evaluator;
