@@ -215,6 +215,7 @@ pub fn emit_llvm(
             .map(|span| Diagnostic::at(span, format!("unbound variable: {name}")).render(sources))
     };
     let proc_name = |id: FuncId, _: &Function| lowered.proc_name(id).map(str::to_string);
+    let eval_source = program_source(sources);
     let descriptor = match target {
         Target::Executable => None,
         Target::JitModule { descriptor } => Some(descriptor),
@@ -222,11 +223,29 @@ pub fn emit_llvm(
     let opts = EmitOptions {
         aot: descriptor.is_none(),
         descriptor,
-        install_eval: descriptor.is_none() && uses_eval(lowered),
+        install_eval: if descriptor.is_none() && uses_eval(lowered) {
+            Some(&eval_source)
+        } else {
+            None
+        },
         unbound_diag: &unbound,
         proc_name: &proc_name,
     };
     valk_llvm::emit_module(&lowered.module, toplevels, &opts)
+}
+
+/// The program's main file as `name NUL text` (the first file of
+/// `sources` after the prelude): what an executable that uses `eval`
+/// replays into its evaluator's expander for the program's macros
+/// (docs/libraries.md, "eval").
+fn program_source(sources: &SourceMap) -> Vec<u8> {
+    let Some(f) = sources.files().iter().find(|f| f.name != prelude::NAME) else {
+        return Vec::new();
+    };
+    let mut out = f.name.as_bytes().to_vec();
+    out.push(0);
+    out.extend_from_slice(f.text.as_bytes());
+    out
 }
 
 /// The top-level forms of a whole program worth compiling: forms that only

@@ -22,6 +22,7 @@ use crate::syntax::reader;
 use crate::syntax::source::{read_source_file, SourceMap, SourceReadError, Span};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 use valk_runtime::error::{self, ErrorKind, VResult};
 use valk_runtime::eval_hooks::{self, EvalHooks};
 use valk_runtime::syntax::from_value::value_to_datum;
@@ -50,10 +51,30 @@ pub fn install() {
     });
 }
 
+/// The program an AOT executable was compiled from: (file name, text).
+static PROGRAM: OnceLock<(String, String)> = OnceLock::new();
+
 /// [`install`] for AOT executables: the generated `main` calls it before
-/// `valk_aot_main` when the program uses `eval` (docs/libraries.md).
+/// `valk_aot_main` when the program uses `eval` (docs/libraries.md),
+/// with the program's main file as `name NUL text`, which the evaluator
+/// expands (discarding the code) before its first use, for the program's
+/// macros.
+///
+/// # Safety
+/// `source` must point at `len` readable bytes.
 #[no_mangle]
-pub extern "C" fn valk_eval_install() {
+pub unsafe extern "C" fn valk_eval_install(source: *const u8, len: u64) {
+    let bytes: &[u8] = if source.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { std::slice::from_raw_parts(source, len as usize) }
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let name = String::from_utf8_lossy(&bytes[..nul]).into_owned();
+        let text = String::from_utf8_lossy(&bytes[nul + 1..]).into_owned();
+        let _ = PROGRAM.set((name, text));
+    }
     install();
 }
 
@@ -76,18 +97,27 @@ impl State {
         State { expander, sources }
     }
 
-    /// A fresh expander that has expanded the prelude.
+    /// A fresh expander that has expanded the prelude, and the program
+    /// of an AOT executable ([`valk_eval_install`]).
     fn new() -> State {
         let mut st = State::with_expander(Rc::new(RefCell::new(Expander::new())));
-        if let Ok(datums) = reader::read_str(&mut st.sources, prelude::NAME, prelude::TEXT) {
-            let mut ex = st.expander.borrow_mut();
-            for d in &datums {
-                // Only the macros matter: the definitions ran with the
-                // program.
-                let _ = ex.expand_toplevel(d, &mut st.sources);
-            }
+        st.replay(prelude::NAME, prelude::TEXT);
+        if let Some((name, text)) = PROGRAM.get() {
+            st.replay(name, text);
         }
         st
+    }
+
+    /// Expands every form of `text` for the expander's state (macros,
+    /// redefined keywords) only: the code already ran, compiled. A form
+    /// that fails (a `load` of a file that is gone) is skipped.
+    fn replay(&mut self, name: &str, text: &str) {
+        if let Ok(datums) = reader::read_str(&mut self.sources, name, text) {
+            let mut ex = self.expander.borrow_mut();
+            for d in &datums {
+                let _ = ex.expand_toplevel(d, &mut self.sources);
+            }
+        }
     }
 }
 

@@ -40,7 +40,7 @@ pub fn build_executable(
     let opts = EmitOptions {
         aot: true,
         descriptor: None,
-        install_eval: false,
+        install_eval: None,
         unbound_diag: &no_diag,
         proc_name: &default_proc_name,
     };
