@@ -12,6 +12,8 @@ use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
+use std::cell::RefCell;
+use std::rc::Rc;
 use valk_runtime::error::{self, ERROR_EXIT_STATUS};
 use valk_runtime::host::{self, HostError, Uncaught};
 use valk_runtime::value::ObjType;
@@ -62,7 +64,10 @@ enum Engine {
 
 pub struct Session {
     pub sources: SourceMap,
-    pub expander: Expander,
+    /// Shared with `eval`, for which it is the interaction environment's
+    /// expander (docs/libraries.md, "eval"): borrowed here only while
+    /// expanding, never while code runs.
+    pub expander: Rc<RefCell<Expander>>,
     engine: Engine,
 }
 
@@ -103,11 +108,21 @@ impl Session {
                 }
             },
         };
-        Ok(Session {
+        let mut s = Session {
             sources: SourceMap::new(),
-            expander: Expander::new(),
+            expander: Rc::default(),
             engine,
-        })
+        };
+        valk_eval::evaluator::install();
+        s.share_expander(Expander::new());
+        Ok(s)
+    }
+
+    /// Makes `expander` this session's, and `eval`'s for the interaction
+    /// environment.
+    fn share_expander(&mut self, expander: Expander) {
+        self.expander = Rc::new(RefCell::new(expander));
+        valk_eval::evaluator::set_interaction_expander(self.expander.clone());
     }
 
     /// Runs the program in `path` the way `valk FILE` does. On the JIT the
@@ -125,16 +140,19 @@ impl Session {
             return s.run_file(path);
         }
         let mut s = Session::without_prelude(kind)?;
-        let Engine::Jit(jit) = &mut s.engine else {
-            unreachable!("a JIT session")
-        };
         let mut sources = SourceMap::new();
         let tops = match pipeline::front_end(&mut sources, path) {
-            Ok(x) => x.whole_program(),
+            Ok(mut x) => {
+                s.share_expander(std::mem::take(&mut x.expander));
+                x.whole_program()
+            }
             Err(e) => {
                 valk_runtime::eprint_quiet!("{e}");
                 return Err(Failure::Reported);
             }
+        };
+        let Engine::Jit(jit) = &mut s.engine else {
+            unreachable!("a JIT session")
         };
         let loaded = jit.load_program(&tops, &sources);
         s.sources = sources;
@@ -177,7 +195,11 @@ impl Session {
         let is_prelude = name == prelude::NAME && std::ptr::eq(text, prelude::TEXT);
         let mut batch: Vec<TopLevel> = Vec::new();
         for d in &datums {
-            let tops = match self.expander.expand_toplevel(d, &mut self.sources) {
+            let tops = match self
+                .expander
+                .borrow_mut()
+                .expand_toplevel(d, &mut self.sources)
+            {
                 Ok(t) => t,
                 Err(diag) => return Err(self.report_diag(&diag)),
             };
@@ -299,7 +321,11 @@ impl Session {
         };
         let mut tops = Vec::new();
         for d in &datums {
-            match self.expander.expand_toplevel(d, &mut self.sources) {
+            match self
+                .expander
+                .borrow_mut()
+                .expand_toplevel(d, &mut self.sources)
+            {
                 Ok(t) => tops.extend(t),
                 Err(diag) => return Err(self.report_diag(&diag)),
             }
@@ -331,7 +357,11 @@ impl Session {
         };
         let mut text = String::new();
         for d in &datums {
-            match self.expander.expand_toplevel(d, &mut self.sources) {
+            let expanded = self
+                .expander
+                .borrow_mut()
+                .expand_toplevel(d, &mut self.sources);
+            match expanded {
                 Ok(tops) => {
                     for t in tops.iter().filter(|t| t.body.span.file == d.span.file) {
                         text.push_str(&crate::expand::print_toplevel(t));

@@ -54,6 +54,9 @@ pub fn opt_level(n: u32) -> OptLevel {
 pub struct Expanded {
     pub prelude: Vec<TopLevel>,
     pub program: Vec<TopLevel>,
+    /// The expander after the program: the JIT's whole-program session
+    /// hands it to `eval` as the interaction environment's.
+    pub expander: Expander,
 }
 
 impl Expanded {
@@ -103,7 +106,11 @@ pub fn expand_program(
     let mut expander = Expander::new();
     let prelude = expand_text(&mut expander, sources, prelude::NAME, prelude::TEXT)?;
     let program = expand_text(&mut expander, sources, name, text)?;
-    Ok(Expanded { prelude, program })
+    Ok(Expanded {
+        prelude,
+        program,
+        expander,
+    })
 }
 
 /// Reads the file `path` into `sources` and expands it after the prelude.
@@ -209,6 +216,7 @@ pub fn emit_llvm(
         })
     };
     let proc_name = |id: FuncId, _: &Function| lowered.proc_name(id).map(str::to_string);
+    let eval_source = program_source(sources);
     let descriptor = match target {
         Target::Executable => None,
         Target::JitModule { descriptor } => Some(descriptor),
@@ -216,16 +224,61 @@ pub fn emit_llvm(
     let opts = EmitOptions {
         aot: descriptor.is_none(),
         descriptor,
+        install_eval: if descriptor.is_none() && uses_eval(lowered) {
+            Some(&eval_source)
+        } else {
+            None
+        },
         unbound_diag: &unbound,
         proc_name: &proc_name,
     };
     valk_llvm::emit_module(&lowered.module, toplevels, &opts)
 }
 
+/// The program's main file as `name NUL text` (the first file of
+/// `sources` after the prelude): what an executable that uses `eval`
+/// replays into its evaluator's expander for the program's macros
+/// (docs/libraries.md, "eval").
+fn program_source(sources: &SourceMap) -> Vec<u8> {
+    let Some(f) = sources.files().iter().find(|f| f.name != prelude::NAME) else {
+        return Vec::new();
+    };
+    let mut out = f.name.as_bytes().to_vec();
+    out.push(0);
+    out.extend_from_slice(f.text.as_bytes());
+    out
+}
+
 /// The top-level forms of a whole program worth compiling: forms that only
-/// define globals nothing reads are dropped.
+/// define globals nothing reads are dropped, unless the program uses
+/// `eval`, whose code may read any of them (docs/libraries.md, "eval").
 pub fn pruned_toplevels(lowered: &Lowered) -> Vec<FuncId> {
+    if uses_eval(lowered) {
+        return lowered.toplevels.clone();
+    }
     valk_vir::passes::prune::prune_toplevels(&lowered.module, &lowered.toplevels)
+}
+
+/// The procedures that need the evaluator at run time.
+pub const EVAL_PROCEDURES: &[&str] = &[
+    "eval",
+    "environment",
+    "interaction-environment",
+    "scheme-report-environment",
+    "null-environment",
+    "load",
+];
+
+/// Does the lowered program refer to one of [`EVAL_PROCEDURES`] (as a
+/// global or a builtin)? Then an executable of it links
+/// `libvalk_eval.a` and keeps every definition (docs/libraries.md,
+/// "eval").
+pub fn uses_eval(lowered: &Lowered) -> bool {
+    let m = &lowered.module;
+    m.builtins
+        .iter()
+        .chain(m.globals.iter().map(|g| &g.name))
+        .any(|n| EVAL_PROCEDURES.contains(&n.as_str()))
 }
 
 /// The LLVM IR of a whole program, before the LLVM pipeline.
@@ -251,18 +304,31 @@ pub fn build_executable(path: &str, exe: &Path, opt: u32) -> Result<(), Pipeline
 }
 
 /// Compiles a whole program and links it with `libvalk_runtime.a` into
-/// `exe`; the object goes to `obj_path` and is removed afterwards.
+/// `exe` (with `libvalk_eval.a` instead when it uses `eval`:
+/// [`uses_eval`]); the object goes to `obj_path` and is removed afterwards.
 pub fn link_program(
     p: &Program,
     opt: u32,
     exe: &Path,
     obj_path: &Path,
 ) -> Result<(), PipelineError> {
-    let lib = valk_llvm::find_runtime_lib().ok_or_else(|| {
-        PipelineError(
-            "error: cannot find libvalk_runtime.a (build the workspace, or set VALK_RUNTIME_LIB)\n"
-                .into(),
+    let (lib, name, var) = if uses_eval(&p.lowered) {
+        (
+            valk_llvm::find_eval_lib(),
+            "libvalk_eval.a",
+            "VALK_EVAL_LIB",
         )
+    } else {
+        (
+            valk_llvm::find_runtime_lib(),
+            "libvalk_runtime.a",
+            "VALK_RUNTIME_LIB",
+        )
+    };
+    let lib = lib.ok_or_else(|| {
+        PipelineError(format!(
+            "error: cannot find {name} (build the workspace, or set {var})\n"
+        ))
     })?;
     let ir = program_ir(p, Target::Executable)?;
     let backend = Backend::new(opt).map_err(internal)?;

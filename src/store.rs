@@ -153,13 +153,19 @@ pub fn executable_identity() -> String {
 }
 
 /// Identifies the compiler that produced a cached executable: the running
-/// executable and the runtime library it links executables with.
+/// executable and the runtime libraries it links executables with (with
+/// the evaluator for programs that use `eval`, docs/libraries.md).
 pub fn compiler_identity() -> String {
-    let runtime = match valk_llvm::find_runtime_lib() {
+    let lib = |p: Option<PathBuf>| match p {
         Some(p) => format!("{} {}", p.display(), stamp(&p)),
         None => "none".into(),
     };
-    format!("{}; runtime {runtime}", executable_identity())
+    format!(
+        "{}; runtime {}; eval {}",
+        executable_identity(),
+        lib(valk_llvm::find_runtime_lib()),
+        lib(valk_llvm::find_eval_lib())
+    )
 }
 
 /// True when `VALK_CACHE_LOG` asks for one line per run saying whether

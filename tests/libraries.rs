@@ -46,7 +46,8 @@ fn library(tag: &str) -> String {
     )
 }
 
-const MAIN: &str = "(import (scheme base) (scheme write) (where am i))\n(display here)\n(newline)\n";
+const MAIN: &str =
+    "(import (scheme base) (scheme write) (where am i))\n(display here)\n(newline)\n";
 
 /// Runs `main` on every engine with the extra arguments and environment;
 /// returns each engine's stdout (stderr on failure).
@@ -61,7 +62,12 @@ fn outputs(s: &Sandbox, main: &Path, opts: &[&str], env: &[(&str, &Path)]) -> Ve
         runs.push(c);
     }
     let mut compile = Command::new(valkc);
-    compile.arg("compile").args(opts).arg(main).arg("-o").arg(&exe);
+    compile
+        .arg("compile")
+        .args(opts)
+        .arg(main)
+        .arg("-o")
+        .arg(&exe);
     let mut run = Command::new(valkc);
     run.arg("run").args(opts).arg(main);
     runs.push(run);

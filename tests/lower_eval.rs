@@ -177,6 +177,7 @@ fn evaluator_agrees_with_the_interpreter() {
                     tops.extend(
                         session
                             .expander
+                            .borrow_mut()
                             .expand_toplevel(d, &mut session.sources)
                             .unwrap(),
                     );
@@ -387,6 +388,7 @@ fn random_programs_agree_with_the_interpreter() {
                     tops.extend(
                         session
                             .expander
+                            .borrow_mut()
                             .expand_toplevel(d, &mut session.sources)
                             .unwrap(),
                     );

@@ -64,7 +64,7 @@ fn main() {
             Session::with_engine(kind)
                 .map_err(Failure::from)
                 .and_then(|mut s| {
-                    s.expander.set_interactive(true);
+                    s.expander.borrow_mut().set_interactive(true);
                     s.run_source("<expr>", expr, true)
                 })
         } else if let Some(file) = &cli.file {
@@ -73,7 +73,7 @@ fn main() {
             return match Session::with_engine(kind) {
                 Ok(mut s) => {
                     // `import` at the prompt adds to what is visible.
-                    s.expander.set_interactive(true);
+                    s.expander.borrow_mut().set_interactive(true);
                     valk::repl::run(&mut s)
                 }
                 Err(e) => Failure::from(e).status(),

@@ -13,6 +13,7 @@
 
 #[path = "../ast.rs"]
 pub mod ast;
+pub mod evaluator;
 #[path = "../expand/mod.rs"]
 pub mod expand;
 #[path = "../interp/mod.rs"]

@@ -20,7 +20,8 @@ pub mod pipeline;
 
 pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions};
 pub use pipeline::{
-    find_runtime_lib, link_executable, set_stackmaps_writable, Backend, BackendError, Output,
+    find_eval_lib, find_runtime_lib, link_executable, set_stackmaps_writable, Backend,
+    BackendError, Output,
 };
 
 use std::path::Path;
@@ -39,6 +40,7 @@ pub fn build_executable(
     let opts = EmitOptions {
         aot: true,
         descriptor: None,
+        install_eval: None,
         unbound_diag: &no_diag,
         proc_name: &default_proc_name,
     };

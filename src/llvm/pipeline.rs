@@ -297,21 +297,36 @@ pub fn set_stackmaps_writable(obj: &mut [u8]) -> Result<(), BackendError> {
 /// was only built as a dependency, e.g. by `cargo test -p valk`, the
 /// uplifted copy may be stale).
 pub fn find_runtime_lib() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("VALK_RUNTIME_LIB") {
+    find_lib("valk_runtime", "VALK_RUNTIME_LIB")
+}
+
+/// `libvalk_eval.a`, the runtime with the evaluator (expander and
+/// interpreter) that executables calling `eval` link instead of
+/// `libvalk_runtime.a` (docs/libraries.md, "eval"); found like
+/// [`find_runtime_lib`], or named by `VALK_EVAL_LIB`.
+pub fn find_eval_lib() -> Option<PathBuf> {
+    find_lib("valk_eval", "VALK_EVAL_LIB")
+}
+
+/// `lib<stem>.a` next to the running executable, in its parent directory
+/// or in `deps/` (test binaries), the newest if several; `env` overrides.
+fn find_lib(stem: &str, env: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     let mut candidates: Vec<PathBuf> = Vec::new();
     for d in [Some(dir), dir.parent()].into_iter().flatten() {
-        candidates.push(d.join("libvalk_runtime.a"));
+        candidates.push(d.join(format!("lib{stem}.a")));
     }
+    let prefix = format!("lib{stem}-");
     for d in [dir.join("deps"), dir.to_path_buf()] {
         if let Ok(entries) = std::fs::read_dir(&d) {
             for e in entries.flatten() {
                 let name = e.file_name();
                 let name = name.to_string_lossy();
-                if name.starts_with("libvalk_runtime-") && name.ends_with(".a") {
+                if name.starts_with(&prefix) && name.ends_with(".a") {
                     candidates.push(e.path());
                 }
             }

@@ -40,6 +40,9 @@ pub enum ErrorKind {
     /// Malformed input: a datum `read` cannot parse, or bytes that are not
     /// UTF-8 on a textual port (`read-error?`).
     Read,
+    /// Code given to `eval` or `load` that the expander rejects
+    /// (docs/libraries.md, "eval").
+    Syntax,
     /// Anything else a builtin rejects (bad argument value, unsupported).
     Other,
 }
@@ -59,6 +62,7 @@ impl ErrorKind {
             ErrorKind::Exit => "%exit",
             ErrorKind::File => "file-error",
             ErrorKind::Read => "read-error",
+            ErrorKind::Syntax => "syntax-error",
             ErrorKind::Other => "error",
         }
     }

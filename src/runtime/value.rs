@@ -100,6 +100,10 @@ pub enum ObjType {
     /// [port id (raw)] — an input or output port; its state lives in the
     /// runtime's port table, which holds the object weakly (docs/ports.md).
     Port = 18,
+    /// [environment number (raw)] — a first-class top-level environment
+    /// (`environment`, `interaction-environment`); the number is the
+    /// expander's `EnvId` (docs/libraries.md, "eval").
+    Environment = 20,
 }
 
 impl ObjType {
@@ -124,6 +128,7 @@ impl ObjType {
             16 => Continuation,
             17 => Complex,
             18 => Port,
+            20 => Environment,
             _ => return None,
         })
     }
@@ -133,7 +138,7 @@ impl ObjType {
     pub fn traced_from(self, size: usize) -> usize {
         use ObjType::*;
         match self {
-            String | Bytevector | Flonum | Foreign | Bignum | Port => size,
+            String | Bytevector | Flonum | Foreign | Bignum | Port | Environment => size,
             Closure => 2,
             _ => 0,
         }

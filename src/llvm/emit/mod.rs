@@ -84,6 +84,11 @@ pub struct EmitOptions<'a> {
     ///
     /// [`ProgramDesc`]: valk_runtime::aot::ProgramDesc
     pub descriptor: Option<&'a str>,
+    /// AOT only, for programs that use `eval` (docs/libraries.md,
+    /// "eval"): `Some(source)` makes `main` call
+    /// `valk_eval_install(source, len)` (from `libvalk_eval.a`) first;
+    /// `source` is what the evaluator replays for the program's macros.
+    pub install_eval: Option<&'a [u8]>,
     pub unbound_diag: &'a UnboundDiag<'a>,
     pub proc_name: &'a ProcName<'a>,
 }
@@ -285,9 +290,25 @@ pub fn emit_module(
             out,
             "@valk_stackmaps = external hidden global [0 x i8]\n\
              @valk_program = internal constant {desc_fields}\n\n\
-             define i32 @main(i32 %argc, ptr %argv) #0 {{\n\
+             define i32 @main(i32 %argc, ptr %argv) #0 {{\n{install}\
              \x20 %r = call i32 @valk_aot_main(i32 %argc, ptr %argv, ptr @valk_program)\n\
-             \x20 ret i32 %r\n}}\n",
+             \x20 ret i32 %r\n}}\n{install_decl}",
+            install = match opts.install_eval {
+                Some(src) => format!(
+                    "  call void @valk_eval_install(ptr @valk_eval_source, i64 {})\n",
+                    src.len()
+                ),
+                None => String::new(),
+            },
+            install_decl = match opts.install_eval {
+                Some(src) => format!(
+                    "declare dso_local void @valk_eval_install(ptr, i64)\n\
+                     @valk_eval_source = private unnamed_addr constant [{} x i8] c\"{}\", align 1\n",
+                    src.len(),
+                    llvm_bytes(src)
+                ),
+                None => String::new(),
+            },
         );
     } else if let Some(name) = opts.descriptor {
         let _ = writeln!(out, "@\"{name}\" = constant {desc_fields}\n");

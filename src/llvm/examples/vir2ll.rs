@@ -39,6 +39,7 @@ fn main() {
     let opts = EmitOptions {
         aot: true,
         descriptor: None,
+        install_eval: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
     };

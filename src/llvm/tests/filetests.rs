@@ -162,6 +162,7 @@ fn emit_and_verify(text: &str, aot: bool) -> Result<String, String> {
         } else {
             Some("valk_filetest_program")
         },
+        install_eval: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
     };

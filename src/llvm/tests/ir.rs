@@ -60,6 +60,7 @@ fn raw_ir() -> String {
     let opts = EmitOptions {
         aot: true,
         descriptor: None,
+        install_eval: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
     };

@@ -22,6 +22,7 @@ mod bytevectors;
 mod chars;
 mod control;
 pub mod equiv;
+mod eval;
 mod lists;
 pub mod numbers;
 mod ports;
@@ -133,6 +134,7 @@ fn tables() -> &'static Tables {
             ports::BUILTINS,
             system::BUILTINS,
             srfi::BUILTINS,
+            eval::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }
