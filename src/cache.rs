@@ -113,11 +113,17 @@ fn exe_key(identity: &str, opt: u32, name: &str, files: &[(String, PathBuf)]) ->
 /// named one way on the command line.
 fn manifest_name(canonical: &Path, name: &str, opt: u32) -> String {
     let opt = opt.to_string();
+    // Another library search path may find other libraries: another entry.
+    let search: Vec<u8> = crate::expand::library_search_path()
+        .iter()
+        .flat_map(|d| [d.as_os_str().as_encoded_bytes(), b"\0"].concat())
+        .collect();
     let key = sha256_hex(&[
         b"valk-run-manifest 1",
         canonical.as_os_str().as_encoded_bytes(),
         name.as_bytes(),
         opt.as_bytes(),
+        &search,
     ]);
     format!("{key}.manifest")
 }

@@ -203,18 +203,24 @@ pub fn set_library_dirs(dirs: Vec<PathBuf>) {
     }
 }
 
+/// The directories searched for libraries after the importing file's:
+/// the `-I` ones, then `VALK_LIBRARY_PATH`'s (caches key on them).
+pub fn library_search_path() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = COMMAND_LINE_DIRS
+        .lock()
+        .map(|d| d.clone())
+        .unwrap_or_default();
+    if let Some(p) = std::env::var_os("VALK_LIBRARY_PATH") {
+        dirs.extend(std::env::split_paths(&p).filter(|d| !d.as_os_str().is_empty()));
+    }
+    dirs
+}
+
 impl Libraries {
     pub(crate) fn new() -> Libraries {
-        let mut dirs: Vec<PathBuf> = COMMAND_LINE_DIRS
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
-        if let Some(p) = std::env::var_os("VALK_LIBRARY_PATH") {
-            dirs.extend(std::env::split_paths(&p).filter(|d| !d.as_os_str().is_empty()));
-        }
         Libraries {
             envs: vec![TopEnv::new(EnvKind::Interaction, "")],
-            dirs,
+            dirs: library_search_path(),
             ..Default::default()
         }
     }

@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use library::{set_library_dirs, EnvId, CORE_LIBRARY};
+pub use library::{library_search_path, set_library_dirs, EnvId, CORE_LIBRARY};
 pub use print::{print_expr, print_toplevel, write_datum};
 use syntax_rules::Macro;
 
