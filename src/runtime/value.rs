@@ -100,6 +100,11 @@ pub enum ObjType {
     /// [port id (raw)] — an input or output port; its state lives in the
     /// runtime's port table, which holds the object weakly (docs/ports.md).
     Port = 18,
+    /// [equality kind, hash kind, equivalence procedure, hash procedure,
+    /// count, used slots, entries: vector of key/value pairs, hashes:
+    /// bytevector of u64, collection epoch, flags] — a hash table
+    /// (docs/hash-tables.md).
+    HashTable = 19,
 }
 
 impl ObjType {
@@ -124,6 +129,7 @@ impl ObjType {
             16 => Continuation,
             17 => Complex,
             18 => Port,
+            19 => HashTable,
             _ => return None,
         })
     }

@@ -22,6 +22,7 @@ mod bytevectors;
 mod chars;
 mod control;
 pub mod equiv;
+mod hashtables;
 mod lists;
 pub mod numbers;
 mod ports;
@@ -128,6 +129,7 @@ fn tables() -> &'static Tables {
             control::BUILTINS,
             ports::BUILTINS,
             system::BUILTINS,
+            hashtables::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }
