@@ -447,8 +447,10 @@ fn hash_table_empty_copy(args: &[Value]) -> VResult {
 fn proc_and_table(who: &str, a: Value, b: Value) -> VResult<(Value, Value)> {
     if table::is_table(a) {
         Ok((proc_arg(who, b)?, a))
-    } else {
+    } else if table::is_table(b) || a.is_closure() {
         Ok((proc_arg(who, a)?, table_arg(who, b)?))
+    } else {
+        Err(error::wrong_type(who, "a hash table", a))
     }
 }
 
