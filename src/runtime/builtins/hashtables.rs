@@ -77,7 +77,13 @@ fn new_table(who: &str, equiv: Option<Value>, hash: Option<Value>, size: usize) 
         (Equiv::Custom, Some(_)) => Hash::Custom,
         (ek, _) => ek.native_hash(),
     };
-    Ok(table::make(ek, hk, equiv, hash.unwrap_or(Value::FALSE), size))
+    Ok(table::make(
+        ek,
+        hk,
+        equiv,
+        hash.unwrap_or(Value::FALSE),
+        size,
+    ))
 }
 
 /// The size hint among `make-hash-table`'s extra arguments.
@@ -95,7 +101,11 @@ fn make_hash_table(args: &[Value]) -> VResult {
     let who = "make-hash-table";
     let equiv = opt_arg(args, 0);
     let hash = opt_arg(args, 1).filter(|v| v.is_closure());
-    let extra = if hash.is_some() { args.get(2..) } else { args.get(1..) };
+    let extra = if hash.is_some() {
+        args.get(2..)
+    } else {
+        args.get(1..)
+    };
     new_table(who, equiv, hash, size_hint(extra.unwrap_or(&[])))
 }
 
@@ -115,7 +125,7 @@ fn alist_to_hash_table(args: &[Value]) -> VResult {
         let a = l.car();
         let k = s.root(a.car());
         let v = s.root(a.cdr());
-        if !table::get(who, t.get(), k.get())?.is_some() {
+        if table::get(who, t.get(), k.get())?.is_none() {
             table::set(who, t.get(), k.get(), v.get())?;
         }
         l = cur.get().cdr();
@@ -160,8 +170,8 @@ fn two_results(who: &str, r: Value) -> VResult<(Value, Value)> {
 /// `(hash-table-unfold stop? mapper successor seed equiv [hash] ...)`.
 fn hash_table_unfold(args: &[Value]) -> VResult {
     let who = "hash-table-unfold";
-    for i in 0..3 {
-        proc_arg(who, args[i])?;
+    for &p in &args[..3] {
+        proc_arg(who, p)?;
     }
     let s = Scope::new();
     let hash = opt_arg(args, 5).filter(|v| v.is_closure());
@@ -180,7 +190,12 @@ fn hash_table_unfold(args: &[Value]) -> VResult {
 
 fn make_kind(who: &str, equiv: &str, args: &[Value]) -> VResult {
     let size = opt_arg(args, 0).and_then(|v| v.fixnum_value()).unwrap_or(0);
-    new_table(who, Some(global(equiv)), None, size.clamp(0, 1 << 24) as usize)
+    new_table(
+        who,
+        Some(global(equiv)),
+        None,
+        size.clamp(0, 1 << 24) as usize,
+    )
 }
 fn make_eq_hashtable(args: &[Value]) -> VResult {
     make_kind("make-eq-hashtable", "eq?", args)
@@ -243,7 +258,10 @@ fn hash_table_ref(args: &[Value]) -> VResult {
         },
         None => match opt_arg(args, 2) {
             Some(fail) => call::call(fail, &[]),
-            None => Err(other_error(&format!("{who}: key not found"), &[arg(args, 1)])),
+            None => Err(other_error(
+                &format!("{who}: key not found"),
+                &[arg(args, 1)],
+            )),
         },
     }
 }
@@ -300,14 +318,13 @@ fn hash_table_mutable(args: &[Value]) -> VResult {
 /// `(hash-table-set! t key value ...)`.
 fn hash_table_set(args: &[Value]) -> VResult {
     let who = "hash-table-set!";
-    let t = table_arg(who, args[0])?;
+    table_arg(who, args[0])?;
     if args.len() % 2 != 1 {
         return Err(other_error(
             &format!("{who}: keys and values must come in pairs"),
             &[],
         ));
     }
-    let _ = t;
     let mut i = 1;
     while i < args.len() {
         table::set(who, arg(args, 0), arg(args, i), arg(args, i + 1))?;
@@ -354,7 +371,12 @@ fn hash_table_update(args: &[Value]) -> VResult {
         },
         None => match opt_arg(args, 3) {
             Some(fail) => call::call(fail, &[])?,
-            None => return Err(other_error(&format!("{who}: key not found"), &[arg(args, 1)])),
+            None => {
+                return Err(other_error(
+                    &format!("{who}: key not found"),
+                    &[arg(args, 1)],
+                ))
+            }
         },
     };
     let v = call::call(arg(args, 2), &[cur])?;
@@ -456,7 +478,10 @@ fn proc_and_table(who: &str, a: Value, b: Value) -> VResult<(Value, Value)> {
 
 /// Calls `f` on each entry of a snapshot of `t`: `f(key, value)`, stopping
 /// early when it returns `Some`.
-fn each_entry(t: Value, mut f: impl FnMut(Value, Value) -> VResult<Option<Value>>) -> VResult<Option<Value>> {
+fn each_entry(
+    t: Value,
+    mut f: impl FnMut(Value, Value) -> VResult<Option<Value>>,
+) -> VResult<Option<Value>> {
     let s = Scope::new();
     let snap = s.root(table::snapshot(t));
     let n = snap.get().size();
@@ -471,26 +496,25 @@ fn each_entry(t: Value, mut f: impl FnMut(Value, Value) -> VResult<Option<Value>
     Ok(None)
 }
 
-fn walk(who: &str, proc_: Value, t: Value) -> VResult {
+fn walk(proc_: Value, t: Value) -> VResult {
     let s = Scope::new();
     let p = s.root(proc_);
     each_entry(t, |k, v| {
         call::call(p.get(), &[k, v])?;
         Ok(None)
     })?;
-    let _ = who;
     Ok(Value::UNSPECIFIED)
 }
 
 /// `(hash-table-walk t proc)`.
 fn hash_table_walk(args: &[Value]) -> VResult {
     let (p, t) = proc_and_table("hash-table-walk", args[0], args[1])?;
-    walk("hash-table-walk", p, t)
+    walk(p, t)
 }
 /// `(hash-table-for-each proc t)` (either order).
 fn hash_table_for_each(args: &[Value]) -> VResult {
     let (p, t) = proc_and_table("hash-table-for-each", args[0], args[1])?;
-    walk("hash-table-for-each", p, t)
+    walk(p, t)
 }
 
 /// `(hash-table-fold t kons knil)` (SRFI 69) or `(hash-table-fold kons
@@ -797,11 +821,19 @@ fn string_hash(args: &[Value]) -> VResult {
 }
 fn string_ci_hash(args: &[Value]) -> VResult {
     let s = super::string_arg("string-ci-hash", args[0])?;
-    bounded("string-ci-hash", hashing::string_ci_hash(s), opt_arg(args, 1))
+    bounded(
+        "string-ci-hash",
+        hashing::string_ci_hash(s),
+        opt_arg(args, 1),
+    )
 }
 fn symbol_hash(args: &[Value]) -> VResult {
     super::check_type("symbol-hash", "a symbol", args[0], ObjType::Symbol)?;
-    bounded("symbol-hash", hashing::symbol_hash(args[0]), opt_arg(args, 1))
+    bounded(
+        "symbol-hash",
+        hashing::symbol_hash(args[0]),
+        opt_arg(args, 1),
+    )
 }
 /// `(hash-by-identity obj [bound])`: consistent with `eq?` and stable,
 /// like `hash`.

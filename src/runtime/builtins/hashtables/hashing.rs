@@ -1,4 +1,4 @@
-//! The hash functions of hash tables (docs/hash-tables.md, "Hashing").
+//! The hash functions of hash tables (docs/hash-tables.md, "Equivalences and hashing").
 //!
 //! None of them allocates on the Valk heap, so a hash computed from an
 //! object's address stays valid until the next allocation. Every function
@@ -15,8 +15,14 @@ const K: u64 = 0x9E37_79B9_7F4A_7C15;
 /// index with the low bits).
 #[inline]
 pub fn mix(x: u64) -> u64 {
-    let h = x.wrapping_mul(K);
-    h ^ (h >> 32)
+    // The finaliser of MurmurHash3 (a public algorithm): every input bit
+    // reaches every output bit, so arithmetic progressions (addresses of
+    // consecutive objects, counters) do not cluster under linear probing.
+    let mut h = x ^ (x >> 33);
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 #[inline]

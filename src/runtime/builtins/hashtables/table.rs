@@ -201,7 +201,7 @@ fn get_hash(hashes: Value, i: usize) -> u64 {
 fn set_hash(hashes: Value, i: usize, h: u64) {
     debug_assert!(i < object::bytevector_len(hashes) / 8);
     // SAFETY: as in `get_hash`; raw bytes, invisible to the collector.
-    unsafe { *(hashes.payload_ptr(1) as *mut u64).add(i) = h }
+    unsafe { *hashes.payload_ptr(1).add(i) = h }
 }
 
 pub fn is_table(v: Value) -> bool {
@@ -312,7 +312,7 @@ fn string_eq(a: Value, b: Value) -> bool {
             return false;
         }
     }
-    n % 2 == 0 || (a.raw(1 + n / 2) ^ b.raw(1 + n / 2)) & 0xffff_ffff == 0
+    n.is_multiple_of(2) || (a.raw(1 + n / 2) ^ b.raw(1 + n / 2)) & 0xffff_ffff == 0
 }
 
 /// Whether the stored hash of `key` cannot depend on its address, from its
@@ -486,14 +486,21 @@ fn probe(tb: Tbl, equiv: Equiv, key: Value, h: u64) -> (Option<usize>, usize) {
     let mask = cap - 1;
     let mut i = h as usize & mask;
     let mut free = usize::MAX;
+    // Identity decides for `eq?`, and for immediates and fixnums under
+    // `eqv?` and `equal?`: no need to read the stored hashes.
+    let identity =
+        equiv == Equiv::Eq || (!key.is_heap() && matches!(equiv, Equiv::Eqv | Equiv::Equal));
     for _ in 0..cap {
         let k = entries.field(2 * i);
         if k == EMPTY {
             return (None, free.min(i));
         }
+        if k == key {
+            return (Some(i), i);
+        }
         if k == TOMB {
             free = free.min(i);
-        } else if k == key || (get_hash(hashes, i) == h && native_equal(equiv, k, key)) {
+        } else if !identity && get_hash(hashes, i) == h && native_equal(equiv, k, key) {
             return (Some(i), i);
         }
         i = (i + 1) & mask;
@@ -638,7 +645,13 @@ pub fn copy(t: Value, mutable: bool) -> Value {
     let e = s.root(object::make_vector(2 * cap, EMPTY));
     let h = s.root(object::make_bytevector(8 * cap, 0));
     let tb = Tbl(t.get());
-    let n = s.root(make(tb.equiv(), tb.hash(), tb.equiv_proc(), tb.hash_proc(), 0));
+    let n = s.root(make(
+        tb.equiv(),
+        tb.hash(),
+        tb.equiv_proc(),
+        tb.hash_proc(),
+        0,
+    ));
     // No allocation from here on.
     let (tb, nb) = (Tbl(t.get()), Tbl(n.get()));
     let (src_e, src_h) = (tb.entries(), tb.hashes());

@@ -102,7 +102,13 @@ fn new_table(t: Table) -> Value {
 
 fn kinds(t: Table) -> Vec<Kind> {
     match t {
-        Table::Eq => vec![Kind::Fixnum, Kind::Symbol, Kind::Pair, Kind::Str, Kind::Char],
+        Table::Eq => vec![
+            Kind::Fixnum,
+            Kind::Symbol,
+            Kind::Pair,
+            Kind::Str,
+            Kind::Char,
+        ],
         _ => vec![
             Kind::Fixnum,
             Kind::Symbol,
@@ -162,8 +168,14 @@ fn run_ops(t: Table, ops: &[Op], stress: bool) {
             Op::Update(kind, i) => {
                 let k = make_key(t, kind, i, pool.get());
                 let ks = s.root(k);
-                let old = callg("hash-table-ref/default", &[table.get(), ks.get(), Value::fixnum(0)]);
-                callg("hash-table-set!", &[table.get(), ks.get(), Value::fixnum(old.as_fixnum() + 1)]);
+                let old = callg(
+                    "hash-table-ref/default",
+                    &[table.get(), ks.get(), Value::fixnum(0)],
+                );
+                callg(
+                    "hash-table-set!",
+                    &[table.get(), ks.get(), Value::fixnum(old.as_fixnum() + 1)],
+                );
                 *model.entry(model_key(t, kind, i)).or_insert(0) += 1;
             }
             Op::Collect => gc::collect(),
@@ -180,7 +192,11 @@ fn run_ops(t: Table, ops: &[Op], stress: bool) {
     gc::collect();
     for (&(kind, i), &v) in &model {
         // Rebuild the key from its model description.
-        let kind = if matches!(t, Table::String | Table::Custom) { Kind::Fixnum } else { kind };
+        let kind = if matches!(t, Table::String | Table::Custom) {
+            Kind::Fixnum
+        } else {
+            kind
+        };
         let k = make_key(t, kind, i as u8, pool.get());
         let r = callg("hash-table-ref/default", &[table.get(), k, Value::FALSE]);
         assert_eq!(r, Value::fixnum(v), "final lookup of {kind:?} {i}");
@@ -250,9 +266,18 @@ fn million_eq_keys_survive_collections() {
 fn hashes_agree_with_equivalences() {
     let _g = lock();
     check_all(&[
-        ("(= (hash '(1 \"a\" #(2 3))) (hash (list 1 \"a\" (vector 2 3))))", "#t"),
-        ("(= (string-hash \"abc\") (string-hash (string #\\a #\\b #\\c)))", "#t"),
-        ("(= (string-ci-hash \"Straße\") (string-ci-hash \"STRASSE\"))", "#t"),
+        (
+            "(= (hash '(1 \"a\" #(2 3))) (hash (list 1 \"a\" (vector 2 3))))",
+            "#t",
+        ),
+        (
+            "(= (string-hash \"abc\") (string-hash (string #\\a #\\b #\\c)))",
+            "#t",
+        ),
+        (
+            "(= (string-ci-hash \"Straße\") (string-ci-hash \"STRASSE\"))",
+            "#t",
+        ),
         ("(= (hash-by-identity 'x) (hash-by-identity 'x))", "#t"),
         ("(< (hash \"abc\" 13) 13)", "#t"),
         ("(hash-table? (make-hash-table))", "#t"),
@@ -271,9 +296,18 @@ fn hashes_agree_with_equivalences() {
 fn errors() {
     let _g = lock();
     check_errs(&[
-        ("(hash-table-ref (make-hash-table) 'foo)", "hash-table-ref: key not found: foo"),
-        ("(hash-table-set! 5 1 2)", "hash-table-set!: expected a hash table: 5"),
-        ("(hash-table-pop! (make-hash-table))", "hash-table-pop!: hash table is empty"),
+        (
+            "(hash-table-ref (make-hash-table) 'foo)",
+            "hash-table-ref: key not found: foo",
+        ),
+        (
+            "(hash-table-set! 5 1 2)",
+            "hash-table-set!: expected a hash table: 5",
+        ),
+        (
+            "(hash-table-pop! (make-hash-table))",
+            "hash-table-pop!: hash table is empty",
+        ),
     ]);
 }
 
@@ -285,7 +319,10 @@ fn call_path_runs_custom_procedures() {
     let t = s.root(callg("make-hash-table", &[g("char=?"), g("char->integer")]));
     with_stress(|| {
         for c in 'a'..='z' {
-            callg("hash-table-set!", &[t.get(), Value::char(c), Value::fixnum(c as i64)]);
+            callg(
+                "hash-table-set!",
+                &[t.get(), Value::char(c), Value::fixnum(c as i64)],
+            );
         }
     });
     let r = call::call(g("hash-table-ref"), &[t.get(), Value::char('q')]).unwrap();
