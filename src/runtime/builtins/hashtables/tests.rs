@@ -13,6 +13,21 @@ use crate::value::Value;
 use proptest::prelude::*;
 use std::collections::HashMap;
 
+/// The heap lock, released after turning stress mode off and collecting
+/// the big tables these tests leave.
+struct Locked(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        gc::set_stress(false);
+        gc::collect();
+    }
+}
+
+fn locked() -> Locked {
+    Locked(lock())
+}
+
 fn g(name: &str) -> Value {
     globals::get(globals::global_id(name))
 }
@@ -223,14 +238,14 @@ proptest! {
         (t, ops) in table_strategy().prop_flat_map(|t| (Just(t), proptest::collection::vec(op_strategy(t), 0..200))),
         stress in proptest::bool::weighted(0.2),
     ) {
-        let _g = lock();
+        let _g = locked();
         run_ops(t, &ops, stress);
     }
 }
 
 #[test]
 fn million_eq_keys_survive_collections() {
-    let _g = lock();
+    let _g = locked();
     const N: usize = 1_000_000;
     let s = Scope::new();
     let keys = s.root(object::make_vector(N, Value::FALSE));
@@ -264,7 +279,7 @@ fn million_eq_keys_survive_collections() {
 
 #[test]
 fn hashes_agree_with_equivalences() {
-    let _g = lock();
+    let _g = locked();
     check_all(&[
         (
             "(= (hash '(1 \"a\" #(2 3))) (hash (list 1 \"a\" (vector 2 3))))",
@@ -294,7 +309,7 @@ fn hashes_agree_with_equivalences() {
 
 #[test]
 fn errors() {
-    let _g = lock();
+    let _g = locked();
     check_errs(&[
         (
             "(hash-table-ref (make-hash-table) 'foo)",
@@ -313,7 +328,7 @@ fn errors() {
 
 #[test]
 fn call_path_runs_custom_procedures() {
-    let _g = lock();
+    let _g = locked();
     // char=? / char->integer go through the generic call path.
     let s = Scope::new();
     let t = s.root(callg("make-hash-table", &[g("char=?"), g("char->integer")]));
