@@ -1,5 +1,7 @@
-;; CHICKEN 5 ships SRFI 69 as an egg only (not in Debian), so this is a
+;; CHICKEN 5 ships SRFI 69 as an egg (not installed with Debian's
+;; chicken-bin), so this is a
 ;; plain chained table: a vector of bucket alists, doubled when full.
+(import (chicken fixnum))
 (define-record-type bench-table (bench-table-make hash same buckets count)
   bench-table?
   (hash bench-table-hash)
