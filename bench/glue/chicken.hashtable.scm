@@ -1,6 +1,6 @@
 ;; CHICKEN 5 ships SRFI 69 as an egg (not installed with Debian's
-;; chicken-bin), so this is a
-;; plain chained table: a vector of bucket alists, doubled when full.
+;; chicken-bin), so this is a plain chained table: a vector of bucket
+;; alists, doubled when full.
 (import (chicken fixnum))
 (define-record-type bench-table (bench-table-make hash same buckets count)
   bench-table?
