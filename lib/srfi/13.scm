@@ -224,7 +224,8 @@
                     (modulo (+ (* h 31) (char->integer (fold (string-ref s i)))) 4294967291))
               (modulo h bound)))))))
 
-(define (string-hash s . rest) (%s13-hash 'string-hash s rest (lambda (c) c)))
+;; string-hash is the core's (shared with SRFI 69), which takes the same
+;; optional bound, start and end.
 (define (string-hash-ci s . rest) (%s13-hash 'string-hash-ci s rest char-foldcase))
 
 ;; ---- prefixes and suffixes ----

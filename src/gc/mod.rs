@@ -43,6 +43,19 @@ pub static mut valk_alloc_ptr: u64 = 0;
 #[no_mangle]
 pub static mut valk_alloc_limit: u64 = 0;
 
+/// The number of collections so far, for tables that hash objects by
+/// address: a table whose recorded count differs rehashes those keys
+/// (docs/hash-tables.md). A plain counter outside the guarded state, so
+/// reading it is one load.
+static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The collection count (see [`EPOCH`]): objects have not moved since it
+/// was last read if it is unchanged.
+#[inline]
+pub fn epoch() -> u64 {
+    EPOCH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Visits root slots; the collector passes one to every root source.
 pub trait RootVisitor {
     /// `slot` holds a value; it is updated in place when its object moves.
@@ -516,6 +529,7 @@ fn copy_into(size: usize) {
         g.spare = Some(old);
         g.alloc_base = copier.top;
         g.stats.collections += 1;
+        EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         g.stats.bytes_copied += copied;
         g.stats.objects_moved += copier.moved;
         g.stats.heap_size = g.space.size() as u64;

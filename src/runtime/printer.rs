@@ -418,6 +418,7 @@ impl Printer<'_> {
             ObjType::Port => self.out.push_str(&crate::port::describe(v)),
             ObjType::Continuation => self.out.push_str("#<continuation>"),
             ObjType::Environment => self.out.push_str("#<environment>"),
+            ObjType::HashTable => self.out.push_str("#<hash-table>"),
             ObjType::Bignum | ObjType::Rational | ObjType::Complex => match Num::of(v) {
                 Some(n) => self.out.push_str(&numtext::format_number(&n, 10)),
                 None => self.out.push_str("#<number>"),

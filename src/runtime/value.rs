@@ -100,6 +100,11 @@ pub enum ObjType {
     /// [port id (raw)] — an input or output port; its state lives in the
     /// runtime's port table, which holds the object weakly (docs/ports.md).
     Port = 18,
+    /// [equality kind, hash kind, equivalence procedure, hash procedure,
+    /// count, used slots, entries: vector of key/value pairs, hashes:
+    /// bytevector of u64, collection epoch, flags] — a hash table
+    /// (docs/hash-tables.md).
+    HashTable = 19,
     /// [environment number (raw)] — a first-class top-level environment
     /// (`environment`, `interaction-environment`); the number is the
     /// expander's `EnvId` (docs/libraries.md, "eval").
@@ -128,6 +133,7 @@ impl ObjType {
             16 => Continuation,
             17 => Complex,
             18 => Port,
+            19 => HashTable,
             20 => Environment,
             _ => return None,
         })

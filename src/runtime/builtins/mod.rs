@@ -23,6 +23,7 @@ mod chars;
 mod control;
 pub mod equiv;
 mod eval;
+mod hashtables;
 mod lists;
 pub mod numbers;
 mod ports;
@@ -135,6 +136,7 @@ fn tables() -> &'static Tables {
             system::BUILTINS,
             srfi::BUILTINS,
             eval::BUILTINS,
+            hashtables::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }
