@@ -37,6 +37,9 @@ struct Manifest {
     name: String,
     exe: String,
     files: Vec<(String, PathBuf)>,
+    /// Library files the compile looked for and did not find: one that
+    /// appears would be imported instead (docs/libraries.md).
+    absent: Vec<PathBuf>,
 }
 
 impl Manifest {
@@ -54,6 +57,10 @@ impl Manifest {
         for (hash, path) in &self.files {
             let p = path.to_str().filter(|p| one_line(p))?;
             out.push_str(&format!("file {hash} {p}\n"));
+        }
+        for path in &self.absent {
+            let p = path.to_str().filter(|p| one_line(p))?;
+            out.push_str(&format!("absent {p}\n"));
         }
         out.push_str("end\n");
         Some(out)
@@ -74,7 +81,12 @@ impl Manifest {
             return None;
         }
         let mut files = Vec::new();
+        let mut absent = Vec::new();
         for line in lines {
+            if let Some(path) = line.strip_prefix("absent ") {
+                absent.push(PathBuf::from(path));
+                continue;
+            }
             let (hash, path) = line.strip_prefix("file ")?.split_once(' ')?;
             if !is_hash(hash) || path.is_empty() {
                 return None;
@@ -89,6 +101,7 @@ impl Manifest {
             name,
             exe,
             files,
+            absent,
         })
     }
 }
@@ -168,6 +181,9 @@ fn lookup(
             _ => return Lookup::Miss(format!("{} changed", path.display()), Some(m.exe)),
         }
     }
+    if let Some(p) = m.absent.iter().find(|p| p.exists()) {
+        return Lookup::Miss(format!("{} appeared", p.display()), Some(m.exe));
+    }
     if exe_key(identity, opt, name, &m.files) != m.exe {
         return Lookup::Miss("compiler changed".into(), Some(m.exe));
     }
@@ -213,22 +229,22 @@ fn compiled_sources(sources: &SourceMap, name: &str) -> Option<Vec<(String, Path
 /// Compiles `name` into the executable `exe` (like `valkc compile`, same
 /// diagnostics), using `scratch` for the object file. Returns the sources
 /// to record, None if they cannot be.
-fn build(
-    name: &str,
-    opt: u32,
-    exe: &Path,
-    scratch: &Path,
-) -> Result<Option<Vec<(String, PathBuf)>>, PipelineError> {
+fn build(name: &str, opt: u32, exe: &Path, scratch: &Path) -> Result<Built, PipelineError> {
     let p = pipeline::lower_file(name, opt)?;
     let files = compiled_sources(&p.sources, name);
+    let absent = p.absent.clone();
     let obj_path = temp_path_in(scratch, "obj").map_err(|e| {
         PipelineError(format!(
             "error: cannot write in {}: {e}\n",
             scratch.display()
         ))
     })?;
-    pipeline::link_program(&p, opt, exe, &obj_path).map(|()| files)
+    pipeline::link_program(&p, opt, exe, &obj_path).map(|()| (files, absent))
 }
+
+/// What [`build`] records: the sources (None when they cannot be listed)
+/// and the library files looked for and not found.
+type Built = (Option<Vec<(String, PathBuf)>>, Vec<PathBuf>);
 
 // ----- running ------------------------------------------------------------
 
@@ -435,7 +451,7 @@ pub fn run(name: &str, opt: u32, args: &[OsString]) -> RunEnd {
             return run_uncached(name, opt, args);
         }
     };
-    let files = match build(name, opt, &tmp, &dir) {
+    let (files, absent) = match build(name, opt, &tmp, &dir) {
         Ok(f) => f,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -458,6 +474,7 @@ pub fn run(name: &str, opt: u32, args: &[OsString]) -> RunEnd {
         name: name.to_string(),
         exe: key.clone(),
         files,
+        absent,
     };
     if let Some(text) = m.render() {
         let _ = write_atomic(&manifest, text.as_bytes());
@@ -495,6 +512,7 @@ mod tests {
                 (sha256_hex(&[b"a"]), PathBuf::from("/x/main file.valk")),
                 (sha256_hex(&[b"b"]), PathBuf::from("/x/lib.valk")),
             ],
+            absent: vec![PathBuf::from("/x/foo/bar.sld")],
         };
         let text = m.render().unwrap();
         assert_eq!(Manifest::parse(&text), Some(m.clone()));

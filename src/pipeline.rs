@@ -159,6 +159,8 @@ pub fn optimize_verified(lowered: &mut Lowered, level: OptLevel) -> Result<(), D
 pub struct Program {
     pub sources: SourceMap,
     pub lowered: Lowered,
+    /// Library files looked for and not found (docs/libraries.md).
+    pub absent: Vec<std::path::PathBuf>,
 }
 
 /// The lowering options of a whole program.
@@ -182,10 +184,16 @@ pub fn lower_whole_program(
 /// module at level `opt`.
 pub fn lower_file(path: &str, opt: u32) -> Result<Program, PipelineError> {
     let mut sources = SourceMap::new();
-    let tops = front_end(&mut sources, path)?.whole_program();
+    let expanded = front_end(&mut sources, path)?;
+    let absent = expanded.expander.absent_library_files();
+    let tops = expanded.whole_program();
     let lowered =
         lower_whole_program(&tops, &sources, opt).map_err(|d| PipelineError(d.render(&sources)))?;
-    Ok(Program { sources, lowered })
+    Ok(Program {
+        sources,
+        lowered,
+        absent,
+    })
 }
 
 // ----- LLVM IR ---------------------------------------------------------------

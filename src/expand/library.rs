@@ -186,6 +186,9 @@ pub(crate) struct Libraries {
     /// relative to, which is where the libraries it imports are looked
     /// for first (`foo/bar.sld` imports `(foo baz)` from beside itself).
     roots: HashMap<u32, PathBuf>,
+    /// Library file names looked for and not found: a cache of the
+    /// compiled program is stale once one of them appears.
+    absent: std::cell::RefCell<Vec<PathBuf>>,
     /// Macros and globals the prelude defines: part of `(valk core)`.
     pub(crate) core_macros: HashMap<String, Arc<Macro>>,
     pub(crate) core_defined: HashSet<String>,
@@ -271,6 +274,12 @@ enum LibrarySource {
 }
 
 impl Expander {
+    /// Library file names this expander looked for without finding them
+    /// (`valkc run` recompiles when one appears: docs/cache.md).
+    pub fn absent_library_files(&self) -> Vec<PathBuf> {
+        self.libs.absent.borrow().clone()
+    }
+
     /// Makes this expander the REPL's: `import` adds to the interaction
     /// environment instead of starting a program environment.
     pub fn set_interactive(&mut self, interactive: bool) {
@@ -289,6 +298,7 @@ impl Expander {
         out: &mut Vec<TopLevel>,
     ) -> Res<EnvId> {
         std::mem::swap(&mut self.src, sources);
+        self.in_prelude = false;
         let saved = self.current_env;
         let env = self.new_env(EnvKind::Eval, "(environment)");
         let mut r = Ok(());
@@ -310,10 +320,12 @@ impl Expander {
         datum: &Datum,
         sources: &mut SourceMap,
     ) -> Res<Vec<TopLevel>> {
-        let saved = self.current_env;
-        self.current_env = env;
+        let saved = (self.current_env, self.interactive);
+        // `(eval '(import ...) (interaction-environment))` imports into the
+        // interaction environment, as at the REPL.
+        (self.current_env, self.interactive) = (env, true);
         let r = self.expand_toplevel(datum, sources);
-        self.current_env = saved;
+        (self.current_env, self.interactive) = saved;
         r
     }
 
@@ -803,6 +815,10 @@ impl Expander {
                 let p = dir.join(format!("{rel}.{ext}"));
                 if p.is_file() {
                     return Some(LibrarySource::File(p, dir.clone()));
+                }
+                let mut absent = self.libs.absent.borrow_mut();
+                if !absent.contains(&p) {
+                    absent.push(p);
                 }
             }
         }

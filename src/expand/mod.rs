@@ -289,12 +289,7 @@ impl Expander {
             .is_some_and(|f| crate::prelude::is_prelude(&f.name, &f.text));
         std::mem::swap(&mut self.src, sources);
         let mut out = Vec::new();
-        let saved_env = self.current_env;
         let r = self.toplevel(datum, &mut out);
-        if r.is_err() && self.env(self.current_env).kind == library::EnvKind::Library {
-            // A library that failed half-way: back to where the form began.
-            self.current_env = saved_env;
-        }
         std::mem::swap(&mut self.src, sources);
         r.map(|()| out)
     }
