@@ -228,7 +228,8 @@ fn compiled_sources(sources: &SourceMap, name: &str) -> Option<Vec<(String, Path
 
 /// Compiles `name` into the executable `exe` (like `valkc compile`, same
 /// diagnostics), using `scratch` for the object file. Returns the sources
-/// to record, None if they cannot be.
+/// to record (None if they cannot be) and the library files looked for
+/// and not found.
 fn build(name: &str, opt: u32, exe: &Path, scratch: &Path) -> Result<Built, PipelineError> {
     let p = pipeline::lower_file(name, opt)?;
     let files = compiled_sources(&p.sources, name);
