@@ -251,7 +251,13 @@ fn program_source(sources: &SourceMap) -> Vec<u8> {
     let Some(f) = sources.files().iter().find(|f| f.name != prelude::NAME) else {
         return Vec::new();
     };
-    let mut out = f.name.as_bytes().to_vec();
+    // The absolute path: re-expanding the program at run time finds the
+    // libraries it imports and the files it loads from any directory (as
+    // long as they are still there: docs/libraries.md, "eval").
+    let name = std::fs::canonicalize(&f.name)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| f.name.clone());
+    let mut out = name.into_bytes();
     out.push(0);
     out.extend_from_slice(f.text.as_bytes());
     out

@@ -186,6 +186,9 @@ pub(crate) struct Libraries {
     /// relative to, which is where the libraries it imports are looked
     /// for first (`foo/bar.sld` imports `(foo baz)` from beside itself).
     roots: HashMap<u32, PathBuf>,
+    /// The environment of the program, once its first `import` made one:
+    /// what `interaction-environment` then stands for.
+    program_env: Option<EnvId>,
     /// Library file names looked for and not found: a cache of the
     /// compiled program is stale once one of them appears.
     absent: std::cell::RefCell<Vec<PathBuf>>,
@@ -320,6 +323,12 @@ impl Expander {
         datum: &Datum,
         sources: &mut SourceMap,
     ) -> Res<Vec<TopLevel>> {
+        // In a program with `import`, the interaction environment is the
+        // program's own: what it imported and defined (docs/libraries.md).
+        let env = match self.libs.program_env {
+            Some(program) if env == EnvId::INTERACTION => program,
+            _ => env,
+        };
         let saved = (self.current_env, self.interactive);
         // `(eval '(import ...) (interaction-environment))` imports into the
         // interaction environment, as at the REPL.
@@ -504,6 +513,7 @@ impl Expander {
                 // program sees only what it imports.
                 let id = self.new_env(EnvKind::Program, "(program)");
                 self.current_env = id;
+                self.libs.program_env = Some(id);
                 id
             }
             _ => cur,

@@ -798,19 +798,28 @@ pub(crate) fn make_list(mut items: Vec<Datum>, tail: Option<Datum>, span: Span) 
 /// A copy of `d` with macro aliases replaced by their base names (for
 /// quoted data).
 pub(crate) fn strip_datum(d: &Datum) -> Datum {
+    map_symbols(d, &|s| {
+        (base_name(s).len() != s.len()).then(|| base_name(s).to_string())
+    })
+}
+
+/// A copy of `d` with each symbol `s` for which `f(s)` is `Some(new)`
+/// replaced by `new`.
+pub(crate) fn map_symbols(d: &Datum, f: &impl Fn(&str) -> Option<String>) -> Datum {
     match &d.kind {
-        DatumKind::Symbol(s) if base_name(s).len() != s.len() => {
-            Datum::new(DatumKind::Symbol(base_name(s).to_string()), d.span)
-        }
+        DatumKind::Symbol(s) => match f(s) {
+            Some(new) => Datum::new(DatumKind::Symbol(new), d.span),
+            None => d.clone(),
+        },
         DatumKind::List(items, tail) => Datum::new(
             DatumKind::List(
-                items.iter().map(strip_datum).collect(),
-                tail.as_ref().map(|t| Box::new(strip_datum(t))),
+                items.iter().map(|x| map_symbols(x, f)).collect(),
+                tail.as_ref().map(|t| Box::new(map_symbols(t, f))),
             ),
             d.span,
         ),
         DatumKind::Vector(items) => Datum::new(
-            DatumKind::Vector(items.iter().map(strip_datum).collect()),
+            DatumKind::Vector(items.iter().map(|x| map_symbols(x, f)).collect()),
             d.span,
         ),
         _ => d.clone(),

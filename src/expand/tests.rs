@@ -6,7 +6,7 @@ use crate::syntax::reader::read_str;
 
 /// Expands every form of `src` with `ex`; the printed top levels joined by
 /// newlines, or the first error as `line:col: message`.
-fn run_with(ex: &mut Expander, sm: &mut SourceMap, src: &str) -> Result<String, String> {
+pub(super) fn run_with(ex: &mut Expander, sm: &mut SourceMap, src: &str) -> Result<String, String> {
     let ds = read_str(sm, "t.valk", src).map_err(|d| d.message)?;
     let mut out = Vec::new();
     for d in &ds {

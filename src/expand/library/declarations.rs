@@ -398,24 +398,11 @@ fn collect_symbols(d: &Datum, out: &mut Vec<String>) {
 
 /// `d` with every symbol case-folded (`include-ci`).
 fn fold_symbols(d: &Datum) -> Datum {
-    match &d.kind {
-        DatumKind::Symbol(s) => {
-            let folded: String = valk_runtime::unicode::fold_full(s.chars())
+    crate::expand::map_symbols(d, &|s| {
+        Some(
+            valk_runtime::unicode::fold_full(s.chars())
                 .into_iter()
-                .collect();
-            Datum::new(DatumKind::Symbol(folded), d.span)
-        }
-        DatumKind::List(items, tail) => Datum::new(
-            DatumKind::List(
-                items.iter().map(fold_symbols).collect(),
-                tail.as_ref().map(|t| Box::new(fold_symbols(t))),
-            ),
-            d.span,
-        ),
-        DatumKind::Vector(items) => Datum::new(
-            DatumKind::Vector(items.iter().map(fold_symbols).collect()),
-            d.span,
-        ),
-        _ => d.clone(),
-    }
+                .collect(),
+        )
+    })
 }

@@ -7,20 +7,7 @@ use crate::syntax::reader::read_str;
 use crate::syntax::source::SourceMap;
 
 fn run_with(ex: &mut Expander, src: &str) -> Result<String, String> {
-    let mut sm = SourceMap::new();
-    let ds = read_str(&mut sm, "t.valk", src).map_err(|d| d.message)?;
-    let mut out = Vec::new();
-    for d in &ds {
-        match ex.expand_toplevel(d, &mut sm) {
-            Ok(ts) => out.extend(ts.iter().map(print_toplevel)),
-            Err(e) => {
-                let loc = e.span.map(|s| sm.location(s)).unwrap_or_default();
-                let loc = loc.strip_prefix("t.valk:").unwrap_or(&loc).to_string();
-                return Err(format!("{loc}: {}", e.message));
-            }
-        }
-    }
-    Ok(out.join("\n"))
+    crate::expand::tests::run_with(ex, &mut SourceMap::new(), src)
 }
 
 /// An expander that has seen the prelude, as every engine's has (the
