@@ -186,6 +186,8 @@ pub(crate) struct Libraries {
     /// relative to, which is where the libraries it imports are looked
     /// for first (`foo/bar.sld` imports `(foo baz)` from beside itself).
     roots: HashMap<u32, PathBuf>,
+    /// Environments made by `environment`, by their import sets.
+    environments: HashMap<String, EnvId>,
     /// The environment of the program, once its first `import` made one:
     /// what `interaction-environment` then stands for.
     program_env: Option<EnvId>,
@@ -300,6 +302,13 @@ impl Expander {
         sources: &mut SourceMap,
         out: &mut Vec<TopLevel>,
     ) -> Res<EnvId> {
+        // Environments are immutable: one per distinct list of import
+        // sets, however often a program asks for it.
+        let spec: Vec<String> = import_sets.iter().map(write_datum).collect();
+        let spec = spec.join(" ");
+        if let Some(&env) = self.libs.environments.get(&spec) {
+            return Ok(env);
+        }
         std::mem::swap(&mut self.src, sources);
         self.in_prelude = false;
         let saved = self.current_env;
@@ -313,6 +322,9 @@ impl Expander {
         }
         self.current_env = saved;
         std::mem::swap(&mut self.src, sources);
+        if r.is_ok() {
+            self.libs.environments.insert(spec, env);
+        }
         r.map(|()| env)
     }
 

@@ -216,6 +216,9 @@ fn environments_are_immutable() {
         .environment(&sets, &mut sm, &mut out)
         .expect("environment");
     assert_ne!(env, EnvId::INTERACTION);
+    // Asking again gives the same (immutable) environment.
+    let again = ex.environment(&sets, &mut sm, &mut out).expect("again");
+    assert_eq!(again, env);
     let form = |sm: &mut SourceMap, s: &str| -> Datum { read_str(sm, "x", s).unwrap().remove(0) };
     let d = form(&mut sm, "(display (car '(1)))");
     let tops = ex.expand_toplevel_in(env, &d, &mut sm).expect("expands");
