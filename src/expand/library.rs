@@ -309,23 +309,20 @@ impl Expander {
         if let Some(&env) = self.libs.environments.get(&spec) {
             return Ok(env);
         }
-        std::mem::swap(&mut self.src, sources);
-        self.in_prelude = false;
+        // `(import set ...)` expanded in the new environment, with the
+        // stack and step limits of any top-level form.
+        let span = import_sets.first().map(|d| d.span).unwrap_or_default();
+        let mut items = vec![Datum::new(DatumKind::Symbol("import".into()), span)];
+        items.extend(import_sets.iter().cloned());
+        let form = Datum::new(DatumKind::List(items, None), span);
         let saved = self.current_env;
         let env = self.new_env(EnvKind::Eval, "(environment)");
-        let mut r = Ok(());
-        for set in import_sets {
-            r = self.import_into(env, set, out);
-            if r.is_err() {
-                break;
-            }
-        }
+        self.current_env = env;
+        let r = self.expand_toplevel(&form, sources);
         self.current_env = saved;
-        std::mem::swap(&mut self.src, sources);
-        if r.is_ok() {
-            self.libs.environments.insert(spec, env);
-        }
-        r.map(|()| env)
+        out.extend(r?);
+        self.libs.environments.insert(spec, env);
+        Ok(env)
     }
 
     /// Expands one top-level datum in environment `env` (as `eval` does).

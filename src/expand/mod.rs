@@ -259,10 +259,20 @@ impl Expander {
         // stack: shallow forms are expanded here with a stack budget; deep
         // ones, and any form that runs out of that budget (macros can nest
         // deeply), are expanded again on a helper thread with a big stack.
-        // Re-expanding is safe: a failed attempt only leaves behind state
-        // the second attempt recreates identically.
+        // Re-expanding is safe for other forms: a failed attempt only leaves
+        // behind state the second attempt recreates identically.
         let datum = prepare(datum)?;
-        if datum_depth(&datum) <= INLINE_DEPTH {
+        // Forms that may expand libraries are expanded once, on the big
+        // stack: a second attempt would find the libraries defined and not
+        // emit their code again.
+        let may_import = matches!(
+            datum.list(),
+            Some([h, ..]) if matches!(
+                h.sym().map(base_name),
+                Some("import" | "define-library" | "load" | "include" | "include-ci" | "cond-expand")
+            )
+        );
+        if datum_depth(&datum) <= INLINE_DEPTH && !may_import {
             let r = self.expand_here(&datum, sources, INLINE_STACK_BUDGET);
             if r.is_ok() || !self.stack_exhausted {
                 return r;
