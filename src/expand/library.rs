@@ -23,11 +23,11 @@
 
 use super::forms::proper;
 use super::syntax_rules::Macro;
-use super::{base_name, err, io_message, prepare, special_form, write_datum, Expander, Res};
+use super::{base_name, err, prepare, read_source, special_form, write_datum, Expander, Res};
 use crate::ast::TopLevel;
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::reader;
-use crate::syntax::source::{read_source_file, SourceMap, SourceReadError, Span};
+use crate::syntax::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -734,20 +734,13 @@ impl Expander {
         })?;
         let (name, text) = match &source {
             LibrarySource::File(path, _) => {
-                let text = read_source_file(path).map_err(|e| {
-                    let reason = match &e {
-                        SourceReadError::Io(e) => io_message(e),
-                        other => other.to_string(),
-                    };
+                let text = read_source(path).map_err(|reason| {
                     err(
                         span,
                         format!("import: cannot read {}: {reason}", path.display()),
                     )
                 })?;
-                let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                if !self.loaded.contains(&canonical) {
-                    self.loaded.push(canonical);
-                }
+                self.note_loaded(path);
                 (path.to_string_lossy().to_string(), text)
             }
             LibrarySource::Installed(rel, text) => (format!("<lib>/{rel}"), text.to_string()),
@@ -793,12 +786,7 @@ impl Expander {
         if let Some(root) = self.libs.roots.get(&span.file.0) {
             dirs.push(root.clone());
         }
-        let importer = self
-            .src
-            .files()
-            .get(span.file.0 as usize)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
+        let importer = self.file_of(span);
         if !dirs.is_empty() {
             // A library file: its root, found above.
         } else if !importer.starts_with('<') {

@@ -510,28 +510,10 @@ impl Expander {
             },
             _ => return Err(err(d.span, SYNTAX)),
         };
-        let containing = self
-            .src
-            .files()
-            .get(d.span.file.0 as usize)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
-        let path = if Path::new(&file).is_absolute() {
-            PathBuf::from(&file)
-        } else {
-            Path::new(&containing)
-                .parent()
-                .unwrap_or(Path::new(""))
-                .join(&file)
-        };
-        let text = read_source_file(&path).map_err(|e| {
-            let reason = match &e {
-                SourceReadError::Io(e) => io_message(e),
-                other => other.to_string(),
-            };
-            err(d.span, format!("cannot load \"{file}\": {reason}"))
-        })?;
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let path = self.path_beside(d.span, &file);
+        let text = read_source(&path)
+            .map_err(|reason| err(d.span, format!("cannot load \"{file}\": {reason}")))?;
+        let key = self.note_loaded(&path);
         if self.loading.contains(&key) {
             return Err(err(
                 d.span,
@@ -540,9 +522,6 @@ impl Expander {
         }
         if self.loading.len() >= MAX_LOAD_NESTING {
             return Err(err(d.span, "load: files nested too deeply"));
-        }
-        if !self.loaded.contains(&key) {
-            self.loaded.push(key.clone());
         }
         let datums = reader::read_str(&mut self.src, &path.to_string_lossy(), &text)?;
         self.loading.push(key);
@@ -834,6 +813,48 @@ pub(crate) fn map_symbols(d: &Datum, f: &impl Fn(&str) -> Option<String>) -> Dat
         ),
         _ => d.clone(),
     }
+}
+
+impl Expander {
+    /// The source file whose text holds `span` (its name in the source map).
+    fn file_of(&self, span: Span) -> String {
+        self.src
+            .files()
+            .get(span.file.0 as usize)
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// `file` as named by a form at `span` (`load`, `include`): relative to
+    /// the directory of the file holding the form.
+    fn path_beside(&self, span: Span, file: &str) -> PathBuf {
+        if Path::new(file).is_absolute() {
+            return PathBuf::from(file);
+        }
+        Path::new(&self.file_of(span))
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(file)
+    }
+
+    /// Records a file the program is built from (`loaded_files`, which the
+    /// caches key on); returns its canonical path.
+    fn note_loaded(&mut self, path: &Path) -> PathBuf {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.loaded.contains(&canonical) {
+            self.loaded.push(canonical.clone());
+        }
+        canonical
+    }
+}
+
+/// Reads a source file for `load`, `include` or `import`; the error is the
+/// reason alone, as users expect it.
+fn read_source(path: &Path) -> Result<String, String> {
+    read_source_file(path).map_err(|e| match &e {
+        SourceReadError::Io(e) => io_message(e),
+        other => other.to_string(),
+    })
 }
 
 /// `message (os error 2)` without the OS error number, as users expect.

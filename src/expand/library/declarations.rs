@@ -5,12 +5,12 @@
 use super::{library_key, Entry, EnvId, EnvKind, Library, TopBinding, CORE_LIBRARY};
 use crate::ast::TopLevel;
 use crate::expand::forms::proper;
-use crate::expand::{base_name, err, io_message, prepare, write_datum, Expander, Res};
+use crate::expand::{base_name, err, prepare, read_source, write_datum, Expander, Res};
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::reader;
-use crate::syntax::source::{read_source_file, SourceReadError, Span};
+use crate::syntax::source::Span;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 impl Expander {
@@ -170,12 +170,7 @@ impl Expander {
         if items.len() < 2 {
             return Err(err(d.span, syntax));
         }
-        let containing = self
-            .src
-            .files()
-            .get(d.span.file.0 as usize)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
+        let containing = self.file_of(d.span);
         let mut all = Vec::new();
         for f in &items[1..] {
             let DatumKind::Str(file) = &f.kind else {
@@ -192,25 +187,11 @@ impl Expander {
                     .to_string();
                 name = format!("<lib>/{p}");
             } else {
-                let path = if Path::new(file).is_absolute() {
-                    PathBuf::from(file)
-                } else {
-                    Path::new(&containing)
-                        .parent()
-                        .unwrap_or(Path::new(""))
-                        .join(file)
-                };
-                text = read_source_file(&path).map_err(|e| {
-                    let reason = match &e {
-                        SourceReadError::Io(e) => io_message(e),
-                        other => other.to_string(),
-                    };
+                let path = self.path_beside(d.span, file);
+                text = read_source(&path).map_err(|reason| {
                     err(f.span, format!("{kw}: cannot read \"{file}\": {reason}"))
                 })?;
-                let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                if !self.loaded.contains(&canonical) {
-                    self.loaded.push(canonical);
-                }
+                self.note_loaded(&path);
                 name = path.to_string_lossy().to_string();
             }
             let datums = reader::read_str(&mut self.src, &name, &text)?;
