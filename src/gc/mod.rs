@@ -365,6 +365,34 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
     Value::from_addr(addr, ty)
 }
 
+/// Allocates `count` consecutive objects of type `ty` with `size` payload
+/// words each (payloads set to fixnum 0) in one bump, and returns the
+/// address of the first header; object `i` starts `i * (size + 1)` words
+/// later. One allocation instead of `count`: builders of lists need no
+/// root per intermediate pair. May collect, like [`alloc`].
+pub fn alloc_many(ty: ObjType, size: usize, count: usize) -> *mut u64 {
+    let words = size + 1;
+    let bytes = (words * count * 8) as u64;
+    let p = alloc_ptr();
+    let np = p.wrapping_add(bytes);
+    let addr = if np <= alloc_limit() && np > p {
+        set_alloc_ptr(np);
+        p as *mut u64
+    } else {
+        alloc_slow(bytes as usize)
+    };
+    for i in 0..count {
+        // SAFETY: `addr` starts `bytes` bytes of fresh, 8-aligned space
+        // (as in `alloc`); object `i` lies inside it.
+        unsafe {
+            let o = addr.add(i * words);
+            *o = make_header(ty, size);
+            std::ptr::write_bytes(o.add(1), 0, size);
+        }
+    }
+    addr
+}
+
 /// The allocation slow path behind the exit trampoline
 /// [`valk_gc_alloc_slow`] that generated code calls: returns the address of
 /// `bytes` bytes (a multiple of 8) of fresh space, collecting first.

@@ -635,3 +635,32 @@ fn accessor_is_released_after_a_nested_access_panicked() {
     assert_eq!(GC.state.get(), READY);
     collect();
 }
+
+#[test]
+fn list_with_tail_builds_in_chunks_under_stress() {
+    // 2,500 items cross two chunk boundaries of `alloc_many`; the items are
+    // heap objects, so every collection between chunks must move them and
+    // the list must still hold them in order.
+    let _g = lock();
+    let s = Scope::new();
+    let items = s.root(Value::NIL);
+    for i in (0..2500).rev() {
+        items.set(cons(cons(fx(i), Value::NIL), items.get()));
+    }
+    let tail = s.root(cons(fx(-1), Value::NIL));
+    // Read with no allocation before the call, which roots them first.
+    let elems = list_to_vec(items.get()).unwrap();
+    let c0 = stats().collections;
+    set_stress(true);
+    let l = s.root(list_with_tail(&elems, tail.get()));
+    set_stress(false);
+    assert!(stats().collections - c0 >= 3, "one collection per chunk");
+    let got = list_to_vec(l.get()).unwrap();
+    assert_eq!(got.len(), 2501);
+    for (i, v) in got.iter().take(2500).enumerate() {
+        assert!(in_current_space(*v));
+        assert_eq!(v.car(), fx(i as i64));
+    }
+    assert_eq!(got[2500], fx(-1));
+    assert!(list_with_tail(&[], Value::NIL).is_nil());
+}

@@ -58,15 +58,38 @@ pub fn list_from(items: &[Value]) -> Value {
     list_with_tail(items, Value::NIL)
 }
 
-/// `(items ... . tail)`.
+/// `(items ... . tail)`. The items and the tail are pushed on the root
+/// stack, then the pairs are allocated in chunks of consecutive objects
+/// (`gc::alloc_many`), so a collection can only happen between chunks.
 pub fn list_with_tail(items: &[Value], tail: Value) -> Value {
-    let s = Scope::new();
-    let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
-    let acc = s.root(tail);
-    for r in roots.iter().rev() {
-        acc.set(cons(r.get(), acc.get()));
+    /// Pairs per allocation: large lists are built in pieces so that one
+    /// request never has to be a huge contiguous block.
+    const CHUNK: usize = 1024;
+    let sp = gc::root_sp();
+    for &v in items {
+        gc::push_root(v);
     }
-    acc.get()
+    let acc = gc::push_root(tail);
+    let mut end = items.len();
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let base = gc::alloc_many(ObjType::Pair, 2, end - start);
+        // No allocation from here to the end of the chunk: the values read
+        // from the root stack stay valid.
+        let mut list = gc::root_get(acc);
+        for i in (start..end).rev() {
+            // SAFETY: pair `i - start` of the chunk just allocated.
+            let p = Value::from_addr(unsafe { base.add((i - start) * 3) }, ObjType::Pair);
+            p.set_car(gc::root_get(sp + i));
+            p.set_cdr(list);
+            list = p;
+        }
+        gc::root_put(acc, list);
+        end = start;
+    }
+    let list = gc::root_get(acc);
+    gc::set_root_sp(sp);
+    list
 }
 
 /// The elements of a proper list, or `None` for an improper or cyclic one.

@@ -59,12 +59,19 @@ fn integer_to_char(args: &[Value]) -> VResult {
 }
 
 fn compare(who: &str, args: &[Value], fold: bool, ok: fn(char, char) -> bool) -> VResult {
-    let mut chars = Vec::with_capacity(args.len());
-    for &v in args {
+    // Every argument is checked, even after a pair that fails.
+    let key = |v: Value| -> VResult<char> {
         let c = char_arg(who, v)?;
-        chars.push(if fold { foldcase(c) } else { c });
+        Ok(if fold { foldcase(c) } else { c })
+    };
+    let mut prev = key(args[0])?;
+    let mut all = true;
+    for &v in &args[1..] {
+        let c = key(v)?;
+        all &= ok(prev, c);
+        prev = c;
     }
-    Ok(Value::bool(chars.windows(2).all(|w| ok(w[0], w[1]))))
+    Ok(Value::bool(all))
 }
 
 macro_rules! char_compares {

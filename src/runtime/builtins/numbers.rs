@@ -89,11 +89,33 @@ fn fold(
             }
         }
     }
-    fold_generic(who, args, generic)
+    fold_generic(who, args, fix, generic)
 }
 
-/// The general case of [`fold`]: every argument decoded.
-fn fold_generic(who: &str, args: &[Value], generic: fn(&Num, &Num) -> Num) -> VResult {
+/// The general case of [`fold`]: every argument decoded. A run of
+/// fixnums at the start (`(+ 1 (f l) (f r))`) is summed in `i128` first.
+fn fold_generic(
+    who: &str,
+    args: &[Value],
+    fix: fn(i128, i128) -> Option<i128>,
+    generic: fn(&Num, &Num) -> Num,
+) -> VResult {
+    if args[0].is_fixnum() {
+        let mut acc = args[0].as_fixnum() as i128;
+        let mut i = 1;
+        while i < args.len() && args[i].is_fixnum() {
+            // Fixnums are below 2^61: an i128 overflows only after 2^66 of
+            // them; a product may, and then takes the general path.
+            match fix(acc, args[i].as_fixnum() as i128) {
+                Some(r) if r.unsigned_abs() < 1 << 100 => acc = r,
+                _ => break,
+            }
+            i += 1;
+        }
+        if i == args.len() {
+            return exact_result(acc);
+        }
+    }
     let mut acc = num(who, args[0])?;
     for &v in &args[1..] {
         acc = generic(&acc, &num(who, v)?);
@@ -160,13 +182,14 @@ fn compare_chain(who: &str, args: &[Value], ok: fn(Ordering) -> bool) -> VResult
             return Ok(Value::bool(ok(x.cmp(&y))));
         }
     }
-    let nums = args
-        .iter()
-        .map(|&v| real(who, v))
-        .collect::<VResult<Vec<Num>>>()?;
-    let all = nums
-        .windows(2)
-        .all(|w| arith::compare(&w[0], &w[1]).is_some_and(ok));
+    // Every argument is checked, even after a pair that fails.
+    let mut prev = real(who, args[0])?;
+    let mut all = true;
+    for &v in &args[1..] {
+        let n = real(who, v)?;
+        all = all && arith::compare(&prev, &n).is_some_and(ok);
+        prev = n;
+    }
     Ok(Value::bool(all))
 }
 
@@ -179,13 +202,14 @@ fn num_eq(args: &[Value]) -> VResult {
             return Ok(Value::bool(x == y));
         }
     }
-    let nums = args
-        .iter()
-        .map(|&v| num("=", v))
-        .collect::<VResult<Vec<Num>>>()?;
-    Ok(Value::bool(
-        nums.windows(2).all(|w| arith::num_eq(&w[0], &w[1])),
-    ))
+    let mut prev = num("=", args[0])?;
+    let mut all = true;
+    for &v in &args[1..] {
+        let n = num("=", v)?;
+        all = all && arith::num_eq(&prev, &n);
+        prev = n;
+    }
+    Ok(Value::bool(all))
 }
 fn num_lt(args: &[Value]) -> VResult {
     compare_chain("<", args, |o| o == Ordering::Less)
