@@ -17,8 +17,10 @@ use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{
     CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
 };
+use inkwell::values::AsValueRef;
 use inkwell::values::{CallSiteValue, InstructionOpcode};
 use inkwell::OptimizationLevel;
+use llvm_sys::prelude::LLVMValueRef;
 use llvm_sys::LLVMTailCallKind;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,7 @@ impl Backend {
         mark_musttail_gc_leaf(&self.ctx, m);
         m.run_passes("rewrite-statepoints-for-gc", &self.tm, pass_options())
             .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
+        drop_dead_gc_live(m);
         verify(m)?;
         check_scalar_relocations(m)
     }
@@ -244,6 +247,103 @@ fn mark_musttail_gc_leaf(ctx: &Context, m: &Module) {
             }
         }
         f = func.get_next_function();
+    }
+}
+
+/// Is `inst` a call of the intrinsic whose name starts with `prefix`?
+fn calls_intrinsic(inst: LLVMValueRef, prefix: &[u8]) -> bool {
+    use llvm_sys::core::{LLVMGetCalledValue, LLVMGetValueName2, LLVMIsACallInst};
+    // SAFETY: `inst` is a live instruction of a module we own; the name is
+    // read before anything changes.
+    unsafe {
+        if LLVMIsACallInst(inst).is_null() {
+            return false;
+        }
+        let callee = LLVMGetCalledValue(inst);
+        if callee.is_null() {
+            return false;
+        }
+        let mut len = 0usize;
+        let p = LLVMGetValueName2(callee, &mut len);
+        !p.is_null() && std::slice::from_raw_parts(p as *const u8, len).starts_with(prefix)
+    }
+}
+
+/// Replaces by `null` every `gc-live` entry of a statepoint that no used
+/// `gc.relocate` refers to, and deletes unused relocates. The rewrite
+/// keeps a call's own GC arguments live across it even when nothing uses
+/// them afterwards, so each dead argument cost a spill before every call;
+/// a constant entry needs no slot and the collector skips it
+/// (docs/calling-convention.md, "Stack maps" and "Valk-to-Valk calls").
+fn drop_dead_gc_live(m: &Module) {
+    let mut f = m.get_first_function();
+    while let Some(func) = f {
+        for bb in func.get_basic_blocks() {
+            let mut i = bb.get_first_instruction();
+            while let Some(inst) = i {
+                i = inst.get_next_instruction();
+                let v = inst.as_value_ref();
+                if calls_intrinsic(v, b"llvm.experimental.gc.statepoint") {
+                    prune_statepoint(v);
+                }
+            }
+        }
+        f = func.get_next_function();
+    }
+}
+
+fn prune_statepoint(s: LLVMValueRef) {
+    use llvm_sys::core::*;
+    // SAFETY: `s` is a statepoint call of a module we own; its users are
+    // collected before any of them is erased, and only operands inside
+    // its single `gc-live` bundle are replaced (by constants of the same
+    // type).
+    unsafe {
+        if LLVMGetNumOperandBundles(s) != 1 {
+            return;
+        }
+        let b = LLVMGetOperandBundleAtIndex(s, 0);
+        let mut len = 0usize;
+        let tag = LLVMGetOperandBundleTag(b, &mut len);
+        let is_live = std::slice::from_raw_parts(tag as *const u8, len) == b"gc-live";
+        let nlive = LLVMGetNumOperandBundleArgs(b) as usize;
+        LLVMDisposeOperandBundle(b);
+        let nargs = LLVMGetNumArgOperands(s) as usize;
+        // Operands: the arguments, the bundle's, then the callee.
+        if !is_live || nargs + nlive + 1 != LLVMGetNumOperands(s) as usize {
+            return;
+        }
+        let mut used = vec![false; nlive];
+        let mut dead = Vec::new();
+        let mut u = LLVMGetFirstUse(s);
+        while !u.is_null() {
+            let user = LLVMGetUser(u);
+            u = LLVMGetNextUse(u);
+            if calls_intrinsic(user, b"llvm.experimental.gc.relocate") {
+                if LLVMGetFirstUse(user).is_null() {
+                    dead.push(user);
+                } else {
+                    for k in [1, 2] {
+                        let ix = LLVMConstIntGetZExtValue(LLVMGetOperand(user, k)) as usize;
+                        match used.get_mut(ix) {
+                            Some(x) => *x = true,
+                            None => return,
+                        }
+                    }
+                }
+            } else if !calls_intrinsic(user, b"llvm.experimental.gc.result") {
+                return;
+            }
+        }
+        for d in dead {
+            LLVMInstructionEraseFromParent(d);
+        }
+        for (k, &keep) in used.iter().enumerate() {
+            let op = LLVMGetOperand(s, (nargs + k) as u32);
+            if !keep && LLVMIsConstant(op) == 0 {
+                LLVMSetOperand(s, (nargs + k) as u32, LLVMConstNull(LLVMTypeOf(op)));
+            }
+        }
     }
 }
 

@@ -63,8 +63,21 @@ impl FnEmitter<'_, '_, '_> {
         out
     }
 
+    /// Is `f` a closure body whose direct entry takes no closure
+    /// (`prologue::selfless_closures`)?
+    pub(super) fn selfless(&self, f: FuncId) -> bool {
+        self.cx.selfless.get(f.index()).copied().unwrap_or(false)
+    }
+
+    /// The VIR arguments of a direct call of `callee` that its direct
+    /// entry takes.
+    fn entry_args<'s>(&self, callee: FuncId, a: &'s [String]) -> &'s [String] {
+        &a[usize::from(self.selfless(callee))..]
+    }
+
     /// A call of direct entry `callee`.
     pub(super) fn direct_call(&mut self, res: &str, callee: FuncId, a: &[String]) {
+        let a = self.entry_args(callee, a);
         let args = self.direct_args(a);
         let name = direct_name(self.m, callee);
         self.call_to(res, Conv::Tail, &name, &args.join(", "));
@@ -72,6 +85,7 @@ impl FnEmitter<'_, '_, '_> {
 
     /// A tail call of direct entry `callee` (`musttail`: constant stack).
     pub(super) fn direct_tail_call(&mut self, callee: FuncId, a: &[String]) {
+        let a = self.entry_args(callee, a);
         let args = self.direct_args(a);
         let name = direct_name(self.m, callee);
         let r = self.call(Conv::MustTail, &name, &args.join(", "));

@@ -35,6 +35,10 @@ pub(super) struct FnEmitter<'m, 'c, 'o> {
     pub(super) argv_slots: usize,
     /// Lines of the `start` block (after the stack check).
     pub(super) prologue: String,
+    /// The stack check is on entry (`start`), or at the start of the
+    /// blocks marked here (`prologue.rs`, `plan_stack_checks`).
+    pub(super) entry_check: bool,
+    pub(super) checked_blocks: Vec<bool>,
 }
 
 impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
@@ -60,6 +64,8 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             phis: HashMap::new(),
             argv_slots: 0,
             prologue: String::new(),
+            entry_check: false,
+            checked_blocks: Vec::new(),
         }
     }
 
@@ -117,9 +123,18 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
         for (k, b) in rpo.iter().enumerate() {
             position[b.index()] = k;
         }
+        let has_loop = rpo.iter().any(|&b| {
+            cfg.preds(b)
+                .iter()
+                .any(|p| position[p.index()] >= position[b.index()])
+        });
+        self.plan_stack_checks(&cfg, has_loop);
         for &b in &rpo {
             self.body.clear();
             self.cur = format!("b{}", b.0);
+            if self.checked_blocks[b.index()] {
+                self.stack_check();
+            }
             // A loop header (the target of a back edge) polls for Ctrl-C:
             // a loop compiled to branches has no prologue stack check.
             if cfg

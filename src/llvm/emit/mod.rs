@@ -119,6 +119,9 @@ struct ModCx {
     /// Boxed flonum constants after the module's constants: bits → index.
     floats: Vec<u64>,
     nconsts: usize,
+    /// Closure bodies whose direct entry takes no closure
+    /// ([`prologue::selfless_closures`]), indexed by `FuncId`.
+    selfless: Vec<bool>,
 }
 
 impl ModCx {
@@ -187,6 +190,7 @@ pub fn emit_module(
     };
     let mut funcs = String::new();
     let live = valk_vir::passes::prune::reachable_functions(m, toplevels);
+    cx.selfless = prologue::selfless_closures(m, &live);
     for (i, f) in m.funcs.iter().enumerate() {
         if !live[i] {
             continue;
@@ -196,7 +200,7 @@ pub fn emit_module(
         e.emit_direct()?;
         funcs.push_str(&e.finish_function());
         if f.sig.closure {
-            funcs.push_str(&emit_fast_entry(m, id));
+            funcs.push_str(&emit_fast_entry(m, id, cx.selfless[i]));
             funcs.push_str(&emit_info(m, f, id, &mut cx, opts));
         }
     }

@@ -13,11 +13,60 @@ use super::FN_SUFFIX;
 use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT};
 use std::fmt::Write;
 use valk_runtime::value::ObjType;
-use valk_vir::{FuncId, Module, Op};
+use valk_vir::analysis::{Cfg, DomTree};
+use valk_vir::{Block, FuncId, Module, Op};
+
+/// Most blocks of one function that get their own stack check; past it the
+/// function checks once on entry (code size).
+const MAX_STACK_CHECKS: usize = 8;
+
+/// Closure bodies (indexed by `FuncId`, among the `live` ones) whose
+/// direct entry takes no closure argument (docs/calling-convention.md,
+/// "Direct entry"): their `%self` is used at most as the closure argument
+/// of direct calls of such bodies, so it is never needed. Capture-free
+/// procedures called by name (`fib`) are the common case. Computed as a
+/// greatest fixed point, so mutually recursive bodies qualify together.
+pub(super) fn selfless_closures(m: &Module, live: &[bool]) -> Vec<bool> {
+    let mut out: Vec<bool> = m
+        .funcs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| live.get(i).copied().unwrap_or(false) && f.sig.closure)
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, f) in m.funcs.iter().enumerate() {
+            if !out[i] {
+                continue;
+            }
+            let me = f.params()[0];
+            let needed = f.layout.iter().any(|&b| {
+                f.block(b).insts.iter().any(|&inst| {
+                    let d = f.inst(inst);
+                    let passed_only_to_selfless = match d.op {
+                        Op::Call(g) | Op::TailCall(g) => out[g.index()],
+                        _ => false,
+                    };
+                    d.args
+                        .iter()
+                        .enumerate()
+                        .any(|(k, &a)| a == me && !(k == 0 && passed_only_to_selfless))
+                        || d.targets.iter().any(|t| t.args.contains(&me))
+                })
+            });
+            if needed {
+                out[i] = false;
+                changed = true;
+            }
+        }
+    }
+    out
+}
 
 /// The fast entry of closure body `id`: arity check, rest list, then a tail
-/// call of the direct entry.
-pub(super) fn emit_fast_entry(m: &Module, id: FuncId) -> String {
+/// call of the direct entry (without the closure when `selfless`).
+pub(super) fn emit_fast_entry(m: &Module, id: FuncId, selfless: bool) -> String {
     let f = m.func(id);
     let r = f.sig.required as usize;
     let rest = f.sig.rest;
@@ -34,7 +83,11 @@ pub(super) fn emit_fast_entry(m: &Module, id: FuncId) -> String {
         "  %ok = icmp {pred} i64 %argc, {r}\n  br i1 %ok, label %go, label %bad, {LIKELY}\n\
          bad:\n  %e = call {V} @valk_rt_arity({V} %self, i64 %argc)\n  ret {V} %e\ngo:"
     );
-    let mut params = vec![format!("{V} %self")];
+    let mut params = if selfless {
+        Vec::new()
+    } else {
+        vec![format!("{V} %self")]
+    };
     let mut cur = "go".to_string();
     for i in 0..r {
         if i < 3 {
@@ -154,31 +207,82 @@ impl FnEmitter<'_, '_, '_> {
         self.start_block(&go);
     }
 
-    /// Functions that call anything check the stack on entry. Tail calls
-    /// cannot overflow it, but the check is also how a Ctrl-C reaches code
-    /// that only tail-calls (`interrupt::request` trips the limit); loops
-    /// inside a function poll at their headers instead.
-    fn needs_stack_check(&self) -> bool {
+    /// Does block `b` call anything (tail calls included)? Tail calls
+    /// cannot overflow the stack, but the check is also how a Ctrl-C
+    /// reaches code that only tail-calls (`interrupt::request` trips the
+    /// limit); loops inside a function poll at their headers instead.
+    fn block_calls(&self, b: Block) -> bool {
         let f = self.f;
-        f.layout.iter().any(|&b| {
-            f.block(b).insts.iter().any(|&i| {
-                matches!(
-                    f.inst(i).op,
-                    Op::Call(_)
-                        | Op::CallClosure
-                        | Op::CallRuntime(_)
-                        | Op::CheckInit
-                        | Op::ArityError
-                        | Op::TailCall(_)
-                        | Op::TailCallClosure
-                )
-            })
+        f.block(b).insts.iter().any(|&i| {
+            matches!(
+                f.inst(i).op,
+                Op::Call(_)
+                    | Op::CallClosure
+                    | Op::CallRuntime(_)
+                    | Op::CheckInit
+                    | Op::ArityError
+                    | Op::TailCall(_)
+                    | Op::TailCallClosure
+            )
         })
+    }
+
+    /// Where the stack check goes (docs/calling-convention.md, "Stack
+    /// overflow and interrupts"): at the start of each block that calls
+    /// and has no dominator that checked, so a leaf path (`fib`'s `n < 2`)
+    /// runs no check. Falls back to one check on entry when a loop could
+    /// repeat a check, or when more than [`MAX_STACK_CHECKS`] would be
+    /// written. Linear in the size of the function.
+    pub(super) fn plan_stack_checks(&mut self, cfg: &Cfg, has_loop: bool) {
+        let f = self.f;
+        let calls: Vec<bool> = (0..f.blocks.len())
+            .map(|i| f.is_in_layout(Block::new(i)) && self.block_calls(Block::new(i)))
+            .collect();
+        self.checked_blocks = vec![false; f.blocks.len()];
+        self.entry_check = false;
+        if !calls.iter().any(|&c| c) {
+            return;
+        }
+        if has_loop {
+            self.entry_check = true;
+            return;
+        }
+        let dom = DomTree::compute(f, cfg);
+        // `covered[b]`: a strict dominator of `b` checks (dominators come
+        // first in reverse postorder).
+        let mut covered = vec![false; f.blocks.len()];
+        let mut count = 0;
+        for &b in dom.rpo() {
+            if let Some(d) = dom.idom(b) {
+                covered[b.index()] = covered[d.index()] || self.checked_blocks[d.index()];
+            }
+            if calls[b.index()] && !covered[b.index()] {
+                self.checked_blocks[b.index()] = true;
+                count += 1;
+            }
+        }
+        // A check in the entry block stays in `start`, before everything.
+        let entry = f.entry().index();
+        if count > MAX_STACK_CHECKS || self.checked_blocks[entry] {
+            self.checked_blocks = vec![false; f.blocks.len()];
+            self.entry_check = true;
+        }
+    }
+
+    /// The stack check at the start of a block: raise `stack overflow`
+    /// below `valk_stack_limit`.
+    pub(super) fn stack_check(&mut self) {
+        let fa = self.def("call ptr @llvm.frameaddress.p0(i32 0)");
+        let fai = self.def(format!("ptrtoint ptr {fa} to i64"));
+        let lim = self.load_mem("i64", "@valk_stack_limit");
+        let ok = self.icmp("uge", &fai, &lim);
+        self.guard(&ok, |e| e.raise("@valk_rt_stack_overflow", ""));
     }
 
     pub(super) fn finish_function(&mut self) -> String {
         let f = self.f;
-        let params = f.params();
+        // A selfless closure body's direct entry has no closure parameter.
+        let params = &f.params()[usize::from(self.selfless(self.id))..];
         let mut s = String::new();
         let direct_params: Vec<String> = if params.len() <= abi::MAX_DIRECT_PARAMS {
             params.iter().map(|p| format!("{V} %v{}", p.0)).collect()
@@ -216,7 +320,7 @@ impl FnEmitter<'_, '_, '_> {
         }
         s.push_str(&self.prologue);
         let entry = f.entry();
-        if self.needs_stack_check() {
+        if self.entry_check {
             let _ = writeln!(
                 s,
                 "  %fa = call ptr @llvm.frameaddress.p0(i32 0)\n  %fai = ptrtoint ptr %fa to i64\n  \
