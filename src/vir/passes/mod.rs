@@ -3,7 +3,8 @@
 //! Each pass is one file with `pub fn run(func: &mut Function) -> bool`
 //! (true when it changed something), except the whole-program `prune`,
 //! whose entry point `prune_toplevels` chooses the top-level forms to
-//! compile. The pipeline for a level runs its
+//! compile, and the module pass `inline` (`inline::run_module`), which
+//! the manager runs between two rounds of the function passes. The pipeline for a level runs its
 //! passes in order, repeating the sequence until nothing changes (bounded).
 //! With `verify_each` (the default in debug builds and tests) the
 //! validator runs after every pass and a failure names the pass.
@@ -11,6 +12,7 @@
 pub mod const_fold;
 pub mod copy_prop;
 pub mod dce;
+pub mod inline;
 pub mod prune;
 pub mod simplify_cfg;
 pub mod unreachable;
@@ -44,7 +46,7 @@ pub enum PassKind {
     Dce,
     UnreachableElim,
     SimplifyCfg,
-    /// Slot: inline small known functions (module-level; not written yet).
+    /// Inline small known functions (module-level: `inline::run_module`).
     Inline,
     /// Slot: mark non-escaping allocations `.stack` (not written yet).
     EscapeAnalysis,
@@ -86,7 +88,7 @@ impl PassKind {
     pub fn is_implemented(self) -> bool {
         !matches!(
             self,
-            PassKind::Inline | PassKind::EscapeAnalysis | PassKind::TypeCheckElim
+            PassKind::EscapeAnalysis | PassKind::TypeCheckElim
         )
     }
 }
@@ -122,8 +124,10 @@ pub fn run_pass(kind: PassKind, func: &mut Function) -> bool {
         PassKind::Dce => dce::run(func),
         PassKind::UnreachableElim => unreachable::run(func),
         PassKind::SimplifyCfg => simplify_cfg::run(func),
+        // A module pass: `optimize_with` runs it (see `inline::run_module`).
+        PassKind::Inline => false,
         // Slots for later passes: no-ops until written.
-        PassKind::Inline | PassKind::EscapeAnalysis | PassKind::TypeCheckElim => false,
+        PassKind::EscapeAnalysis | PassKind::TypeCheckElim => false,
     }
 }
 
@@ -157,13 +161,50 @@ pub fn optimize(m: &mut Module, level: OptLevel) -> Result<(), PassError> {
 }
 
 /// Run `passes` over every function until nothing changes; with
-/// `verify_each` validate after every pass.
+/// `verify_each` validate after every pass. When `passes` holds the module
+/// pass `inline`, the function passes run first (so callee sizes are
+/// measured after clean-up), then `inline::run_module`, then the function
+/// passes again on the functions it changed.
 pub fn optimize_with(
     m: &mut Module,
     passes: &[PassKind],
     verify_each: bool,
 ) -> Result<(), PassError> {
+    let func_passes: Vec<PassKind> = passes
+        .iter()
+        .copied()
+        .filter(|&p| p != PassKind::Inline)
+        .collect();
+    let all = vec![true; m.funcs.len()];
+    run_function_passes(m, &func_passes, verify_each, &all)?;
+    if passes.contains(&PassKind::Inline) {
+        let changed = inline::run_module(m);
+        if verify_each {
+            for (i, _) in changed.iter().enumerate().filter(|(_, &c)| c) {
+                verify_function(Some(m), &m.funcs[i]).map_err(|errors| PassError {
+                    pass: PassKind::Inline.name(),
+                    func: m.funcs[i].name.clone(),
+                    errors,
+                })?;
+            }
+        }
+        run_function_passes(m, &func_passes, verify_each, &changed)?;
+    }
+    Ok(())
+}
+
+/// The function passes over the functions selected by `which`, each to a
+/// fixpoint (at most `MAX_ROUNDS` rounds).
+fn run_function_passes(
+    m: &mut Module,
+    passes: &[PassKind],
+    verify_each: bool,
+    which: &[bool],
+) -> Result<(), PassError> {
     for i in 0..m.funcs.len() {
+        if !which.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         for _ in 0..MAX_ROUNDS {
             let mut changed = false;
             for &p in passes {
@@ -198,6 +239,6 @@ mod tests {
         for p in PassKind::ALL {
             assert_eq!(PassKind::from_name(p.name()), Some(p));
         }
-        assert!(!PassKind::Inline.is_implemented());
+        assert!(PassKind::Inline.is_implemented());
     }
 }

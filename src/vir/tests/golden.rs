@@ -54,8 +54,13 @@ fn run_one(path: &Path) -> Result<(), String> {
     } else {
         for name in run.split(',') {
             let pass = PassKind::from_name(name.trim()).ok_or(format!("unknown pass {name}"))?;
-            for f in &mut m.funcs {
-                run_pass(pass, f);
+            if pass == PassKind::Inline {
+                // The one module pass.
+                valk_vir::passes::inline::run_module(&mut m);
+            } else {
+                for f in &mut m.funcs {
+                    run_pass(pass, f);
+                }
             }
             verify_module(&m).map_err(|e| format!("after {name}:\n{e}"))?;
         }
