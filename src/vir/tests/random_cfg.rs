@@ -1,8 +1,9 @@
 //! Property test: random valid CFGs built with the builder stay valid
-//! through the -O1 pipeline (validated after every pass), evaluate to the
+//! through the -O1 and -O2 pipelines (-O2 inlines @h and @k into @f) (validated after every pass), evaluate to the
 //! same result before and after, and round-trip through the text format.
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use valk_vir::equiv::module_equiv;
 use valk_vir::eval::run_to_string;
 use valk_vir::ir::{FIXNUM_MAX, FIXNUM_MIN};
@@ -67,6 +68,24 @@ fn build(nblocks: usize, data: &[u32]) -> Module {
         b.ret(r);
         m.add_function(h)
     };
+    // @k(a) = a < 0 ? h(a) (a tail call) : h(a) - a: inlining turns the
+    // tail call into a call at non-tail sites.
+    let kid = {
+        let mut k = Function::new("k", Signature::fixed(1));
+        let mut b = FunctionBuilder::new(&mut k);
+        let a = b.param(0);
+        let zero = b.fixnum(0);
+        let neg = b.fx_cmp(Cond::Lt, Checked::No, a, zero);
+        let (t, e) = (b.create_block(), b.create_block());
+        b.br_if(neg, t, &[], e, &[]);
+        b.switch_to_block(t);
+        b.tail_call(hid, &[a]);
+        b.switch_to_block(e);
+        let r = b.call(hid, &[a]);
+        let d = b.fx(FxOp::Sub, FxMode::Chk, r, a);
+        b.ret(d);
+        m.add_function(k)
+    };
     let mut c = Choices { data, pos: 0 };
     let mut f = Function::new("f", Signature::fixed(2));
     {
@@ -95,12 +114,12 @@ fn build(nblocks: usize, data: &[u32]) -> Module {
             }
             for _ in 0..c.next(7) {
                 let before = vals.len();
-                emit(&mut b, &mut c, &mut vals, g, hid);
+                emit(&mut b, &mut c, &mut vals, g, [hid, kid]);
                 if bi == 0 {
                     entry_vals.extend_from_slice(&vals[before..]);
                 }
             }
-            terminate(&mut b, &mut c, &vals, &blocks, &params, hid, list);
+            terminate(&mut b, &mut c, &vals, &blocks, &params, [hid, kid], list);
         }
     }
     m.define_function(fid, f);
@@ -121,7 +140,7 @@ fn emit(
     c: &mut Choices,
     vals: &mut Vec<(Value, Kind)>,
     g: valk_vir::GlobalId,
-    h: FuncId,
+    hk: [FuncId; 2],
 ) {
     use Kind::*;
     let any = [Fix, Any, Bool, Boxed];
@@ -181,7 +200,7 @@ fn emit(
         }
         10 => {
             let x = c.pick(vals, &[Fix]).unwrap();
-            (b.call(h, &[x]), Any)
+            (b.call(hk[c.next(2) as usize], &[x]), Any)
         }
         11 => {
             let x = c.pick(vals, &any).unwrap();
@@ -213,7 +232,7 @@ fn terminate(
     vals: &[(Value, Kind)],
     blocks: &[Block],
     params: &[Vec<Value>],
-    h: FuncId,
+    hk: [FuncId; 2],
     list: BuiltinId,
 ) {
     let any = [Kind::Fix, Kind::Any, Kind::Bool, Kind::Boxed];
@@ -260,9 +279,40 @@ fn terminate(
         }
         _ => {
             let v = c.pick(vals, &[Kind::Fix]).unwrap();
-            b.tail_call(h, &[v])
+            b.tail_call(hk[c.next(2) as usize], &[v])
         }
     }
+}
+
+/// `m` stays valid through `level` (validated after every pass), means
+/// the same, reaches a fixpoint, and its text round-trips.
+fn check_level(m: &Module, x: i64, y: i64, level: OptLevel) -> Result<(), TestCaseError> {
+    if let Err(e) = verify_module(m) {
+        panic!("generator built invalid IR: {e}\n{}", print_module(m));
+    }
+    // Text round trip of the random module.
+    let text = print_module(m);
+    let back = parse_module(&text).unwrap();
+    prop_assert_eq!(module_equiv(m, &back), Ok(()));
+    prop_assert_eq!(print_module(&back), text.clone());
+
+    let fuel = 3000;
+    let (before, out_of_fuel) = run_to_string(m, FuncId(0), &[x, y], fuel);
+    let mut opt = m.clone();
+    if let Err(e) = optimize_with(&mut opt, &pipeline(level), true) {
+        panic!("{e}\ninput:\n{text}");
+    }
+    verify_module(&opt).unwrap();
+    // The optimised function never executes more instructions.
+    let (after, _) = run_to_string(&opt, FuncId(0), &[x, y], fuel);
+    if !out_of_fuel {
+        prop_assert_eq!(&before, &after, "input:\n{}\noutput:\n{}", text, print_module(&opt));
+    }
+    // The pipeline reached a fixpoint: running it again changes nothing.
+    let once = print_module(&opt);
+    optimize_with(&mut opt, &pipeline(level), true).unwrap();
+    prop_assert_eq!(print_module(&opt), once);
+    Ok(())
 }
 
 proptest! {
@@ -275,32 +325,24 @@ proptest! {
         x in prop::sample::select(INTERESTING.to_vec()),
         y in -3i64..4,
     ) {
-        let m = build(nblocks, &data);
-        if let Err(e) = verify_module(&m) {
-            panic!("generator built invalid IR: {e}\n{}", print_module(&m));
-        }
-        // Text round trip of the random module.
-        let text = print_module(&m);
-        let back = parse_module(&text).unwrap();
-        prop_assert_eq!(module_equiv(&m, &back), Ok(()));
-        prop_assert_eq!(print_module(&back), text.clone());
+        check_level(&build(nblocks, &data), x, y, OptLevel::O1)?;
+    }
 
-        let fuel = 3000;
-        let (before, out_of_fuel) = run_to_string(&m, FuncId(0), &[x, y], fuel);
+    /// -O2 includes the module pass `inline`.
+    #[test]
+    fn o2_preserves_validity_and_meaning(
+        nblocks in 0usize..7,
+        data in prop::collection::vec(any::<u32>(), 40..400),
+        x in prop::sample::select(INTERESTING.to_vec()),
+        y in -3i64..4,
+    ) {
+        let m = build(nblocks, &data);
+        check_level(&m, x, y, OptLevel::O2)?;
+        // @h and @k are small and not recursive: no direct call is left.
         let mut opt = m.clone();
-        if let Err(e) = optimize_with(&mut opt, &pipeline(OptLevel::O1), true) {
-            panic!("{e}\ninput:\n{text}");
-        }
-        verify_module(&opt).unwrap();
-        // The optimised function never executes more instructions.
-        let (after, _) = run_to_string(&opt, FuncId(0), &[x, y], fuel);
-        if !out_of_fuel {
-            prop_assert_eq!(&before, &after, "input:\n{}\noutput:\n{}", text, print_module(&opt));
-        }
-        // The pipeline reached a fixpoint: running it again changes nothing.
-        let once = print_module(&opt);
-        optimize_with(&mut opt, &pipeline(OptLevel::O1), true).unwrap();
-        prop_assert_eq!(print_module(&opt), once);
+        optimize_with(&mut opt, &pipeline(OptLevel::O2), true).unwrap();
+        let f = valk_vir::print_function(Some(&opt), &opt.funcs[0]);
+        prop_assert!(!f.contains("call @"), "{}", f);
     }
 }
 
