@@ -23,6 +23,11 @@
 //! now, with no frame for the inlined function either way. At a
 //! `tail_call` site `ret` and tail calls stay as they are.
 //!
+//! Before inlining into a function, and after each round of it, calls of
+//! closures made in that function become direct calls and their
+//! `env_get`s read the captures ([`resolve_known_closures`]; closures are
+//! never written after `closure` makes them, docs/vir.md).
+//!
 //! Functions are processed callees first, so a callee's own inlined calls
 //! are copied with it; a caller stops receiving code at
 //! [`MAX_CALLER_INSTS`]. The pass runs once per optimisation (it is no
@@ -41,6 +46,56 @@ pub const MAX_CALLEE_INSTS: usize = 24;
 /// A caller that has grown to this many instructions receives no more.
 pub const MAX_CALLER_INSTS: usize = 2000;
 
+/// Rounds of (known closures, inlining) per caller: inlined code can
+/// expose closures whose calls become direct.
+const ROUNDS: usize = 4;
+
+/// Calls of closures made in `m.funcs[fi]` itself: `env_get` of a
+/// `closure @g(caps)` value becomes a `copy` of the capture, and
+/// `call_closure`/`tail_call_closure` of it becomes `call @g`/`tail_call
+/// @g` when the argument count is exactly `g`'s (no rest list, so no
+/// arity error or list building is skipped). The operands stay as they
+/// are: the closure first, then the arguments.
+fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
+    let sigs: Vec<crate::ir::Signature> = m.funcs.iter().map(|f| f.sig).collect();
+    let f = &mut m.funcs[fi];
+    let mut known: HashMap<Value, (FuncId, Vec<Value>)> = HashMap::new();
+    let mut insts = Vec::new();
+    for b in &f.layout {
+        for &i in &f.blocks[b.index()].insts {
+            let d = f.inst(i);
+            if let (Op::Closure(g), Some(r)) = (&d.op, d.result) {
+                known.insert(r, (*g, d.args.clone()));
+            }
+            insts.push(i);
+        }
+    }
+    if known.is_empty() {
+        return false;
+    }
+    let mut changed = false;
+    for i in insts {
+        let d = f.inst_mut(i);
+        let Some((g, caps)) = d.args.first().and_then(|c| known.get(c)) else {
+            continue;
+        };
+        let direct = sigs.get(g.index()).is_some_and(|s| {
+            s.closure && !s.rest && s.required as usize + 1 == d.args.len()
+        });
+        match d.op {
+            Op::EnvGet(n) if (n as usize) < caps.len() => {
+                d.args = vec![caps[n as usize]];
+                d.op = Op::Copy;
+            }
+            Op::CallClosure if direct => d.op = Op::Call(*g),
+            Op::TailCallClosure if direct => d.op = Op::TailCall(*g),
+            _ => continue,
+        }
+        changed = true;
+    }
+    changed
+}
+
 /// Inline eligible direct calls throughout `m`; returns, per function,
 /// whether it changed.
 pub fn run_module(m: &mut Module) -> Vec<bool> {
@@ -52,31 +107,37 @@ pub fn run_module(m: &mut Module) -> Vec<bool> {
         if m.funcs[fi].layout.is_empty() {
             continue;
         }
-        // Each site is looked at once, with the callee's current body.
-        let sites: Vec<Inst> = {
-            let func = &m.funcs[fi];
-            func.layout
-                .iter()
-                .flat_map(|b| func.blocks[b.index()].insts.iter().copied())
-                .filter(|&i| match func.inst(i).op {
-                    Op::Call(g) | Op::TailCall(g) => g != f && eligible(m, g, &cyclic),
-                    _ => false,
-                })
-                .collect()
-        };
-        for i in sites {
-            if m.funcs[fi].inst_count() >= MAX_CALLER_INSTS {
+        for _ in 0..ROUNDS {
+            let mut round = resolve_known_closures(m, fi);
+            // Each site is looked at once per round, with the callee's
+            // current body.
+            let sites: Vec<Inst> = {
+                let func = &m.funcs[fi];
+                func.layout
+                    .iter()
+                    .flat_map(|b| func.blocks[b.index()].insts.iter().copied())
+                    .filter(|&i| match func.inst(i).op {
+                        Op::Call(g) | Op::TailCall(g) => g != f && eligible(m, g, &cyclic),
+                        _ => false,
+                    })
+                    .collect()
+            };
+            for i in sites {
+                if m.funcs[fi].inst_count() >= MAX_CALLER_INSTS {
+                    break;
+                }
+                let g = match m.funcs[fi].inst(i).op {
+                    Op::Call(g) | Op::TailCall(g) => g,
+                    _ => continue,
+                };
+                let callee = m.funcs[g.index()].clone();
+                inline_site(&mut m.funcs[fi], i, &callee);
+                round = true;
+            }
+            if !round {
                 break;
             }
-            let g = match m.funcs[fi].inst(i).op {
-                Op::Call(g) | Op::TailCall(g) => g,
-                _ => continue,
-            };
-            let callee = m.funcs[g.index()].clone();
-            inline_site(&mut m.funcs[fi], i, &callee);
             changed[fi] = true;
-        }
-        if changed[fi] {
             // A callee that never returns leaves its continuation block
             // without predecessors.
             super::unreachable::run(&mut m.funcs[fi]);
