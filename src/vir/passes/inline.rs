@@ -59,6 +59,9 @@ const ROUNDS: usize = 4;
 fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
     let sigs: Vec<crate::ir::Signature> = m.funcs.iter().map(|f| f.sig).collect();
     let f = &mut m.funcs[fi];
+    // An inlined callee's result reaches its use through the continuation
+    // parameter; copy propagation makes the closure visible again.
+    let mut changed = super::copy_prop::run(f);
     let mut known: HashMap<Value, (FuncId, Vec<Value>)> = HashMap::new();
     let mut insts = Vec::new();
     for b in &f.layout {
@@ -71,9 +74,8 @@ fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
         }
     }
     if known.is_empty() {
-        return false;
+        return changed;
     }
-    let mut changed = false;
     for i in insts {
         let d = f.inst_mut(i);
         let Some((g, caps)) = d.args.first().and_then(|c| known.get(c)) else {
