@@ -48,7 +48,7 @@ pub const MAX_CALLER_INSTS: usize = 2000;
 
 /// Rounds of (known closures, inlining) per caller: inlined code can
 /// expose closures whose calls become direct.
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 6;
 
 /// Calls of closures made in `m.funcs[fi]` itself: `env_get` of a
 /// `closure @g(caps)` value becomes a `copy` of the capture, and
@@ -76,9 +76,16 @@ fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
     if known.is_empty() {
         return changed;
     }
+    // `env_get`s turned into copies here, so a call of a captured known
+    // closure resolves in the same sweep.
+    let mut alias: HashMap<Value, Value> = HashMap::new();
     for i in insts {
         let d = f.inst_mut(i);
-        let Some((g, caps)) = d.args.first().and_then(|c| known.get(c)) else {
+        let Some(&c) = d.args.first() else {
+            continue;
+        };
+        let c = alias.get(&c).copied().unwrap_or(c);
+        let Some((g, caps)) = known.get(&c) else {
             continue;
         };
         let direct = sigs.get(g.index()).is_some_and(|s| {
@@ -86,8 +93,12 @@ fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
         });
         match d.op {
             Op::EnvGet(n) if (n as usize) < caps.len() => {
-                d.args = vec![caps[n as usize]];
+                let cap = caps[n as usize];
+                d.args = vec![cap];
                 d.op = Op::Copy;
+                if let Some(r) = d.result {
+                    alias.insert(r, alias.get(&cap).copied().unwrap_or(cap));
+                }
             }
             Op::CallClosure if direct => d.op = Op::Call(*g),
             Op::TailCallClosure if direct => d.op = Op::TailCall(*g),
