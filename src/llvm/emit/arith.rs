@@ -130,7 +130,7 @@ impl FnEmitter<'_, '_, '_> {
         let fx_end = self.cur.clone();
         self.br(&ljoin);
         self.start_block(&lslow);
-        let (x, y) = self.flonum_operands_of_numbers(a, b, true, &lrt);
+        let (x, y) = self.flonum_operands_of_numbers(a, b, false, &lrt);
         let d = self.def(format!("{fop} double {x}, {y}"));
         let r2 = self.box_flonum(&d);
         let fl_end = self.cur.clone();
@@ -148,15 +148,16 @@ impl FnEmitter<'_, '_, '_> {
     }
 
     /// The doubles of two operands known not to be both fixnums, for the
-    /// inline flonum path of a generic operation: both flonums, or (with
-    /// `mixed`) one fixnum converted by `sitofp` and one flonum. Other
-    /// operands branch to `lrt`. Leaves the current block at the join of
-    /// the accepted cases.
+    /// inline flonum path of a generic operation: both flonums, or one
+    /// fixnum converted by `sitofp` and one flonum. With `exact`, only
+    /// fixnums of at most 53 bits are converted (their double is exact, as
+    /// comparisons need). Other operands branch to `lrt`. Leaves the
+    /// current block at the join of the accepted cases.
     fn flonum_operands_of_numbers(
         &mut self,
         a: &str,
         b: &str,
-        mixed: bool,
+        exact: bool,
         lrt: &str,
     ) -> (String, String) {
         let ai = self.int(a);
@@ -176,9 +177,8 @@ impl FnEmitter<'_, '_, '_> {
         ins.push((x.clone(), y, self.cur.clone()));
         self.br(&lcomp);
         self.start_block(&lfo);
-        if mixed {
-            let tag = self.tag_of(&bi);
-            let bfx = self.icmp("eq", &tag, 0);
+        {
+            let bfx = self.convertible_fixnum(&bi, exact);
             let lconv = self.label();
             self.br_if(&bfx, &lconv, lrt, Weight::Likely);
             self.start_block(&lconv);
@@ -186,14 +186,11 @@ impl FnEmitter<'_, '_, '_> {
             let y = self.def(format!("sitofp i64 {n} to double"));
             ins.push((x, y, self.cur.clone()));
             self.br(&lcomp);
-        } else {
-            self.br(lrt);
         }
         // `a` is not a flonum.
         self.start_block(&la_other);
-        if mixed {
-            let tag = self.tag_of(&ai);
-            let afx = self.icmp("eq", &tag, 0);
+        {
+            let afx = self.convertible_fixnum(&ai, exact);
             let lconv = self.label();
             self.br_if(&afx, &lconv, lrt, Weight::Likely);
             self.start_block(&lconv);
@@ -206,8 +203,6 @@ impl FnEmitter<'_, '_, '_> {
             let y = self.load_double(b);
             ins.push((x, y, self.cur.clone()));
             self.br(&lcomp);
-        } else {
-            self.br(lrt);
         }
         self.start_block(&lcomp);
         let xs: Vec<(&str, &str)> = ins.iter().map(|(x, _, l)| (x.as_str(), l.as_str())).collect();
@@ -215,6 +210,20 @@ impl FnEmitter<'_, '_, '_> {
         let ys: Vec<(&str, &str)> = ins.iter().map(|(_, y, l)| (y.as_str(), l.as_str())).collect();
         let y = self.phi("double", &ys);
         (x, y)
+    }
+
+    /// i1: is tagged `xi` a fixnum, and with `exact` one of magnitude at
+    /// most 2^53 (converted to a double without rounding)?
+    fn convertible_fixnum(&mut self, xi: &str, exact: bool) -> String {
+        let tag = self.tag_of(xi);
+        let fx = self.icmp("eq", &tag, 0);
+        if !exact {
+            return fx;
+        }
+        // |n| <= 2^53 iff (n << 3) + 2^56 <= 2^57, unsigned.
+        let s = self.bin("add", xi, 1i64 << 56);
+        let small = self.icmp("ule", &s, 1i64 << 57);
+        self.bin1("and", &fx, &small)
     }
 
     /// Quotient/remainder/modulo of tagged fixnums (divisor non-zero).
@@ -271,11 +280,12 @@ impl FnEmitter<'_, '_, '_> {
         let cmp = self.icmp(pred, &ai, &bi);
         let r1 = self.bool_of(&cmp);
         self.br(&ljoin);
-        // Two flonums compare in line; a fixnum and a flonum compare
-        // exactly in the runtime (docs/numbers.md), as do other numbers.
+        // Two flonums compare in line, and a fixnum with a flonum when the
+        // fixnum converts exactly (the runtime compares exactly,
+        // docs/numbers.md); other numbers compare in the runtime.
         self.start_block(&lslow);
         let lrt = self.label();
-        let (x, y) = self.flonum_operands_of_numbers(a, b, false, &lrt);
+        let (x, y) = self.flonum_operands_of_numbers(a, b, true, &lrt);
         let t = self.def(format!("fcmp {} double {x}, {y}", fcmp_pred(c)));
         let r3 = self.bool_of(&t);
         let fl_end = self.cur.clone();
