@@ -24,7 +24,7 @@ fn cond_code(c: Cond) -> usize {
 
 /// The `fcmp` predicate of a flonum comparison: ordered (false when an
 /// operand is NaN), except `!=`, like the runtime's comparisons.
-fn fcmp_pred(c: Cond) -> &'static str {
+pub(super) fn fcmp_pred(c: Cond) -> &'static str {
     match c {
         Cond::Eq => "oeq",
         Cond::Ne => "une",
@@ -205,16 +205,22 @@ impl FnEmitter<'_, '_, '_> {
             self.br(&lcomp);
         }
         self.start_block(&lcomp);
-        let xs: Vec<(&str, &str)> = ins.iter().map(|(x, _, l)| (x.as_str(), l.as_str())).collect();
+        let xs: Vec<(&str, &str)> = ins
+            .iter()
+            .map(|(x, _, l)| (x.as_str(), l.as_str()))
+            .collect();
         let x = self.phi("double", &xs);
-        let ys: Vec<(&str, &str)> = ins.iter().map(|(_, y, l)| (y.as_str(), l.as_str())).collect();
+        let ys: Vec<(&str, &str)> = ins
+            .iter()
+            .map(|(_, y, l)| (y.as_str(), l.as_str()))
+            .collect();
         let y = self.phi("double", &ys);
         (x, y)
     }
 
     /// i1: is tagged `xi` a fixnum, and with `exact` one of magnitude at
     /// most 2^53 (converted to a double without rounding)?
-    fn convertible_fixnum(&mut self, xi: &str, exact: bool) -> String {
+    pub(super) fn convertible_fixnum(&mut self, xi: &str, exact: bool) -> String {
         let tag = self.tag_of(xi);
         let fx = self.icmp("eq", &tag, 0);
         if !exact {
