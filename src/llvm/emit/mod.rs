@@ -42,6 +42,7 @@ mod function;
 mod objects;
 mod prologue;
 mod text;
+mod unboxed;
 
 use crate::abi;
 use crate::consts;

@@ -13,6 +13,7 @@ pub mod copy_prop;
 pub mod dce;
 pub mod prune;
 pub mod simplify_cfg;
+pub mod type_check_elim;
 pub mod unreachable;
 
 use crate::ir::{Function, Module};
@@ -48,8 +49,9 @@ pub enum PassKind {
     Inline,
     /// Slot: mark non-escaping allocations `.stack` (not written yet).
     EscapeAnalysis,
-    /// Slot: drop `type_check`s dominated by a check or test of the same
-    /// value (not written yet).
+    /// Type inference: drops proven `type_check`s, folds known `type_is`,
+    /// and makes checked arithmetic on proven flonums or fixnums unchecked
+    /// (`type_check_elim.rs`).
     TypeCheckElim,
 }
 
@@ -84,10 +86,7 @@ impl PassKind {
 
     /// Is the pass implemented (slots are not)?
     pub fn is_implemented(self) -> bool {
-        !matches!(
-            self,
-            PassKind::Inline | PassKind::EscapeAnalysis | PassKind::TypeCheckElim
-        )
+        !matches!(self, PassKind::Inline | PassKind::EscapeAnalysis)
     }
 }
 
@@ -122,8 +121,9 @@ pub fn run_pass(kind: PassKind, func: &mut Function) -> bool {
         PassKind::Dce => dce::run(func),
         PassKind::UnreachableElim => unreachable::run(func),
         PassKind::SimplifyCfg => simplify_cfg::run(func),
+        PassKind::TypeCheckElim => type_check_elim::run(func),
         // Slots for later passes: no-ops until written.
-        PassKind::Inline | PassKind::EscapeAnalysis | PassKind::TypeCheckElim => false,
+        PassKind::Inline | PassKind::EscapeAnalysis => false,
     }
 }
 

@@ -1,12 +1,19 @@
 //! Property test: random valid CFGs built with the builder stay valid
-//! through the -O1 pipeline (validated after every pass), evaluate to the
+//! through the -O1 pipeline plus `type_check_elim` (validated after every pass), evaluate to the
 //! same result before and after, and round-trip through the text format.
 
 use proptest::prelude::*;
 use valk_vir::equiv::module_equiv;
 use valk_vir::eval::run_to_string;
 use valk_vir::ir::{FIXNUM_MAX, FIXNUM_MIN};
-use valk_vir::passes::{optimize_with, pipeline, OptLevel};
+use valk_vir::passes::{optimize_with, pipeline, OptLevel, PassKind};
+
+/// The -O1 passes with type inference (`type_check_elim`) after folding.
+fn passes() -> Vec<PassKind> {
+    let mut p = pipeline(OptLevel::O1);
+    p.insert(2, PassKind::TypeCheckElim);
+    p
+}
 use valk_vir::{
     parse_module, print_module, verify_module, Block, BuiltinId, Checked, Cond, FuncId, Function,
     FunctionBuilder, FxMode, FxOp, Module, Signature, Ty, Value,
@@ -288,7 +295,7 @@ proptest! {
         let fuel = 3000;
         let (before, out_of_fuel) = run_to_string(&m, FuncId(0), &[x, y], fuel);
         let mut opt = m.clone();
-        if let Err(e) = optimize_with(&mut opt, &pipeline(OptLevel::O1), true) {
+        if let Err(e) = optimize_with(&mut opt, &passes(), true) {
             panic!("{e}\ninput:\n{text}");
         }
         verify_module(&opt).unwrap();
@@ -299,7 +306,7 @@ proptest! {
         }
         // The pipeline reached a fixpoint: running it again changes nothing.
         let once = print_module(&opt);
-        optimize_with(&mut opt, &pipeline(OptLevel::O1), true).unwrap();
+        optimize_with(&mut opt, &passes(), true).unwrap();
         prop_assert_eq!(print_module(&opt), once);
     }
 }
