@@ -637,6 +637,35 @@ done:
     }
 
     #[test]
+    fn record_access_names_a_symbol_constant() {
+        assert_error(
+            "function @f(%x, %t) arity 2 {
+entry:
+  %0 = fixnum 1
+  %1 = record_ref 0, %x, %t, %0
+  ret %1
+}
+",
+            "function @f, block entry, instruction `%1 = record_ref 0, %x, %t, %0`: the name of a record access must be a symbol constant",
+        );
+        assert_eq!(
+            errors_of(
+                "const #0 = point-x
+
+function @f(%x, %t) arity 2 {
+entry:
+  %0 = const #0
+  record_set 0, %x, %t, %x, %0
+  %1 = record_ref 0, %x, %t, %0
+  ret %1
+}
+"
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn use_not_dominated() {
         assert_error(
             "function @f(%x) arity 1 {
