@@ -63,10 +63,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     fn is_symbol_const(&self, v: Value) -> bool {
         match self.f.value_def(v) {
             ValueDef::Result(i) => match self.f.inst(i).op {
-                Op::Const(c) => matches!(
-                    self.tl.cx.module.const_data(c),
-                    ConstData::Symbol(_)
-                ),
+                Op::Const(c) => matches!(self.tl.cx.module.const_data(c), ConstData::Symbol(_)),
                 _ => false,
             },
             ValueDef::Param(..) => false,
@@ -220,11 +217,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             },
             Prim::RecordSet => match self.const_fixnum(vs[2]) {
                 Some(i) if i >= 0 && self.is_symbol_const(vs[4]) => {
-                    self.effect_at(
-                        Op::RecordSet(i as u32),
-                        &[vs[0], vs[1], vs[3], vs[4]],
-                        span,
-                    );
+                    self.effect_at(Op::RecordSet(i as u32), &[vs[0], vs[1], vs[3], vs[4]], span);
                     self.unspecified()
                 }
                 _ => self.runtime(name, vs, span),
