@@ -84,8 +84,32 @@ pub(crate) struct FixedGlobal {
     pub rest: bool,
 }
 
+/// What a procedure made by `define-record-type` does (the expansion in
+/// `src/expand/records.rs`: `(let ((rtd TYPE)) (lambda ...))` calling one
+/// record primitive).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RecordProc {
+    /// Constructor: per field, the parameter that fills it (or `#f`).
+    New(Vec<Option<usize>>),
+    Is,
+    /// Accessor of field `i`, and its name for errors.
+    Ref(u32, String),
+    /// Modifier of field `i`, and its name for errors.
+    Set(u32, String),
+}
+
+/// A global defined once, at top level, as a record procedure, and never
+/// assigned: direct calls become the record operation in line.
+pub(crate) struct RecordGlobal {
+    pub top: usize,
+    pub params: usize,
+    pub kind: RecordProc,
+}
+
 /// Whole-program facts about globals.
 pub(crate) struct GlobalsInfo {
+    /// Record procedures (whole-program mode only).
+    pub records: HashMap<String, RecordGlobal>,
     /// Top-level forms (indices) whose body defines the name.
     pub defined_at: HashMap<String, Vec<usize>>,
     pub assigned: HashSet<String>,
@@ -136,6 +160,80 @@ impl GlobalsInfo {
                 .get(name)
                 .is_some_and(|ts| ts.iter().any(|&j| j < top || (j == top && in_own_lambda)))
     }
+}
+
+/// Recognises the expansion of one `define-record-type` procedure:
+/// `(let ((rtd T)) (lambda (params...) (%record-PRIM ...)))`, with only
+/// parameters, `rtd` and constants as arguments (so the closure captures
+/// exactly `rtd`). Returns the parameter count and the operation.
+fn record_proc(value: &Expr, globals: &GlobalsInfo, top: usize) -> Option<(usize, RecordProc)> {
+    use crate::syntax::datum::DatumKind;
+    let ExprKind::Let(binds, body) = &value.kind else {
+        return None;
+    };
+    let [(rtd, _)] = binds.as_slice() else {
+        return None;
+    };
+    let ExprKind::Lambda(l) = &body.kind else {
+        return None;
+    };
+    if l.rest.is_some() {
+        return None;
+    }
+    let ExprKind::Call(f, args) = &l.body.kind else {
+        return None;
+    };
+    let ExprKind::Global(prim) = &f.kind else {
+        return None;
+    };
+    let prim = globals.resolve_alias(prim, top);
+    if !globals.is_pristine_builtin(prim) {
+        return None;
+    }
+    let local = |e: &Expr| match &e.kind {
+        ExprKind::Local(x) => Some(*x),
+        _ => None,
+    };
+    let param = |e: &Expr| local(e).and_then(|x| l.params.iter().position(|&p| p == x));
+    let is_rtd = |e: &Expr| local(e) == Some(*rtd);
+    let index = |e: &Expr| match &e.kind {
+        ExprKind::Const(d) => match d.kind {
+            DatumKind::Int(i) => u32::try_from(i).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let symbol = |e: &Expr| match &e.kind {
+        ExprKind::Const(d) => match &d.kind {
+            DatumKind::Symbol(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let n = l.params.len();
+    let kind = match (prim, args.as_slice()) {
+        ("%record", [r, fields @ ..]) if is_rtd(r) => {
+            let mut slots = Vec::new();
+            for fe in fields {
+                slots.push(match &fe.kind {
+                    ExprKind::Const(d) if matches!(d.kind, DatumKind::Bool(false)) => None,
+                    _ => Some(param(fe)?),
+                });
+            }
+            RecordProc::New(slots)
+        }
+        ("%record?", [o, r]) if n == 1 && param(o) == Some(0) && is_rtd(r) => RecordProc::Is,
+        ("%record-ref", [o, r, i, w]) if n == 1 && param(o) == Some(0) && is_rtd(r) => {
+            RecordProc::Ref(index(i)?, symbol(w)?)
+        }
+        ("%record-set!", [o, r, i, v, w])
+            if n == 2 && param(o) == Some(0) && is_rtd(r) && param(v) == Some(1) =>
+        {
+            RecordProc::Set(index(i)?, symbol(w)?)
+        }
+        _ => return None,
+    };
+    Some((n, kind))
 }
 
 fn collect_globals(e: &Expr, assigned: &mut HashSet<String>) {
@@ -290,6 +388,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         }
     }
     let mut globals = GlobalsInfo {
+        records: HashMap::new(),
         defined_at,
         assigned,
         fixed,
@@ -313,6 +412,29 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             || globals.fixed.get(target).is_some_and(|f| f.top < i);
         if once && stable && name != target {
             globals.aliases.insert(name.clone(), (i, target.clone()));
+        }
+    }
+    if opts.fixed_globals {
+        for (i, t) in tops.iter().enumerate() {
+            let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
+                continue;
+            };
+            let once = globals.defined_at.get(name).map_or(0, Vec::len) == 1
+                && !globals.assigned.contains(name)
+                && !globals.predefined.contains(name);
+            if !once {
+                continue;
+            }
+            if let Some((params, kind)) = record_proc(value, &globals, i) {
+                globals.records.insert(
+                    name.clone(),
+                    RecordGlobal {
+                        top: i,
+                        params,
+                        kind,
+                    },
+                );
+            }
         }
     }
     let globals = globals;

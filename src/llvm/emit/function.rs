@@ -260,6 +260,15 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 self.set_box(&a[0], &a[1]);
                 None
             }
+            Op::RecordNew => Some(self.record_new(&a[0], &a[1..])?),
+            Op::RecordIs => Some(self.record_is(&a[0], &a[1])),
+            Op::RecordRef(n) => Some(self.record_ref(*n as usize, &a[0], &a[1], &a[2])?),
+            Op::RecordSet(n) => {
+                self.record_set(*n as usize, &a[0], &a[1], &a[2], &a[3])?;
+                None
+            }
+            Op::CharToInt => Some(self.char_to_int(&a[0])),
+            Op::IntToChar => Some(self.int_to_char(&a[0])),
             Op::GlobalGet(g, chk) => {
                 self.global_get(res, g.index(), chk.is_checked(), d.loc);
                 None
