@@ -128,8 +128,10 @@ impl Backend {
     /// statepoint rewrite (for `emit-llvm --before-gc`).
     pub fn optimize(&self, m: &Module, level: u32, gc: bool) -> Result<(), BackendError> {
         let passes = format!("default<O{}>", level.min(3));
-        time_phase("llvm passes", || m.run_passes(&passes, &self.tm, pass_options()))
-            .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
+        time_phase("llvm passes", || {
+            m.run_passes(&passes, &self.tm, pass_options())
+        })
+        .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
         if !gc {
             return verify(m);
         }
