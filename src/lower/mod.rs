@@ -20,7 +20,7 @@ mod prims;
 #[cfg(test)]
 mod tests;
 
-use crate::ast::{Expr, ExprKind, Lambda, TopLevel};
+use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
@@ -344,7 +344,181 @@ pub fn globals_written(tops: &[TopLevel]) -> HashSet<String> {
     written
 }
 
+/// A sequence is split when its statements hold more than twice this many
+/// expression nodes; each chunk then holds about this many.
+const CHUNK_NODES: usize = 600;
+
+/// Splits every long sequence (`begin`, a body) into chunks: `(begin s1 ...
+/// sN)` becomes `(let ((c1 (lambda () s1 ... sk)) ...) (c1) ... sm ... sN)`,
+/// each chunk a procedure called once, known to the analysis (it is only
+/// called), so it is a separate VIR function with its free variables as
+/// parameters. The last chunk stays inline, keeping the tail position of
+/// the last statement; evaluation order and results are unchanged.
+/// LLVM's statepoint rewrite and its passes are super-linear in the size
+/// of one function (docs/architecture.md, "Large programs"). Returns
+/// `None` when no sequence is long enough.
+fn split_long_sequences(tops: &[TopLevel]) -> Option<Vec<TopLevel>> {
+    if !tops.iter().any(|t| has_long_sequence(&t.body)) {
+        return None;
+    }
+    Some(
+        tops.iter()
+            .map(|t| {
+                if !has_long_sequence(&t.body) {
+                    return t.clone();
+                }
+                let mut t = t.clone();
+                let mut locals = std::mem::take(&mut t.locals);
+                split_expr(&mut t.body, &mut locals);
+                t.locals = locals;
+                t
+            })
+            .collect(),
+    )
+}
+
+/// The number of expression nodes of `e` (iterative: any depth).
+fn node_count(e: &Expr) -> usize {
+    let mut n = 0;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        n += 1;
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push(v)
+            }
+            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            ExprKind::Call(f, args) => {
+                stack.push(f);
+                stack.extend(args);
+            }
+            ExprKind::Seq(es) => stack.extend(es),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| x));
+                stack.push(body);
+            }
+        }
+    }
+    n
+}
+
+fn is_long_sequence(es: &[Expr]) -> bool {
+    es.len() > 2 && es.iter().map(node_count).sum::<usize>() > 2 * CHUNK_NODES
+}
+
+/// Does `e` contain a sequence [`split_long_sequences`] splits?
+fn has_long_sequence(e: &Expr) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push(v)
+            }
+            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            ExprKind::Call(f, args) => {
+                stack.push(f);
+                stack.extend(args);
+            }
+            ExprKind::Seq(es) => {
+                if is_long_sequence(es) {
+                    return true;
+                }
+                stack.extend(es);
+            }
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| x));
+                stack.push(body);
+            }
+        }
+    }
+    false
+}
+
+/// Splits the long sequences of `e`, innermost first, adding the chunks'
+/// variables to `locals`.
+fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>) {
+    match &mut e.kind {
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+            split_expr(v, locals)
+        }
+        ExprKind::If(c, t, f) => {
+            split_expr(c, locals);
+            split_expr(t, locals);
+            split_expr(f, locals);
+        }
+        ExprKind::Lambda(l) => split_expr(&mut l.body, locals),
+        ExprKind::Call(f, args) => {
+            split_expr(f, locals);
+            for a in args {
+                split_expr(a, locals);
+            }
+        }
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, x) in binds {
+                split_expr(x, locals);
+            }
+            split_expr(body, locals);
+        }
+        ExprKind::Seq(es) => {
+            for x in es.iter_mut() {
+                split_expr(x, locals);
+            }
+            if !is_long_sequence(es) {
+                return;
+            }
+            let span = e.span;
+            let stmts = std::mem::take(es);
+            let sizes: Vec<usize> = stmts.iter().map(node_count).collect();
+            let mut left: usize = sizes.iter().sum();
+            let mut binds = Vec::new();
+            let mut calls = Vec::new();
+            let mut chunk: Vec<Expr> = Vec::new();
+            let mut size = 0;
+            for (x, n) in stmts.into_iter().zip(sizes) {
+                size += n;
+                left -= n;
+                chunk.push(x);
+                // What follows the last full chunk stays inline (the last
+                // statement keeps its tail position).
+                if size >= CHUNK_NODES && left > 0 {
+                    let id = LocalId(locals.len() as u32);
+                    locals.push(crate::ast::LocalInfo {
+                        name: format!("%chunk{}", id.0),
+                        assigned: false,
+                    });
+                    let cspan = chunk[0].span;
+                    let body = Expr::new(ExprKind::Seq(std::mem::take(&mut chunk)), cspan);
+                    let lam = Lambda {
+                        name: None,
+                        params: Vec::new(),
+                        rest: None,
+                        body,
+                        span: cspan,
+                    };
+                    binds.push((id, Expr::new(ExprKind::Lambda(Box::new(lam)), cspan)));
+                    let callee = Expr::new(ExprKind::Local(id), cspan);
+                    calls.push(Expr::new(
+                        ExprKind::Call(Box::new(callee), Vec::new()),
+                        cspan,
+                    ));
+                    size = 0;
+                }
+            }
+            calls.extend(chunk);
+            let seq = Expr::new(ExprKind::Seq(calls), span);
+            e.kind = ExprKind::Let(binds, Box::new(seq));
+        }
+    }
+}
+
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
+    let split = split_long_sequences(tops);
+    let tops = split.as_deref().unwrap_or(tops);
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();
     let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();
