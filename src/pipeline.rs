@@ -23,7 +23,7 @@ use crate::syntax::reader;
 use crate::syntax::source::{read_source_file, SourceMap};
 use std::collections::HashSet;
 use std::path::Path;
-use valk_llvm::{Backend, EmitError, EmitOptions, Output};
+use valk_llvm::{time_phase, Backend, EmitError, EmitOptions, Output};
 use valk_vir::{FuncId, Function, Loc, OptLevel};
 
 /// A failure, already rendered for stderr (diagnostics include their
@@ -117,7 +117,8 @@ pub fn expand_program(
 pub fn front_end(sources: &mut SourceMap, path: &str) -> Result<Expanded, PipelineError> {
     let text = read_source_file(Path::new(path))
         .map_err(|e| PipelineError(format!("error: cannot read {path}: {e}\n")))?;
-    expand_program(sources, path, &text).map_err(|d| PipelineError(d.render(sources)))
+    time_phase("front end", || expand_program(sources, path, &text))
+        .map_err(|d| PipelineError(d.render(sources)))
 }
 
 // ----- lowering and VIR passes ---------------------------------------------
@@ -130,8 +131,8 @@ pub fn lower(
     opts: &LowerOptions,
     level: OptLevel,
 ) -> Result<Lowered, Diagnostic> {
-    let mut lowered = lower::lower_program(tops, sources, opts)?;
-    optimize(&mut lowered, level)?;
+    let mut lowered = time_phase("lower", || lower::lower_program(tops, sources, opts))?;
+    time_phase("vir passes", || optimize(&mut lowered, level))?;
     Ok(lowered)
 }
 
@@ -240,7 +241,9 @@ pub fn emit_llvm(
         unbound_diag: &unbound,
         proc_name: &proc_name,
     };
-    valk_llvm::emit_module(&lowered.module, toplevels, &opts)
+    time_phase("emit", || {
+        valk_llvm::emit_module(&lowered.module, toplevels, &opts)
+    })
 }
 
 /// The program's main file as `name NUL text` (the first file of
@@ -270,7 +273,9 @@ pub fn pruned_toplevels(lowered: &Lowered) -> Vec<FuncId> {
     if uses_eval(lowered) {
         return lowered.toplevels.clone();
     }
-    valk_vir::passes::prune::prune_toplevels(&lowered.module, &lowered.toplevels)
+    time_phase("prune", || {
+        valk_vir::passes::prune::prune_toplevels(&lowered.module, &lowered.toplevels)
+    })
 }
 
 /// The procedures that need the evaluator at run time.

@@ -43,6 +43,21 @@ impl From<crate::emit::EmitError> for BackendError {
     }
 }
 
+/// Runs `f`, and with `VALK_TIME_PHASES=1` prints on stderr how long it
+/// took (`phase NAME: MS ms`): the compile-time switch of
+/// docs/architecture.md, "Large programs".
+pub fn time_phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on = *ON.get_or_init(|| std::env::var_os("VALK_TIME_PHASES").is_some_and(|v| v != "0"));
+    if !on {
+        return f();
+    }
+    let t = std::time::Instant::now();
+    let r = f();
+    eprintln!("phase {name}: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    r
+}
+
 /// What to produce from a module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
@@ -115,15 +130,19 @@ impl Backend {
     /// statepoint rewrite (for `emit-llvm --before-gc`).
     pub fn optimize(&self, m: &Module, level: u32, gc: bool) -> Result<(), BackendError> {
         let passes = format!("default<O{}>", level.min(3));
-        m.run_passes(&passes, &self.tm, pass_options())
-            .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
+        time_phase("llvm passes", || {
+            m.run_passes(&passes, &self.tm, pass_options())
+        })
+        .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
         if !gc {
             return verify(m);
         }
         mark_musttail_gc_leaf(&self.ctx, m);
-        m.run_passes("rewrite-statepoints-for-gc", &self.tm, pass_options())
-            .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
-        drop_dead_gc_live(m);
+        time_phase("rs4gc", || {
+            m.run_passes("rewrite-statepoints-for-gc", &self.tm, pass_options())
+        })
+        .map_err(|e| BackendError(format!("internal error: statepoint rewrite failed: {e}")))?;
+        time_phase("drop dead gc-live", || drop_dead_gc_live(m));
         verify(m)?;
         check_scalar_relocations(m)
     }
@@ -149,8 +168,8 @@ impl Backend {
 
     /// Compiles IR text through the pipeline into the requested output.
     pub fn compile(&self, ir: &str, level: u32, out: Output) -> Result<Vec<u8>, BackendError> {
-        let m = self.parse(ir)?;
-        verify(&m)?;
+        let m = time_phase("llvm parse", || self.parse(ir))?;
+        time_phase("llvm verify", || verify(&m))?;
         self.optimize(&m, level, out != Output::LlvmIrBeforeGc)?;
         match out {
             Output::LlvmIr | Output::LlvmIrBeforeGc => {
@@ -166,9 +185,7 @@ impl Backend {
     }
 
     fn emit(&self, m: &Module, ft: FileType) -> Result<Vec<u8>, BackendError> {
-        let buf = self
-            .tm
-            .write_to_memory_buffer(m, ft)
+        let buf = time_phase("codegen", || self.tm.write_to_memory_buffer(m, ft))
             .map_err(|e| BackendError(format!("internal error: code generation failed: {e}")))?;
         Ok(buf.as_slice().to_vec())
     }

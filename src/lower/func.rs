@@ -27,6 +27,7 @@ use valk_vir::{
 };
 
 mod calls;
+mod inline;
 
 type R<T> = Result<T, Diagnostic>;
 

@@ -20,7 +20,7 @@ mod prims;
 #[cfg(test)]
 mod tests;
 
-use crate::ast::{Expr, ExprKind, Lambda, TopLevel};
+use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
@@ -84,8 +84,32 @@ pub(crate) struct FixedGlobal {
     pub rest: bool,
 }
 
+/// What a procedure made by `define-record-type` does (the expansion in
+/// `src/expand/records.rs`: `(let ((rtd TYPE)) (lambda ...))` calling one
+/// record primitive).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RecordProc {
+    /// Constructor: per field, the parameter that fills it (or `#f`).
+    New(Vec<Option<usize>>),
+    Is,
+    /// Accessor of field `i`, and its name for errors.
+    Ref(u32, String),
+    /// Modifier of field `i`, and its name for errors.
+    Set(u32, String),
+}
+
+/// A global defined once, at top level, as a record procedure, and never
+/// assigned: direct calls become the record operation in line.
+pub(crate) struct RecordGlobal {
+    pub top: usize,
+    pub params: usize,
+    pub kind: RecordProc,
+}
+
 /// Whole-program facts about globals.
 pub(crate) struct GlobalsInfo {
+    /// Record procedures (whole-program mode only).
+    pub records: HashMap<String, RecordGlobal>,
     /// Top-level forms (indices) whose body defines the name.
     pub defined_at: HashMap<String, Vec<usize>>,
     pub assigned: HashSet<String>,
@@ -136,6 +160,80 @@ impl GlobalsInfo {
                 .get(name)
                 .is_some_and(|ts| ts.iter().any(|&j| j < top || (j == top && in_own_lambda)))
     }
+}
+
+/// Recognises the expansion of one `define-record-type` procedure:
+/// `(let ((rtd T)) (lambda (params...) (%record-PRIM ...)))`, with only
+/// parameters, `rtd` and constants as arguments (so the closure captures
+/// exactly `rtd`). Returns the parameter count and the operation.
+fn record_proc(value: &Expr, globals: &GlobalsInfo, top: usize) -> Option<(usize, RecordProc)> {
+    use crate::syntax::datum::DatumKind;
+    let ExprKind::Let(binds, body) = &value.kind else {
+        return None;
+    };
+    let [(rtd, _)] = binds.as_slice() else {
+        return None;
+    };
+    let ExprKind::Lambda(l) = &body.kind else {
+        return None;
+    };
+    if l.rest.is_some() {
+        return None;
+    }
+    let ExprKind::Call(f, args) = &l.body.kind else {
+        return None;
+    };
+    let ExprKind::Global(prim) = &f.kind else {
+        return None;
+    };
+    let prim = globals.resolve_alias(prim, top);
+    if !globals.is_pristine_builtin(prim) {
+        return None;
+    }
+    let local = |e: &Expr| match &e.kind {
+        ExprKind::Local(x) => Some(*x),
+        _ => None,
+    };
+    let param = |e: &Expr| local(e).and_then(|x| l.params.iter().position(|&p| p == x));
+    let is_rtd = |e: &Expr| local(e) == Some(*rtd);
+    let index = |e: &Expr| match &e.kind {
+        ExprKind::Const(d) => match d.kind {
+            DatumKind::Int(i) => u32::try_from(i).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let symbol = |e: &Expr| match &e.kind {
+        ExprKind::Const(d) => match &d.kind {
+            DatumKind::Symbol(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let n = l.params.len();
+    let kind = match (prim, args.as_slice()) {
+        ("%record", [r, fields @ ..]) if is_rtd(r) => {
+            let mut slots = Vec::new();
+            for fe in fields {
+                slots.push(match &fe.kind {
+                    ExprKind::Const(d) if matches!(d.kind, DatumKind::Bool(false)) => None,
+                    _ => Some(param(fe)?),
+                });
+            }
+            RecordProc::New(slots)
+        }
+        ("%record?", [o, r]) if n == 1 && param(o) == Some(0) && is_rtd(r) => RecordProc::Is,
+        ("%record-ref", [o, r, i, w]) if n == 1 && param(o) == Some(0) && is_rtd(r) => {
+            RecordProc::Ref(index(i)?, symbol(w)?)
+        }
+        ("%record-set!", [o, r, i, v, w])
+            if n == 2 && param(o) == Some(0) && is_rtd(r) && param(v) == Some(1) =>
+        {
+            RecordProc::Set(index(i)?, symbol(w)?)
+        }
+        _ => return None,
+    };
+    Some((n, kind))
 }
 
 fn collect_globals(e: &Expr, assigned: &mut HashSet<String>) {
@@ -246,7 +344,181 @@ pub fn globals_written(tops: &[TopLevel]) -> HashSet<String> {
     written
 }
 
+/// A sequence is split when its statements hold more than twice this many
+/// expression nodes; each chunk then holds about this many.
+const CHUNK_NODES: usize = 600;
+
+/// Splits every long sequence (`begin`, a body) into chunks: `(begin s1 ...
+/// sN)` becomes `(let ((c1 (lambda () s1 ... sk)) ...) (c1) ... sm ... sN)`,
+/// each chunk a procedure called once, known to the analysis (it is only
+/// called), so it is a separate VIR function with its free variables as
+/// parameters. The last chunk stays inline, keeping the tail position of
+/// the last statement; evaluation order and results are unchanged.
+/// LLVM's statepoint rewrite and its passes are super-linear in the size
+/// of one function (docs/architecture.md, "Large programs"). Returns
+/// `None` when no sequence is long enough.
+fn split_long_sequences(tops: &[TopLevel]) -> Option<Vec<TopLevel>> {
+    if !tops.iter().any(|t| has_long_sequence(&t.body)) {
+        return None;
+    }
+    Some(
+        tops.iter()
+            .map(|t| {
+                if !has_long_sequence(&t.body) {
+                    return t.clone();
+                }
+                let mut t = t.clone();
+                let mut locals = std::mem::take(&mut t.locals);
+                split_expr(&mut t.body, &mut locals);
+                t.locals = locals;
+                t
+            })
+            .collect(),
+    )
+}
+
+/// The number of expression nodes of `e` (iterative: any depth).
+fn node_count(e: &Expr) -> usize {
+    let mut n = 0;
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        n += 1;
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push(v)
+            }
+            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            ExprKind::Call(f, args) => {
+                stack.push(f);
+                stack.extend(args);
+            }
+            ExprKind::Seq(es) => stack.extend(es),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| x));
+                stack.push(body);
+            }
+        }
+    }
+    n
+}
+
+fn is_long_sequence(es: &[Expr]) -> bool {
+    es.len() > 2 && es.iter().map(node_count).sum::<usize>() > 2 * CHUNK_NODES
+}
+
+/// Does `e` contain a sequence [`split_long_sequences`] splits?
+fn has_long_sequence(e: &Expr) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push(v)
+            }
+            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            ExprKind::Call(f, args) => {
+                stack.push(f);
+                stack.extend(args);
+            }
+            ExprKind::Seq(es) => {
+                if is_long_sequence(es) {
+                    return true;
+                }
+                stack.extend(es);
+            }
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| x));
+                stack.push(body);
+            }
+        }
+    }
+    false
+}
+
+/// Splits the long sequences of `e`, innermost first, adding the chunks'
+/// variables to `locals`.
+fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>) {
+    match &mut e.kind {
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+            split_expr(v, locals)
+        }
+        ExprKind::If(c, t, f) => {
+            split_expr(c, locals);
+            split_expr(t, locals);
+            split_expr(f, locals);
+        }
+        ExprKind::Lambda(l) => split_expr(&mut l.body, locals),
+        ExprKind::Call(f, args) => {
+            split_expr(f, locals);
+            for a in args {
+                split_expr(a, locals);
+            }
+        }
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, x) in binds {
+                split_expr(x, locals);
+            }
+            split_expr(body, locals);
+        }
+        ExprKind::Seq(es) => {
+            for x in es.iter_mut() {
+                split_expr(x, locals);
+            }
+            if !is_long_sequence(es) {
+                return;
+            }
+            let span = e.span;
+            let stmts = std::mem::take(es);
+            let sizes: Vec<usize> = stmts.iter().map(node_count).collect();
+            let mut left: usize = sizes.iter().sum();
+            let mut binds = Vec::new();
+            let mut calls = Vec::new();
+            let mut chunk: Vec<Expr> = Vec::new();
+            let mut size = 0;
+            for (x, n) in stmts.into_iter().zip(sizes) {
+                size += n;
+                left -= n;
+                chunk.push(x);
+                // What follows the last full chunk stays inline (the last
+                // statement keeps its tail position).
+                if size >= CHUNK_NODES && left > 0 {
+                    let id = LocalId(locals.len() as u32);
+                    locals.push(crate::ast::LocalInfo {
+                        name: format!("%chunk{}", id.0),
+                        assigned: false,
+                    });
+                    let cspan = chunk[0].span;
+                    let body = Expr::new(ExprKind::Seq(std::mem::take(&mut chunk)), cspan);
+                    let lam = Lambda {
+                        name: None,
+                        params: Vec::new(),
+                        rest: None,
+                        body,
+                        span: cspan,
+                    };
+                    binds.push((id, Expr::new(ExprKind::Lambda(Box::new(lam)), cspan)));
+                    let callee = Expr::new(ExprKind::Local(id), cspan);
+                    calls.push(Expr::new(
+                        ExprKind::Call(Box::new(callee), Vec::new()),
+                        cspan,
+                    ));
+                    size = 0;
+                }
+            }
+            calls.extend(chunk);
+            let seq = Expr::new(ExprKind::Seq(calls), span);
+            e.kind = ExprKind::Let(binds, Box::new(seq));
+        }
+    }
+}
+
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
+    let split = split_long_sequences(tops);
+    let tops = split.as_deref().unwrap_or(tops);
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();
     let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();
@@ -290,6 +562,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         }
     }
     let mut globals = GlobalsInfo {
+        records: HashMap::new(),
         defined_at,
         assigned,
         fixed,
@@ -313,6 +586,29 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             || globals.fixed.get(target).is_some_and(|f| f.top < i);
         if once && stable && name != target {
             globals.aliases.insert(name.clone(), (i, target.clone()));
+        }
+    }
+    if opts.fixed_globals {
+        for (i, t) in tops.iter().enumerate() {
+            let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
+                continue;
+            };
+            let once = globals.defined_at.get(name).map_or(0, Vec::len) == 1
+                && !globals.assigned.contains(name)
+                && !globals.predefined.contains(name);
+            if !once {
+                continue;
+            }
+            if let Some((params, kind)) = record_proc(value, &globals, i) {
+                globals.records.insert(
+                    name.clone(),
+                    RecordGlobal {
+                        top: i,
+                        params,
+                        kind,
+                    },
+                );
+            }
         }
     }
     let globals = globals;

@@ -482,3 +482,57 @@ fn aliases_of_builtins_and_fixed_globals_are_resolved() {
     let l = lower("(define %car car) (set! %car cdr) (define (h x) (%car x))");
     assert_eq!(count(&l, "h", |o| *o == Op::Car), 0);
 }
+
+#[test]
+fn record_procedures_are_called_in_line() {
+    let src = "(define-record-type point (make-point x y) point? (x point-x set-point-x!) (y point-y))
+               (define (f p) (set-point-x! p (point-y p)) (if (point? p) (point-x p) (make-point 1 2)))
+               (define (g p) (map point-x p))";
+    let l = lower(src);
+    let calls = |name| {
+        count(&l, name, |o| {
+            matches!(o, Op::CallClosure | Op::CallRuntime(_))
+        })
+    };
+    assert_eq!(calls("f"), 0, "{}", func_text(&l, "f"));
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::RecordRef(_))), 2);
+    assert_eq!(count(&l, "f", |o| *o == Op::RecordSet(0)), 1);
+    assert_eq!(count(&l, "f", |o| *o == Op::RecordIs), 1);
+    assert_eq!(count(&l, "f", |o| *o == Op::RecordNew), 1);
+    // The accessor stays a procedure, whose body is the same operation.
+    assert_eq!(count(&l, "point-x", |o| *o == Op::RecordRef(0)), 1);
+    assert!(func_text(&l, "g").contains("global_get $point-x"));
+    // Without whole-program knowledge, direct calls go through the cell.
+    let l = lower_with(src, &LowerOptions::default());
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::RecordRef(_))), 0);
+}
+
+#[test]
+fn more_primitives_in_line() {
+    let l = lower(
+        "(define (f a b c) (list (cadr a) (+ a b c) (< a b c) (zero? a) (char->integer b)
+                                  (integer->char c) (char<? b c) (vector a b) (make-vector 2 a)))
+         (define (g p) (set-car! p 1) (set-cdr! p 2) (string-set! p 0 #\\a))",
+    );
+    let runtime: Vec<String> = ops(&l, "f")
+        .iter()
+        .chain(ops(&l, "g").iter())
+        .filter_map(|o| match o {
+            Op::CallRuntime(b) => Some(l.module.builtin_name(*b).to_string()),
+            _ => None,
+        })
+        .collect();
+    // Only the failing paths call the builtins.
+    assert_eq!(
+        runtime,
+        [
+            "cadr",
+            "zero?",
+            "char->integer",
+            "integer->char",
+            "char<?",
+            "string-set!"
+        ]
+    );
+    assert_eq!(count(&l, "g", |o| matches!(o, Op::Store(_))), 2);
+}

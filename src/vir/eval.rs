@@ -361,6 +361,18 @@ impl<'m> Machine<'m> {
         }
     }
 
+    /// Is `v` a record (an `alloc.record` or `record_new` object) whose
+    /// type word is `rtd`?
+    fn record_of(&self, v: EvalValue, rtd: EvalValue) -> bool {
+        match v {
+            EvalValue::Obj(i) => matches!(
+                &self.heap[i],
+                HeapObj::Fields(ObjKind::Record, fs) if fs.first() == Some(&rtd)
+            ),
+            _ => false,
+        }
+    }
+
     fn fields(&mut self, v: EvalValue, who: &str) -> EResult<&mut Vec<EvalValue>> {
         match v {
             EvalValue::Obj(i) => match &mut self.heap[i] {
@@ -522,6 +534,37 @@ impl<'m> Machine<'m> {
                 self.fields(a[0], "set_box")?[0] = a[1];
                 V::Unspecified
             }
+            Op::RecordNew => self.alloc(HeapObj::Fields(ObjKind::Record, a.to_vec())),
+            Op::RecordIs => V::Bool(self.record_of(a[0], a[1])),
+            Op::RecordRef(n) | Op::RecordSet(n) => {
+                let who = if *op == Op::RecordRef(*n) { a[2] } else { a[3] };
+                if !self.record_of(a[0], a[1]) {
+                    return Err(wrong(&self.render(who), "record"));
+                }
+                let fs = self.fields(a[0], "record")?;
+                let slot = 1 + *n as usize;
+                if slot >= fs.len() {
+                    return Err(EvalError::Precondition("record: no such field".into()));
+                }
+                if *op == Op::RecordRef(*n) {
+                    fs[slot]
+                } else {
+                    fs[slot] = a[2];
+                    V::Unspecified
+                }
+            }
+            Op::CharToInt => match a[0] {
+                V::Char(c) => V::Fixnum(c as i64),
+                _ => return Err(EvalError::Precondition("char_to_int: not a char".into())),
+            },
+            Op::IntToChar => match a[0] {
+                V::Fixnum(n) => u32::try_from(n)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .map(V::Char)
+                    .ok_or_else(|| EvalError::Precondition("int_to_char: not a scalar".into()))?,
+                _ => return Err(EvalError::Precondition("int_to_char: not a fixnum".into())),
+            },
             Op::GlobalGet(g, checked) => {
                 let v = self.globals[g.index()];
                 if checked.is_checked() && v == V::Undefined {

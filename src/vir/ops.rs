@@ -451,6 +451,23 @@ define_ops! {
     Unbox = "unbox", Exact(1), Value, Pure, Fixed(0), None, Values;
     /// `[box, v]`.
     SetBox = "set_box", Exact(2), Effect, Impure, Fixed(0), None, Values;
+    /// `[rtd, fields...] -> record`: a new record of type `rtd` (a record
+    /// type descriptor); if `rtd` is not a record type with exactly that
+    /// many fields, the runtime's `%record` raises its error.
+    RecordNew = "record_new", AtLeast(1), Value, Impure, Fixed(0), None, Values;
+    /// `[x, rtd] -> boolean`: `x` is a record whose type is `rtd`.
+    RecordIs = "record_is", Exact(2), Value, Pure, Fixed(0), None, Values;
+    /// `[x, rtd, who] -> value`: field `n` of record `x` of type `rtd`;
+    /// otherwise `%record-ref` raises its wrong-type error naming `who`
+    /// (a symbol constant).
+    RecordRef(n: u32) = "record_ref", Exact(3), Value, Impure, Fixed(0), Field, ImmValues;
+    /// `[x, rtd, v, who]`: store into field `n` (with write barrier);
+    /// errors as `record_ref`, raised by `%record-set!`.
+    RecordSet(n: u32) = "record_set", Exact(4), Effect, Impure, Fixed(0), Field, ImmValues;
+    /// `[char] -> fixnum`: the code point (unchecked).
+    CharToInt = "char_to_int", Exact(1), Value, Pure, Fixed(0), None, Values;
+    /// `[fixnum] -> char` (unchecked: a Unicode scalar value).
+    IntToChar = "int_to_char", Exact(1), Value, Pure, Fixed(0), None, Values;
 
     // ---- globals and variable checks ----
     /// `[] -> value`: read the global's value cell; checked: raise an

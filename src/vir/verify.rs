@@ -15,7 +15,7 @@
 
 use crate::analysis::{Cfg, DomTree};
 use crate::entity::{Block, Inst, Value};
-use crate::ir::{fits_fixnum, Function, Module, Op, ValueDef};
+use crate::ir::{fits_fixnum, ConstData, Function, Module, Op, ValueDef};
 use crate::write::{format_inst, symbol_name, ModuleNames, Namer};
 use std::collections::HashSet;
 use std::fmt;
@@ -529,6 +529,24 @@ fn check_inst(c: &mut Checker, in_layout: &[bool], b: Block, i: Inst) {
                 format!("constant #{} does not exist", k.index()),
             );
         }
+        // The name in a record access error is a symbol constant (the
+        // accessor's name, docs/vir.md).
+        Op::RecordRef(_) | Op::RecordSet(_) => {
+            let who = d.args.last().copied();
+            if let Some(ValueDef::Result(w)) = who.map(|v| f.value_def(v)) {
+                let ok = match f.inst(w).op {
+                    Op::Const(k) => matches!(m.consts.get(k.index()), Some(ConstData::Symbol(_))),
+                    _ => false,
+                };
+                if !ok {
+                    c.error(
+                        Some(b),
+                        Some(i),
+                        "the name of a record access must be a symbol constant".into(),
+                    );
+                }
+            }
+        }
         Op::GlobalGet(g, _) | Op::GlobalSet(g, _) if g.index() >= m.globals.len() => {
             c.error(
                 Some(b),
@@ -611,6 +629,35 @@ loop(%i):
   br_if %1, loop(%i), done()
 done:
   ret %i
+}
+"
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn record_access_names_a_symbol_constant() {
+        assert_error(
+            "function @f(%x, %t) arity 2 {
+entry:
+  %0 = fixnum 1
+  %1 = record_ref 0, %x, %t, %0
+  ret %1
+}
+",
+            "function @f, block entry, instruction `%1 = record_ref 0, %x, %t, %0`: the name of a record access must be a symbol constant",
+        );
+        assert_eq!(
+            errors_of(
+                "const #0 = point-x
+
+function @f(%x, %t) arity 2 {
+entry:
+  %0 = const #0
+  record_set 0, %x, %t, %x, %0
+  %1 = record_ref 0, %x, %t, %0
+  ret %1
 }
 "
             ),

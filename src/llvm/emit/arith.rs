@@ -22,6 +22,30 @@ fn cond_code(c: Cond) -> usize {
     Cond::ALL.iter().position(|&x| x == c).unwrap_or(0)
 }
 
+/// The `fcmp` predicate of a flonum comparison: ordered (false when an
+/// operand is NaN), except `!=`, like the runtime's comparisons.
+pub(super) fn fcmp_pred(c: Cond) -> &'static str {
+    match c {
+        Cond::Eq => "oeq",
+        Cond::Ne => "une",
+        Cond::Lt => "olt",
+        Cond::Le => "ole",
+        Cond::Gt => "ogt",
+        Cond::Ge => "oge",
+    }
+}
+
+/// The LLVM instruction computing a generic `op` on two flonums in line,
+/// for the operations whose flonum result is the plain IEEE one.
+fn inline_flonum_op(op: FxOp) -> Option<&'static str> {
+    match op {
+        FxOp::Add => Some("fadd"),
+        FxOp::Sub => Some("fsub"),
+        FxOp::Mul => Some("fmul"),
+        _ => None,
+    }
+}
+
 impl FnEmitter<'_, '_, '_> {
     /// Fixnum arithmetic; returns the result operand. Tagged fixnums are
     /// `n << 3`, so sums and differences need no untagging.
@@ -88,10 +112,124 @@ impl FnEmitter<'_, '_, '_> {
             }
         };
         let lok = self.label();
-        self.br_if(&ovf, &lslow, &lok, Weight::Unlikely);
+        // Overflow goes straight to the runtime (it makes the bignum).
+        let lrt = if mode == FxMode::Chk && inline_flonum_op(op).is_some() {
+            self.label()
+        } else {
+            lslow.clone()
+        };
+        self.br_if(&ovf, &lrt, &lok, Weight::Unlikely);
         self.start_block(&lok);
         let r1 = self.ptr(&val);
-        self.slow_path_join(Some((lslow, ljoin)), r1, "valk_rt_arith", code, a, b)
+        let Some(fop) = inline_flonum_op(op).filter(|_| mode == FxMode::Chk) else {
+            return self.slow_path_join(Some((lslow, ljoin)), r1, "valk_rt_arith", code, a, b);
+        };
+        // Not two fixnums: two flonums, or a fixnum and a flonum, are
+        // computed in line (the runtime converts the fixnum the same way,
+        // docs/numbers.md); anything else calls the runtime.
+        let fx_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&lslow);
+        let (x, y) = self.flonum_operands_of_numbers(a, b, false, &lrt);
+        let d = self.def(format!("{fop} double {x}, {y}"));
+        let r2 = self.box_flonum(&d);
+        let fl_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&lrt);
+        let r3 = self.call(
+            Conv::C,
+            "@valk_rt_arith",
+            &format!("i64 {code}, {V} {a}, {V} {b}"),
+        );
+        let rt_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&ljoin);
+        self.phi(V, &[(&r1, &fx_end), (&r2, &fl_end), (&r3, &rt_end)])
+    }
+
+    /// The doubles of two operands known not to be both fixnums, for the
+    /// inline flonum path of a generic operation: both flonums, or one
+    /// fixnum converted by `sitofp` and one flonum. With `exact`, only
+    /// fixnums of at most 53 bits are converted (their double is exact, as
+    /// comparisons need). Other operands branch to `lrt`. Leaves the
+    /// current block at the join of the accepted cases.
+    fn flonum_operands_of_numbers(
+        &mut self,
+        a: &str,
+        b: &str,
+        exact: bool,
+        lrt: &str,
+    ) -> (String, String) {
+        let ai = self.int(a);
+        let bi = self.int(b);
+        let (la_fl, la_other, lcomp) = (self.label(), self.label(), self.label());
+        let mut ins: Vec<(String, String, String)> = Vec::new();
+        let ta = self.heap_type_test(a, &ai, ObjType::Flonum);
+        self.br_if(&ta, &la_fl, &la_other, Weight::Likely);
+        // `a` is a flonum.
+        self.start_block(&la_fl);
+        let x = self.load_double(a);
+        let tb = self.heap_type_test(b, &bi, ObjType::Flonum);
+        let (lff, lfo) = (self.label(), self.label());
+        self.br_if(&tb, &lff, &lfo, Weight::Likely);
+        self.start_block(&lff);
+        let y = self.load_double(b);
+        ins.push((x.clone(), y, self.cur.clone()));
+        self.br(&lcomp);
+        self.start_block(&lfo);
+        {
+            let bfx = self.convertible_fixnum(&bi, exact);
+            let lconv = self.label();
+            self.br_if(&bfx, &lconv, lrt, Weight::Likely);
+            self.start_block(&lconv);
+            let n = self.bin("ashr", &bi, 3);
+            let y = self.def(format!("sitofp i64 {n} to double"));
+            ins.push((x, y, self.cur.clone()));
+            self.br(&lcomp);
+        }
+        // `a` is not a flonum.
+        self.start_block(&la_other);
+        {
+            let afx = self.convertible_fixnum(&ai, exact);
+            let lconv = self.label();
+            self.br_if(&afx, &lconv, lrt, Weight::Likely);
+            self.start_block(&lconv);
+            let n = self.bin("ashr", &ai, 3);
+            let x = self.def(format!("sitofp i64 {n} to double"));
+            let tb = self.heap_type_test(b, &bi, ObjType::Flonum);
+            let lof = self.label();
+            self.br_if(&tb, &lof, lrt, Weight::Likely);
+            self.start_block(&lof);
+            let y = self.load_double(b);
+            ins.push((x, y, self.cur.clone()));
+            self.br(&lcomp);
+        }
+        self.start_block(&lcomp);
+        let xs: Vec<(&str, &str)> = ins
+            .iter()
+            .map(|(x, _, l)| (x.as_str(), l.as_str()))
+            .collect();
+        let x = self.phi("double", &xs);
+        let ys: Vec<(&str, &str)> = ins
+            .iter()
+            .map(|(_, y, l)| (y.as_str(), l.as_str()))
+            .collect();
+        let y = self.phi("double", &ys);
+        (x, y)
+    }
+
+    /// i1: is tagged `xi` a fixnum, and with `exact` one of magnitude at
+    /// most 2^53 (converted to a double without rounding)?
+    pub(super) fn convertible_fixnum(&mut self, xi: &str, exact: bool) -> String {
+        let tag = self.tag_of(xi);
+        let fx = self.icmp("eq", &tag, 0);
+        if !exact {
+            return fx;
+        }
+        // |n| <= 2^53 iff (n << 3) + 2^56 <= 2^57, unsigned.
+        let s = self.bin("add", xi, 1i64 << 56);
+        let small = self.icmp("ule", &s, 1i64 << 57);
+        self.bin1("and", &fx, &small)
     }
 
     /// Quotient/remainder/modulo of tagged fixnums (divisor non-zero).
@@ -148,7 +286,17 @@ impl FnEmitter<'_, '_, '_> {
         let cmp = self.icmp(pred, &ai, &bi);
         let r1 = self.bool_of(&cmp);
         self.br(&ljoin);
+        // Two flonums compare in line, and a fixnum with a flonum when the
+        // fixnum converts exactly (the runtime compares exactly,
+        // docs/numbers.md); other numbers compare in the runtime.
         self.start_block(&lslow);
+        let lrt = self.label();
+        let (x, y) = self.flonum_operands_of_numbers(a, b, true, &lrt);
+        let t = self.def(format!("fcmp {} double {x}, {y}", fcmp_pred(c)));
+        let r3 = self.bool_of(&t);
+        let fl_end = self.cur.clone();
+        self.br(&ljoin);
+        self.start_block(&lrt);
         let r2 = self.call(
             Conv::C,
             "@valk_rt_compare",
@@ -157,7 +305,7 @@ impl FnEmitter<'_, '_, '_> {
         let slow_end = self.cur.clone();
         self.br(&ljoin);
         self.start_block(&ljoin);
-        self.phi(V, &[(&r1, &lfx), (&r2, &slow_end)])
+        self.phi(V, &[(&r1, &lfx), (&r3, &fl_end), (&r2, &slow_end)])
     }
 
     /// Branches to a slow path unless both operands are flonums; returns
@@ -207,15 +355,7 @@ impl FnEmitter<'_, '_, '_> {
     /// Flonum comparison (ordered, except `!=`).
     pub(super) fn fl_cmp(&mut self, c: Cond, chk: bool, a: &str, b: &str) -> String {
         let (guard, x, y) = self.flonum_operands(chk, a, b);
-        let pred = match c {
-            Cond::Eq => "oeq",
-            Cond::Ne => "une",
-            Cond::Lt => "olt",
-            Cond::Le => "ole",
-            Cond::Gt => "ogt",
-            Cond::Ge => "oge",
-        };
-        let t = self.def(format!("fcmp {pred} double {x}, {y}"));
+        let t = self.def(format!("fcmp {} double {x}, {y}", fcmp_pred(c)));
         let r1 = self.bool_of(&t);
         self.slow_path_join(guard, r1, "valk_rt_fl_compare", cond_code(c), a, b)
     }

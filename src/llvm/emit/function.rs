@@ -7,7 +7,7 @@
 use super::text::{imm_op, Weight};
 use super::{EmitError, EmitOptions, ModCx};
 use crate::abi;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use valk_vir::{Block, BlockCall, FuncId, Function, InstData, Module, Op, Value, ValueDef};
 
 /// Emits one VIR function as its direct entry.
@@ -39,6 +39,10 @@ pub(super) struct FnEmitter<'m, 'c, 'o> {
     /// blocks marked here (`prologue.rs`, `plan_stack_checks`).
     pub(super) entry_check: bool,
     pub(super) checked_blocks: Vec<bool>,
+    /// Flonum values kept without a box, and the doubles of flonum values
+    /// (`unboxed.rs`).
+    pub(super) unboxed: HashSet<Value>,
+    pub(super) dbl: HashMap<Value, String>,
 }
 
 impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
@@ -66,6 +70,8 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             prologue: String::new(),
             entry_check: false,
             checked_blocks: Vec::new(),
+            unboxed: HashSet::new(),
+            dbl: HashMap::new(),
         }
     }
 
@@ -116,6 +122,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     /// them in the definition.
     pub(super) fn emit_direct(&mut self) -> Result<(), EmitError> {
         self.compute_names();
+        self.start_unboxed();
         let f = self.f;
         let cfg = valk_vir::Cfg::compute(f);
         let rpo = valk_vir::analysis::reverse_postorder(f, &cfg);
@@ -165,9 +172,12 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     /// concern: `objects.rs` (constants, type tests, objects, globals),
     /// `arith.rs`, `calls.rs`, and the terminators below.
     fn emit_inst(&mut self, d: &InstData) -> Result<(), EmitError> {
+        if self.flonum_inst(d) {
+            return Ok(());
+        }
         let res = d.result.map(|r| format!("%v{}", r.0));
         let res = res.as_deref().unwrap_or_default();
-        let a: Vec<String> = d.args.iter().map(|&v| self.op(v)).collect();
+        let a: Vec<String> = d.args.iter().map(|&v| self.boxed_op(v)).collect();
         // The operand text of the result, for operations that compute it
         // into a fresh name rather than into `%v<n>`.
         let v: Option<String> = match &d.op {
@@ -250,6 +260,15 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 self.set_box(&a[0], &a[1]);
                 None
             }
+            Op::RecordNew => Some(self.record_new(&a[0], &a[1..])?),
+            Op::RecordIs => Some(self.record_is(&a[0], &a[1])),
+            Op::RecordRef(n) => Some(self.record_ref(*n as usize, &a[0], &a[1], &a[2])?),
+            Op::RecordSet(n) => {
+                self.record_set(*n as usize, &a[0], &a[1], &a[2], &a[3])?;
+                None
+            }
+            Op::CharToInt => Some(self.char_to_int(&a[0])),
+            Op::IntToChar => Some(self.int_to_char(&a[0])),
             Op::GlobalGet(g, chk) => {
                 self.global_get(res, g.index(), chk.is_checked(), d.loc);
                 None
@@ -314,7 +333,11 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     /// label to branch to. `edge` forces a separate edge block (needed when
     /// one terminator has several edges).
     fn edge(&mut self, bc: &BlockCall, edge: bool, pending: &mut Vec<String>) -> String {
-        let args: Vec<String> = bc.args.iter().map(|&a| self.op(a)).collect();
+        let f = self.f;
+        let params = &f.block(bc.block).params;
+        let args: Vec<String> = (bc.args.iter().zip(params))
+            .map(|(&a, &p)| self.edge_arg(p, a))
+            .collect();
         let target = format!("b{}", bc.block.0);
         if bc.args.is_empty() {
             // Phi-less targets need no edge block.

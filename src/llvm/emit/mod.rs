@@ -42,6 +42,7 @@ mod function;
 mod objects;
 mod prologue;
 mod text;
+mod unboxed;
 
 use crate::abi;
 use crate::consts;
@@ -191,6 +192,10 @@ pub fn emit_module(
     let mut funcs = String::new();
     let live = valk_vir::passes::prune::reachable_functions(m, toplevels);
     cx.selfless = prologue::selfless_closures(m, &live);
+    let mut is_top = vec![false; m.funcs.len()];
+    for &t in toplevels {
+        is_top[t.index()] = true;
+    }
     for (i, f) in m.funcs.iter().enumerate() {
         if !live[i] {
             continue;
@@ -198,7 +203,12 @@ pub fn emit_module(
         let id = FuncId::new(i);
         let mut e = FnEmitter::new(m, f, id, &mut cx, opts);
         e.emit_direct()?;
-        funcs.push_str(&e.finish_function());
+        let text = e.finish_function();
+        if is_top[i] && !has_loop(f) {
+            funcs.push_str(&run_once(text));
+        } else {
+            funcs.push_str(&text);
+        }
         if f.sig.closure {
             funcs.push_str(&emit_fast_entry(m, id, cx.selfless[i]));
             funcs.push_str(&emit_info(m, f, id, &mut cx, opts));
@@ -393,6 +403,7 @@ declare { i64, i1 } @llvm.smul.with.overflow.i64(i64, i64)
 
 const ATTRS: &str = r#"
 attributes #0 = { nounwind "frame-pointer"="all" }
+attributes #1 = { nounwind "frame-pointer"="all" noinline optnone }
 
 !0 = !{!"branch_weights", i32 2000, i32 1}
 !1 = !{!"branch_weights", i32 1, i32 2000}
@@ -417,9 +428,44 @@ fn emit_info(m: &Module, f: &Function, id: FuncId, cx: &mut ModCx, opts: &EmitOp
     )
 }
 
+/// Does `f` have a loop (a back edge in its CFG)?
+fn has_loop(f: &Function) -> bool {
+    let cfg = valk_vir::Cfg::compute(f);
+    let rpo = valk_vir::analysis::reverse_postorder(f, &cfg);
+    let mut position = vec![usize::MAX; f.blocks.len()];
+    for (k, b) in rpo.iter().enumerate() {
+        position[b.index()] = k;
+    }
+    rpo.iter().any(|&b| {
+        cfg.preds(b)
+            .iter()
+            .any(|p| position[p.index()] >= position[b.index()])
+    })
+}
+
+/// The definition `text` of a top-level form without loops, which runs
+/// each of its instructions at most once per run of the form, with
+/// attribute group `#1` (`optnone noinline`) instead of `#0`: LLVM
+/// neither optimises it nor inlines into it, and generates its code with
+/// the fast instruction selector. Optimising code that runs once never
+/// pays back, and the top-level forms are most of a large program
+/// (docs/architecture.md, "Large programs").
+fn run_once(text: String) -> String {
+    let suffix = FN_SUFFIX;
+    let cold = FN_SUFFIX.replacen("#0", "#1", 1);
+    text.replacen(suffix, &cold, 1)
+}
+
+/// The dispatcher over the top-level forms, `optnone` like the forms
+/// without loops ([`run_once`]): each form is the only caller of its
+/// function, so LLVM would otherwise inline every form into this one
+/// function, and a large program would become one huge function, on which
+/// LLVM's passes and code generation are super-linear
+/// (docs/architecture.md, "Large programs").
 fn emit_run_toplevel(m: &Module, toplevels: &[FuncId]) -> String {
     let mut s = format!(
-        "define internal {V} @valk_run_toplevel(i64 %i) {FN_SUFFIX} {{\nstart:\n  switch i64 %i, label %none ["
+        "define internal {V} @valk_run_toplevel(i64 %i) {} {{\nstart:\n  switch i64 %i, label %none [",
+        FN_SUFFIX.replacen("#0", "#1", 1)
     );
     for k in 0..toplevels.len() {
         let _ = write!(s, " i64 {k}, label %t{k}");

@@ -7,6 +7,7 @@
 
 use super::function::FnEmitter;
 use super::text::{fast_name, imm, imm_op, info_name, Weight, LIKELY, V};
+use super::EmitError;
 use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT, TAG_PAIR};
 use std::fmt::Write;
 use valk_runtime::value::ObjType;
@@ -261,6 +262,7 @@ impl FnEmitter<'_, '_, '_> {
 
     pub(super) fn store_word(&mut self, x: &str, n: usize, v: &str) {
         let p = self.dyn_field(x, n);
+        self.mutate_field(&p);
         self.store(V, v, &p);
     }
 
@@ -287,7 +289,9 @@ impl FnEmitter<'_, '_, '_> {
     }
 
     pub(super) fn set_box(&mut self, b: &str, x: &str) {
-        self.store_field(b, TAG_OBJECT, 0, x);
+        let p = self.gep(b, field_offset(TAG_OBJECT, 0));
+        self.mutate_field(&p);
+        self.store(V, x, &p);
     }
 
     /// A flonum box holding double `d`.
@@ -302,6 +306,143 @@ impl FnEmitter<'_, '_, '_> {
     pub(super) fn load_double(&mut self, x: &str) -> String {
         let p = self.gep(x, field_offset(TAG_OBJECT, 0));
         self.load("double", &p)
+    }
+
+    /// Every store of a value into a field of an object that may be older
+    /// than the value (`store`, `set-car!`/`set-cdr!`, record modifiers,
+    /// `vector-set!`, `set_box`) calls this first, with the field's
+    /// address: the one place for the write barrier of the generational
+    /// collector (docs/gc.md). The copying collector needs none, so it
+    /// emits nothing yet; stores into a fresh allocation skip it.
+    fn mutate_field(&mut self, _addr: &str) {}
+
+    // ---- records (docs/lowering.md, "Records") ----
+
+    /// i1: is `x` a record whose type descriptor (payload word 0) is
+    /// `rtd`? A tag test, a header test and one compare.
+    fn record_test(&mut self, x: &str, rtd: &str) -> String {
+        let xi = self.int(x);
+        let is_rec = self.heap_type_test(x, &xi, ObjType::Record);
+        let (lt, lj) = (self.label(), self.label());
+        let from = self.cur.clone();
+        self.br_if(&is_rec, &lt, &lj, Weight::Likely);
+        self.start_block(&lt);
+        let d = self.load_field(x, TAG_OBJECT, 0);
+        let same = self.icmp_v("eq", &d, rtd);
+        self.br(&lj);
+        self.start_block(&lj);
+        self.phi("i1", &[("false", &from), (&same, &lt)])
+    }
+
+    /// `record_is`.
+    pub(super) fn record_is(&mut self, x: &str, rtd: &str) -> String {
+        let c = self.record_test(x, rtd);
+        self.bool_of(&c)
+    }
+
+    /// Branches on `ok` to a fast block filled by `fast` and a slow block
+    /// calling runtime builtin `name` with `slow_args` (which raises the
+    /// builtin's error); returns the joined result.
+    fn fast_or_runtime(
+        &mut self,
+        ok: &str,
+        name: &str,
+        slow_args: &[String],
+        fast: impl FnOnce(&mut Self) -> String,
+    ) -> Result<String, EmitError> {
+        let (lf, ls, lj) = (self.label(), self.label(), self.label());
+        self.br_if(ok, &lf, &ls, Weight::Likely);
+        self.start_block(&lf);
+        let v = fast(self);
+        let fast_end = self.cur.clone();
+        self.br(&lj);
+        self.start_block(&ls);
+        let r = self.runtime_call(name, slow_args)?;
+        let slow_end = self.cur.clone();
+        self.br(&lj);
+        self.start_block(&lj);
+        Ok(self.phi(V, &[(&v, &fast_end), (&r, &slow_end)]))
+    }
+
+    /// `record_ref.n`: the checked field load; the failing path calls
+    /// `%record-ref`, which raises the accessor's error.
+    pub(super) fn record_ref(
+        &mut self,
+        n: usize,
+        x: &str,
+        rtd: &str,
+        who: &str,
+    ) -> Result<String, EmitError> {
+        let ok = self.record_test(x, rtd);
+        let args = [x, rtd, &imm_op((n as u64) << 3), who].map(String::from);
+        self.fast_or_runtime(&ok, "%record-ref", &args, |e| {
+            e.load_field(x, TAG_OBJECT, 1 + n)
+        })
+    }
+
+    /// `record_set.n`: the checked field store (`%record-set!` raises).
+    pub(super) fn record_set(
+        &mut self,
+        n: usize,
+        x: &str,
+        rtd: &str,
+        v: &str,
+        who: &str,
+    ) -> Result<(), EmitError> {
+        let ok = self.record_test(x, rtd);
+        let args = [x, rtd, &imm_op((n as u64) << 3), v, who].map(String::from);
+        self.fast_or_runtime(&ok, "%record-set!", &args, |e| {
+            let p = e.gep(x, field_offset(TAG_OBJECT, 1 + n));
+            e.mutate_field(&p);
+            e.store(V, v, &p);
+            imm_op(abi::UNSPECIFIED)
+        })?;
+        Ok(())
+    }
+
+    /// `record_new`: inline allocation when `rtd` is a record type with
+    /// exactly `fields.len()` fields; otherwise `%record` raises.
+    pub(super) fn record_new(&mut self, rtd: &str, fields: &[String]) -> Result<String, EmitError> {
+        let ri = self.int(rtd);
+        let is_rtd = self.heap_type_test(rtd, &ri, ObjType::RecordType);
+        let (lc, lj) = (self.label(), self.label());
+        let from = self.cur.clone();
+        self.br_if(&is_rtd, &lc, &lj, Weight::Likely);
+        self.start_block(&lc);
+        let count = self.load_field(rtd, TAG_OBJECT, 2);
+        let want = imm_op((fields.len() as u64) << 3);
+        let same = self.icmp_v("eq", &count, &want);
+        self.br(&lj);
+        self.start_block(&lj);
+        let ok = self.phi("i1", &[("false", &from), (&same, &lc)]);
+        let mut args = vec![rtd.to_string()];
+        args.extend(fields.iter().cloned());
+        self.fast_or_runtime(&ok, "%record", &args, |e| {
+            let o = e.alloc(ObjType::Record, 1 + fields.len());
+            e.store_field(&o, TAG_OBJECT, 0, rtd);
+            for (i, f) in fields.iter().enumerate() {
+                e.store_field(&o, TAG_OBJECT, 1 + i, f);
+            }
+            o
+        })
+    }
+
+    // ---- characters ----
+
+    /// `char_to_int`: `(c << 8 | low) → c << 3`.
+    pub(super) fn char_to_int(&mut self, c: &str) -> String {
+        let ci = self.int(c);
+        let s = self.bin("lshr", &ci, 5);
+        let f = self.bin("and", &s, -8);
+        self.ptr(&f)
+    }
+
+    /// `int_to_char`: `n << 3 → n << 8 | low`.
+    pub(super) fn int_to_char(&mut self, n: &str) -> String {
+        let ni = self.int(n);
+        let s = self.bin("shl", &ni, 5);
+        let c = self.bin("or", &s, abi::CHAR_LOW_BYTE);
+        self.ptr(&c)
     }
 
     // ---- vectors and strings ----
@@ -327,6 +468,7 @@ impl FnEmitter<'_, '_, '_> {
 
     pub(super) fn vector_set(&mut self, v: &str, i: &str, x: &str) {
         let p = self.vector_slot(v, i, 1);
+        self.mutate_field(&p);
         self.store(V, x, &p);
     }
 

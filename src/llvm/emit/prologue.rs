@@ -340,7 +340,8 @@ impl FnEmitter<'_, '_, '_> {
                         .iter()
                         .map(|(from, args)| format!("[ {}, %{from} ]", args[k]))
                         .collect();
-                    let _ = writeln!(s, "  %v{} = phi {V} {}", p.0, ins.join(", "));
+                    let ty = self.param_type(p);
+                    let _ = writeln!(s, "  %v{} = phi {ty} {}", p.0, ins.join(", "));
                 }
             }
             s.push_str(&text);

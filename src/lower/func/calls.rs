@@ -6,12 +6,12 @@
 use super::*;
 
 impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
-    fn args(&mut self, args: &'t [Expr]) -> R<Vec<Value>> {
+    pub(super) fn args(&mut self, args: &'t [Expr]) -> R<Vec<Value>> {
         args.iter().map(|a| self.value(a)).collect()
     }
 
     /// The list of `vs` (a rest argument built by the caller).
-    fn list(&mut self, vs: &[Value]) -> Value {
+    pub(super) fn list(&mut self, vs: &[Value]) -> Value {
         let mut l = self.push(Op::Nil, &[]);
         for &v in vs.iter().rev() {
             l = self.push(Op::Cons, &[v, l]);
@@ -208,6 +208,9 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 return self.finish(v, cont);
             }
         }
+        if let Some(v) = self.record_call(name, fspan, args, span)? {
+            return self.finish(v, cont);
+        }
         if let Some(fx) = globals.fixed.get(name) {
             let argc = args.len();
             if argc >= fx.required && (fx.rest || argc == fx.required) {
@@ -277,6 +280,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 let s = check(self, Ty::String, vs[0]);
                 self.push(Op::StringLength, &[s])
             }
+            _ => self.prim_more(p, name, vs, span),
         }
     }
 }

@@ -251,21 +251,32 @@ fn expected_record(rtd: Value) -> String {
     format!("{article} {name}")
 }
 
-/// Checks a record access: `obj` is a record of type `rtd`; returns the
-/// field's payload index.
-fn record_access(obj: Value, rtd: Value, index: Value, who: Value) -> VResult<usize> {
-    let who_name = if who.is_symbol() {
+/// The accessor or modifier name in a record access error.
+fn record_who(who: Value) -> String {
+    if who.is_symbol() {
         object::symbol_name(who)
     } else {
         "record accessor".to_string()
-    };
-    let rtd = rtd_arg(&who_name, rtd)?;
+    }
+}
+
+/// Checks a record access: `obj` is a record of type `rtd`; returns the
+/// field's payload index. The name is built only on error (issue #17:
+/// the interpreter calls this on every access).
+fn record_access(obj: Value, rtd: Value, index: Value, who: Value) -> VResult<usize> {
+    if !rtd.has_type(ObjType::RecordType) {
+        return Err(error::wrong_type(&record_who(who), "a record type", rtd));
+    }
     if !is_record_of(obj, rtd) {
-        return Err(error::wrong_type(&who_name, &expected_record(rtd), obj));
+        return Err(error::wrong_type(
+            &record_who(who),
+            &expected_record(rtd),
+            obj,
+        ));
     }
     match index.fixnum_value() {
         Some(i) if i >= 0 && (i as usize) < field_count(rtd) => Ok(1 + i as usize),
-        _ => Err(error::out_of_range(&who_name, index)),
+        _ => Err(error::out_of_range(&record_who(who), index)),
     }
 }
 

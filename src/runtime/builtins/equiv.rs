@@ -108,7 +108,8 @@ fn compare(
     mut budget: usize,
     mut classes: Option<&mut Classes>,
 ) -> Option<bool> {
-    let mut stack = vec![(a, b)];
+    let mut stack = Vec::with_capacity(32);
+    stack.push((a, b));
     while let Some((x, y)) = stack.pop() {
         if eqv(x, y) {
             continue;
@@ -152,6 +153,14 @@ fn compare(
 
 /// `equal?`.
 pub fn equal(a: Value, b: Value) -> bool {
+    // The first step of `compare`, without its work stack: most calls (from
+    // member, assoc) compare atoms, and allocating the stack dominated them.
+    if eqv(a, b) {
+        return true;
+    }
+    if !is_container(a) || !is_container(b) {
+        return atoms_equal(a, b) == Some(true);
+    }
     match compare(a, b, 100_000, None) {
         Some(r) => r,
         None => compare(a, b, 0, Some(&mut Classes::default())).unwrap_or(false),

@@ -15,6 +15,7 @@ pub mod dce;
 pub mod inline;
 pub mod prune;
 pub mod simplify_cfg;
+pub mod type_check_elim;
 pub mod unreachable;
 
 use crate::ir::{Function, Module};
@@ -50,8 +51,9 @@ pub enum PassKind {
     Inline,
     /// Slot: mark non-escaping allocations `.stack` (not written yet).
     EscapeAnalysis,
-    /// Slot: drop `type_check`s dominated by a check or test of the same
-    /// value (not written yet).
+    /// Type inference: drops proven `type_check`s, folds known `type_is`,
+    /// and makes checked arithmetic on proven flonums or fixnums unchecked
+    /// (`type_check_elim.rs`).
     TypeCheckElim,
 }
 
@@ -86,10 +88,7 @@ impl PassKind {
 
     /// Is the pass implemented (slots are not)?
     pub fn is_implemented(self) -> bool {
-        !matches!(
-            self,
-            PassKind::EscapeAnalysis | PassKind::TypeCheckElim
-        )
+        !matches!(self, PassKind::EscapeAnalysis)
     }
 }
 
@@ -124,10 +123,11 @@ pub fn run_pass(kind: PassKind, func: &mut Function) -> bool {
         PassKind::Dce => dce::run(func),
         PassKind::UnreachableElim => unreachable::run(func),
         PassKind::SimplifyCfg => simplify_cfg::run(func),
+        PassKind::TypeCheckElim => type_check_elim::run(func),
         // A module pass: `optimize_with` runs it (see `inline::run_module`).
         PassKind::Inline => false,
         // Slots for later passes: no-ops until written.
-        PassKind::EscapeAnalysis | PassKind::TypeCheckElim => false,
+        PassKind::EscapeAnalysis => false,
     }
 }
 

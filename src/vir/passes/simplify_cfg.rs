@@ -25,6 +25,7 @@ fn merge_blocks(func: &mut Function) -> bool {
     let entry = func.entry();
     let mut map: HashMap<Value, Value> = HashMap::new();
     let mut changed = false;
+    let mut removed = vec![false; func.blocks.len()];
     let mut bi = 0;
     while bi < func.layout.len() {
         let a = func.layout[bi];
@@ -51,7 +52,10 @@ fn merge_blocks(func: &mut Function) -> bool {
         let moved = std::mem::take(&mut func.block_mut(b).insts);
         func.block_mut(a).insts.extend(moved);
         func.block_mut(b).params.clear();
-        func.layout.retain(|&x| x != b);
+        // Dropped from the layout once at the end (a `retain` per merge is
+        // quadratic on long chains: docs/architecture.md, "Large
+        // programs"); an emptied block is skipped by the loop meanwhile.
+        removed[b.index()] = true;
         let succs = std::mem::take(&mut cfg.succs[b.index()]);
         for &s in &succs {
             for p in cfg.preds[s.index()].iter_mut() {
@@ -63,9 +67,9 @@ fn merge_blocks(func: &mut Function) -> bool {
         cfg.succs[a.index()] = succs;
         cfg.preds[b.index()].clear();
         changed = true;
-        if bi >= func.layout.len() || func.layout[bi] != a {
-            bi += 1;
-        }
+    }
+    if changed {
+        func.layout.retain(|&x| !removed[x.index()]);
     }
     func.substitute(&map);
     changed
@@ -104,7 +108,7 @@ fn thread_jumps(func: &mut Function) -> bool {
         return false;
     }
     let mut changed = false;
-    let mut threaded = Vec::new();
+    let mut threaded = vec![false; func.blocks.len()];
     for bi in 0..func.layout.len() {
         let p = func.layout[bi];
         let Some(t) = func.terminator(p) else {
@@ -133,14 +137,14 @@ fn thread_jumps(func: &mut Function) -> bool {
             let c = &mut func.inst_mut(t).targets[ti];
             c.block = new_target;
             c.args = new_args;
-            threaded.push(j);
+            threaded[j.index()] = true;
             changed = true;
         }
     }
     if changed {
         let cfg = Cfg::compute(func);
         func.layout
-            .retain(|b| !(threaded.contains(b) && cfg.preds(*b).is_empty()));
+            .retain(|b| !(threaded[b.index()] && cfg.preds(*b).is_empty()));
     }
     changed
 }

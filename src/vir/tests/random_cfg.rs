@@ -1,5 +1,6 @@
 //! Property test: random valid CFGs built with the builder stay valid
-//! through the -O1 and -O2 pipelines (-O2 inlines @h and @k into @f) (validated after every pass), evaluate to the
+//! through the -O1 pipeline plus `type_check_elim` and through -O2
+//! (which inlines @h and @k into @f), validated after every pass, evaluate to the
 //! same result before and after, and round-trip through the text format.
 
 use proptest::prelude::*;
@@ -7,7 +8,14 @@ use proptest::test_runner::TestCaseError;
 use valk_vir::equiv::module_equiv;
 use valk_vir::eval::run_to_string;
 use valk_vir::ir::{FIXNUM_MAX, FIXNUM_MIN};
-use valk_vir::passes::{optimize_with, pipeline, OptLevel};
+use valk_vir::passes::{optimize_with, pipeline, OptLevel, PassKind};
+
+/// The -O1 passes with type inference (`type_check_elim`) after folding.
+fn passes() -> Vec<PassKind> {
+    let mut p = pipeline(OptLevel::O1);
+    p.insert(2, PassKind::TypeCheckElim);
+    p
+}
 use valk_vir::{
     parse_module, print_module, verify_module, Block, BuiltinId, Checked, Cond, FuncId, Function,
     FunctionBuilder, FxMode, FxOp, Module, Signature, Ty, Value,
@@ -284,9 +292,9 @@ fn terminate(
     }
 }
 
-/// `m` stays valid through `level` (validated after every pass), means
+/// `m` stays valid through `passes` (validated after every pass), means
 /// the same, reaches a fixpoint, and its text round-trips.
-fn check_level(m: &Module, x: i64, y: i64, level: OptLevel) -> Result<(), TestCaseError> {
+fn check_level(m: &Module, x: i64, y: i64, passes: &[PassKind]) -> Result<(), TestCaseError> {
     if let Err(e) = verify_module(m) {
         panic!("generator built invalid IR: {e}\n{}", print_module(m));
     }
@@ -299,7 +307,7 @@ fn check_level(m: &Module, x: i64, y: i64, level: OptLevel) -> Result<(), TestCa
     let fuel = 3000;
     let (before, out_of_fuel) = run_to_string(m, FuncId(0), &[x, y], fuel);
     let mut opt = m.clone();
-    if let Err(e) = optimize_with(&mut opt, &pipeline(level), true) {
+    if let Err(e) = optimize_with(&mut opt, passes, true) {
         panic!("{e}\ninput:\n{text}");
     }
     verify_module(&opt).unwrap();
@@ -310,7 +318,7 @@ fn check_level(m: &Module, x: i64, y: i64, level: OptLevel) -> Result<(), TestCa
     }
     // The pipeline reached a fixpoint: running it again changes nothing.
     let once = print_module(&opt);
-    optimize_with(&mut opt, &pipeline(level), true).unwrap();
+    optimize_with(&mut opt, passes, true).unwrap();
     prop_assert_eq!(print_module(&opt), once);
     Ok(())
 }
@@ -325,7 +333,7 @@ proptest! {
         x in prop::sample::select(INTERESTING.to_vec()),
         y in -3i64..4,
     ) {
-        check_level(&build(nblocks, &data), x, y, OptLevel::O1)?;
+        check_level(&build(nblocks, &data), x, y, &passes())?;
     }
 
     /// -O2 includes the module pass `inline`.
@@ -337,7 +345,7 @@ proptest! {
         y in -3i64..4,
     ) {
         let m = build(nblocks, &data);
-        check_level(&m, x, y, OptLevel::O2)?;
+        check_level(&m, x, y, &pipeline(OptLevel::O2))?;
         // @h and @k are small and not recursive: no direct call is left.
         let mut opt = m.clone();
         optimize_with(&mut opt, &pipeline(OptLevel::O2), true).unwrap();
