@@ -88,9 +88,9 @@ fn resolve_known_closures(m: &mut Module, fi: usize) -> bool {
         let Some((g, caps)) = known.get(&c) else {
             continue;
         };
-        let direct = sigs.get(g.index()).is_some_and(|s| {
-            s.closure && !s.rest && s.required as usize + 1 == d.args.len()
-        });
+        let direct = sigs
+            .get(g.index())
+            .is_some_and(|s| s.closure && !s.rest && s.required as usize + 1 == d.args.len());
         match d.op {
             Op::EnvGet(n) if (n as usize) < caps.len() => {
                 let cap = caps[n as usize];

@@ -314,7 +314,13 @@ fn check_level(m: &Module, x: i64, y: i64, passes: &[PassKind]) -> Result<(), Te
     // The optimised function never executes more instructions.
     let (after, _) = run_to_string(&opt, FuncId(0), &[x, y], fuel);
     if !out_of_fuel {
-        prop_assert_eq!(&before, &after, "input:\n{}\noutput:\n{}", text, print_module(&opt));
+        prop_assert_eq!(
+            &before,
+            &after,
+            "input:\n{}\noutput:\n{}",
+            text,
+            print_module(&opt)
+        );
     }
     // The pipeline reached a fixpoint: running it again changes nothing.
     let once = print_module(&opt);
