@@ -113,7 +113,8 @@ impl FnEmitter<'_, '_, '_> {
         };
         let lok = self.label();
         // Overflow goes straight to the runtime (it makes the bignum).
-        let lrt = if mode == FxMode::Chk && inline_flonum_op(op).is_some() {
+        let inline_fl = mode == FxMode::Chk && self.flonum_code;
+        let lrt = if inline_fl && inline_flonum_op(op).is_some() {
             self.label()
         } else {
             lslow.clone()
@@ -121,7 +122,7 @@ impl FnEmitter<'_, '_, '_> {
         self.br_if(&ovf, &lrt, &lok, Weight::Unlikely);
         self.start_block(&lok);
         let r1 = self.ptr(&val);
-        let Some(fop) = inline_flonum_op(op).filter(|_| mode == FxMode::Chk) else {
+        let Some(fop) = inline_flonum_op(op).filter(|_| inline_fl) else {
             return self.slow_path_join(Some((lslow, ljoin)), r1, "valk_rt_arith", code, a, b);
         };
         // Not two fixnums: two flonums, or a fixnum and a flonum, are
@@ -285,6 +286,16 @@ impl FnEmitter<'_, '_, '_> {
         self.start_block(&lfx);
         let cmp = self.icmp(pred, &ai, &bi);
         let r1 = self.bool_of(&cmp);
+        if !self.flonum_code {
+            return self.slow_path_join(
+                Some((lslow, ljoin)),
+                r1,
+                "valk_rt_compare",
+                cond_code(c),
+                a,
+                b,
+            );
+        }
         self.br(&ljoin);
         // Two flonums compare in line, and a fixnum with a flonum when the
         // fixnum converts exactly (the runtime compares exactly,

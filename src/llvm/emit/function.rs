@@ -43,6 +43,11 @@ pub(super) struct FnEmitter<'m, 'c, 'o> {
     /// (`unboxed.rs`).
     pub(super) unboxed: HashSet<Value>,
     pub(super) dbl: HashMap<Value, String>,
+    /// The function shows flonum code (a flonum constant, a flonum op or a
+    /// conversion): only then do checked generic operations get their
+    /// inline flonum paths (`arith.rs`). Elsewhere those paths only cost
+    /// registers on the fixnum path (docs/vir.md, "Flonums in line").
+    pub(super) flonum_code: bool,
 }
 
 impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
@@ -72,6 +77,12 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             checked_blocks: Vec::new(),
             unboxed: HashSet::new(),
             dbl: HashMap::new(),
+            flonum_code: f.insts.iter().any(|i| {
+                matches!(
+                    i.op,
+                    Op::Flonum(_) | Op::FxToFl | Op::Fl(..) | Op::FlCmp(..)
+                )
+            }),
         }
     }
 
