@@ -342,19 +342,26 @@ fn heap_exhausted(request: usize) -> ! {
     ))
 }
 
+/// `bytes` (a multiple of 8) of fresh space: the inline bump, or the slow
+/// path, which may collect.
+#[inline]
+fn bump(bytes: u64) -> *mut u64 {
+    let p = alloc_ptr();
+    let np = p.wrapping_add(bytes);
+    if np <= alloc_limit() && np > p {
+        set_alloc_ptr(np);
+        p as *mut u64
+    } else {
+        alloc_slow(bytes as usize)
+    }
+}
+
 /// Allocates an object with `size` payload words, all set to fixnum 0.
 /// May collect: every value the caller holds must be rooted.
 #[inline]
 pub fn alloc(ty: ObjType, size: usize) -> Value {
     let bytes = (size as u64 + 1) * 8;
-    let p = alloc_ptr();
-    let np = p.wrapping_add(bytes);
-    let addr = if np <= alloc_limit() && np > p {
-        set_alloc_ptr(np);
-        p as *mut u64
-    } else {
-        alloc_slow(bytes as usize)
-    };
+    let addr = bump(bytes);
     // SAFETY: `addr` is the start of `bytes` = 8 * (size + 1) bytes of
     // unused, 8-aligned space in the current semispace (below the limit on
     // the fast path, or from `alloc_slow`), which nothing else refers to.
@@ -373,14 +380,7 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
 pub fn alloc_many(ty: ObjType, size: usize, count: usize) -> *mut u64 {
     let words = size + 1;
     let bytes = (words * count * 8) as u64;
-    let p = alloc_ptr();
-    let np = p.wrapping_add(bytes);
-    let addr = if np <= alloc_limit() && np > p {
-        set_alloc_ptr(np);
-        p as *mut u64
-    } else {
-        alloc_slow(bytes as usize)
-    };
+    let addr = bump(bytes);
     for i in 0..count {
         // SAFETY: `addr` starts `bytes` bytes of fresh, 8-aligned space
         // (as in `alloc`); object `i` lies inside it.

@@ -377,29 +377,35 @@ fn split_long_sequences(tops: &[TopLevel]) -> Option<Vec<TopLevel>> {
     )
 }
 
+/// Pushes the direct subexpressions of `e` on `stack` (for the iterative
+/// walks below, which must handle any depth).
+fn push_children<'a>(e: &'a Expr, stack: &mut Vec<&'a Expr>) {
+    match &e.kind {
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+            stack.push(v)
+        }
+        ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
+        ExprKind::Lambda(l) => stack.push(&l.body),
+        ExprKind::Call(f, args) => {
+            stack.push(f);
+            stack.extend(args);
+        }
+        ExprKind::Seq(es) => stack.extend(es),
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            stack.extend(binds.iter().map(|(_, x)| x));
+            stack.push(body);
+        }
+    }
+}
+
 /// The number of expression nodes of `e` (iterative: any depth).
 fn node_count(e: &Expr) -> usize {
     let mut n = 0;
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
         n += 1;
-        match &e.kind {
-            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
-            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-                stack.push(v)
-            }
-            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
-            ExprKind::Lambda(l) => stack.push(&l.body),
-            ExprKind::Call(f, args) => {
-                stack.push(f);
-                stack.extend(args);
-            }
-            ExprKind::Seq(es) => stack.extend(es),
-            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-                stack.extend(binds.iter().map(|(_, x)| x));
-                stack.push(body);
-            }
-        }
+        push_children(e, &mut stack);
     }
     n
 }
@@ -412,28 +418,12 @@ fn is_long_sequence(es: &[Expr]) -> bool {
 fn has_long_sequence(e: &Expr) -> bool {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
-            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-                stack.push(v)
-            }
-            ExprKind::If(c, t, f) => stack.extend([&**c, &**t, &**f]),
-            ExprKind::Lambda(l) => stack.push(&l.body),
-            ExprKind::Call(f, args) => {
-                stack.push(f);
-                stack.extend(args);
-            }
-            ExprKind::Seq(es) => {
-                if is_long_sequence(es) {
-                    return true;
-                }
-                stack.extend(es);
-            }
-            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-                stack.extend(binds.iter().map(|(_, x)| x));
-                stack.push(body);
+        if let ExprKind::Seq(es) = &e.kind {
+            if is_long_sequence(es) {
+                return true;
             }
         }
+        push_children(e, &mut stack);
     }
     false
 }
