@@ -50,7 +50,7 @@ fn malformed_settings_are_errors() {
         (
             "VALK_GC_STRESS",
             "yes",
-            "error: VALK_GC_STRESS=\"yes\" is not 0, 1 or a collection interval N\n",
+            "error: VALK_GC_STRESS=\"yes\" is not 0, 1, an interval N, or minor, major, minor:N or major:N\n",
         ),
         (
             "VALK_GC_STATS",
@@ -84,6 +84,10 @@ fn accepted_spellings_work() {
         ("VALK_HEAP_INITIAL", "1048576"),
         ("VALK_GC_STRESS", "0"),
         ("VALK_GC_STRESS", "7"),
+        ("VALK_GC_STRESS", "minor"),
+        ("VALK_GC_STRESS", "major:3"),
+        ("VALK_GC_VERIFY", "1"),
+        ("VALK_NURSERY", "1M"),
         ("VALK_GC_STATS", "0"),
         ("VALK_HEAP_MAX", ""),
     ] {

@@ -1,18 +1,25 @@
-//! The collector: precise, moving, Cheney-style semispace copying.
+//! The collector: precise, moving, generational (docs/gc.md).
 //!
-//! * Allocation bumps [`valk_alloc_ptr`] up to [`valk_alloc_limit`]; both are
-//!   exported symbols so that generated code can inline the fast path and
-//!   call [`valk_gc_alloc_slow`] when it fails.
+//! * A **nursery** of fixed size takes every new object: allocation bumps
+//!   [`valk_alloc_ptr`] up to [`valk_alloc_limit`], exported so that
+//!   generated code inlines the fast path and calls [`valk_gc_alloc_slow`]
+//!   when it fails.
+//! * A **minor collection** copies the nursery's survivors into the old
+//!   space (promotion at the first survival); its roots are the usual roots
+//!   plus the fields the write barrier remembered (`barrier`) and the large
+//!   objects allocated since the last collection.
+//! * A **major collection** copies the nursery and the old space into a
+//!   fresh old space sized from the live data, and marks the large objects
+//!   (`large`): those never move and are unmapped when unreachable.
 //! * Roots are explicit: the root stack (handles for Rust code, the
 //!   interpreter's temporaries and argument vectors), root hooks registered
 //!   by runtime modules (globals, symbol table, pending exception), root
 //!   ranges registered by engines (constant tables), and compiled frames
 //!   reported by the stack walker installed with [`set_stack_walker`].
-//! * The heap grows when live data needs it (each semispace stays at least
-//!   twice the live data); past `VALK_HEAP_MAX` allocation fails with a clean
-//!   "heap exhausted" error.
-//! * `VALK_GC_STRESS=1` collects at every allocation (`VALK_GC_STRESS=N`:
-//!   at every N-th); `VALK_GC_STATS=1` prints statistics at exit ([`finish`]).
+//! * Past `VALK_HEAP_MAX` allocation fails with a clean "heap exhausted".
+//! * `VALK_GC_STRESS` collects at every allocation (minor, major or mixed);
+//!   `VALK_GC_VERIFY=1` checks the heap around every collection (`verify`);
+//!   `VALK_GC_STATS=1` prints statistics at exit ([`finish`]).
 //! * The collector's state is reached only through the scoped accessor
 //!   `with_gc`, and a collection holds no reference to it while root hooks
 //!   or the stack walker run (docs/gc.md, "Access discipline").
@@ -20,22 +27,30 @@
 //! The runtime is single-threaded: one heap per process, used by the thread
 //! that runs Valk code.
 
+pub mod barrier;
+mod copier;
 pub mod frames;
+mod large;
 mod space;
 pub mod stackmap;
 #[cfg(test)]
 mod tests;
+mod verify;
 
+pub use barrier::{valk_gc_remember, write_barrier};
 pub use frames::valk_gc_alloc_slow;
+pub use large::LARGE_MIN;
 
 use crate::host::{env_flag, env_setting, parse_size};
-use crate::value::{header_is_forward, header_size, header_type, make_header, ObjType, Value};
+use crate::value::{make_header, ObjType, Value};
+use copier::{Copier, Range};
+use large::LargeSpace;
 use space::Space;
 use std::cell::{Cell, UnsafeCell};
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
-/// Next free byte of the current semispace (read and bumped by generated code).
+/// Next free byte of the nursery (read and bumped by generated code).
 #[no_mangle]
 pub static mut valk_alloc_ptr: u64 = 0;
 /// End of the allocatable area; set equal to the pointer in stress mode so
@@ -73,8 +88,9 @@ pub type RootHook = fn(&mut dyn RootVisitor);
 /// survived: what a table holding objects weakly needs (docs/gc.md, "Weak
 /// references").
 pub trait WeakVisitor {
-    /// The object's new reference if it survived (a non-heap value is
-    /// returned unchanged), `None` if it is garbage.
+    /// The object's new reference if it survived (a non-heap value, or an
+    /// object of a generation this collection did not collect, is returned
+    /// unchanged), `None` if it is garbage.
     fn survivor(&self, v: Value) -> Option<Value>;
 }
 
@@ -89,42 +105,102 @@ pub type WeakHook = fn(&dyn WeakVisitor);
 /// through an exit trampoline (docs/calling-convention.md).
 pub type StackWalker = unsafe fn(&mut dyn RootVisitor);
 
+/// Pauses of one kind of collection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PauseStats {
+    pub count: u64,
+    pub total: Duration,
+    pub max: Duration,
+}
+
+impl PauseStats {
+    fn add(&mut self, d: Duration) {
+        self.count += 1;
+        self.total += d;
+        self.max = self.max.max(d);
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
+    /// Minor and major collections together.
     pub collections: u64,
+    pub minor: PauseStats,
+    pub major: PauseStats,
     pub bytes_allocated: u64,
+    /// Bytes copied by all collections (promotion included).
     pub bytes_copied: u64,
+    /// Bytes copied out of the nursery into the old space.
+    pub bytes_promoted: u64,
     pub objects_moved: u64,
     pub total_pause: Duration,
     pub max_pause: Duration,
-    /// Size of one semispace in bytes.
+    /// Size of the old space in bytes.
     pub heap_size: u64,
+    /// Old-space bytes in use.
+    pub old_bytes: u64,
+    pub nursery_size: u64,
+    /// Large objects and their bytes.
+    pub large_objects: u64,
+    pub large_bytes: u64,
+    /// The most bytes the old space and the large objects held together.
+    pub peak_heap_bytes: u64,
 }
 
 const DEFAULT_INITIAL: usize = 32 << 20;
 const DEFAULT_MAX: usize = 8 << 30;
+const DEFAULT_NURSERY: usize = 4 << 20;
 const ROOT_STACK_SLOTS: usize = 64 << 20;
+/// After a major collection with `live` bytes, the next one comes when the
+/// old space and the large objects hold `GROWTH * live` bytes (at least
+/// the initial size).
+const GROWTH: usize = 2;
+
+/// Which collection a stressed allocation runs (`VALK_GC_STRESS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StressKind {
+    /// Minor collections, every [`MIXED_MAJOR_EVERY`]-th one major.
+    Mixed,
+    Minor,
+    Major,
+}
+const MIXED_MAJOR_EVERY: u64 = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Minor,
+    Major,
+}
 
 struct Gc {
-    space: Space,
-    /// The other semispace kept for reuse when its size still fits.
-    spare: Option<Space>,
-    /// Allocation pointer right after the last collection (for stats).
-    alloc_base: u64,
+    nursery: Space,
+    /// The old generation: objects are promoted by bumping its `top`.
+    old: Space,
+    large: LargeSpace,
+    /// A major collection comes when the old space and the large objects
+    /// hold more than this.
+    major_threshold: usize,
+    /// The old space's size at start-up (`VALK_HEAP_INITIAL`).
+    min_old: usize,
     max_space: usize,
     stress: bool,
+    stress_kind: StressKind,
     /// In stress mode, collect at every `stress_interval`-th allocation.
     stress_interval: u64,
     stress_count: u64,
+    verify: bool,
     print_stats: bool,
     stats: Stats,
+    /// Pauses in microseconds, kept for the percentiles when statistics are
+    /// printed.
+    minor_pauses: Vec<u32>,
+    major_pauses: Vec<u32>,
     root_hooks: Vec<RootHook>,
     weak_hooks: Vec<WeakHook>,
     root_ranges: Vec<(*mut Value, usize)>,
     stack_walker: Option<StackWalker>,
     in_collection: bool,
 }
-
 /// The collector's state behind its scoped accessor [`with_gc`], and the
 /// root stack (docs/gc.md, "Access discipline").
 struct GcCell {
@@ -289,50 +365,108 @@ impl Gc {
         let initial = env_setting("VALK_HEAP_INITIAL", SIZE, parse_size)
             .unwrap_or(DEFAULT_INITIAL)
             .clamp(64 << 10, max_space);
-        // 0: off; N: a collection at every N-th allocation.
-        let stress_every = env_setting("VALK_GC_STRESS", "0, 1 or a collection interval N", |s| {
-            s.parse::<u64>().ok()
-        })
-        .unwrap_or(0);
-        let space = Space::new(initial).unwrap_or_else(|| heap_exhausted(initial));
+        let nursery_size = env_setting("VALK_NURSERY", SIZE, parse_size)
+            .unwrap_or(DEFAULT_NURSERY)
+            .clamp(4 * LARGE_MIN, 1 << 30);
+        let (stress_kind, stress_every) = env_setting(
+            "VALK_GC_STRESS",
+            "0, 1, an interval N, or minor, major, minor:N or major:N",
+            parse_stress,
+        )
+        .unwrap_or((StressKind::Mixed, 0));
+        let nursery = Space::new(nursery_size).unwrap_or_else(|| heap_exhausted(nursery_size));
+        let old = Space::new(initial).unwrap_or_else(|| heap_exhausted(initial));
+        barrier::set_young_range(nursery.start(), nursery.size() as u64);
         let mut gc = Gc {
-            alloc_base: space.start(),
-            space,
-            spare: None,
+            nursery,
+            old,
+            large: LargeSpace::default(),
+            major_threshold: initial,
+            min_old: initial,
             max_space,
             stress: stress_every > 0,
+            stress_kind,
             stress_interval: stress_every.max(1),
             stress_count: 0,
+            verify: env_flag("VALK_GC_VERIFY"),
             print_stats: env_flag("VALK_GC_STATS"),
             stats: Stats::default(),
+            minor_pauses: Vec::new(),
+            major_pauses: Vec::new(),
             root_hooks: Vec::new(),
             weak_hooks: Vec::new(),
             root_ranges: Vec::new(),
             stack_walker: None,
             in_collection: false,
         };
-        gc.stats.heap_size = initial as u64;
+        gc.stats.heap_size = gc.old.size() as u64;
+        gc.stats.nursery_size = gc.nursery.size() as u64;
         gc.reset_limit();
         gc
     }
 
+    /// Restarts allocation at the nursery's `top`.
     fn reset_limit(&mut self) {
-        set_alloc_ptr(self.space.top);
+        set_alloc_ptr(self.nursery.top);
         set_alloc_limit(if self.stress {
-            self.space.top
+            self.nursery.top
         } else {
-            self.space.end()
+            self.nursery.end()
         });
     }
 
-    fn live_bytes(&self) -> usize {
-        (alloc_ptr() - self.space.start()) as usize
+    fn nursery_used(&self) -> usize {
+        (alloc_ptr() - self.nursery.start()) as usize
     }
 
-    /// `bytes` more fit in the current semispace.
+    /// `bytes` more fit in the nursery.
     fn fits(&self, bytes: usize) -> bool {
-        alloc_ptr() as usize + bytes <= self.space.end() as usize
+        alloc_ptr() as usize + bytes <= self.nursery.end() as usize
     }
+
+    /// The old space and the large objects.
+    fn heap_bytes(&self) -> usize {
+        self.old.used() + self.large.bytes
+    }
+
+    /// The collection to run now: a minor one unless the old space might
+    /// not hold the nursery's survivors or has reached its threshold.
+    fn choose(&mut self, stressed: bool) -> Kind {
+        let forced = stressed
+            && match self.stress_kind {
+                StressKind::Major => true,
+                StressKind::Minor => false,
+                StressKind::Mixed => {
+                    self.stats.collections % MIXED_MAJOR_EVERY == MIXED_MAJOR_EVERY - 1
+                }
+            };
+        if forced
+            || self.old.free() < self.nursery_used()
+            || self.heap_bytes() > self.major_threshold
+        {
+            Kind::Major
+        } else {
+            Kind::Minor
+        }
+    }
+}
+
+/// `VALK_GC_STRESS`: `N` (mixed), `minor`, `major`, `minor:N`, `major:N`.
+fn parse_stress(s: &str) -> Option<(StressKind, u64)> {
+    let (kind, n) = match s.split_once(':') {
+        Some((k, n)) => (k, n.parse().ok().filter(|&n| n > 0)?),
+        None => match s {
+            "minor" | "major" => (s, 1),
+            _ => ("mixed", s.parse().ok()?),
+        },
+    };
+    let kind = match kind {
+        "mixed" => StressKind::Mixed,
+        "minor" => StressKind::Minor,
+        "major" => StressKind::Major,
+        _ => return None,
+    };
+    Some((kind, n))
 }
 
 fn heap_exhausted(request: usize) -> ! {
@@ -343,12 +477,12 @@ fn heap_exhausted(request: usize) -> ! {
 }
 
 /// `bytes` (a multiple of 8) of fresh space: the inline bump, or the slow
-/// path, which may collect.
+/// path, which may collect (large requests always take it).
 #[inline]
 fn bump(bytes: u64) -> *mut u64 {
     let p = alloc_ptr();
     let np = p.wrapping_add(bytes);
-    if np <= alloc_limit() && np > p {
+    if np <= alloc_limit() && np > p && bytes < LARGE_MIN as u64 {
         set_alloc_ptr(np);
         p as *mut u64
     } else {
@@ -363,8 +497,8 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
     let bytes = (size as u64 + 1) * 8;
     let addr = bump(bytes);
     // SAFETY: `addr` is the start of `bytes` = 8 * (size + 1) bytes of
-    // unused, 8-aligned space in the current semispace (below the limit on
-    // the fast path, or from `alloc_slow`), which nothing else refers to.
+    // unused, 8-aligned space (below the limit on the fast path, or from
+    // `alloc_slow`), which nothing else refers to.
     unsafe {
         *addr = make_header(ty, size);
         std::ptr::write_bytes(addr.add(1), 0, size);
@@ -376,10 +510,13 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
 /// words each (payloads set to fixnum 0) in one bump, and returns the
 /// address of the first header; object `i` starts `i * (size + 1)` words
 /// later. One allocation instead of `count`: builders of lists need no
-/// root per intermediate pair. May collect, like [`alloc`].
+/// root per intermediate pair. May collect, like [`alloc`]. The block
+/// must stay below [`LARGE_MIN`] bytes: a large object's space holds one
+/// object.
 pub fn alloc_many(ty: ObjType, size: usize, count: usize) -> *mut u64 {
     let words = size + 1;
     let bytes = (words * count * 8) as u64;
+    debug_assert!(bytes < LARGE_MIN as u64);
     let addr = bump(bytes);
     for i in 0..count {
         // SAFETY: `addr` starts `bytes` bytes of fresh, 8-aligned space
@@ -400,24 +537,24 @@ extern "C" fn alloc_slow_entry(bytes: u64) -> *mut u64 {
     alloc_slow(bytes as usize)
 }
 
-/// What the allocation slow path does before bumping the pointer.
+/// What the allocation slow path does before allocating.
 enum SlowStep {
-    Bump,
-    Collect,
+    Allocate,
+    Collect(Kind),
     TooLarge,
     InCollection,
 }
 
 #[cold]
 fn alloc_slow(bytes: usize) -> *mut u64 {
+    let large = bytes >= LARGE_MIN;
     // Decide under the accessor; collect and report errors outside it
     // (both re-enter the collector: `fatal` prints its statistics).
     let step = with_gc(|g| {
         if g.in_collection {
             return SlowStep::InCollection;
         }
-        // Hopeless requests fail before collecting or asking the system
-        // for a to-space of that size.
+        // Hopeless requests fail before collecting.
         if bytes > g.max_space {
             return SlowStep::TooLarge;
         }
@@ -425,10 +562,18 @@ fn alloc_slow(bytes: usize) -> *mut u64 {
             g.stress_count += 1;
             g.stress_count.is_multiple_of(g.stress_interval)
         };
-        if !g.fits(bytes) || stress_now {
-            SlowStep::Collect
+        if large {
+            if stress_now {
+                SlowStep::Collect(g.choose(true))
+            } else if g.heap_bytes() + bytes > g.major_threshold {
+                SlowStep::Collect(Kind::Major)
+            } else {
+                SlowStep::Allocate
+            }
+        } else if stress_now || !g.fits(bytes) {
+            SlowStep::Collect(g.choose(stress_now))
         } else {
-            SlowStep::Bump
+            SlowStep::Allocate
         }
     });
     match step {
@@ -436,10 +581,21 @@ fn alloc_slow(bytes: usize) -> *mut u64 {
             crate::error::fatal("internal error: allocation during garbage collection")
         }
         SlowStep::TooLarge => heap_exhausted(bytes),
-        SlowStep::Collect => collect_for(bytes),
-        SlowStep::Bump => {}
+        SlowStep::Collect(Kind::Minor) => collect_minor(),
+        SlowStep::Collect(Kind::Major) => collect_major(if large { bytes } else { 0 }),
+        SlowStep::Allocate => {}
     }
     let p = with_gc(|g| {
+        if large {
+            if g.heap_bytes() + bytes > g.max_space {
+                return None;
+            }
+            let p = g.large.alloc(bytes)?;
+            let heap = g.heap_bytes() as u64;
+            g.stats.peak_heap_bytes = g.stats.peak_heap_bytes.max(heap);
+            g.stats.bytes_allocated += bytes as u64;
+            return Some(p as u64);
+        }
         if !g.fits(bytes) {
             return None;
         }
@@ -453,217 +609,248 @@ fn alloc_slow(bytes: usize) -> *mut u64 {
     p.unwrap_or_else(|| heap_exhausted(bytes)) as *mut u64
 }
 
-/// Forces a full collection.
+/// Forces a major collection: every object that can move, moves.
 pub fn collect() {
-    collect_for(0);
+    collect_major(0);
 }
 
-/// Collects, then makes sure `request` more bytes fit with the semispace at
-/// least twice the live data (growing it by a second copy when not).
-fn collect_for(request: usize) {
-    // Same size as the from-space (everything copied fits), so the spare
-    // is reused and no fresh pages are faulted in; a request that still
-    // does not fit is handled by the growth step below.
-    copy_into(with_gc(|g| g.space.size()));
-    let grow = with_gc(|g| {
-        let live = g.live_bytes();
-        let size = g.space.size();
-        let want = 2 * (live + request);
-        if want <= size {
-            return Ok(None);
-        }
-        let new_size = want.max(2 * size).min(g.max_space);
-        if new_size < live + request {
-            return Err(live + request - size.min(live + request));
-        }
-        Ok((new_size > size).then_some(new_size))
-    });
-    match grow {
-        Ok(Some(new_size)) => copy_into(new_size),
-        Ok(None) => {}
-        Err(short) => heap_exhausted(short),
+/// Forces a minor collection (a major one if the old space might not hold
+/// the nursery's survivors).
+pub fn collect_minor() {
+    match with_gc(|g| g.choose(false)) {
+        Kind::Minor => minor(),
+        Kind::Major => collect_major(0),
     }
 }
 
-/// One Cheney collection into a to-space of `size` bytes.
+/// Everything a collection needs to find its roots, fetched under the
+/// accessor and called outside it.
+fn visit_roots(v: &mut dyn RootVisitor) {
+    // The root stack's slots are cells: no accessor needed.
+    for slot in &root_slots()[..GC.root_sp.get()] {
+        let mut x = slot.get();
+        v.visit(&mut x);
+        slot.set(x);
+    }
+    // Hooks one at a time, each fetched under the accessor and called
+    // outside it.
+    let mut i = 0;
+    while let Some(hook) = with_gc(|g| g.root_hooks.get(i).copied()) {
+        hook(v);
+        i += 1;
+    }
+    let (ranges, walker) = with_gc(|g| (g.root_ranges.clone(), g.stack_walker));
+    for (ptr, len) in ranges {
+        for i in 0..len {
+            // SAFETY: `add_root_range`'s contract: `len` values at `ptr`
+            // valid for the life of the process, not otherwise borrowed
+            // while the collector runs.
+            v.visit(unsafe { &mut *ptr.add(i) });
+        }
+    }
+    if let Some(walker) = walker {
+        // SAFETY: a collection is the walker's calling context (see
+        // `StackWalker`): every compiled frame is stopped at a call that
+        // went through an exit trampoline, since the only way into the
+        // collector from compiled code is such a call.
+        unsafe { walker(v) };
+    }
+}
+
+/// Calls the weak hooks, after everything live has been copied; one at a
+/// time, outside the accessor (as the root hooks).
+fn visit_weak(c: &Copier) {
+    let mut i = 0;
+    while let Some(hook) = with_gc(|g| g.weak_hooks.get(i).copied()) {
+        hook(c);
+        i += 1;
+    }
+}
+
+/// Minor collection: copies the nursery's survivors to the top of the old
+/// space. The caller made sure they fit (`Gc::choose`).
 ///
 /// Root hooks and the stack walker are code outside the collector (and may
 /// fail through `fatal`, which reads the statistics), so they run with no
 /// `&mut Gc` alive: the copying state is the local `Copier`, passed to them
 /// explicitly, and the collector's state is reacquired afterwards
 /// (docs/gc.md, "Access discipline").
-fn copy_into(size: usize) {
+fn minor() {
     let t0 = Instant::now();
-    let (from_start, from_end, spare) = with_gc(|g| {
+    let (mut copier, verify) = with_gc(|g| {
         g.in_collection = true;
-        g.stats.bytes_allocated += alloc_ptr() - g.alloc_base;
-        (g.space.start(), g.space.end(), g.spare.take())
+        g.stats.bytes_allocated += g.nursery_used() as u64;
+        let used = g.nursery_used() as u64;
+        let c = Copier {
+            young: Range {
+                lo: g.nursery.start(),
+                size: used,
+            },
+            old: Range::EMPTY,
+            to: Range {
+                lo: g.old.start(),
+                size: g.old.size() as u64,
+            },
+            top: g.old.top,
+            moved: 0,
+            major: false,
+            large: std::mem::take(&mut g.large),
+            large_pending: Vec::new(),
+        };
+        (c, g.verify)
     });
-    let to = match spare {
-        Some(s) if s.size() == size => s,
-        spare => {
-            // Free an unusable spare before mapping its replacement.
-            drop(spare);
-            Space::new(size).unwrap_or_else(|| heap_exhausted(size))
-        }
-    };
+    let start = copier.top;
+    let remembered = barrier::take();
+    if verify {
+        verify::check_barrier(
+            copier.young,
+            (copier.to.lo, copier.top),
+            &copier.large,
+            &remembered,
+        );
+    }
+    visit_roots(&mut copier);
+    for &slot in &remembered {
+        // SAFETY: a remembered slot is a field of an object outside the
+        // nursery (the barrier's test), which stays where it is until the
+        // next major collection, and that empties the set.
+        copier.visit(unsafe { &mut *(slot as *mut Value) });
+    }
+    barrier::put_back(remembered);
+    // Large objects allocated since the last collection were initialised
+    // without the barrier: all their fields are roots.
+    for a in std::mem::take(&mut copier.large.young) {
+        copier.scan_object(a as *mut u64);
+    }
+    copier.scan(start);
+    visit_weak(&copier);
+    let promoted = copier.top - start;
+    finish_collection(Kind::Minor, t0, copier, promoted, verify, |g, c| {
+        g.old.top = c.top;
+    });
+}
+
+/// Major collection: copies the nursery and the old space into a fresh old
+/// space, marks and sweeps the large objects, and sets the next threshold
+/// from the live data. `request`: bytes of a large object about to be
+/// allocated, counted as live.
+fn collect_major(request: usize) {
+    let t0 = Instant::now();
+    let (from_young, from_old, to_size, min_old, verify) = with_gc(|g| {
+        g.in_collection = true;
+        g.stats.bytes_allocated += g.nursery_used() as u64;
+        let required = g.old.used() + g.nursery_used();
+        // Everything may survive, so the to-space holds all of it; room
+        // beyond that is only address space until used.
+        let want = (GROWTH * (required + g.large.bytes + request) + g.nursery.size())
+            .max(g.min_old)
+            .min(g.max_space);
+        (
+            Range {
+                lo: g.nursery.start(),
+                size: g.nursery_used() as u64,
+            },
+            Range {
+                lo: g.old.start(),
+                size: g.old.used() as u64,
+            },
+            want.max(required),
+            g.min_old,
+            g.verify,
+        )
+    });
+    let to = Space::new(to_size).unwrap_or_else(|| heap_exhausted(to_size));
+    let large = with_gc(|g| std::mem::take(&mut g.large));
     let mut copier = Copier {
-        from_start,
-        from_end,
+        young: from_young,
+        old: from_old,
+        to: Range {
+            lo: to.start(),
+            size: to.size() as u64,
+        },
         top: to.start(),
         moved: 0,
+        major: true,
+        large,
+        large_pending: Vec::new(),
     };
-    // Roots. The root stack's slots are cells: no accessor needed.
-    for slot in &root_slots()[..GC.root_sp.get()] {
-        slot.set(copier.forward(slot.get()));
-    }
-    // Hooks one at a time, each fetched under the accessor and called
-    // outside it.
-    let mut i = 0;
-    while let Some(hook) = with_gc(|g| g.root_hooks.get(i).copied()) {
-        hook(&mut copier);
-        i += 1;
-    }
-    let walker = with_gc(|g| {
-        for &(ptr, len) in g.root_ranges.iter() {
-            for i in 0..len {
-                // SAFETY: `add_root_range`'s contract: `len` values at `ptr`
-                // valid for the life of the process, not otherwise borrowed
-                // while the collector runs.
-                copier.visit(unsafe { &mut *ptr.add(i) });
-            }
-        }
-        g.stack_walker
-    });
-    if let Some(walker) = walker {
-        // SAFETY: a collection is the walker's calling context (see
-        // `StackWalker`): every compiled frame is stopped at a call that
-        // went through an exit trampoline, since the only way into the
-        // collector from compiled code is such a call.
-        unsafe { walker(&mut copier) };
-    }
+    // The remembered fields are all traced from the roots now.
+    barrier::put_back(barrier::take());
+    visit_roots(&mut copier);
     copier.scan(to.start());
-    // Weak tables, after everything live has been copied; one at a time,
-    // outside the accessor (as the root hooks).
-    let mut i = 0;
-    while let Some(hook) = with_gc(|g| g.weak_hooks.get(i).copied()) {
-        hook(&copier);
-        i += 1;
+    visit_weak(&copier);
+    copier.large.sweep();
+    let copied = copier.top - to.start();
+    let mut to = Some(to);
+    finish_collection(Kind::Major, t0, copier, copied, verify, |g, c| {
+        let mut to = to.take().expect("to-space");
+        to.top = c.top;
+        // The previous old space is unmapped here: its memory goes back
+        // to the system.
+        g.old = to;
+        let live = copied as usize + c.large.bytes;
+        g.major_threshold = (GROWTH * live).max(min_old);
+    });
+    let short = with_gc(|g| {
+        let need = g.heap_bytes() + request;
+        (need > g.max_space).then_some(need - g.max_space)
+    });
+    if let Some(short) = short {
+        heap_exhausted(short);
     }
+}
+
+/// Installs the result of a collection that copied `copied` bytes:
+/// `install` updates the old space, then the nursery is emptied and the statistics updated.
+fn finish_collection(
+    kind: Kind,
+    t0: Instant,
+    copier: Copier,
+    copied: u64,
+    verify: bool,
+    install: impl FnOnce(&mut Gc, &Copier),
+) {
     with_gc(|g| {
-        let copied = copier.top - to.start();
-        let old = std::mem::replace(&mut g.space, to);
-        g.space.top = copier.top;
-        g.spare = Some(old);
-        g.alloc_base = copier.top;
+        install(g, &copier);
+        g.nursery.top = g.nursery.start();
         g.stats.collections += 1;
         EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         g.stats.bytes_copied += copied;
         g.stats.objects_moved += copier.moved;
-        g.stats.heap_size = g.space.size() as u64;
+        if kind == Kind::Minor {
+            g.stats.bytes_promoted += copied;
+        }
+        g.large = copier.large;
         g.in_collection = false;
         g.reset_limit();
+        g.update_sizes();
         let pause = t0.elapsed();
         g.stats.total_pause += pause;
         g.stats.max_pause = g.stats.max_pause.max(pause);
+        let (stats, log) = match kind {
+            Kind::Minor => (&mut g.stats.minor, &mut g.minor_pauses),
+            Kind::Major => (&mut g.stats.major, &mut g.major_pauses),
+        };
+        stats.add(pause);
+        if g.print_stats {
+            log.push(pause.as_micros().min(u32::MAX as u128) as u32);
+        }
     });
-}
-
-struct Copier {
-    from_start: u64,
-    from_end: u64,
-    top: u64,
-    moved: u64,
-}
-
-impl Copier {
-    #[inline]
-    fn in_from(&self, v: Value) -> bool {
-        let a = v.addr() as u64;
-        v.is_heap() && a >= self.from_start && a < self.from_end
-    }
-
-    fn forward(&mut self, v: Value) -> Value {
-        if !self.in_from(v) {
-            return v;
-        }
-        let addr = v.addr();
-        // SAFETY: `v` points into from-space, which still holds every
-        // object of the heap (not yet freed): `addr` is an object's header,
-        // or its forwarding pointer.
-        let h = unsafe { *addr };
-        if header_is_forward(h) {
-            return Value(h);
-        }
-        let words = header_size(h) + 1;
-        let new = self.top as *mut u64;
-        // SAFETY: the object is `words` words at `addr`; to-space is at
-        // least as large as from-space, so the words at `top` are unused
-        // to-space, disjoint from from-space. The header is then replaced
-        // by the forwarding pointer.
-        unsafe {
-            std::ptr::copy_nonoverlapping(addr, new, words);
-            *addr = Value(new as u64 | v.tag()).0;
-        }
-        self.top += words as u64 * 8;
-        self.moved += 1;
-        Value(new as u64 | v.tag())
-    }
-
-    /// Cheney's scan: traces the objects copied to to-space, from `start`,
-    /// until the scan pointer catches up with the allocation pointer.
-    fn scan(&mut self, start: u64) {
-        let mut scan = start;
-        while scan < self.top {
-            let addr = scan as *mut u64;
-            // SAFETY: `scan` is below `top`, at the header of an object this
-            // copier wrote (objects are contiguous from `start`).
-            let h = unsafe { *addr };
-            let ty = header_type(h).expect("corrupt header in to-space");
-            let n = header_size(h);
-            for i in ty.traced_from(n)..n {
-                // SAFETY: word `1 + i` is within that object's `n` payload
-                // words, aligned, and not otherwise borrowed; `visit` only
-                // writes objects above `top`.
-                let field = unsafe { &mut *(addr.add(1 + i) as *mut Value) };
-                self.visit(field);
-            }
-            if ty == ObjType::Continuation {
-                // The saved stack's compiled frames (docs/continuations.md):
-                // its buffer (field 0) was forwarded just above, so the
-                // frames are updated in their to-space copy, once.
-                // SAFETY: field 0 of a continuation object is its buffer.
-                let buffer = unsafe { *(addr.add(1) as *const Value) };
-                if buffer.is_heap() {
-                    // SAFETY: built by `cont` (see `walk_saved_stack`).
-                    unsafe { frames::walk_saved_stack(buffer, self) };
-                }
-            }
-            scan += (n as u64 + 1) * 8;
-        }
+    if verify {
+        let (old, large) = with_gc(|g| ((g.old.start(), g.old.top), std::mem::take(&mut g.large)));
+        verify::check_heap(old, &large, visit_roots);
+        with_gc(|g| g.large = large);
     }
 }
 
-impl WeakVisitor for Copier {
-    fn survivor(&self, v: Value) -> Option<Value> {
-        if !self.in_from(v) {
-            return Some(v);
-        }
-        // SAFETY: as in `forward`: from-space still holds every object.
-        let h = unsafe { *v.addr() };
-        header_is_forward(h).then_some(Value(h))
-    }
-}
-
-impl RootVisitor for Copier {
-    #[inline]
-    fn visit(&mut self, slot: &mut Value) {
-        *slot = self.forward(*slot);
-    }
-    fn visit_derived(&mut self, base: &Value, derived: &mut u64) {
-        let offset = derived.wrapping_sub(base.0);
-        let nb = self.forward(*base);
-        *derived = nb.0.wrapping_add(offset);
+impl Gc {
+    fn update_sizes(&mut self) {
+        let s = &mut self.stats;
+        s.heap_size = self.old.size() as u64;
+        s.old_bytes = self.old.used() as u64;
+        s.large_objects = self.large.len() as u64;
+        s.large_bytes = self.large.bytes as u64;
+        s.peak_heap_bytes = s.peak_heap_bytes.max(s.old_bytes + s.large_bytes);
     }
 }
 
@@ -835,7 +1022,7 @@ pub fn set_stack_walker(walker: StackWalker) {
 pub fn stats() -> Stats {
     with_gc(|g| {
         let mut s = g.stats;
-        s.bytes_allocated += alloc_ptr() - g.alloc_base;
+        s.bytes_allocated += g.nursery_used() as u64;
         s
     })
 }
@@ -848,27 +1035,60 @@ pub fn stress_enabled() -> bool {
 pub fn set_stress(on: bool) {
     with_gc(|g| {
         g.stress = on;
-        // `reset_limit` restarts allocation at `space.top`, which is only
+        // `reset_limit` restarts allocation at `nursery.top`, which is only
         // current right after a collection: keep what was allocated since.
-        g.space.top = alloc_ptr();
+        g.nursery.top = alloc_ptr();
         g.reset_limit();
     });
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 /// Human-readable statistics, one line each.
 pub fn format_stats(s: &Stats) -> String {
+    let kind = |name: &str, p: &PauseStats| {
+        format!(
+            "gc: {name} collections: {} (total {:.3} ms, max {:.3} ms)\n",
+            p.count,
+            ms(p.total),
+            ms(p.max)
+        )
+    };
     format!(
-        "gc: collections:    {}\ngc: bytes allocated: {}\ngc: bytes copied:   {}\n\
-         gc: objects moved:  {}\ngc: total pause:    {:.3} ms\ngc: max pause:      {:.3} ms\n\
-         gc: semispace size: {} KiB\n",
+        "gc: collections:    {}\n{}{}gc: bytes allocated: {}\ngc: bytes promoted: {}\n\
+         gc: bytes copied:   {}\ngc: objects moved:  {}\ngc: total pause:    {:.3} ms\n\
+         gc: max pause:      {:.3} ms\ngc: nursery size:   {} KiB\n\
+         gc: old space:      {} KiB used of {} KiB\ngc: large objects:  {} ({} KiB)\n\
+         gc: peak heap:      {} KiB\n",
         s.collections,
+        kind("minor", &s.minor),
+        kind("major", &s.major),
         s.bytes_allocated,
+        s.bytes_promoted,
         s.bytes_copied,
         s.objects_moved,
-        s.total_pause.as_secs_f64() * 1e3,
-        s.max_pause.as_secs_f64() * 1e3,
-        s.heap_size / 1024
+        ms(s.total_pause),
+        ms(s.max_pause),
+        s.nursery_size / 1024,
+        s.old_bytes / 1024,
+        s.heap_size / 1024,
+        s.large_objects,
+        s.large_bytes / 1024,
+        s.peak_heap_bytes / 1024,
     )
+}
+
+/// `p50 / p99 / max` of pauses in microseconds, as milliseconds.
+fn percentiles(log: &[u32]) -> String {
+    if log.is_empty() {
+        return "-".into();
+    }
+    let mut v = log.to_vec();
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize] as f64 / 1e3;
+    format!("{:.3} / {:.3} / {:.3} ms", at(0.5), at(0.99), at(1.0))
 }
 
 /// Called by every engine at exit: prints statistics when `VALK_GC_STATS`
@@ -881,6 +1101,11 @@ pub fn finish() {
         return;
     }
     if with_gc(|g| g.print_stats) {
-        crate::eprint_quiet!("{}", format_stats(&stats()));
+        let (minor, major) =
+            with_gc(|g| (percentiles(&g.minor_pauses), percentiles(&g.major_pauses)));
+        crate::eprint_quiet!(
+            "{}gc: minor pauses p50/p99/max: {minor}\ngc: major pauses p50/p99/max: {major}\n",
+            format_stats(&stats())
+        );
     }
 }

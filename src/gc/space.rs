@@ -1,28 +1,39 @@
-//! One semispace: a contiguous, 8-byte aligned region obtained from the
-//! system allocator (large requests become lazily committed mappings).
-
-use std::alloc::{alloc, dealloc, Layout};
+//! A contiguous, page-aligned region of the heap: the nursery, an old
+//! semispace, or one large object. Each is its own anonymous mapping,
+//! committed lazily by the kernel as pages are touched and returned to the
+//! system when the space is dropped (docs/gc.md, "Spaces").
 
 pub struct Space {
     start: *mut u8,
     size: usize,
-    /// Allocation top, valid after a collection has filled this space.
+    /// Allocation top: the next free byte of a space filled by bumping.
     pub top: u64,
 }
+
+const PAGE: usize = 4096;
 
 impl Space {
     /// `None` when the system refuses the memory.
     pub fn new(size: usize) -> Option<Space> {
-        let size = size.div_ceil(4096) * 4096;
-        let layout = Layout::from_size_align(size, 4096).ok()?;
-        // SAFETY: `layout` has a non-zero size (callers ask for at least
-        // 64 KiB; rounded up to a page) and a valid alignment.
-        let start = unsafe { alloc(layout) };
-        if start.is_null() {
+        let size = size.max(PAGE).div_ceil(PAGE) * PAGE;
+        // SAFETY: an anonymous private mapping at an address the kernel
+        // chooses; no existing memory is affected. NORESERVE: a large old
+        // space costs nothing until its pages are used.
+        let start = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if start == libc::MAP_FAILED {
             return None;
         }
         Some(Space {
-            start,
+            start: start as *mut u8,
             size,
             top: start as u64,
         })
@@ -36,18 +47,20 @@ impl Space {
     pub fn size(&self) -> usize {
         self.size
     }
+    /// Bytes used below `top`.
+    pub fn used(&self) -> usize {
+        (self.top - self.start()) as usize
+    }
+    /// Bytes free above `top`.
+    pub fn free(&self) -> usize {
+        (self.end() - self.top) as usize
+    }
 }
 
 impl Drop for Space {
     fn drop(&mut self) {
-        // SAFETY: `start` came from `alloc` in `new` with this very layout
-        // (the rounded size, page alignment, checked valid there), and the
-        // space is freed only here.
-        unsafe {
-            dealloc(
-                self.start,
-                Layout::from_size_align_unchecked(self.size, 4096),
-            )
-        }
+        // SAFETY: `start` and `size` describe the mapping made in `new`,
+        // unmapped only here.
+        unsafe { libc::munmap(self.start as *mut libc::c_void, self.size) };
     }
 }

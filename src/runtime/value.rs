@@ -346,6 +346,9 @@ impl Value {
     #[inline]
     pub fn set_field(self, i: usize, v: Value) {
         debug_assert!(i < self.size());
+        // Every store of a value into the heap from Rust comes here, so
+        // this is the runtime's one write barrier (docs/gc.md).
+        crate::gc::write_barrier(self.field_ptr(i), v);
         self.write_word(i, v.0)
     }
     /// Payload word `i` as a raw word.

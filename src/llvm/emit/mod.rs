@@ -370,8 +370,11 @@ const DECLS: &str = r#"@valk_alloc_ptr = external global i64
 @valk_stack_limit = external global i64
 @valk_apply_info = external global i64
 @valk_interrupt = external global i64
+@valk_young_lo = external global i64
+@valk_young_size = external global i64
 
 declare ptr @valk_gc_alloc_slow(i64)
+declare void @valk_gc_remember(ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_call(ptr addrspace(1), i64, ptr)
 declare ptr addrspace(1) @valk_rt_call_builtin(ptr, i64, ptr)
 declare ptr addrspace(1) @valk_rt_wrong_type(ptr, i64, i64, ptr addrspace(1))
@@ -404,6 +407,7 @@ declare { i64, i1 } @llvm.smul.with.overflow.i64(i64, i64)
 const ATTRS: &str = r#"
 attributes #0 = { nounwind "frame-pointer"="all" }
 attributes #1 = { nounwind "frame-pointer"="all" noinline optnone }
+attributes #2 = { nounwind "gc-leaf-function" }
 
 !0 = !{!"branch_weights", i32 2000, i32 1}
 !1 = !{!"branch_weights", i32 1, i32 2000}

@@ -262,7 +262,7 @@ impl FnEmitter<'_, '_, '_> {
 
     pub(super) fn store_word(&mut self, x: &str, n: usize, v: &str) {
         let p = self.dyn_field(x, n);
-        self.mutate_field(&p);
+        self.mutate_field(&p, v);
         self.store(V, v, &p);
     }
 
@@ -290,7 +290,7 @@ impl FnEmitter<'_, '_, '_> {
 
     pub(super) fn set_box(&mut self, b: &str, x: &str) {
         let p = self.gep(b, field_offset(TAG_OBJECT, 0));
-        self.mutate_field(&p);
+        self.mutate_field(&p, x);
         self.store(V, x, &p);
     }
 
@@ -311,10 +311,33 @@ impl FnEmitter<'_, '_, '_> {
     /// Every store of a value into a field of an object that may be older
     /// than the value (`store`, `set-car!`/`set-cdr!`, record modifiers,
     /// `vector-set!`, `set_box`) calls this first, with the field's
-    /// address: the one place for the write barrier of the generational
-    /// collector (docs/gc.md). The copying collector needs none, so it
-    /// emits nothing yet; stores into a fresh allocation skip it.
-    fn mutate_field(&mut self, _addr: &str) {}
+    /// address and the value: the generational collector's write barrier
+    /// (docs/gc.md, "Write barrier"). A nursery value calls
+    /// `@valk_gc_remember` with the field, which records it when the field
+    /// is outside the nursery; a leaf call (no statepoint: it neither
+    /// allocates nor collects). Stores into a fresh allocation skip it.
+    ///
+    /// Only the value's address is tested in line. LLVM treats
+    /// `ptrtoint` of a GC pointer as a pure function of the SSA value,
+    /// which is the same before and after a statepoint until RS4GC
+    /// rewrites it, so an integer address may be one computed before a
+    /// collection moved the object. For the value that only gives false
+    /// positives (a promoted object tests young; nothing else ever moves
+    /// into the nursery); the field's address is passed as a GC pointer,
+    /// which RS4GC relocates.
+    fn mutate_field(&mut self, addr: &str, v: &str) {
+        let lo = self.load_mem("i64", "@valk_young_lo");
+        let size = self.load_mem("i64", "@valk_young_size");
+        let vi = self.int(v);
+        let dv = self.bin("sub", &vi, &lo);
+        let young = self.icmp("ult", &dv, &size);
+        let (lrem, ldone) = (self.label(), self.label());
+        self.br_if(&young, &lrem, &ldone, Weight::Even);
+        self.start_block(&lrem);
+        self.line(format!("call void @valk_gc_remember({V} {addr}) #2"));
+        self.br(&ldone);
+        self.start_block(&ldone);
+    }
 
     // ---- records (docs/lowering.md, "Records") ----
 
@@ -393,7 +416,7 @@ impl FnEmitter<'_, '_, '_> {
         let args = [x, rtd, &imm_op((n as u64) << 3), v, who].map(String::from);
         self.fast_or_runtime(&ok, "%record-set!", &args, |e| {
             let p = e.gep(x, field_offset(TAG_OBJECT, 1 + n));
-            e.mutate_field(&p);
+            e.mutate_field(&p, v);
             e.store(V, v, &p);
             imm_op(abi::UNSPECIFIED)
         })?;
@@ -468,7 +491,7 @@ impl FnEmitter<'_, '_, '_> {
 
     pub(super) fn vector_set(&mut self, v: &str, i: &str, x: &str) {
         let p = self.vector_slot(v, i, 1);
-        self.mutate_field(&p);
+        self.mutate_field(&p, x);
         self.store(V, x, &p);
     }
 
