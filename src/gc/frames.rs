@@ -268,6 +268,8 @@ unsafe fn visit_frame(plan: &SafePoint, sp: u64, fp: u64, delta: u64, v: &mut dy
 
 /// Frames are read at their addresses plus `delta` (wrapping): 0 for the
 /// live stack, `copy - original` for a stack saved by a continuation.
+/// Returns true when the walk stopped at the stack watermark (the older
+/// frames, in this and the outer segments, need no visit).
 ///
 /// # Safety
 /// `exit` must be the exit record of a segment whose compiled frames are
@@ -279,7 +281,7 @@ unsafe fn walk_segment(
     table: &Table,
     v: &mut dyn RootVisitor,
     stats: &mut WalkStats,
-) {
+) -> bool {
     let ExitRecord {
         mut ra,
         mut sp,
@@ -304,6 +306,21 @@ unsafe fn walk_segment(
                 *((fp + 8).wrapping_add(delta) as *const u64),
             )
         };
+        // The stack watermark's trampoline stands for the real return
+        // address; in a minor collection, the frames from there on are
+        // unchanged since the last collection (`watermark`).
+        let (next_ra, stop) = if delta == 0 {
+            super::watermark::resolve(fp + 8, next_ra)
+        } else if next_ra == super::watermark::trampoline() {
+            crate::error::fatal("internal error: a saved stack holds the watermark trampoline")
+        } else {
+            (next_ra, false)
+        };
+        if stop {
+            stats.segments += 1;
+            stats.frames += frames;
+            return true;
+        }
         ra = next_ra;
         sp = fp + 16;
         // Callers live at higher addresses; anything else means a compiled
@@ -319,6 +336,7 @@ unsafe fn walk_segment(
         stats.segments += 1;
         stats.frames += frames;
     }
+    false
 }
 
 /// The stack walker installed with `gc::set_stack_walker` when the first
@@ -333,13 +351,16 @@ pub unsafe fn walk_compiled_frames(v: &mut dyn RootVisitor) {
     if let Some(table) = guard.as_ref() {
         // SAFETY: the current exit and every saved one delimit segments of
         // frames stopped at trampoline calls (this function's contract).
-        unsafe { walk_segment(current_exit(), 0, table, v, &mut stats) };
+        let mut stopped = unsafe { walk_segment(current_exit(), 0, table, v, &mut stats) };
         // SAFETY: as in `current_exit`; visitors do not enter or leave
         // compiled code, so the vector does not change during the walk.
         let segs = unsafe { &*SEGMENTS.0.get() };
         for &exit in segs.iter().rev() {
+            if stopped {
+                break;
+            }
             // SAFETY: as above.
-            unsafe { walk_segment(exit, 0, table, v, &mut stats) };
+            stopped = unsafe { walk_segment(exit, 0, table, v, &mut stats) };
         }
     }
     // SAFETY: as in `current_exit`.
@@ -376,6 +397,18 @@ pub unsafe fn walk_saved_stack(buffer: Value, v: &mut dyn RootVisitor) {
         // trampoline calls when the stack was copied; the copy holds them
         // at their addresses plus `delta`.
         unsafe { walk_segment(exit, delta, table, v, &mut stats) };
+    }
+}
+
+/// The frame pointer of the innermost compiled frame (stopped at a call
+/// into the runtime), 0 when no compiled frame is active in the current
+/// segment.
+pub(super) fn innermost_compiled_fp() -> u64 {
+    let exit = current_exit();
+    let guard = stackmap::table();
+    match guard.as_ref() {
+        Some(t) if exit.ra != 0 && t.contains_key(&exit.ra) => exit.fp,
+        _ => 0,
     }
 }
 

@@ -36,6 +36,7 @@ pub mod stackmap;
 #[cfg(test)]
 mod tests;
 mod verify;
+pub mod watermark;
 
 pub use barrier::{valk_gc_remember, write_barrier};
 pub use frames::valk_gc_alloc_slow;
@@ -709,6 +710,7 @@ fn minor() {
             &remembered,
         );
     }
+    watermark::begin_walk(true);
     visit_roots(&mut copier);
     for &slot in &remembered {
         // SAFETY: a remembered slot is a field of an object outside the
@@ -724,6 +726,7 @@ fn minor() {
     }
     copier.scan(start);
     visit_weak(&copier);
+    watermark::end_walk(frames::innermost_compiled_fp());
     let promoted = copier.top - start;
     finish_collection(Kind::Minor, t0, copier, promoted, verify, |g, c| {
         g.old.top = c.top;
@@ -776,9 +779,11 @@ fn collect_major(request: usize) {
     };
     // The remembered fields are all traced from the roots now.
     barrier::put_back(barrier::take());
+    watermark::begin_walk(false);
     visit_roots(&mut copier);
     copier.scan(to.start());
     visit_weak(&copier);
+    watermark::end_walk(frames::innermost_compiled_fp());
     copier.large.sweep();
     let copied = copier.top - to.start();
     let mut to = Some(to);

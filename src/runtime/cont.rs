@@ -248,6 +248,7 @@ pub fn throw_uncaught() -> Value {
     restore_stack_limit();
     gc::set_root_sp(root_base);
     frames::restore_segments(seg_base, &[], frames::ExitRecord::default());
+    gc::watermark::take_down(u64::MAX);
     dynamic::clear_escapes();
     // SAFETY: the base's escape frame is live (`base_armed`: the form has
     // not returned); its registers are in a static, outside the stack.
@@ -585,7 +586,10 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     k.get().set_field(K_ESCAPES, dynamic::escapes());
     let proc = object::make_closure(cont_entry, &CONT_INFO, 1);
     proc.set_field(2, k.get());
-    // No allocation from here on: the copies below are final.
+    // No allocation from here on: the copies below are final. The stack
+    // watermark's trampoline must not be copied (docs/gc.md, "Stack
+    // watermark").
+    gc::watermark::take_down(approximate_sp());
     let roots = roots.get();
     for i in 0..nroots {
         roots.set_field(i, gc::root_get(s.root_base + i));
@@ -814,6 +818,8 @@ fn resume(k: Value) -> ! {
     // The registers are read from the heap buffer, not from a copy on this
     // frame: the stack copy may overwrite this frame.
     let regs = header_ptr(buffer) as *const Regs;
+    // The frames the copy replaces are gone; forget the watermark.
+    gc::watermark::take_down(u64::MAX);
     // SAFETY: the header's registers and stack bytes come from the capture
     // that built this continuation on the same control stack (checked by
     // `check_resumable`); the buffer is in the heap (`regs` is its first

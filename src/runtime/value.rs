@@ -297,7 +297,7 @@ impl Value {
     #[inline]
     pub fn header(self) -> u64 {
         debug_assert!(self.is_heap());
-        // SAFETY: a heap-tagged `Value` refers to a live object of the current semispace (the runtime's invariant, docs/gc.md), whose first word is its header.
+        // SAFETY: a heap-tagged `Value` refers to a live object of the heap (the runtime's invariant, docs/gc.md), whose first word is its header.
         unsafe { *self.addr() }
     }
     /// The heap type of this value, `None` for immediates and fixnums.
@@ -326,7 +326,7 @@ impl Value {
     /// goes through here (and [`Value::write_word`]).
     #[inline]
     fn read_word(self, i: usize) -> u64 {
-        // SAFETY: a heap-tagged `Value` refers to a live object of the current semispace (the runtime's invariant, docs/gc.md),
+        // SAFETY: a heap-tagged `Value` refers to a live object of the heap (the runtime's invariant, docs/gc.md),
         // and callers pass `i` below its payload size (checked in debug
         // builds), so the word is inside the object and 8-aligned.
         unsafe { *self.field_ptr(i) }
