@@ -1026,7 +1026,10 @@ mod tests {
         let o = parse_args(&args("--gc --only gcold --engines chez"))
             .unwrap()
             .unwrap();
-        assert_eq!(o.command_line(), "./x bench --gc --only gcold --engines chez");
+        assert_eq!(
+            o.command_line(),
+            "./x bench --gc --only gcold --engines chez"
+        );
         let p = Paths::new(&o);
         assert!(p.markdown.ends_with("docs/BENCHMARKS-gc.md"));
         assert!(p.csv.ends_with("bench/results-gc.csv"));

@@ -404,7 +404,8 @@ pub fn gc_section(r: &Results) -> String {
     if programs.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\n## Collector (time and peak RSS, with Valk's collections and pauses)\n\n");
+    let mut out =
+        String::from("\n## Collector (time and peak RSS, with Valk's collections and pauses)\n\n");
     out.push_str(
         "Medians of the measured runs, except *max pause*, the longest pause of any of them. \
          *minor* / *major*: collections per run; *p50* / *p99*: percentiles of the pauses of minor collections \
