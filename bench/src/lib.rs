@@ -42,6 +42,10 @@ options:
   --no-build         do not run `cargo build --release -p valk` first
   --valk-dir DIR     where the valk and valkc binaries are
                      (default <target>/release, honouring CARGO_TARGET_DIR)
+  --gc               the collector report: the GC programs (bintrees gcbench
+                     perm destruc rewrite gcchurn gcold) on valk-aot valk-jit
+                     chez c unless --only/--engines say otherwise, no chart;
+                     writes docs/BENCHMARKS-gc.md and bench/results-gc.csv
   -h, --help         this text
 ";
 
@@ -60,7 +64,18 @@ pub struct Options {
     pub install: bool,
     pub build_valk: bool,
     pub valk_dir: Option<PathBuf>,
+    /// `--gc`: the collector report (see [`GC_PROGRAMS`]).
+    pub gc: bool,
 }
+
+/// The programs of the collector report (`--gc`), the ones issue #18's
+/// goals name and the two that stress the old generation.
+pub const GC_PROGRAMS: [&str; 7] = [
+    "bintrees", "gcbench", "perm", "destruc", "rewrite", "gcchurn", "gcold",
+];
+
+/// The engines of the collector report unless `--engines` is given.
+pub const GC_ENGINES: [Engine; 4] = [Engine::ValkAot, Engine::ValkJit, Engine::Chez, Engine::C];
 
 impl Default for Options {
     fn default() -> Self {
@@ -77,6 +92,7 @@ impl Default for Options {
             install: true,
             build_valk: true,
             valk_dir: None,
+            gc: false,
         }
     }
 }
@@ -86,13 +102,22 @@ impl Options {
     pub fn command_line(&self) -> String {
         let d = Options::default();
         let mut parts = vec!["./x bench".to_string()];
+        if self.gc {
+            parts.push("--gc".into());
+        }
         if self.quick {
             parts.push("--quick".into());
         }
-        if let Some(only) = &self.only {
+        let gc_only: Vec<String> = GC_PROGRAMS.iter().map(|s| s.to_string()).collect();
+        if let Some(only) = self.only.as_ref().filter(|o| !self.gc || **o != gc_only) {
             parts.push(format!("--only {}", only.join(",")));
         }
-        if self.engines != d.engines {
+        let default_engines = if self.gc {
+            GC_ENGINES.to_vec()
+        } else {
+            d.engines.clone()
+        };
+        if self.engines != default_engines {
             let keys: Vec<&str> = self.engines.iter().map(|e| e.key()).collect();
             parts.push(format!("--engines {}", keys.join(",")));
         }
@@ -113,6 +138,9 @@ impl Options {
         if self.slow != d.slow {
             parts.push(format!("--slow {}", self.slow.as_secs()));
         }
+        if !self.chart && !self.gc {
+            parts.push("--no-chart".into());
+        }
         parts.join(" ")
     }
 }
@@ -122,6 +150,7 @@ impl Options {
 pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
     let mut o = Options::default();
     let (mut reps, mut warmup) = (None, None);
+    let mut engines_given = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -150,7 +179,11 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                         .collect(),
                 );
             }
-            "--engines" => o.engines = Engine::parse_list(&value()?)?,
+            "--engines" => {
+                o.engines = Engine::parse_list(&value()?)?;
+                engines_given = true;
+            }
+            "--gc" => o.gc = true,
             "--reps" => reps = Some(number(value()?)? as usize),
             "--warmup" => warmup = Some(number(value()?)? as usize),
             "--timeout" => o.timeout = Duration::from_secs(number(value()?)?),
@@ -161,6 +194,15 @@ pub fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--no-install" => o.install = false,
             "--no-build" => o.build_valk = false,
             _ => return Err(format!("unknown option `{arg}` (see --help)")),
+        }
+    }
+    if o.gc {
+        o.chart = false;
+        if o.only.is_none() {
+            o.only = Some(GC_PROGRAMS.iter().map(|s| s.to_string()).collect());
+        }
+        if !engines_given {
+            o.engines = GC_ENGINES.to_vec();
         }
     }
     o.reps = reps.unwrap_or(if o.quick { 1 } else { 3 });
@@ -184,6 +226,79 @@ pub struct Sample {
     /// Whole-process CPU time (user + system).
     pub cpu: f64,
     pub rss_kb: u64,
+    /// The collector's statistics (Valk engines, which run with
+    /// `VALK_GC_STATS=1`).
+    pub gc: Option<GcStats>,
+}
+
+/// What a Valk run's `VALK_GC_STATS=1` lines on standard error say (the
+/// format is `gc::format_stats` and `gc::finish`, see docs/gc.md). Times in
+/// milliseconds; a kind of collection that never ran has zero pauses.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GcStats {
+    pub minor: u64,
+    pub minor_total_ms: f64,
+    pub minor_max_ms: f64,
+    pub major: u64,
+    pub major_total_ms: f64,
+    pub major_max_ms: f64,
+    pub minor_p50_ms: f64,
+    pub minor_p99_ms: f64,
+    pub major_p50_ms: f64,
+    pub major_p99_ms: f64,
+    pub bytes_promoted: u64,
+    pub peak_heap_kib: u64,
+}
+
+impl GcStats {
+    /// The longest pause of either kind.
+    pub fn max_pause_ms(&self) -> f64 {
+        self.minor_max_ms.max(self.major_max_ms)
+    }
+}
+
+/// Parses the statistics from a run's standard error; `None` when the
+/// collection counts are missing (no statistics printed).
+pub fn parse_gc_stats(stderr: &str) -> Option<GcStats> {
+    let mut g = GcStats::default();
+    let (mut minor, mut major) = (false, false);
+    // "N (total X ms, max Y ms)"
+    let counts = |rest: &str| -> Option<(u64, f64, f64)> {
+        let (n, rest) = rest.trim().split_once(" (total ")?;
+        let (total, rest) = rest.split_once(" ms, max ")?;
+        let max = rest.strip_suffix(" ms)")?;
+        Some((n.parse().ok()?, total.parse().ok()?, max.parse().ok()?))
+    };
+    // "a / b / c ms", or "-" when there was no such collection.
+    let percentiles = |rest: &str| -> Option<(f64, f64)> {
+        let rest = rest.trim();
+        if rest == "-" {
+            return Some((0.0, 0.0));
+        }
+        let mut it = rest.strip_suffix(" ms")?.split(" / ");
+        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+    };
+    for line in stderr.lines() {
+        let Some(line) = line.strip_prefix("gc: ") else {
+            continue;
+        };
+        if let Some(rest) = line.strip_prefix("minor collections:") {
+            (g.minor, g.minor_total_ms, g.minor_max_ms) = counts(rest)?;
+            minor = true;
+        } else if let Some(rest) = line.strip_prefix("major collections:") {
+            (g.major, g.major_total_ms, g.major_max_ms) = counts(rest)?;
+            major = true;
+        } else if let Some(rest) = line.strip_prefix("minor pauses p50/p99/max:") {
+            (g.minor_p50_ms, g.minor_p99_ms) = percentiles(rest)?;
+        } else if let Some(rest) = line.strip_prefix("major pauses p50/p99/max:") {
+            (g.major_p50_ms, g.major_p99_ms) = percentiles(rest)?;
+        } else if let Some(rest) = line.strip_prefix("bytes promoted:") {
+            g.bytes_promoted = rest.trim().parse().ok()?;
+        } else if let Some(rest) = line.strip_prefix("peak heap:") {
+            g.peak_heap_kib = rest.trim().strip_suffix(" KiB")?.parse().ok()?;
+        }
+    }
+    (minor && major).then_some(g)
 }
 
 /// Why a program/engine pair has no numbers.
@@ -234,6 +349,33 @@ impl Cell {
     pub fn rss_mib(&self) -> Option<f64> {
         self.stat(|s| s.rss_kb as f64 / 1024.0)
     }
+    /// The collector's statistics of the measured runs: medians, except
+    /// the longest pause, which is the longest of all runs.
+    pub fn gc(&self) -> Option<GcStats> {
+        let Cell::Measured(samples) = self else {
+            return None;
+        };
+        let gs: Vec<GcStats> = samples.iter().filter_map(|s| s.gc).collect();
+        if gs.is_empty() {
+            return None;
+        }
+        let med = |f: fn(&GcStats) -> f64| median(gs.iter().map(f).collect());
+        let max = |f: fn(&GcStats) -> f64| gs.iter().map(f).fold(0.0, f64::max);
+        Some(GcStats {
+            minor: med(|g| g.minor as f64).round() as u64,
+            minor_total_ms: med(|g| g.minor_total_ms),
+            minor_max_ms: max(|g| g.minor_max_ms),
+            major: med(|g| g.major as f64).round() as u64,
+            major_total_ms: med(|g| g.major_total_ms),
+            major_max_ms: max(|g| g.major_max_ms),
+            minor_p50_ms: med(|g| g.minor_p50_ms),
+            minor_p99_ms: med(|g| g.minor_p99_ms),
+            major_p50_ms: med(|g| g.major_p50_ms),
+            major_p99_ms: med(|g| g.major_p99_ms),
+            bytes_promoted: med(|g| g.bytes_promoted as f64).round() as u64,
+            peak_heap_kib: med(|g| g.peak_heap_kib as f64).round() as u64,
+        })
+    }
 }
 
 /// One row of the CSV: every run, warm-ups and failures included.
@@ -273,6 +415,8 @@ pub struct Results {
     pub load: (Option<f64>, Option<f64>),
     /// The nice value the runs had.
     pub niceness: i32,
+    /// The collector report (`--gc`).
+    pub gc: bool,
 }
 
 impl Results {
@@ -280,6 +424,13 @@ impl Results {
         self.cells
             .get(&(program.to_string(), engine))
             .unwrap_or(&Cell::Unavailable)
+    }
+
+    /// Median peak RSS of `engine` over Chez's, when both have one.
+    pub fn rss_ratio(&self, program: &str, engine: Engine) -> Option<f64> {
+        let base = self.cell(program, Engine::Chez).rss_mib()?;
+        let m = self.cell(program, engine).rss_mib()?;
+        (base > 0.0).then(|| m / base)
     }
 
     /// Median time of `engine` over Chez's, when both have one.
@@ -356,10 +507,24 @@ impl Paths {
             .clone()
             .or_else(|| o.quick.then(|| target.join("valk-bench").join("quick")));
         match out {
+            Some(dir) if o.gc => Paths {
+                csv: dir.join("results-gc.csv"),
+                markdown: dir.join("BENCHMARKS-gc.md"),
+                png: dir.join("bench-gc.png"),
+                root,
+                target,
+            },
             Some(dir) => Paths {
                 csv: dir.join("results.csv"),
                 markdown: dir.join("BENCHMARKS.md"),
                 png: dir.join("bench.png"),
+                root,
+                target,
+            },
+            None if o.gc => Paths {
+                csv: root.join("bench").join("results-gc.csv"),
+                markdown: root.join("docs").join("BENCHMARKS-gc.md"),
+                png: root.join("docs").join("bench-gc.png"),
                 root,
                 target,
             },
@@ -474,6 +639,7 @@ pub fn run(o: &Options) -> Result<Results, String> {
         command: o.command_line(),
         load: (load_before, sysinfo::load_average()),
         niceness: sysinfo::niceness(),
+        gc: o.gc,
     };
 
     let png = if o.chart {
@@ -671,7 +837,13 @@ fn measure_program(
                 continue;
             }
             let argv = b.argv.clone();
-            let outcome = runner::run(&argv, &b.dir, &stdin, o.timeout);
+            // Valk prints its collector's statistics at exit (docs/gc.md).
+            let env: &[(&str, &str)] = if e.is_valk() {
+                &[("VALK_GC_STATS", "1")]
+            } else {
+                &[]
+            };
+            let outcome = runner::run_with_env(&argv, &b.dir, &stdin, o.timeout, env);
             let judged = match outcome {
                 Ok(out) => judge(&out, expect, o.timeout),
                 Err(msg) => Err((Failure::Error, msg)),
@@ -770,6 +942,7 @@ fn judge(
         wall: out.wall.as_secs_f64(),
         cpu: out.cpu.as_secs_f64(),
         rss_kb: out.max_rss_kb,
+        gc: parse_gc_stats(&out.stderr),
     })
 }
 
@@ -841,6 +1014,48 @@ mod tests {
         assert!((s - 1.5).abs() < 1e-12);
         assert!(parse_output("result: 1\n").is_err());
         assert!(parse_output("ticks: 1 0\nresult: 1\n").is_err());
+    }
+
+    #[test]
+    fn gc_options() {
+        let o = parse_args(&args("--gc")).unwrap().unwrap();
+        assert!(o.gc && !o.chart);
+        assert_eq!(o.only.as_ref().unwrap().len(), GC_PROGRAMS.len());
+        assert_eq!(o.engines, GC_ENGINES);
+        assert_eq!(o.command_line(), "./x bench --gc");
+        let o = parse_args(&args("--gc --only gcold --engines chez"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.command_line(),
+            "./x bench --gc --only gcold --engines chez"
+        );
+        let p = Paths::new(&o);
+        assert!(p.markdown.ends_with("docs/BENCHMARKS-gc.md"));
+        assert!(p.csv.ends_with("bench/results-gc.csv"));
+    }
+
+    #[test]
+    fn gc_stats_parsing() {
+        let text = "noise\n\
+            gc: collections:    383\n\
+            gc: minor collections: 372 (total 1881.698 ms, max 13.320 ms)\n\
+            gc: major collections: 11 (total 2330.359 ms, max 259.989 ms)\n\
+            gc: bytes allocated: 1609459280\n\
+            gc: bytes promoted: 1477023584\n\
+            gc: peak heap:      284289 KiB\n\
+            gc: minor pauses p50/p99/max: 3.640 / 9.144 / 13.319 ms\n\
+            gc: major pauses p50/p99/max: -\n";
+        let g = parse_gc_stats(text).unwrap();
+        assert_eq!((g.minor, g.major), (372, 11));
+        assert_eq!((g.minor_total_ms, g.minor_max_ms), (1881.698, 13.320));
+        assert_eq!(g.major_max_ms, 259.989);
+        assert_eq!((g.minor_p50_ms, g.minor_p99_ms), (3.640, 9.144));
+        assert_eq!((g.major_p50_ms, g.major_p99_ms), (0.0, 0.0));
+        assert_eq!(g.bytes_promoted, 1477023584);
+        assert_eq!(g.peak_heap_kib, 284289);
+        assert_eq!(g.max_pause_ms(), 259.989);
+        assert!(parse_gc_stats("result: 1\n").is_none());
     }
 
     #[test]

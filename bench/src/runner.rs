@@ -105,11 +105,23 @@ pub fn run(
     stdin: &str,
     timeout: Duration,
 ) -> Result<Outcome, String> {
+    run_with_env(argv, cwd, stdin, timeout, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_with_env(
+    argv: &[OsString],
+    cwd: &Path,
+    stdin: &str,
+    timeout: Duration,
+    env: &[(&str, &str)],
+) -> Result<Outcome, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("empty command".to_string());
     };
     let mut command = Command::new(program);
     command
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::piped())

@@ -29,6 +29,11 @@ fn check(r: &Results, out: &std::path::Path) {
     let csv = std::fs::read_to_string(out.join("results.csv")).expect("CSV written");
     let md = std::fs::read_to_string(out.join("BENCHMARKS.md")).expect("report written");
     assert!(csv.starts_with("program,engine,round,"));
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap_or("")
+        .contains(",gc_minor,gc_major,"));
     assert!(md.contains("## Time (seconds, median)"));
     assert!(md.contains("Quick (smoke) mode"));
     for s in &r.engines {
@@ -42,6 +47,8 @@ fn check(r: &Results, out: &std::path::Path) {
             match r.cell(&p.name, s.engine) {
                 Cell::Measured(samples) => {
                     assert!(!samples.is_empty());
+                    // Valk runs carry the collector's statistics.
+                    assert_eq!(s.engine.is_valk(), samples[0].gc.is_some());
                     assert!(csv.contains(&format!("{},{},0,false,ok,", p.name, s.engine.key())));
                     verified += 1;
                 }
