@@ -72,6 +72,17 @@ pub fn epoch() -> u64 {
     EPOCH.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// The number of major collections: objects outside the nursery (which
+/// [`barrier::is_young`] tells apart) have not moved since it was last
+/// read if it is unchanged; minor collections move nursery objects only.
+static MAJOR_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// See [`MAJOR_EPOCH`].
+#[inline]
+pub fn major_epoch() -> u64 {
+    MAJOR_EPOCH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Visits root slots; the collector passes one to every root source.
 pub trait RootVisitor {
     /// `slot` holds a value; it is updated in place when its object moves.
@@ -820,6 +831,9 @@ fn finish_collection(
         g.nursery.top = g.nursery.start();
         g.stats.collections += 1;
         EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if kind == Kind::Major {
+            MAJOR_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         g.stats.bytes_copied += copied;
         g.stats.objects_moved += copier.moved;
         if kind == Kind::Minor {
