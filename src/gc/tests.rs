@@ -708,7 +708,11 @@ fn is_large(v: Value) -> bool {
 fn minor_checked() {
     let before = stats().minor.count;
     collect_minor();
-    assert_eq!(stats().minor.count, before + 1, "expected a minor collection");
+    assert_eq!(
+        stats().minor.count,
+        before + 1,
+        "expected a minor collection"
+    );
 }
 
 /// Calls builtin `name` (its arguments on the root stack, as builtins
@@ -791,9 +795,16 @@ fn old_to_young_stores_of_every_kind_survive_a_minor_collection() {
     let probe = s.root(young_payload("key", 3));
     key.set(Value::FALSE);
     val.set(Value::FALSE);
-    assert!(barrier::remembered_len() > r0 + 6, "hash-table-set! remembered");
+    assert!(
+        barrier::remembered_len() > r0 + 6,
+        "hash-table-set! remembered"
+    );
     minor_checked();
-    assert_eq!(barrier::remembered_len(), 0, "a minor collection empties the set");
+    assert_eq!(
+        barrier::remembered_len(),
+        0,
+        "a minor collection empties the set"
+    );
     for r in all {
         assert!(is_old(r.get()), "old objects stay old");
     }
@@ -812,12 +823,18 @@ fn old_to_young_stores_of_every_kind_survive_a_minor_collection() {
     ] {
         assert!(is_old(v), "survivors are promoted");
     }
-    let found = call("hash-table-ref/default", &[table.get(), probe.get(), Value::FALSE]);
+    let found = call(
+        "hash-table-ref/default",
+        &[table.get(), probe.get(), Value::FALSE],
+    );
     check_payload(found, "value", 4);
     // And once more through a major collection.
     collect();
     check_payload(rec.get().field(2), "record", 9);
-    let found = call("hash-table-ref/default", &[table.get(), probe.get(), Value::FALSE]);
+    let found = call(
+        "hash-table-ref/default",
+        &[table.get(), probe.get(), Value::FALSE],
+    );
     check_payload(found, "value", 4);
     globals::set(global, Value::FALSE);
 }
@@ -944,7 +961,11 @@ fn cycles_across_generations() {
     ring.set(Value::FALSE);
     let before = addr(old.get());
     minor_checked();
-    assert_eq!(addr(old.get()), before, "old objects do not move on a minor collection");
+    assert_eq!(
+        addr(old.get()),
+        before,
+        "old objects do not move on a minor collection"
+    );
     let y = old.get().cdr();
     assert!(is_old(y));
     assert_eq!(y.car(), fx(2));
@@ -953,7 +974,11 @@ fn cycles_across_generations() {
     assert_eq!(r.car(), fx(10));
     assert_eq!(r.cdr().cdr().cdr(), r, "the young ring kept its identity");
     collect();
-    assert_ne!(addr(old.get()), before, "a major collection moves old objects");
+    assert_ne!(
+        addr(old.get()),
+        before,
+        "a major collection moves old objects"
+    );
     let y = old.get().cdr();
     assert_eq!(y.cdr(), old.get());
     let r = bx.get().field(0);
@@ -971,7 +996,11 @@ fn minor_moves_young_objects_only_and_major_moves_old_ones() {
     let (o0, y0) = (addr(old.get()), addr(young.get()));
     let moved = stats().objects_moved;
     minor_checked();
-    assert_eq!(stats().objects_moved - moved, 2, "exactly the two young pairs");
+    assert_eq!(
+        stats().objects_moved - moved,
+        2,
+        "exactly the two young pairs"
+    );
     assert_eq!(addr(old.get()), o0);
     assert_ne!(addr(young.get()), y0);
     assert!(is_old(young.get()));
