@@ -8,6 +8,17 @@
 //! programs making millions of allocations, which would take hours with a
 //! collection at each). Everything else collects at every allocation.
 //!
+//! Heap verification (`VALK_GC_VERIFY=1`, docs/gc.md "Tests"): every normal
+//! run verifies (collections are few there, so it costs little; the
+//! programs that allocate heavily collect many times even so), but for the
+//! million-frame recursions ([`VERIFY_SKIP`]). Stress runs
+//! do not: checking at every collection would multiply their time by five
+//! to ten. The stores that miss the write barrier are looked for by an
+//! extra verified run, on the interpreter and `valk FILE`, under
+//! minor-only stress at a coarser interval ([`MINOR_FACTOR`]), and the
+//! collector's own programs (`gc-*`) also run verified under minor-only and
+//! major-only stress on the interpreter and AOT -O2.
+//!
 //! A program's standard input is its `NAME.in` when that exists, else
 //! null. Every run gets a fresh empty directory of its own in
 //! `VALK_TEST_SCRATCH` (engines run in parallel, so programs that write
@@ -26,6 +37,9 @@ enum Engine {
     AotO0,
     /// `valkc compile -O2`, then the executable.
     AotO2,
+    /// As `AotO2`, with executables of its own (for the `gc-*` programs'
+    /// extra modes, run while `AotO2`'s may be removed).
+    AotO2Gc,
     /// `valk FILE`: the ORC JIT (the default engine).
     Jit,
     /// The JIT as the REPL uses it: the prelude, then the program as one
@@ -55,18 +69,24 @@ impl Engine {
                     .env("VALK_CACHE_DIR", jit_cache_dir(self));
                 c
             }
-            Engine::AotO0 => aot_command(program, 0),
-            Engine::AotO2 => aot_command(program, 2),
+            Engine::AotO0 => aot_command(program, 0, ""),
+            Engine::AotO2 => aot_command(program, 2, ""),
+            Engine::AotO2Gc => aot_command(program, 2, "-gc"),
         }
     }
 }
 
 /// Executables compiled so far, by (program, level): each program is
 /// compiled once per level and run with and without GC stress.
-static COMPILED: Mutex<Vec<((PathBuf, u32), PathBuf)>> = Mutex::new(Vec::new());
+static COMPILED: Mutex<Vec<((PathBuf, String), PathBuf)>> = Mutex::new(Vec::new());
 
-fn aot_dir(level: u32) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("valk-golden-aot-{}-O{level}", std::process::id()));
+/// The executables of one AOT engine: `level`, plus `tag` to keep another
+/// engine's apart.
+fn aot_dir(level: u32, tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "valk-golden-aot-{}-O{level}{tag}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
@@ -74,8 +94,8 @@ fn aot_dir(level: u32) -> PathBuf {
 /// Compiles `program` at `level` (once) and returns the command running
 /// the executable; when compilation fails, the command is the compiler
 /// itself, so its diagnostic and status are what the case compares.
-fn aot_command(program: &Path, level: u32) -> Command {
-    let key = (program.to_path_buf(), level);
+fn aot_command(program: &Path, level: u32, tag: &str) -> Command {
+    let key = (program.to_path_buf(), format!("O{level}{tag}"));
     let cached = COMPILED
         .lock()
         .unwrap()
@@ -84,7 +104,7 @@ fn aot_command(program: &Path, level: u32) -> Command {
         .map(|(_, exe)| exe.clone());
     let exe = cached.or_else(|| {
         let name = program.file_stem().unwrap().to_string_lossy().into_owned();
-        let exe = aot_dir(level).join(&name);
+        let exe = aot_dir(level, tag).join(&name);
         let ok = compile_command(program, level, &exe)
             .current_dir(root())
             .stdin(Stdio::null())
@@ -99,7 +119,7 @@ fn aot_command(program: &Path, level: u32) -> Command {
     });
     match exe {
         Some(exe) => Command::new(exe),
-        None => compile_command(program, level, &aot_dir(level).join("failed")),
+        None => compile_command(program, level, &aot_dir(level, tag).join("failed")),
     }
 }
 
@@ -183,8 +203,48 @@ impl Drop for Scratch {
     }
 }
 
+/// How the collector runs a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// No stress; the heap verified around every collection.
+    Normal,
+    /// `VALK_GC_STRESS=N` (mixed minor and major collections), not
+    /// verified (module docs).
+    Stress,
+    /// `VALK_GC_STRESS=minor:K` or `major:K` (`K` = `factor` times the
+    /// program's interval), verified, with a 1 MiB initial old space so
+    /// that major collections keep it small and each check stays cheap.
+    Minor {
+        factor: u32,
+    },
+    Major {
+        factor: u32,
+    },
+}
+
+/// The verified minor-stress run of the whole corpus collects at every
+/// `MINOR_FACTOR * N`-th allocation (`N` the program's `gc-stress:`
+/// interval, 1 without one). Measured in docs/gc.md, "Tests".
+const MINOR_FACTOR: u32 = 100;
+/// Programs whose interval is at least this recurse a million frames deep:
+/// each check would walk millions of root-stack slots (`control-stack-
+/// overflow` takes 85 s instead of 39 s in a verified normal run), so they
+/// are never verified.
+const VERIFY_SKIP: u32 = 100_000;
+
+impl Mode {
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::Normal => " with VALK_GC_VERIFY",
+            Mode::Stress => " with VALK_GC_STRESS",
+            Mode::Minor { .. } => " with VALK_GC_STRESS=minor:K and VALK_GC_VERIFY",
+            Mode::Major { .. } => " with VALK_GC_STRESS=major:K and VALK_GC_VERIFY",
+        }
+    }
+}
+
 /// Runs one case; `None` when it passed, else a description of the failure.
-fn run_case(engine: Engine, case: &Case, stress: bool) -> Option<String> {
+fn run_case(engine: Engine, case: &Case, mode: Mode) -> Option<String> {
     let scratch = Scratch::new();
     let stdin = match &case.stdin {
         Some(p) => Stdio::from(std::fs::File::open(p).expect("NAME.in opens")),
@@ -197,10 +257,22 @@ fn run_case(engine: Engine, case: &Case, stress: bool) -> Option<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("VALK_GC_STATS");
-    if stress {
-        cmd.env("VALK_GC_STRESS", case.stress_interval.to_string());
+    let interval = case.stress_interval;
+    match mode {
+        Mode::Normal => cmd.env_remove("VALK_GC_STRESS"),
+        Mode::Stress => cmd.env("VALK_GC_STRESS", interval.to_string()),
+        Mode::Minor { factor } => cmd.env("VALK_GC_STRESS", format!("minor:{}", factor * interval)),
+        Mode::Major { factor } => cmd.env("VALK_GC_STRESS", format!("major:{}", factor * interval)),
+    };
+    if matches!(mode, Mode::Minor { .. } | Mode::Major { .. }) {
+        cmd.env("VALK_HEAP_INITIAL", "1M");
     } else {
-        cmd.env_remove("VALK_GC_STRESS");
+        cmd.env_remove("VALK_HEAP_INITIAL");
+    }
+    if mode != Mode::Stress && case.stress_interval < VERIFY_SKIP {
+        cmd.env("VALK_GC_VERIFY", "1");
+    } else {
+        cmd.env_remove("VALK_GC_VERIFY");
     }
     let start = Instant::now();
     let mut child = cmd.spawn().expect("engine starts");
@@ -279,8 +351,11 @@ fn first_difference(expected: &str, got: &str) -> String {
     "  (trailing newline differs)".into()
 }
 
-fn run_all(engine: Engine, stress: bool) {
-    let cases = cases();
+fn run_all(engine: Engine, mode: Mode) {
+    run_cases(engine, mode, cases());
+}
+
+fn run_cases(engine: Engine, mode: Mode, cases: Vec<Case>) {
     let next = Mutex::new(0usize);
     let failures = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -293,7 +368,7 @@ fn run_all(engine: Engine, stress: bool) {
                     *n - 1
                 };
                 let Some(case) = cases.get(i) else { break };
-                if let Some(f) = run_case(engine, case, stress) {
+                if let Some(f) = run_case(engine, case, mode) {
                     failures
                         .lock()
                         .unwrap()
@@ -303,7 +378,7 @@ fn run_all(engine: Engine, stress: bool) {
         }
     });
     let failures = failures.into_inner().unwrap();
-    let mode = if stress { " with VALK_GC_STRESS" } else { "" };
+    let mode = mode.describe();
     println!(
         "{:?}{mode}: {} programs, {} failed",
         engine,
@@ -321,12 +396,33 @@ fn run_all(engine: Engine, stress: bool) {
 
 #[test]
 fn corpus_interp() {
-    run_all(Engine::Interp, false);
+    run_all(Engine::Interp, Mode::Normal);
 }
 
 #[test]
 fn corpus_interp_gc_stress() {
-    run_all(Engine::Interp, true);
+    run_all(Engine::Interp, Mode::Stress);
+}
+
+/// The corpus but its deepest recursions under minor-only stress with
+/// verification: finds the stores that miss the write barrier.
+fn run_minor_verified(engine: Engine) {
+    let cases = cases()
+        .into_iter()
+        .filter(|c| c.stress_interval < VERIFY_SKIP)
+        .collect();
+    run_cases(
+        engine,
+        Mode::Minor {
+            factor: MINOR_FACTOR,
+        },
+        cases,
+    );
+}
+
+#[test]
+fn corpus_interp_gc_minor_verified() {
+    run_minor_verified(Engine::Interp);
 }
 
 /// The compile cache of one JIT engine in this test process.
@@ -338,10 +434,14 @@ fn jit_cache_dir(engine: Engine) -> PathBuf {
 }
 
 /// A JIT engine with and without GC stress (one test, so that the stress
-/// run of `valk FILE` links the object the first run cached).
+/// run of `valk FILE` links the object the first run cached); `valk FILE`
+/// also under verified minor stress.
 fn run_jit(engine: Engine) {
-    run_all(engine, false);
-    run_all(engine, true);
+    run_all(engine, Mode::Normal);
+    run_all(engine, Mode::Stress);
+    if engine == Engine::Jit {
+        run_minor_verified(engine);
+    }
     let _ = std::fs::remove_dir_all(jit_cache_dir(engine));
 }
 
@@ -366,9 +466,9 @@ fn run_aot(engine: Engine, level: u32) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
-    let _cleanup = Cleanup(aot_dir(level));
-    run_all(engine, false);
-    run_all(engine, true);
+    let _cleanup = Cleanup(aot_dir(level, ""));
+    run_all(engine, Mode::Normal);
+    run_all(engine, Mode::Stress);
 }
 
 #[test]
@@ -379,4 +479,36 @@ fn corpus_aot_o0() {
 #[test]
 fn corpus_aot_o2() {
     run_aot(Engine::AotO2, 2);
+}
+
+/// The collector's own programs (`gc-*`) under minor-only and major-only
+/// stress with verification, on the interpreter and on AOT -O2 (the other
+/// compiled engines share the backend and its write barrier).
+#[test]
+fn corpus_gc_programs_minor_and_major() {
+    let gc_cases = || -> Vec<Case> {
+        cases()
+            .into_iter()
+            .filter(|c| {
+                c.program
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("gc-"))
+            })
+            .collect()
+    };
+    assert!(gc_cases().len() >= 5, "the gc-* programs are missing");
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let modes = [Mode::Minor { factor: 10 }, Mode::Major { factor: 10 }];
+    for mode in modes {
+        run_cases(Engine::Interp, mode, gc_cases());
+    }
+    let _cleanup = Cleanup(aot_dir(2, "-gc"));
+    for mode in modes {
+        run_cases(Engine::AotO2Gc, mode, gc_cases());
+    }
 }

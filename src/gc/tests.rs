@@ -665,3 +665,374 @@ fn list_with_tail_builds_in_chunks_under_stress() {
     assert_eq!(got[2500], fx(-1));
     assert!(list_with_tail(&[], Value::NIL).is_nil());
 }
+
+// ---------------------------------------------------------------------------
+// Generations (docs/gc.md): old-to-young stores of every kind, promotion,
+// large objects, and which collections move what. These tests run with
+// `VALK_GC_VERIFY`'s checks on, so a store that bypasses the write barrier
+// fails in the check before the minor collection, not later as corruption.
+
+/// [`lock`], with the heap verification of `VALK_GC_VERIFY=1` on until the
+/// guard is dropped.
+struct GenGuard(#[allow(dead_code)] Guard);
+
+impl Drop for GenGuard {
+    fn drop(&mut self) {
+        with_gc(|g| g.verify = false);
+    }
+}
+
+fn gen_lock() -> GenGuard {
+    let g = lock();
+    // Start from an empty nursery, so that the tests below know what is
+    // young and what is old.
+    collect();
+    with_gc(|g| g.verify = true);
+    GenGuard(g)
+}
+
+fn is_old(v: Value) -> bool {
+    let (lo, top) = with_gc(|g| (g.old.start(), g.old.top));
+    v.is_heap() && (lo..top).contains(&addr(v))
+}
+
+fn is_nursery(v: Value) -> bool {
+    v.is_heap() && barrier::is_young(addr(v))
+}
+
+fn is_large(v: Value) -> bool {
+    v.is_heap() && with_gc(|g| g.large.contains(addr(v)))
+}
+
+/// A minor collection that really was one.
+fn minor_checked() {
+    let before = stats().minor.count;
+    collect_minor();
+    assert_eq!(
+        stats().minor.count,
+        before + 1,
+        "expected a minor collection"
+    );
+}
+
+/// Calls builtin `name` (its arguments on the root stack, as builtins
+/// require).
+fn call(name: &str, args: &[Value]) -> Value {
+    let s = Scope::new();
+    let base = root_sp();
+    for &a in args {
+        s.root(a);
+    }
+    let b = crate::builtins::lookup(name).expect("builtin exists");
+    // SAFETY: the `args.len()` slots pushed just above, live until `s` ends.
+    let argv = unsafe { std::slice::from_raw_parts(root_slot(base), args.len()) };
+    match crate::builtins::call_builtin(b, argv) {
+        Ok(v) => v,
+        Err(_) => panic!("{name} failed"),
+    }
+}
+
+/// A young list `(tag 0 1 ... n-1)` of fresh pairs and a fresh string.
+fn young_payload(tag: &str, n: i64) -> Value {
+    let s = Scope::new();
+    let l = s.root(Value::NIL);
+    for i in (0..n).rev() {
+        l.set(cons(fx(i), l.get()));
+    }
+    let t = string_from(tag);
+    cons(t, l.get())
+}
+
+fn check_payload(v: Value, tag: &str, n: i64) {
+    assert!(v.is_pair(), "{tag}: payload lost: {v:?}");
+    assert!(in_current_space(v), "{tag}: payload outside the heap");
+    assert_eq!(string_to_rust(v.car()), tag);
+    let items = list_to_vec(v.cdr()).expect("a proper list");
+    assert_eq!(items, (0..n).map(fx).collect::<Vec<_>>(), "{tag}");
+}
+
+#[test]
+fn old_to_young_stores_of_every_kind_survive_a_minor_collection() {
+    let _g = gen_lock();
+    let s = Scope::new();
+    let info = dummy_info("gc-test-gen-closure", 0);
+    // The containers, promoted by a minor collection.
+    let pair = s.root(cons(Value::NIL, Value::NIL));
+    let vector = s.root(make_vector(8, Value::FALSE));
+    let bx = s.root(make_box(Value::FALSE));
+    let fields = s.root(list_from(&[intern("a"), intern("b")]));
+    let rtd = s.root(make_record_type(intern("<gen>"), fields.get(), 2));
+    let rec = s.root(make_record(rtd.get()));
+    let clo = s.root(make_closure(dummy_entry, info, 2));
+    let table = s.root(call("make-equal-hashtable", &[]));
+    let global = globals::global_id("gc-test-generations-global");
+    globals::set(global, Value::FALSE);
+    let all = [pair, vector, bx, rtd, rec, clo, table];
+    minor_checked();
+    for r in all {
+        assert!(is_old(r.get()), "{:?} was not promoted", r.get().obj_type());
+    }
+    // One fresh value per store kind; nothing else refers to them.
+    let r0 = barrier::remembered_len();
+    pair.get().set_car(young_payload("car", 5));
+    pair.get().set_cdr(young_payload("cdr", 6));
+    vector.get().set_field(3, young_payload("vector", 7));
+    bx.get().set_field(0, young_payload("box", 8));
+    rec.get().set_field(2, young_payload("record", 9));
+    clo.get().set_field(3, young_payload("capture", 10));
+    globals::set(global, young_payload("global", 11));
+    assert_eq!(
+        barrier::remembered_len(),
+        r0 + 6,
+        "one remembered field per heap store (global cells are roots)"
+    );
+    // Storing into the same field again records nothing new.
+    vector.get().set_field(3, young_payload("vector", 7));
+    assert_eq!(barrier::remembered_len(), r0 + 6);
+    let key = s.root(young_payload("key", 3));
+    let val = s.root(young_payload("value", 4));
+    call("hash-table-set!", &[table.get(), key.get(), val.get()]);
+    let probe = s.root(young_payload("key", 3));
+    key.set(Value::FALSE);
+    val.set(Value::FALSE);
+    assert!(
+        barrier::remembered_len() > r0 + 6,
+        "hash-table-set! remembered"
+    );
+    minor_checked();
+    assert_eq!(
+        barrier::remembered_len(),
+        0,
+        "a minor collection empties the set"
+    );
+    for r in all {
+        assert!(is_old(r.get()), "old objects stay old");
+    }
+    check_payload(pair.get().car(), "car", 5);
+    check_payload(pair.get().cdr(), "cdr", 6);
+    check_payload(vector.get().field(3), "vector", 7);
+    check_payload(bx.get().field(0), "box", 8);
+    check_payload(rec.get().field(2), "record", 9);
+    check_payload(clo.get().field(3), "capture", 10);
+    check_payload(globals::get(global), "global", 11);
+    for v in [
+        pair.get().car(),
+        vector.get().field(3),
+        clo.get().field(3),
+        globals::get(global),
+    ] {
+        assert!(is_old(v), "survivors are promoted");
+    }
+    let found = call(
+        "hash-table-ref/default",
+        &[table.get(), probe.get(), Value::FALSE],
+    );
+    check_payload(found, "value", 4);
+    // And once more through a major collection.
+    collect();
+    check_payload(rec.get().field(2), "record", 9);
+    let found = call(
+        "hash-table-ref/default",
+        &[table.get(), probe.get(), Value::FALSE],
+    );
+    check_payload(found, "value", 4);
+    globals::set(global, Value::FALSE);
+}
+
+#[test]
+fn a_list_half_old_half_young() {
+    let _g = gen_lock();
+    let s = Scope::new();
+    // 5,000 old pairs, then 5,000 young ones consed in front: the young
+    // half points at the old half, never the other way round...
+    let l = s.root(Value::NIL);
+    for i in (5000..10000).rev() {
+        l.set(cons(fx(i), l.get()));
+    }
+    minor_checked();
+    let old_tail = l.get();
+    assert!(is_old(old_tail));
+    for i in (0..5000).rev() {
+        l.set(cons(fx(i), l.get()));
+    }
+    assert!(is_nursery(l.get()));
+    // ...except the old tail's last pair, made to point at a fresh list.
+    let mut last = old_tail;
+    while last.cdr().is_pair() {
+        last = last.cdr();
+    }
+    last.set_cdr(list_from(&[fx(-1), fx(-2)]));
+    minor_checked();
+    let items = list_to_vec(l.get()).unwrap();
+    assert_eq!(items.len(), 10002);
+    for (i, v) in items.iter().take(10000).enumerate() {
+        assert_eq!(*v, fx(i as i64));
+    }
+    assert_eq!(&items[10000..], &[fx(-1), fx(-2)]);
+    let mut p = l.get();
+    while p.is_pair() {
+        assert!(is_old(p), "every pair is old after the minor collection");
+        p = p.cdr();
+    }
+}
+
+#[test]
+fn large_objects_referring_to_young_objects() {
+    let _g = gen_lock();
+    let s = Scope::new();
+    // A fresh large vector initialised without the barrier (`make_vector`
+    // fills it with one young value): it is scanned whole at the next
+    // minor collection.
+    let fill = s.root(young_payload("fill", 3));
+    let big = s.root(make_vector(10_000, fill.get()));
+    assert!(big.get().size() * 8 >= LARGE_MIN);
+    assert!(is_large(big.get()));
+    for i in (0..10_000).step_by(7) {
+        let x = young_payload("fresh", (i % 5) as i64);
+        big.get().set_field(i, x);
+    }
+    fill.set(Value::FALSE);
+    let big_addr = addr(big.get());
+    minor_checked();
+    assert_eq!(addr(big.get()), big_addr, "large objects never move");
+    for i in 0..10_000 {
+        let v = big.get().field(i);
+        if i % 7 == 0 {
+            check_payload(v, "fresh", (i % 5) as i64);
+        } else {
+            check_payload(v, "fill", 3);
+        }
+        assert!(is_old(v));
+    }
+    // Now the large object is old: stores into it go through the barrier.
+    let r0 = barrier::remembered_len();
+    for i in (0..10_000).step_by(1000) {
+        big.get().set_field(i, young_payload("later", 2));
+    }
+    assert_eq!(barrier::remembered_len(), r0 + 10);
+    minor_checked();
+    collect_minor();
+    for i in (0..10_000).step_by(1000) {
+        check_payload(big.get().field(i), "later", 2);
+    }
+    collect();
+    assert_eq!(addr(big.get()), big_addr);
+    check_payload(big.get().field(1), "fill", 3);
+    check_payload(big.get().field(0), "later", 2);
+}
+
+#[test]
+fn large_object_initialised_across_a_collection() {
+    // A large object that survives a collection before its fields are
+    // stored is no longer "allocated since the last collection": stores
+    // into it after that must be remembered like any old object's.
+    let _g = gen_lock();
+    let s = Scope::new();
+    let big = s.root(make_vector(10_000, Value::NIL));
+    minor_checked();
+    assert!(is_large(big.get()));
+    for i in 0..10_000 {
+        big.get().set_field(i, cons(fx(i as i64), Value::NIL));
+        if i % 2500 == 0 {
+            minor_checked();
+        }
+    }
+    minor_checked();
+    for i in 0..10_000 {
+        let p = big.get().field(i);
+        assert!(p.is_pair() && is_old(p));
+        assert_eq!(p.car(), fx(i as i64));
+    }
+}
+
+#[test]
+fn cycles_across_generations() {
+    let _g = gen_lock();
+    let s = Scope::new();
+    // old -> young -> old ring, and a young ring hanging off an old box.
+    let old = s.root(cons(fx(1), Value::NIL));
+    let bx = s.root(make_box(Value::FALSE));
+    minor_checked();
+    let young = cons(fx(2), old.get());
+    old.get().set_cdr(young);
+    let ring = s.root(list_from(&[fx(10), fx(11), fx(12)]));
+    ring.get().cdr().cdr().set_cdr(ring.get());
+    bx.get().set_field(0, ring.get());
+    ring.set(Value::FALSE);
+    let before = addr(old.get());
+    minor_checked();
+    assert_eq!(
+        addr(old.get()),
+        before,
+        "old objects do not move on a minor collection"
+    );
+    let y = old.get().cdr();
+    assert!(is_old(y));
+    assert_eq!(y.car(), fx(2));
+    assert_eq!(y.cdr(), old.get(), "the cycle closes on the same old pair");
+    let r = bx.get().field(0);
+    assert_eq!(r.car(), fx(10));
+    assert_eq!(r.cdr().cdr().cdr(), r, "the young ring kept its identity");
+    collect();
+    assert_ne!(
+        addr(old.get()),
+        before,
+        "a major collection moves old objects"
+    );
+    let y = old.get().cdr();
+    assert_eq!(y.cdr(), old.get());
+    let r = bx.get().field(0);
+    assert_eq!(r.cdr().cdr().cdr(), r);
+}
+
+#[test]
+fn minor_moves_young_objects_only_and_major_moves_old_ones() {
+    let _g = gen_lock();
+    let s = Scope::new();
+    let old = s.root(list_from(&[fx(1), fx(2), fx(3)]));
+    minor_checked();
+    let young = s.root(list_from(&[fx(4), fx(5)]));
+    assert!(is_old(old.get()) && is_nursery(young.get()));
+    let (o0, y0) = (addr(old.get()), addr(young.get()));
+    let moved = stats().objects_moved;
+    minor_checked();
+    assert_eq!(
+        stats().objects_moved - moved,
+        2,
+        "exactly the two young pairs"
+    );
+    assert_eq!(addr(old.get()), o0);
+    assert_ne!(addr(young.get()), y0);
+    assert!(is_old(young.get()));
+    let promoted = stats().bytes_promoted;
+    minor_checked();
+    assert_eq!(stats().bytes_promoted, promoted, "nothing young left");
+    let (o1, y1) = (addr(old.get()), addr(young.get()));
+    collect();
+    assert_ne!(addr(old.get()), o1);
+    assert_ne!(addr(young.get()), y1);
+    assert_eq!(list_to_vec(old.get()), Some(vec![fx(1), fx(2), fx(3)]));
+    assert_eq!(list_to_vec(young.get()), Some(vec![fx(4), fx(5)]));
+}
+
+#[test]
+fn stress_minor_mode_keeps_old_to_young_pointers() {
+    // A minor collection at every allocation while an old vector is filled
+    // with fresh lists: every store is old-to-young.
+    let _g = gen_lock();
+    let s = Scope::new();
+    let v = s.root(make_vector(200, Value::NIL));
+    minor_checked();
+    with_gc(|g| g.stress_kind = StressKind::Minor);
+    set_stress(true);
+    for i in 0..200 {
+        let l = young_payload("stress", (i % 4) as i64);
+        v.get().set_field(i, l);
+    }
+    set_stress(false);
+    with_gc(|g| g.stress_kind = StressKind::Mixed);
+    collect_minor();
+    for i in 0..200 {
+        check_payload(v.get().field(i), "stress", (i % 4) as i64);
+    }
+}

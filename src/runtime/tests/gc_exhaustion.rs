@@ -83,13 +83,18 @@ fn unbounded_live_data_exhausts_the_heap() {
     assert!(stderr.contains("VALK_HEAP_MAX"), "names the knob: {stderr}");
     // The statistics printed at exit show the heap stopped at the limit.
     assert!(stderr.contains("gc: collections:"), "{stderr}");
+    // `gc: old space: U KiB used of S KiB`.
     let size_kib: u64 = stderr
         .lines()
-        .find_map(|l| l.strip_prefix("gc: semispace size: "))
+        .find_map(|l| l.strip_prefix("gc: old space:"))
+        .and_then(|s| s.split(" used of ").nth(1))
         .and_then(|s| s.trim().strip_suffix(" KiB"))
         .and_then(|s| s.parse().ok())
-        .expect("semispace size line");
-    assert!(size_kib <= 16 * 1024, "semispace {size_kib} KiB");
+        .expect("old space size line");
+    // The major collection that finds the limit reached first copies the
+    // old space and the nursery (4 MiB) into one to-space, so the old space
+    // may exceed the limit by the nursery's size before the error.
+    assert!(size_kib <= (16 + 4) * 1024, "old space {size_kib} KiB");
     assert!(
         size_kib >= 8 * 1024,
         "heap grew toward the limit: {size_kib} KiB"

@@ -73,12 +73,19 @@ fn heap_grows_to_keep_200mb_live() {
     gc::collect();
     let after = gc::stats();
     assert_eq!(after.collections, settled.collections + 1);
-    assert_eq!(after.heap_size, settled.heap_size, "no growth when settled");
+    // Each major collection maps a fresh old space sized from what it may
+    // copy (docs/gc.md), so the size varies a little, but no longer grows.
+    assert!(
+        after.heap_size <= settled.heap_size + settled.heap_size / 100,
+        "no growth when settled: {} then {}",
+        settled.heap_size,
+        after.heap_size
+    );
     let live = after.bytes_copied - settled.bytes_copied;
     assert!(live >= 200_000_000, "live data {live} bytes");
     assert!(
         after.heap_size >= 2 * live,
-        "semispace {} for {live} live",
+        "old space {} for {live} live",
         after.heap_size
     );
     assert!(after.objects_moved - settled.objects_moved >= (UNITS * (2 * LIST_LEN + 3)) as u64);
