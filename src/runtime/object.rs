@@ -11,8 +11,8 @@ pub fn cons(car: Value, cdr: Value) -> Value {
     let s = Scope::new();
     let (a, d) = (s.root(car), s.root(cdr));
     let p = gc::alloc(ObjType::Pair, 2);
-    p.set_car(a.get());
-    p.set_cdr(d.get());
+    p.init_field(0, a.get());
+    p.init_field(1, d.get());
     p
 }
 
@@ -26,7 +26,7 @@ pub fn make_box(init: Value) -> Value {
     let s = Scope::new();
     let r = s.root(init);
     let b = gc::alloc(ObjType::Box, 1);
-    b.set_field(0, r.get());
+    b.init_field(0, r.get());
     b
 }
 
@@ -37,7 +37,7 @@ pub fn make_vector(n: usize, fill: Value) -> Value {
     let v = gc::alloc(ObjType::Vector, n);
     let fill = f.get();
     for i in 0..n {
-        v.set_field(i, fill);
+        v.init_field(i, fill);
     }
     v
 }
@@ -48,7 +48,7 @@ pub fn vector_from(items: &[Value]) -> Value {
     let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
     let v = gc::alloc(ObjType::Vector, items.len());
     for (i, r) in roots.iter().enumerate() {
-        v.set_field(i, r.get());
+        v.init_field(i, r.get());
     }
     v
 }
@@ -80,8 +80,8 @@ pub fn list_with_tail(items: &[Value], tail: Value) -> Value {
         for i in (start..end).rev() {
             // SAFETY: pair `i - start` of the chunk just allocated.
             let p = Value::from_addr(unsafe { base.add((i - start) * 3) }, ObjType::Pair);
-            p.set_car(gc::root_get(sp + i));
-            p.set_cdr(list);
+            p.init_field(0, gc::root_get(sp + i));
+            p.init_field(1, list);
             list = p;
         }
         gc::root_put(acc, list);
@@ -342,7 +342,7 @@ pub fn make_values(items: &[Value]) -> Value {
     let roots: Vec<_> = items.iter().map(|&v| s.root(v)).collect();
     let v = gc::alloc(ObjType::Values, items.len());
     for (i, r) in roots.iter().enumerate() {
-        v.set_field(i, r.get());
+        v.init_field(i, r.get());
     }
     v
 }

@@ -351,6 +351,15 @@ impl Value {
         crate::gc::write_barrier(self.field_ptr(i), v);
         self.write_word(i, v.0)
     }
+    /// Initialises field `i` of an object allocated with no allocation
+    /// since: no write barrier, because the object is still in the nursery,
+    /// or is a large object that the next minor collection scans whole
+    /// (docs/gc.md, "Write barrier"). Anything else must use `set_field`.
+    #[inline]
+    pub fn init_field(self, i: usize, v: Value) {
+        debug_assert!(i < self.size());
+        self.write_word(i, v.0)
+    }
     /// Payload word `i` as a raw word.
     #[inline]
     pub fn raw(self, i: usize) -> u64 {

@@ -241,9 +241,9 @@ fn fx(n: i64) -> Value {
     Value::fixnum(n)
 }
 
-/// Each collection copies every live object to the other semispace, so
-/// after an even number of collections an object may be back at its old
-/// address: only an odd count guarantees a different one.
+/// A collection copies live objects to another space, and a later one may
+/// put an object back at its old address (spaces are reused): only a
+/// single collection guarantees a different one; odd counts are checked.
 fn assert_moved(old: Value, new: Value, collections: u64) {
     assert!(collections > 0);
     if !collections.is_multiple_of(2) {
@@ -326,9 +326,11 @@ fn nested_compiled_frames_are_updated_at_every_allocation() {
     let lr = s.root(l);
     gc::set_stress(false);
     let after = gc::stats();
-    // One collection per cons, each moving the growing list.
+    // One collection per cons; each new pair is moved at least once (the
+    // minor collection after its allocation promotes it; the major ones
+    // among them move the whole list again).
     assert!(after.collections - before.collections >= 41);
-    assert!(after.objects_moved - before.objects_moved > 40 * 20);
+    assert!(after.objects_moved - before.objects_moved > 40);
     // cf_cons above cf_build_list when the last cons collected.
     assert!(frames::last_walk().frames >= 2, "{:?}", frames::last_walk());
     let v = items(lr.get());
