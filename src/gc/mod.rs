@@ -36,6 +36,7 @@ pub mod stackmap;
 #[cfg(test)]
 mod tests;
 mod verify;
+pub mod weak;
 
 pub use barrier::{valk_gc_remember, write_barrier};
 pub use frames::valk_gc_alloc_slow;
@@ -696,6 +697,7 @@ fn minor() {
             major: false,
             large: std::mem::take(&mut g.large),
             large_pending: Vec::new(),
+            weak: Vec::new(),
         };
         (c, g.verify)
     });
@@ -723,6 +725,7 @@ fn minor() {
         copier.scan_object(a as *mut u64);
     }
     copier.scan(start);
+    weak::process(&mut copier, true);
     visit_weak(&copier);
     let promoted = copier.top - start;
     finish_collection(Kind::Minor, t0, copier, promoted, verify, |g, c| {
@@ -773,11 +776,13 @@ fn collect_major(request: usize) {
         major: true,
         large,
         large_pending: Vec::new(),
+        weak: Vec::new(),
     };
     // The remembered fields are all traced from the roots now.
     barrier::put_back(barrier::take());
     visit_roots(&mut copier);
     copier.scan(to.start());
+    weak::process(&mut copier, false);
     visit_weak(&copier);
     copier.large.sweep();
     let copied = copier.top - to.start();
