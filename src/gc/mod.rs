@@ -709,6 +709,7 @@ fn minor() {
             (copier.to.lo, copier.top),
             &copier.large,
             &remembered,
+            &weak::remembered(),
         );
     }
     visit_roots(&mut copier);

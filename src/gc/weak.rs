@@ -29,9 +29,8 @@ use std::cell::UnsafeCell;
 /// The key of a deleted slot of a hash table (docs/hash-tables.md): what a
 /// weak table's entry becomes when its key dies. An immediate no program
 /// can make.
-pub const DEAD_KEY: Value = Value(
-    (2 << 8) | (crate::value::IMM_UNDEFINED << 3) | crate::value::TAG_IMMEDIATE,
-);
+pub const DEAD_KEY: Value =
+    Value((2 << 8) | (crate::value::IMM_UNDEFINED << 3) | crate::value::TAG_IMMEDIATE);
 
 /// A registration with a guardian: `obj` (held weakly), the guardian's
 /// queue `(head . tail)` (held weakly), and `cell`, a pair made at
@@ -268,3 +267,7 @@ fn break_dead(c: &Copier, a: u64) {
         i += 2;
     }
 }
+
+#[cfg(test)]
+#[path = "weak_tests.rs"]
+mod tests;
