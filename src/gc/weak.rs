@@ -74,7 +74,10 @@ fn with_state<R>(f: impl FnOnce(&mut WeakState) -> R) -> R {
 pub fn store(obj: Value, i: usize, v: Value) {
     debug_assert!(obj.obj_type().is_some_and(|t| t.is_weak()));
     let addr = obj.addr() as u64;
-    if v.is_heap() && is_young(v.0) && !is_young(addr) {
+    // A field that already holds a nursery object got it through here,
+    // so its object is in the list already (as in `barrier::remember`).
+    let old = obj.raw(i);
+    if v.is_heap() && is_young(v.0) && !is_young(addr) && !(old & 1 != 0 && is_young(old)) {
         with_state(|s| {
             if s.remembered.last() != Some(&addr) {
                 s.remembered.push(addr)
