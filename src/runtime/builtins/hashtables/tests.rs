@@ -367,7 +367,10 @@ fn weak_table_entries_go_when_their_keys_die() {
         }
         assert_eq!(callg("hashtable-size", &[t.get()]), fx(n as i64));
         gc::collect_minor();
-        assert_eq!(callg("hashtable-size", &[t.get()]), fx(n.div_ceil(2) as i64));
+        assert_eq!(
+            callg("hashtable-size", &[t.get()]),
+            fx(n.div_ceil(2) as i64)
+        );
         for k in object::list_to_vec(kept.get()).unwrap() {
             let v = callg("hashtable-ref", &[t.get(), k, Value::FALSE]);
             assert_eq!(v.car(), k);
@@ -376,7 +379,10 @@ fn weak_table_entries_go_when_their_keys_die() {
         // Old now: only a major collection removes them.
         kept.set(object::list_to_vec(kept.get()).unwrap()[0]);
         gc::collect_minor();
-        assert_eq!(callg("hashtable-size", &[t.get()]), fx(n.div_ceil(2) as i64));
+        assert_eq!(
+            callg("hashtable-size", &[t.get()]),
+            fx(n.div_ceil(2) as i64)
+        );
         gc::collect();
         assert_eq!(callg("hashtable-size", &[t.get()]), fx(1));
         let keys = callg("hashtable-keys", &[t.get()]);
