@@ -36,6 +36,9 @@ pub(super) struct Copier {
     pub large: LargeSpace,
     /// Marked large objects not yet scanned.
     pub large_pending: Vec<u64>,
+    /// Headers of the weak objects scanned, for the weak processing
+    /// (`weak::process`).
+    pub weak: Vec<u64>,
 }
 
 impl Copier {
@@ -103,6 +106,9 @@ impl Copier {
         let h = unsafe { *addr };
         let ty = header_type(h).expect("corrupt header during collection");
         let n = header_size(h);
+        if ty.is_weak() {
+            self.weak.push(addr as u64);
+        }
         for i in ty.traced_from(n)..n {
             // SAFETY: word `1 + i` is within the object's `n` payload
             // words, aligned, and not otherwise borrowed; `visit` only

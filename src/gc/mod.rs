@@ -37,6 +37,7 @@ pub mod stackmap;
 mod tests;
 mod verify;
 pub mod watermark;
+pub mod weak;
 
 pub use barrier::{valk_gc_remember, write_barrier};
 pub use frames::valk_gc_alloc_slow;
@@ -708,6 +709,7 @@ fn minor() {
             major: false,
             large: std::mem::take(&mut g.large),
             large_pending: Vec::new(),
+            weak: Vec::new(),
         };
         (c, g.verify)
     });
@@ -719,6 +721,7 @@ fn minor() {
             (copier.to.lo, copier.top),
             &copier.large,
             &remembered,
+            &weak::remembered(),
         );
     }
     watermark::begin_walk(true);
@@ -736,6 +739,7 @@ fn minor() {
         copier.scan_object(a as *mut u64);
     }
     copier.scan(start);
+    weak::process(&mut copier, true);
     visit_weak(&copier);
     watermark::end_walk(frames::innermost_compiled_fp());
     let promoted = copier.top - start;
@@ -787,12 +791,14 @@ fn collect_major(request: usize) {
         major: true,
         large,
         large_pending: Vec::new(),
+        weak: Vec::new(),
     };
     // The remembered fields are all traced from the roots now.
     barrier::put_back(barrier::take());
     watermark::begin_walk(false);
     visit_roots(&mut copier);
     copier.scan(to.start());
+    weak::process(&mut copier, false);
     visit_weak(&copier);
     watermark::end_walk(frames::innermost_compiled_fp());
     copier.large.sweep();

@@ -43,11 +43,43 @@ fn each_field(a: u64, ty: ObjType, n: usize, mut f: impl FnMut(usize, u64, Value
     }
 }
 
-/// Before a minor collection: old-to-young references are all remembered.
-pub(super) fn check_barrier(young: Range, old: (u64, u64), large: &LargeSpace, remembered: &[u64]) {
+/// The weak fields of a weak object, which the collector does not trace
+/// strongly: (field index, slot address, value).
+fn each_weak_field(a: u64, ty: ObjType, n: usize, mut f: impl FnMut(usize, u64, Value)) {
+    if !ty.is_weak() {
+        return;
+    }
+    for i in 0..ty.traced_from(n) {
+        let slot = a + 8 * (i as u64 + 1);
+        // SAFETY: a payload word of the object at `a`.
+        f(i, slot, Value(unsafe { *(slot as *const u64) }));
+    }
+}
+
+/// Before a minor collection: old-to-young references are all remembered:
+/// strong fields in the remembered set, weak objects (whose weak fields
+/// are exempt from the set) in the weak objects' list `weak` (docs/gc.md,
+/// "Weak references, ephemerons and guardians").
+pub(super) fn check_barrier(
+    young: Range,
+    old: (u64, u64),
+    large: &LargeSpace,
+    remembered: &[u64],
+    weak: &[u64],
+) {
     let set: HashSet<u64> = remembered.iter().copied().collect();
+    let weak: HashSet<u64> = weak.iter().copied().collect();
     let young_large: HashSet<u64> = large.young.iter().copied().collect();
     let mut check = |a: u64, ty: ObjType, n: usize| {
+        each_weak_field(a, ty, n, |i, _, v| {
+            if v.is_heap() && young.contains(v.0) && !weak.contains(&a) {
+                fail(format!(
+                    "weak field {i} of the {ty:?} at {a:#x} refers to the nursery object {:#x} \
+                     but the object is not in the weak objects' list (a missing weak store)",
+                    v.0
+                ))
+            }
+        });
         each_field(a, ty, n, |i, slot, v| {
             if v.is_heap() && young.contains(v.0) && !set.contains(&slot) {
                 fail(format!(
@@ -125,6 +157,11 @@ pub(super) fn check_heap(
     let mut check = |a: u64, ty: ObjType, n: usize| {
         each_field(a, ty, n, |i, _, v| {
             checker.check(v, &|| format!("field {i} of the {ty:?} at {a:#x}"))
+        });
+        // A weak field holds a live object or an immediate (`#!bwp` once
+        // broken).
+        each_weak_field(a, ty, n, |i, _, v| {
+            checker.check(v, &|| format!("weak field {i} of the {ty:?} at {a:#x}"))
         })
     };
     each_object(old.0, old.1, &mut check);

@@ -105,6 +105,7 @@ fn is_compound(v: Value) -> bool {
         v.obj_type(),
         Some(
             ObjType::Pair
+                | ObjType::WeakPair
                 | ObjType::Vector
                 | ObjType::Record
                 | ObjType::Values
@@ -116,7 +117,7 @@ fn is_compound(v: Value) -> bool {
 /// The children the printer visits, as `(first, end)` field indices.
 fn child_range(v: Value) -> (usize, usize) {
     match v.obj_type() {
-        Some(ObjType::Pair) => (0, 2),
+        Some(ObjType::Pair | ObjType::WeakPair) => (0, 2),
         Some(ObjType::Vector | ObjType::Values) => (0, v.size()),
         Some(ObjType::Record) => (1, v.size()),
         // Only the irritant list; the message is a string.
@@ -418,6 +419,18 @@ impl Printer<'_> {
             ObjType::Port => self.out.push_str(&crate::port::describe(v)),
             ObjType::Continuation => self.out.push_str("#<continuation>"),
             ObjType::Environment => self.out.push_str("#<environment>"),
+            // Printed as a pair, as Chez Scheme does (docs/gc.md, "Weak
+            // references, ephemerons and guardians").
+            ObjType::WeakPair => {
+                if self.label(v) {
+                    return;
+                }
+                self.out.push('(');
+                stack.push(Task::ListRest(v.field(1)));
+                stack.push(Task::Val(v.field(0)));
+            }
+            ObjType::Ephemeron => self.out.push_str("#<ephemeron>"),
+            ObjType::WeakEntries => self.out.push_str("#<weak-entries>"),
             ObjType::HashTable => self.out.push_str("#<hash-table>"),
             ObjType::Bignum | ObjType::Rational | ObjType::Complex => match Num::of(v) {
                 Some(n) => self.out.push_str(&numtext::format_number(&n, 10)),
@@ -455,6 +468,7 @@ impl Printer<'_> {
             Value::UNDEFINED => "#<undefined>",
             Value::EXCEPTION => "#<exception>",
             Value::DEFAULT => "#<default>",
+            Value::BWP => "#!bwp",
             _ if v.is_char() => {
                 let c = v.as_char();
                 if self.write {

@@ -43,6 +43,10 @@ pub const IMM_UNDEFINED: u64 = 5;
 pub const IMM_EXCEPTION: u64 = 6;
 /// The default value of an optional argument not supplied.
 pub const IMM_DEFAULT: u64 = 7;
+/// The broken-weak-pointer object `#!bwp`: what a collection leaves in a
+/// weak field whose object died (docs/gc.md, "Weak references,
+/// ephemerons and guardians").
+pub const IMM_BWP: u64 = 8;
 
 pub const FIXNUM_BITS: u32 = 61;
 pub const FIXNUM_MAX: i64 = (1i64 << (FIXNUM_BITS - 1)) - 1;
@@ -109,6 +113,18 @@ pub enum ObjType {
     /// (`environment`, `interaction-environment`); the number is the
     /// expander's `EnvId` (docs/libraries.md, "eval").
     Environment = 20,
+    /// [car (weak), cdr] — a weak pair (`weak-cons`): the collector does
+    /// not trace the car, and replaces it with `#!bwp` when its object
+    /// dies. Not a `Pair`: `car` and `pair?` reject it (docs/gc.md, "Weak
+    /// references, ephemerons and guardians").
+    WeakPair = 21,
+    /// [key (weak), datum] — an ephemeron: the datum is traced only once
+    /// the key is found live; both become `#!bwp` when the key dies.
+    Ephemeron = 22,
+    /// [key, value, key, value, ...] — the entries of a weak hash table:
+    /// each key/value pair is an ephemeron (docs/hash-tables.md); a dead
+    /// key's pair becomes a deleted slot.
+    WeakEntries = 23,
 }
 
 impl ObjType {
@@ -135,19 +151,36 @@ impl ObjType {
             18 => Port,
             19 => HashTable,
             20 => Environment,
+            21 => WeakPair,
+            22 => Ephemeron,
+            23 => WeakEntries,
             _ => return None,
         })
     }
 
     /// The payload words the collector traces: `start..size` (end is the
-    /// object size). Raw types trace nothing.
+    /// object size). Raw types trace nothing; weak types trace only their
+    /// strong fields here, the rest is the collector's weak processing
+    /// (`gc::weak`).
     pub fn traced_from(self, size: usize) -> usize {
         use ObjType::*;
         match self {
             String | Bytevector | Flonum | Foreign | Bignum | Port | Environment => size,
+            Ephemeron | WeakEntries => size,
             Closure => 2,
+            WeakPair => 1,
             _ => 0,
         }
+    }
+
+    /// Has fields the collector does not trace strongly (see
+    /// `traced_from`).
+    #[inline]
+    pub fn is_weak(self) -> bool {
+        matches!(
+            self,
+            ObjType::WeakPair | ObjType::Ephemeron | ObjType::WeakEntries
+        )
     }
 
     /// The tag a pointer to an object of this type carries.
@@ -188,6 +221,7 @@ impl Value {
     pub const UNDEFINED: Value = imm(IMM_UNDEFINED, 0);
     pub const EXCEPTION: Value = imm(IMM_EXCEPTION, 0);
     pub const DEFAULT: Value = imm(IMM_DEFAULT, 0);
+    pub const BWP: Value = imm(IMM_BWP, 0);
 
     #[inline]
     pub fn tag(self) -> u64 {
@@ -495,6 +529,7 @@ mod tests {
             Value::UNDEFINED,
             Value::EXCEPTION,
             Value::DEFAULT,
+            Value::BWP,
             Value::char('a'),
         ];
         for (i, a) in all.iter().enumerate() {

@@ -20,6 +20,9 @@ use table::{Equiv, Hash, Tbl};
 
 fn table_arg(who: &str, v: Value) -> VResult<Value> {
     if table::is_table(v) {
+        // A weak table's entries whose keys died leave it here, before
+        // its count or contents are read.
+        table::refresh(v);
         Ok(v)
     } else {
         Err(error::wrong_type(who, "a hash table", v))
@@ -202,6 +205,29 @@ fn make_eq_hashtable(args: &[Value]) -> VResult {
 }
 fn make_eqv_hashtable(args: &[Value]) -> VResult {
     make_kind("make-eqv-hashtable", "eqv?", args)
+}
+/// A weak table (docs/gc.md, "Weak references, ephemerons and
+/// guardians"): Chez Scheme's weak and ephemeron tables are both made with
+/// ephemeron entries here.
+fn make_weak_kind(who: &str, equiv: &str, args: &[Value]) -> VResult {
+    let t = make_kind(who, equiv, args)?;
+    Ok(table::set_weak(t))
+}
+fn make_weak_eq_hashtable(args: &[Value]) -> VResult {
+    make_weak_kind("make-weak-eq-hashtable", "eq?", args)
+}
+fn make_weak_eqv_hashtable(args: &[Value]) -> VResult {
+    make_weak_kind("make-weak-eqv-hashtable", "eqv?", args)
+}
+fn make_ephemeron_eq_hashtable(args: &[Value]) -> VResult {
+    make_weak_kind("make-ephemeron-eq-hashtable", "eq?", args)
+}
+fn make_ephemeron_eqv_hashtable(args: &[Value]) -> VResult {
+    make_weak_kind("make-ephemeron-eqv-hashtable", "eqv?", args)
+}
+fn hashtable_weak_p(args: &[Value]) -> VResult {
+    let t = table_arg("hashtable-weak?", args[0])?;
+    Ok(Value::bool(table::is_weak(t)))
 }
 fn make_equal_hashtable(args: &[Value]) -> VResult {
     make_kind("make-equal-hashtable", "equal?", args)
@@ -903,6 +929,21 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("hash-table-empty-copy", 1, hash_table_empty_copy),
     // R6RS
     opt("make-eq-hashtable", 0, 1, make_eq_hashtable),
+    opt("make-weak-eq-hashtable", 0, 1, make_weak_eq_hashtable),
+    opt("make-weak-eqv-hashtable", 0, 1, make_weak_eqv_hashtable),
+    opt(
+        "make-ephemeron-eq-hashtable",
+        0,
+        1,
+        make_ephemeron_eq_hashtable,
+    ),
+    opt(
+        "make-ephemeron-eqv-hashtable",
+        0,
+        1,
+        make_ephemeron_eqv_hashtable,
+    ),
+    fixed("hashtable-weak?", 1, hashtable_weak_p),
     opt("make-eqv-hashtable", 0, 1, make_eqv_hashtable),
     opt("make-equal-hashtable", 0, 1, make_equal_hashtable),
     opt("make-string-hashtable", 0, 1, make_string_hashtable),

@@ -32,6 +32,7 @@ mod strings;
 mod symbols;
 mod system;
 mod vectors;
+mod weak;
 
 /// The feature identifiers of `cond-expand` and `(features)`.
 pub use system::FEATURES;
@@ -137,6 +138,7 @@ fn tables() -> &'static Tables {
             srfi::BUILTINS,
             eval::BUILTINS,
             hashtables::BUILTINS,
+            weak::BUILTINS,
         ] {
             builtins.extend_from_slice(group);
         }

@@ -24,8 +24,9 @@ use crate::value::{ObjType, Value, IMM_UNDEFINED, TAG_IMMEDIATE};
 
 /// A free slot's key.
 pub const EMPTY: Value = Value((1 << 8) | (IMM_UNDEFINED << 3) | TAG_IMMEDIATE);
-/// A deleted slot's key.
-pub const TOMB: Value = Value((2 << 8) | (IMM_UNDEFINED << 3) | TAG_IMMEDIATE);
+/// A deleted slot's key (also what the collector leaves for a dead key of
+/// a weak table).
+pub const TOMB: Value = crate::gc::weak::DEAD_KEY;
 
 // Fields of the table object.
 const F_EKIND: usize = 0;
@@ -42,6 +43,11 @@ const T_SIZE: usize = 10;
 
 const FLAG_IMMUTABLE: i64 = 1;
 const FLAG_ADDR: i64 = 2;
+/// A weak table: the entries are a `WeakEntries` object, whose keys the
+/// collector holds like ephemerons' (docs/gc.md, "Weak references,
+/// ephemerons and guardians"); dead keys become tombstones, and the count
+/// is corrected by the rehash that follows every collection (`refresh`).
+const FLAG_WEAK: i64 = 4;
 
 pub const MIN_CAP: usize = 8;
 
@@ -180,7 +186,40 @@ impl Tbl {
 /// here).
 #[inline]
 fn put_entry(entries: Value, i: usize, v: Value) {
-    entries.set_field(i, v)
+    if entries.has_type(ObjType::WeakEntries) {
+        gc::weak::store(entries, i, v)
+    } else {
+        entries.set_field(i, v)
+    }
+}
+
+/// Fresh entries for `cap` slots: a vector, or for a weak table a
+/// `WeakEntries` object.
+fn make_entries(cap: usize, weak: bool) -> Value {
+    if !weak {
+        return object::make_vector(2 * cap, EMPTY);
+    }
+    let e = gc::alloc(ObjType::WeakEntries, 2 * cap);
+    for i in 0..2 * cap {
+        // An immediate: no barrier needed.
+        e.set_raw(i, EMPTY.0);
+    }
+    e
+}
+
+/// Is `t` a weak table?
+pub fn is_weak(t: Value) -> bool {
+    Tbl(t).flags() & FLAG_WEAK != 0
+}
+
+/// Makes the new, empty table `t` weak; returns it (it may have moved).
+pub fn set_weak(t: Value) -> Value {
+    let s = Scope::new();
+    let t = s.root(t);
+    let tb = Tbl(t.get());
+    tb.set_int(F_FLAGS, tb.flags() | FLAG_WEAK);
+    install_arrays(t, tb.cap());
+    t.get()
 }
 
 #[inline]
@@ -232,7 +271,7 @@ fn cap_for(n: usize) -> usize {
 /// Gives `t` fresh empty arrays of `cap` slots.
 fn install_arrays(t: Root, cap: usize) {
     let s = Scope::new();
-    let e = s.root(object::make_vector(2 * cap, EMPTY));
+    let e = s.root(make_entries(cap, is_weak(t.get())));
     let h = object::make_bytevector(8 * cap, 0);
     let tb = Tbl(t.get());
     tb.set(F_ENTRIES, e.get());
@@ -330,11 +369,12 @@ fn surely_stable(hash: Hash, key: Value) -> bool {
 }
 
 /// Rehashes address-hashed keys if the collector ran since their hashes
-/// were computed. Does not allocate on the Valk heap.
+/// were computed, and purges the entries of a weak table whose keys died.
+/// Does not allocate on the Valk heap.
 #[inline]
-fn refresh(t: Value) {
+pub fn refresh(t: Value) {
     let tb = Tbl(t);
-    if tb.flags() & FLAG_ADDR != 0 && tb.int(F_EPOCH) != gc::epoch() as i64 {
+    if tb.flags() & (FLAG_ADDR | FLAG_WEAK) != 0 && tb.int(F_EPOCH) != gc::epoch() as i64 {
         rehash_in_place(tb);
     }
 }
@@ -351,6 +391,8 @@ fn rehash_in_place(tb: Tbl) {
         put_entry(entries, 2 * i, EMPTY);
         put_entry(entries, 2 * i + 1, Value::FALSE);
     }
+    // A weak table's count drops by the entries the collector deleted.
+    tb.set_int(F_COUNT, live.len() as i64);
     let addr = reinsert(entries, hashes, cap, hash, live.into_iter());
     tb.set_int(F_USED, tb.count() as i64);
     finish_rehash(tb, addr);
@@ -396,9 +438,11 @@ fn reinsert(
 fn resize(t: Root, n: usize) {
     let cap = cap_for(n);
     let s = Scope::new();
-    let e = s.root(object::make_vector(2 * cap, EMPTY));
+    let e = s.root(make_entries(cap, is_weak(t.get())));
     let h = object::make_bytevector(8 * cap, 0);
-    // No allocation from here on: addresses are final.
+    // No allocation from here on: addresses are final (and a weak
+    // table's dead entries purged).
+    refresh(t.get());
     let tb = Tbl(t.get());
     let (old_e, old_h, old_cap) = (tb.entries(), tb.hashes(), tb.cap());
     let live = (0..old_cap).filter_map(|i| {
@@ -642,7 +686,8 @@ pub fn copy(t: Value, mutable: bool) -> Value {
     let s = Scope::new();
     let t = s.root(t);
     let cap = Tbl(t.get()).cap();
-    let e = s.root(object::make_vector(2 * cap, EMPTY));
+    let weak = is_weak(t.get());
+    let e = s.root(make_entries(cap, weak));
     let h = s.root(object::make_bytevector(8 * cap, 0));
     let tb = Tbl(t.get());
     let n = s.root(make(
@@ -652,7 +697,8 @@ pub fn copy(t: Value, mutable: bool) -> Value {
         tb.hash_proc(),
         0,
     ));
-    // No allocation from here on.
+    // No allocation from here on (a weak source is purged first).
+    refresh(t.get());
     let (tb, nb) = (Tbl(t.get()), Tbl(n.get()));
     let (src_e, src_h) = (tb.entries(), tb.hashes());
     for i in 0..2 * cap {
@@ -666,7 +712,7 @@ pub fn copy(t: Value, mutable: bool) -> Value {
     nb.set_int(F_EPOCH, tb.int(F_EPOCH));
     nb.set_int(
         F_FLAGS,
-        (tb.flags() & FLAG_ADDR) | if mutable { 0 } else { FLAG_IMMUTABLE },
+        (tb.flags() & (FLAG_ADDR | FLAG_WEAK)) | if mutable { 0 } else { FLAG_IMMUTABLE },
     );
     n.get()
 }
@@ -674,7 +720,13 @@ pub fn copy(t: Value, mutable: bool) -> Value {
 /// A new empty table like `t`.
 pub fn empty_copy(t: Value) -> Value {
     let tb = Tbl(t);
-    make(tb.equiv(), tb.hash(), tb.equiv_proc(), tb.hash_proc(), 0)
+    let weak = is_weak(t);
+    let n = make(tb.equiv(), tb.hash(), tb.equiv_proc(), tb.hash_proc(), 0);
+    if weak {
+        set_weak(n)
+    } else {
+        n
+    }
 }
 
 /// The entries as a vector `#(k0 v0 k1 v1 ...)`: what every procedure that
@@ -682,8 +734,12 @@ pub fn empty_copy(t: Value) -> Value {
 pub fn snapshot(t: Value) -> Value {
     let s = Scope::new();
     let t = s.root(t);
+    refresh(t.get());
     let n = Tbl(t.get()).count();
     let v = object::make_vector(2 * n, Value::FALSE);
+    // A collection while the vector was made may have deleted entries of
+    // a weak table (never added any).
+    refresh(t.get());
     let tb = Tbl(t.get());
     let mut j = 0;
     for i in 0..tb.cap() {
@@ -693,6 +749,12 @@ pub fn snapshot(t: Value) -> Value {
             put_entry(v, j + 1, tb.value_at(i));
             j += 2;
         }
+    }
+    if j < 2 * n {
+        // SAFETY: `v` is the vector made above, with nothing allocated
+        // since: it is the newest object of the nursery (or a large object
+        // of its own), so a shorter header leaves words no one reads.
+        unsafe { *v.addr() = crate::value::make_header(ObjType::Vector, j) };
     }
     v
 }

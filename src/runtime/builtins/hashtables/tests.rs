@@ -344,3 +344,49 @@ fn call_path_runs_custom_procedures() {
     assert_eq!(r, Value::fixnum('q' as i64));
     assert_eq!(callg("hash-table-size", &[t.get()]), Value::fixnum(26));
 }
+
+/// Weak tables (docs/gc.md, "Weak references, ephemerons and guardians"):
+/// an entry goes exactly when its key dies, in the nursery (minor
+/// collection) or the old space (major); values referring to their key do
+/// not keep it; big tables (entries in the large-object space) too.
+#[test]
+fn weak_table_entries_go_when_their_keys_die() {
+    let _l = locked();
+    let s = Scope::new();
+    for n in [10usize, 5000] {
+        let t = s.root(callg("make-weak-eq-hashtable", &[]));
+        let kept = s.root(Value::NIL);
+        for i in 0..n as i64 {
+            let s = Scope::new();
+            let k = s.root(object::cons(fx(i), Value::NIL));
+            if i % 2 == 0 {
+                kept.set(object::cons(k.get(), kept.get()));
+            }
+            let v = object::cons(k.get(), fx(i));
+            callg("hashtable-set!", &[t.get(), k.get(), v]);
+        }
+        assert_eq!(callg("hashtable-size", &[t.get()]), fx(n as i64));
+        gc::collect_minor();
+        assert_eq!(
+            callg("hashtable-size", &[t.get()]),
+            fx(n.div_ceil(2) as i64)
+        );
+        for k in object::list_to_vec(kept.get()).unwrap() {
+            let v = callg("hashtable-ref", &[t.get(), k, Value::FALSE]);
+            assert_eq!(v.car(), k);
+            assert_eq!(v.cdr(), k.car());
+        }
+        // Old now: only a major collection removes them.
+        kept.set(object::list_to_vec(kept.get()).unwrap()[0]);
+        gc::collect_minor();
+        assert_eq!(
+            callg("hashtable-size", &[t.get()]),
+            fx(n.div_ceil(2) as i64)
+        );
+        gc::collect();
+        assert_eq!(callg("hashtable-size", &[t.get()]), fx(1));
+        let keys = callg("hashtable-keys", &[t.get()]);
+        assert_eq!(keys.size(), 1);
+        assert_eq!(keys.field(0), kept.get());
+    }
+}
