@@ -7,8 +7,10 @@
 //! hold [`EMPTY`], deleted ones [`TOMB`]: immediates no program can make.
 //!
 //! Keys hashed by address (see `hashing.rs`) set `FLAG_ADDR`; the table
-//! records the collector's epoch when it computed their hashes and, when
-//! the epoch has moved on, rehashes in place before its next use. Nothing
+//! records the collector's epoch when it computed their hashes (all
+//! collections if some such key was in the nursery, else major ones:
+//! `epoch_for`) and, when the epoch has moved on, rehashes in place before
+//! its next use. Nothing
 //! between that check and the end of a probe allocates, so no collection
 //! can intervene.
 //!
@@ -48,6 +50,9 @@ const FLAG_ADDR: i64 = 2;
 /// ephemerons and guardians"); dead keys become tombstones, and the count
 /// is corrected by the rehash that follows every collection (`refresh`).
 const FLAG_WEAK: i64 = 4;
+/// Some key hashed by address was in the nursery when it was hashed: a
+/// minor collection may move it (docs/hash-tables.md, "Generations").
+const FLAG_YOUNG: i64 = 8;
 
 pub const MIN_CAP: usize = 8;
 
@@ -268,6 +273,27 @@ fn cap_for(n: usize) -> usize {
     (2 * n).next_power_of_two().max(MIN_CAP)
 }
 
+/// The collector epoch a table's hashes are checked against: the count of
+/// all collections when one may change them (a key hashed by address that
+/// was in the nursery, or a weak table's entries), else the count of major
+/// collections, since a minor collection moves nursery objects only.
+fn epoch_for(flags: i64) -> i64 {
+    if flags & (FLAG_YOUNG | FLAG_WEAK) != 0 {
+        gc::epoch() as i64
+    } else {
+        gc::major_epoch() as i64
+    }
+}
+
+/// Is any key of `entries` (with `cap` slots) hashed by address and in the
+/// nursery?
+fn young_address_keys(entries: Value, cap: usize, hash: Hash) -> bool {
+    (0..cap).any(|i| {
+        let k = entries.field(2 * i);
+        k != EMPTY && k != TOMB && gc::barrier::is_young(k.0) && !surely_stable(hash, k)
+    })
+}
+
 /// Gives `t` fresh empty arrays of `cap` slots.
 fn install_arrays(t: Root, cap: usize) {
     let s = Scope::new();
@@ -278,8 +304,9 @@ fn install_arrays(t: Root, cap: usize) {
     tb.set(F_HASHES, h);
     tb.set_int(F_COUNT, 0);
     tb.set_int(F_USED, 0);
-    tb.set_int(F_EPOCH, gc::epoch() as i64);
-    tb.set_int(F_FLAGS, tb.flags() & !FLAG_ADDR);
+    let flags = tb.flags() & !(FLAG_ADDR | FLAG_YOUNG);
+    tb.set_int(F_FLAGS, flags);
+    tb.set_int(F_EPOCH, epoch_for(flags));
 }
 
 pub fn set_immutable(t: Value) {
@@ -374,7 +401,8 @@ fn surely_stable(hash: Hash, key: Value) -> bool {
 #[inline]
 pub fn refresh(t: Value) {
     let tb = Tbl(t);
-    if tb.flags() & (FLAG_ADDR | FLAG_WEAK) != 0 && tb.int(F_EPOCH) != gc::epoch() as i64 {
+    let flags = tb.flags();
+    if flags & (FLAG_ADDR | FLAG_WEAK) != 0 && tb.int(F_EPOCH) != epoch_for(flags) {
         rehash_in_place(tb);
     }
 }
@@ -399,9 +427,15 @@ fn rehash_in_place(tb: Tbl) {
 }
 
 fn finish_rehash(tb: Tbl, addr: bool) {
-    tb.set_int(F_EPOCH, gc::epoch() as i64);
-    let f = tb.flags() & !FLAG_ADDR;
-    tb.set_int(F_FLAGS, if addr { f | FLAG_ADDR } else { f });
+    let mut f = tb.flags() & !(FLAG_ADDR | FLAG_YOUNG);
+    if addr {
+        f |= FLAG_ADDR;
+        if young_address_keys(tb.entries(), tb.cap(), tb.hash()) {
+            f |= FLAG_YOUNG;
+        }
+    }
+    tb.set_int(F_FLAGS, f);
+    tb.set_int(F_EPOCH, epoch_for(f));
 }
 
 /// Puts entries into empty arrays, recomputing address-dependent hashes;
@@ -450,7 +484,7 @@ fn resize(t: Root, n: usize) {
         (k != EMPTY && k != TOMB).then(|| (k, old_e.field(2 * i + 1), get_hash(old_h, i)))
     });
     let hash = tb.hash();
-    let addr = if tb.flags() & FLAG_ADDR != 0 && tb.int(F_EPOCH) == gc::epoch() as i64 {
+    let addr = if tb.flags() & FLAG_ADDR != 0 && tb.int(F_EPOCH) == epoch_for(tb.flags()) {
         // Stored hashes are current: only the flag needs recomputing.
         reinsert(e.get(), h, cap, Hash::Custom, live);
         (0..cap).any(|i| {
@@ -638,7 +672,14 @@ pub fn set(who: &str, t: Value, key: Value, value: Value) -> VResult<()> {
         set_hash(tb.hashes(), p.free, p.hash);
         tb.set_int(F_COUNT, tb.count() as i64 + 1);
         if p.addr {
-            tb.set_int(F_FLAGS, tb.flags() | FLAG_ADDR);
+            let mut f = tb.flags() | FLAG_ADDR;
+            if gc::barrier::is_young(key.get().0) && f & FLAG_YOUNG == 0 {
+                // The hashes are current (nothing allocated since the
+                // probe): from now on every collection may move this key.
+                f |= FLAG_YOUNG;
+                tb.set_int(F_EPOCH, epoch_for(f));
+            }
+            tb.set_int(F_FLAGS, f);
         }
         return Ok(());
     }
@@ -712,7 +753,8 @@ pub fn copy(t: Value, mutable: bool) -> Value {
     nb.set_int(F_EPOCH, tb.int(F_EPOCH));
     nb.set_int(
         F_FLAGS,
-        (tb.flags() & (FLAG_ADDR | FLAG_WEAK)) | if mutable { 0 } else { FLAG_IMMUTABLE },
+        (tb.flags() & (FLAG_ADDR | FLAG_WEAK | FLAG_YOUNG))
+            | if mutable { 0 } else { FLAG_IMMUTABLE },
     );
     n.get()
 }
