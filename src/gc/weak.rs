@@ -35,12 +35,15 @@ pub const DEAD_KEY: Value =
 /// A registration with a guardian: `obj` (held weakly), the guardian's
 /// queue `(head . tail)` (held weakly), and `cell`, a pair made at
 /// registration (held strongly) that carries `obj` into the queue when it
-/// is resurrected, so that the collector need not allocate.
+/// is resurrected, so that the collector need not allocate. With a
+/// representative, the cell's car holds it from the start (strongly) and
+/// `obj` is not resurrected.
 #[derive(Clone, Copy)]
 struct Registration {
     obj: Value,
     queue: Value,
     cell: Value,
+    has_rep: bool,
 }
 
 #[derive(Default)]
@@ -88,16 +91,18 @@ pub fn store(obj: Value, i: usize, v: Value) {
 }
 
 /// Registers `obj` with the guardian whose queue is the pair `queue`
-/// (`(head . tail)` of a list of resurrected objects). Allocates.
-pub fn register(queue: Value, obj: Value) {
+/// (`(head . tail)` of a list of resurrected objects), with representative
+/// `rep` if given. Allocates.
+pub fn register(queue: Value, obj: Value, rep: Option<Value>) {
     let s = super::Scope::new();
     let (q, o) = (s.root(queue), s.root(obj));
-    let cell = crate::object::cons(Value::FALSE, Value::NIL);
+    let cell = crate::object::cons(rep.unwrap_or(Value::FALSE), Value::NIL);
     with_state(|st| {
         st.registrations.push(Registration {
             obj: o.get(),
             queue: q.get(),
             cell,
+            has_rep: rep.is_some(),
         })
     });
 }
@@ -173,11 +178,13 @@ pub(super) fn process(c: &mut Copier, minor: bool) {
                 return true;
             }
             let queue = c.survivor(r.queue).expect("live guardian");
-            let obj = c.forward(r.obj);
             let cell = c.survivor(r.cell).expect("guardian cell traced");
             // Raw stores: after the collection the cell, the queue and
             // the object are all outside the nursery.
-            cell.set_raw(0, obj.0);
+            if !r.has_rep {
+                let obj = c.forward(r.obj);
+                cell.set_raw(0, obj.0);
+            }
             let tail = queue.field(1);
             if tail.is_pair() {
                 tail.set_raw(1, cell.0);

@@ -95,7 +95,7 @@ static GUARDIAN_INFO: ProcInfo = ProcInfo {
     name: GUARDIAN_NAME.as_ptr(),
     name_len: GUARDIAN_NAME.len(),
     required: 0,
-    optional: 1,
+    optional: 2,
     rest: 0,
     data: 0,
 };
@@ -117,8 +117,10 @@ fn guardian_p(args: &[Value]) -> VResult {
     ))
 }
 
-/// `(g obj)` registers `obj`; `(g)` dequeues a resurrected object, or
-/// returns `#f`.
+/// `(g obj)` registers `obj`; `(g obj rep)` registers `obj` with the
+/// representative `rep`, which `(g)` returns in place of `obj` once `obj`
+/// is unreachable (`obj` is not resurrected then); `(g)` dequeues a
+/// resurrected object or representative, or returns `#f`.
 unsafe extern "C" fn guardian_entry(this: Value, argc: u64, argv: *const Value) -> Value {
     let q = this.field(2);
     match argc {
@@ -134,14 +136,15 @@ unsafe extern "C" fn guardian_entry(this: Value, argc: u64, argv: *const Value) 
             }
             head.car()
         }
-        1 => {
-            // SAFETY: one argument at `argv` (the generic entry's contract).
-            let obj = unsafe { *argv };
-            weak::register(q, obj);
+        1 | 2 => {
+            // SAFETY: `argc` arguments at `argv` (the generic entry's
+            // contract).
+            let (obj, rep) = unsafe { (*argv, (argc == 2).then(|| *argv.add(1))) };
+            weak::register(q, obj, rep);
             Value::UNSPECIFIED
         }
         n => {
-            let _ = error::arity(GUARDIAN_NAME, "0 to 1", n as usize);
+            let _ = error::arity(GUARDIAN_NAME, "0 to 2", n as usize);
             crate::dynamic::deliver();
             Value::EXCEPTION
         }
