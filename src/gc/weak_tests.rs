@@ -204,13 +204,13 @@ fn guardian_resurrects_with_contents_intact() {
     let queue = s.root(cons(Value::NIL, Value::NIL));
     let before = registrations();
     let dead = list3(70);
-    register(queue.get(), dead);
+    register(queue.get(), dead, None);
     let kept = s.root(list3(80));
-    register(queue.get(), kept.get());
+    register(queue.get(), kept.get(), None);
     let inner = s.root(list3(90));
     let w = s.root(weak_cons(inner.get(), Value::NIL));
     let holder = cons(inner.get(), Value::NIL);
-    register(queue.get(), holder);
+    register(queue.get(), holder, None);
     inner.set(Value::FALSE);
     collect_minor();
     let got = list_to_vec(queue.get().car()).unwrap();
@@ -227,6 +227,27 @@ fn guardian_resurrects_with_contents_intact() {
     queue.set(Value::FALSE);
     kept.set(Value::FALSE);
     collect();
+    assert_eq!(registrations(), before);
+}
+
+#[test]
+fn guardian_returns_the_representative_without_resurrecting() {
+    let _g = lock();
+    let s = Scope::new();
+    let queue = s.root(cons(Value::NIL, Value::NIL));
+    let before = registrations();
+    let obj = s.root(list3(40));
+    let w = s.root(weak_cons(obj.get(), Value::NIL));
+    let rep = list3(41);
+    register(queue.get(), obj.get(), Some(rep));
+    obj.set(Value::FALSE);
+    // Both generations: the object dies young, the representative is held.
+    collect_minor();
+    let got = list_to_vec(queue.get().car()).unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(is_list3(got[0], 41));
+    // The object itself was not resurrected: its weak reference broke.
+    assert_eq!(w.get().field(0), Value::BWP);
     assert_eq!(registrations(), before);
 }
 
