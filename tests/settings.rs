@@ -53,9 +53,24 @@ fn malformed_settings_are_errors() {
             "error: VALK_GC_STRESS=\"yes\" is not 0, 1, an interval N, or minor, major, minor:N or major:N\n",
         ),
         (
+            "VALK_GC_STRESS",
+            "minor:0",
+            "error: VALK_GC_STRESS=\"minor:0\" is not 0, 1, an interval N, or minor, major, minor:N or major:N\n",
+        ),
+        (
             "VALK_GC_STATS",
             "true",
             "error: VALK_GC_STATS=\"true\" is not 0 or 1\n",
+        ),
+        (
+            "VALK_GC_VERIFY",
+            "on",
+            "error: VALK_GC_VERIFY=\"on\" is not 0 or 1\n",
+        ),
+        (
+            "VALK_NURSERY",
+            "big",
+            "error: VALK_NURSERY=\"big\" is not a size such as 512M, 4G or 1048576\n",
         ),
     ];
     for (name, value, message) in cases {
