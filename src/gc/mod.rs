@@ -560,7 +560,30 @@ enum SlowStep {
 
 #[cold]
 fn alloc_slow(bytes: usize) -> *mut u64 {
-    let large = bytes >= LARGE_MIN;
+    alloc_slow_in(bytes, bytes >= LARGE_MIN)
+}
+
+/// Allocates an object that never moves: in the large-object space
+/// whatever its size (a mapping of its own, so at least a page). For data
+/// that foreign code keeps a pointer to (docs/ffi.md, "Bytevectors").
+/// May collect, like [`alloc`].
+pub fn alloc_immobile(ty: ObjType, size: usize) -> Value {
+    let addr = alloc_slow_in((size + 1) * 8, true);
+    // SAFETY: as in `alloc`: fresh, 8-aligned space of `size + 1` words.
+    unsafe {
+        *addr = make_header(ty, size);
+        std::ptr::write_bytes(addr.add(1), 0, size);
+    }
+    Value::from_addr(addr, ty)
+}
+
+/// Whether heap object `v` never moves (it is in the large-object space).
+pub fn is_immobile(v: Value) -> bool {
+    v.is_heap() && with_gc(|g| g.large.contains(v.addr() as u64))
+}
+
+#[cold]
+fn alloc_slow_in(bytes: usize, large: bool) -> *mut u64 {
     // Decide under the accessor; collect and report errors outside it
     // (both re-enter the collector: `fatal` prints its statistics).
     let step = with_gc(|g| {

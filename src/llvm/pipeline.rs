@@ -464,7 +464,7 @@ pub fn link_executable(obj: &Path, runtime_lib: &Path, out: &Path) -> Result<(),
     let output = Command::new("cc")
         .arg(obj)
         .arg(runtime_lib)
-        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .args(["-lffi", "-lpthread", "-ldl", "-lm", "-o"])
         .arg(out)
         .output()
         .map_err(|e| BackendError(format!("cannot run the linker `cc`: {e}")))?;

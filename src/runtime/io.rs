@@ -22,6 +22,15 @@ static STDOUT: Mutex<Output> = Mutex::new(Output {
 
 const FLUSH_AT: usize = 1 << 16;
 
+/// Set once a foreign call has run: C's stdio may then hold output of its
+/// own, which must go out before Valk's (docs/ffi.md, "Output").
+static FOREIGN_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes that foreign code may write to standard output through C's stdio.
+pub fn note_foreign_output() {
+    FOREIGN_OUTPUT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The exit status of a program whose output pipe was closed: what a shell
 /// reports for a process killed by `SIGPIPE` (128 + 13).
 pub const BROKEN_PIPE_STATUS: i32 = 141;
@@ -57,6 +66,13 @@ fn output() -> std::sync::MutexGuard<'static, Output> {
 impl Output {
     /// Writes the buffer out; on failure remembers why and drops it.
     fn flush(&mut self) {
+        if FOREIGN_OUTPUT.load(std::sync::atomic::Ordering::Relaxed) {
+            // SAFETY: fflush(NULL) flushes every C output stream.
+            unsafe { libc::fflush(std::ptr::null_mut()) };
+        }
+        if self.buffer.is_empty() {
+            return;
+        }
         if self.failure.is_none() {
             let mut out = std::io::stdout().lock();
             if let Err(e) = out.write_all(&self.buffer).and_then(|()| out.flush()) {

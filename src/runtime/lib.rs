@@ -10,6 +10,7 @@ pub mod cont;
 pub mod dynamic;
 pub mod error;
 pub mod eval_hooks;
+pub mod ffi;
 // The collector lives in the top-level folder `src/gc/` so that it is
 // visible as a part of its own, but it is a module of this crate: it shares
 // the value representation, the error path and the root tables with the

@@ -415,7 +415,7 @@ impl Printer<'_> {
                 self.out.push_str(&record_type_name(v));
                 self.out.push('>');
             }
-            ObjType::Foreign => self.out.push_str(&format!("#<foreign {:#x}>", v.raw(0))),
+            ObjType::Foreign => self.out.push_str(&format!("#<pointer {:#x}>", v.raw(0))),
             ObjType::Port => self.out.push_str(&crate::port::describe(v)),
             ObjType::Continuation => self.out.push_str("#<continuation>"),
             ObjType::Environment => self.out.push_str("#<environment>"),

@@ -23,6 +23,7 @@ mod chars;
 mod control;
 pub mod equiv;
 mod eval;
+mod ffi;
 mod hashtables;
 mod lists;
 pub mod numbers;
@@ -139,6 +140,8 @@ fn tables() -> &'static Tables {
             eval::BUILTINS,
             hashtables::BUILTINS,
             weak::BUILTINS,
+            ffi::CALLS,
+            ffi::MEMORY,
         ] {
             builtins.extend_from_slice(group);
         }

@@ -1,0 +1,278 @@
+//! Calls through libffi with a signature known at run time (`c-call`, the
+//! interpreter's typed foreign procedures), the table of functions
+//! registered by name (`c-register`), `errno`, and the re-raise of errors
+//! caught at the callback boundary (docs/ffi.md).
+
+use super::dl;
+use super::types::{self, CType, Signature, Word};
+use crate::error::{self, VResult};
+use crate::gc;
+use crate::value::Value;
+use libffi_sys::{
+    ffi_abi_FFI_DEFAULT_ABI, ffi_call, ffi_cif, ffi_prep_cif, ffi_prep_cif_var, ffi_type,
+};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// The libffi type of `t`.
+pub(super) fn ffi_type_of(t: CType) -> *mut ffi_type {
+    // Only the addresses of libffi's type descriptors are taken; libffi
+    // never writes them for scalar types.
+    {
+        match t {
+            CType::Void => &raw mut libffi_sys::ffi_type_void,
+            CType::I8 => &raw mut libffi_sys::ffi_type_sint8,
+            CType::I16 => &raw mut libffi_sys::ffi_type_sint16,
+            CType::I32 => &raw mut libffi_sys::ffi_type_sint32,
+            CType::I64 => &raw mut libffi_sys::ffi_type_sint64,
+            CType::U8 | CType::Bool => &raw mut libffi_sys::ffi_type_uint8,
+            CType::U16 => &raw mut libffi_sys::ffi_type_uint16,
+            CType::U32 => &raw mut libffi_sys::ffi_type_uint32,
+            CType::U64 => &raw mut libffi_sys::ffi_type_uint64,
+            CType::Float => &raw mut libffi_sys::ffi_type_float,
+            CType::Double => &raw mut libffi_sys::ffi_type_double,
+            CType::Pointer | CType::String | CType::Bytevector => {
+                &raw mut libffi_sys::ffi_type_pointer
+            }
+        }
+    }
+}
+
+/// A prepared libffi call interface for one signature (with the types of
+/// the variadic arguments of one call, if any). Boxed: the `ffi_cif`
+/// points at `arg_types`.
+pub struct Prepared {
+    pub(super) cif: ffi_cif,
+    /// Fixed arguments, then variadic ones.
+    pub(super) arg_types: Vec<CType>,
+    ffi_args: Vec<*mut ffi_type>,
+    pub(super) ret: CType,
+}
+
+// SAFETY: the pointers in `Prepared` point at libffi's static type
+// descriptors and at its own `ffi_args`; nothing is shared mutably.
+unsafe impl Send for Prepared {}
+
+impl Prepared {
+    /// Prepares `ret (args...)`, `fixed` of them fixed when variadic.
+    pub fn new(ret: CType, args: Vec<CType>, fixed: Option<usize>) -> Box<Prepared> {
+        let ffi_args: Vec<*mut ffi_type> = args.iter().map(|&t| ffi_type_of(t)).collect();
+        let mut p = Box::new(Prepared {
+            // SAFETY: an all-zero `ffi_cif` is a valid value to be filled
+            // in by `ffi_prep_cif`.
+            cif: unsafe { std::mem::zeroed() },
+            arg_types: args,
+            ffi_args,
+            ret,
+        });
+        let n = p.ffi_args.len() as u32;
+        let rtype = ffi_type_of(ret);
+        let atypes = p.ffi_args.as_mut_ptr();
+        // SAFETY: `cif` and `atypes` live in the box, which outlives every
+        // use of the cif; the types are libffi's descriptors.
+        let status = unsafe {
+            match fixed {
+                Some(nfixed) => ffi_prep_cif_var(
+                    &mut p.cif,
+                    ffi_abi_FFI_DEFAULT_ABI,
+                    nfixed as u32,
+                    n,
+                    rtype,
+                    atypes,
+                ),
+                None => ffi_prep_cif(&mut p.cif, ffi_abi_FFI_DEFAULT_ABI, n, rtype, atypes),
+            }
+        };
+        if status != libffi_sys::ffi_status_FFI_OK {
+            error::fatal("internal error: libffi rejected a call interface");
+        }
+        p
+    }
+}
+
+/// Prepared interfaces by signature (fixed part) and variadic types.
+type CifCache = HashMap<(CType, Vec<CType>, Option<usize>), Box<Prepared>>;
+
+static CIFS: Mutex<Option<CifCache>> = Mutex::new(None);
+
+/// Runs `f` with the prepared interface for `ret (args...)`.
+fn with_prepared<R>(
+    ret: CType,
+    args: &[CType],
+    fixed: Option<usize>,
+    f: impl FnOnce(&mut Prepared) -> R,
+) -> R {
+    // The lock is not held during the call: a callback's nested foreign
+    // call takes it again. The prepared box is used through a raw pointer
+    // once the lock is gone.
+    let raw: *mut Prepared = {
+        let mut guard = CIFS.lock().unwrap_or_else(|e| e.into_inner());
+        let cifs = guard.get_or_insert_with(HashMap::new);
+        let key = (ret, args.to_vec(), fixed);
+        let p = cifs
+            .entry(key)
+            .or_insert_with(|| Prepared::new(ret, args.to_vec(), fixed));
+        &mut **p
+    };
+    // SAFETY: boxes in the cache are never removed or moved; the runtime
+    // runs foreign calls on one thread.
+    f(unsafe { &mut *raw })
+}
+
+thread_local! {
+    /// `errno` right after the latest foreign call.
+    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
+}
+
+/// `errno` as the latest foreign call left it.
+pub fn last_errno() -> i32 {
+    LAST_ERRNO.with(|e| e.get())
+}
+
+/// Records `errno` after a foreign call (also called by compiled typed
+/// calls through `valk_ffi_after_call`).
+pub fn save_errno() {
+    // SAFETY: `__errno_location` returns this thread's errno cell.
+    let e = unsafe { *libc::__errno_location() };
+    LAST_ERRNO.with(|c| c.set(e));
+}
+
+/// Before a foreign call that may write to standard output: write Valk's
+/// buffered output first, and from now on flush C's stdio buffer before
+/// Valk's (docs/ffi.md, "Output").
+pub fn before_foreign_call() {
+    crate::io::note_foreign_output();
+    crate::io::flush_stdout();
+}
+
+/// The C type a variadic argument gets from its value (C's default
+/// argument promotions: integers as `long`, reals as `double`).
+fn variadic_type(who: &str, i: usize, v: Value) -> VResult<CType> {
+    Ok(if v.is_fixnum() || crate::num::small_int(v).is_some() {
+        CType::I64
+    } else if v.is_char() || v.is_bool() && v != Value::FALSE {
+        CType::I32
+    } else if v.is_flonum() || v.is_number() {
+        CType::Double
+    } else if v.is_string() {
+        CType::String
+    } else if types::pointer_value(v).is_some() || v.has_type(crate::value::ObjType::Bytevector) {
+        CType::Pointer
+    } else {
+        return Err(error::error(
+            error::ErrorKind::WrongType,
+            &format!(
+                "{who}: argument {}: no C type for this value in a variadic call",
+                i + 1
+            ),
+            &[v],
+        ));
+    })
+}
+
+/// Calls the C function at `addr` with signature `sig` and the Valk
+/// arguments `args` (which must live in the root stack, as builtin
+/// arguments do). Checks the count, converts each argument (clear errors
+/// for wrong types and values that do not fit), calls through libffi,
+/// records `errno`, re-raises an error caught in a callback, and converts
+/// the result.
+pub fn call(who: &str, addr: usize, sig: &Signature, args: &[Value]) -> VResult {
+    let n = args.len();
+    let nfixed = sig.args.len();
+    if n < nfixed || (!sig.variadic && n > nfixed) {
+        let expected = if sig.variadic {
+            format!("at least {nfixed}")
+        } else {
+            nfixed.to_string()
+        };
+        return Err(error::arity(who, &expected, n));
+    }
+    let mut arg_types = sig.args.clone();
+    for (i, &v) in args.iter().enumerate().skip(nfixed) {
+        arg_types.push(variadic_type(who, i, v)?);
+    }
+    let fixed = sig.variadic.then_some(nfixed);
+    call_typed(who, addr, sig.ret, &arg_types, fixed, args)
+}
+
+/// [`call`] with the argument types of this call known.
+pub fn call_typed(
+    who: &str,
+    addr: usize,
+    ret: CType,
+    arg_types: &[CType],
+    fixed: Option<usize>,
+    args: &[Value],
+) -> VResult {
+    let root_sp = gc::root_sp();
+    let mut temps = Vec::new();
+    let mut words: Vec<Word> = Vec::with_capacity(args.len());
+    for (i, (&t, &v)) in arg_types.iter().zip(args).enumerate() {
+        match types::to_c(who, i, t, v, &mut temps) {
+            Ok(w) => words.push(w),
+            Err(e) => {
+                types::finish_temps(&mut temps);
+                gc::set_root_sp(root_sp);
+                return Err(e);
+            }
+        }
+    }
+    before_foreign_call();
+    let mut avalues: Vec<*mut libc::c_void> = words
+        .iter_mut()
+        .map(|w| w as *mut Word as *mut libc::c_void)
+        .collect();
+    // Two words: libffi writes at least a full `ffi_arg` for small types.
+    let mut result = [0u64; 2];
+    with_prepared(ret, arg_types, fixed, |p| {
+        // SAFETY: `addr` is a function the user declared with this
+        // signature (a wrong declaration is the user's C-level bug, as in
+        // C); `p.cif` matches `avalues`, each pointing at a word holding
+        // the converted argument; `result` is large enough for any
+        // supported result type.
+        unsafe {
+            ffi_call(
+                &mut p.cif,
+                Some(std::mem::transmute::<usize, unsafe extern "C" fn()>(addr)),
+                result.as_mut_ptr() as *mut libc::c_void,
+                avalues.as_mut_ptr(),
+            )
+        };
+    });
+    save_errno();
+    types::finish_temps(&mut temps);
+    gc::set_root_sp(root_sp);
+    if let Some(e) = super::callback::take_pending_error() {
+        return Err(error::raise(e));
+    }
+    Ok(types::from_c(ret, result[0]))
+}
+
+/// A function registered by name (`c-register`).
+#[derive(Clone)]
+pub struct Registered {
+    pub addr: usize,
+    pub sig: Signature,
+}
+
+static REGISTERED: Mutex<Option<HashMap<String, Registered>>> = Mutex::new(None);
+
+/// Registers C function `name` (found in the process or in `library`, a
+/// handle from [`dl::open`]) under `sig`.
+pub fn register(name: &str, library: Option<usize>, sig: Signature) -> Result<(), String> {
+    let addr = match library {
+        Some(h) => dl::symbol(h, name)?,
+        None => dl::symbol_anywhere(name)?,
+    };
+    let mut r = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    r.get_or_insert_with(HashMap::new)
+        .insert(name.to_string(), Registered { addr, sig });
+    Ok(())
+}
+
+/// The function registered as `name`.
+pub fn registered(name: &str) -> Option<Registered> {
+    let r = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    r.as_ref()?.get(name).cloned()
+}
