@@ -115,6 +115,18 @@ pub fn write_stdout(s: &str) -> VResult<()> {
     }
 }
 
+/// Before a foreign call: notes that C may write through its stdio from
+/// now on, and writes Valk's buffered output out if there is any (C's
+/// output then follows it; Valk's later output is written after C's,
+/// since every flush flushes C's stdio first).
+pub fn flush_before_foreign_call() {
+    note_foreign_output();
+    let mut out = output();
+    if !out.buffer.is_empty() {
+        out.flush();
+    }
+}
+
 /// Writes buffered output to the real standard output. A failure is
 /// remembered for the next write or the end of the program.
 pub fn flush_stdout() {

@@ -75,14 +75,13 @@ fn c_call(args: &[Value]) -> VResult {
                 &[f],
             ));
         };
-        return invoke::call(&name, r.addr, &r.sig, &args[1..]);
+        return r.call(&name, &args[1..]);
     }
     let addr = address_arg("c-call", f)?;
     if args.len() < 2 {
         return Err(error::arity("c-call", "at least 2", args.len()));
     }
-    let sig = Signature::parse("c-call", args[1])?;
-    invoke::call("c-call", addr, &sig, &args[2..])
+    invoke::call_with_spec("c-call", addr, args[1], &args[2..])
 }
 
 /// `(c-register "name" signature [library])`.

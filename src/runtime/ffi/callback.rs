@@ -67,20 +67,28 @@ fn visit_roots(visitor: &mut dyn gc::RootVisitor) {
     }
 }
 
+/// Set while `Table::pending` holds an error: one load on the path of
+/// every foreign call.
+static PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Whether an error raised in a callback waits for its foreign call.
+#[inline]
 pub fn error_pending() -> bool {
-    table().pending.is_some()
+    PENDING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Takes the error a callback raised, if any.
 pub fn take_pending_error() -> Option<Value> {
-    table().pending.take()
+    let e = table().pending.take();
+    PENDING.store(false, std::sync::atomic::Ordering::Relaxed);
+    e
 }
 
 fn set_pending_error(e: Value) {
     let mut t = table();
     if t.pending.is_none() {
         t.pending = Some(e);
+        PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -224,7 +232,7 @@ unsafe extern "C" fn dispatch(
     if ret_type == CType::Void {
         return;
     }
-    match types::to_c("callback result", 0, ret_type, result, &mut temps) {
+    match types::to_c("callback", types::RESULT, ret_type, result, &mut temps) {
         Ok(w) => {
             types::finish_temps(&mut temps);
             // SAFETY: `ret` is libffi's result buffer: integers are

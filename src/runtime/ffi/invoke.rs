@@ -96,28 +96,67 @@ type CifCache = HashMap<(CType, Vec<CType>, Option<usize>), Box<Prepared>>;
 
 static CIFS: Mutex<Option<CifCache>> = Mutex::new(None);
 
-/// Runs `f` with the prepared interface for `ret (args...)`.
-fn with_prepared<R>(
-    ret: CType,
-    args: &[CType],
-    fixed: Option<usize>,
-    f: impl FnOnce(&mut Prepared) -> R,
-) -> R {
-    // The lock is not held during the call: a callback's nested foreign
-    // call takes it again. The prepared box is used through a raw pointer
-    // once the lock is gone.
-    let raw: *mut Prepared = {
-        let mut guard = CIFS.lock().unwrap_or_else(|e| e.into_inner());
-        let cifs = guard.get_or_insert_with(HashMap::new);
-        let key = (ret, args.to_vec(), fixed);
-        let p = cifs
-            .entry(key)
-            .or_insert_with(|| Prepared::new(ret, args.to_vec(), fixed));
-        &mut **p
-    };
-    // SAFETY: boxes in the cache are never removed or moved; the runtime
-    // runs foreign calls on one thread.
-    f(unsafe { &mut *raw })
+/// The prepared interface for `ret (args...)` (`fixed` of them fixed when
+/// variadic), made on first use. Boxes in the cache are never removed or
+/// moved, so the pointer stays valid; the lock is not held during calls
+/// (a callback's nested foreign call takes it again).
+pub fn prepared(ret: CType, args: &[CType], fixed: Option<usize>) -> *mut Prepared {
+    let mut guard = CIFS.lock().unwrap_or_else(|e| e.into_inner());
+    let cifs = guard.get_or_insert_with(HashMap::new);
+    let p = cifs
+        .entry((ret, args.to_vec(), fixed))
+        .or_insert_with(|| Prepared::new(ret, args.to_vec(), fixed));
+    &mut **p
+}
+
+/// A parsed signature list and its prepared interface, cached by the
+/// list's identity while nothing has moved (the collection count is
+/// unchanged), so that a `c-call` in a loop parses its quoted signature
+/// once.
+struct CachedSignature {
+    raw: u64,
+    epoch: u64,
+    sig: Signature,
+    prepared: *mut Prepared,
+}
+
+const SIGNATURE_CACHE: usize = 8;
+
+thread_local! {
+    static SIGNATURES: std::cell::RefCell<[Option<Box<CachedSignature>>; SIGNATURE_CACHE]> =
+        const { std::cell::RefCell::new([const { None }; SIGNATURE_CACHE]) };
+}
+
+/// Calls the C function at `addr` with the signature list `spec` (parsed
+/// and prepared once per list, see [`CachedSignature`]).
+pub fn call_with_spec(who: &str, addr: usize, spec: Value, args: &[Value]) -> VResult {
+    let epoch = gc::epoch();
+    let slot = (spec.0 as usize >> 4) % SIGNATURE_CACHE;
+    let hit = SIGNATURES.with(|c| {
+        let c = c.borrow();
+        let e = c[slot].as_ref()?;
+        (e.raw == spec.0 && e.epoch == epoch && !e.sig.variadic).then_some(e.prepared)
+    });
+    if let Some(p) = hit {
+        // SAFETY: prepared interfaces live for the process.
+        return call_prepared(who, addr, unsafe { &mut *p }, args);
+    }
+    let sig = Signature::parse(who, spec)?;
+    let prep = prepared(sig.ret, &sig.args, None);
+    let variadic = sig.variadic;
+    SIGNATURES.with(|c| {
+        c.borrow_mut()[slot] = Some(Box::new(CachedSignature {
+            raw: spec.0,
+            epoch,
+            sig: sig.clone(),
+            prepared: prep,
+        }))
+    });
+    if variadic {
+        return call(who, addr, &sig, args);
+    }
+    // SAFETY: as above.
+    call_prepared(who, addr, unsafe { &mut *prep }, args)
 }
 
 thread_local! {
@@ -142,8 +181,7 @@ pub fn save_errno() {
 /// buffered output first, and from now on flush C's stdio buffer before
 /// Valk's (docs/ffi.md, "Output").
 pub fn before_foreign_call() {
-    crate::io::note_foreign_output();
-    crate::io::flush_stdout();
+    crate::io::flush_before_foreign_call();
 }
 
 /// The C type a variadic argument gets from its value (C's default
@@ -181,36 +219,55 @@ pub fn call(who: &str, addr: usize, sig: &Signature, args: &[Value]) -> VResult 
     let n = args.len();
     let nfixed = sig.args.len();
     if n < nfixed || (!sig.variadic && n > nfixed) {
-        let expected = if sig.variadic {
-            format!("at least {nfixed}")
-        } else {
-            nfixed.to_string()
-        };
-        return Err(error::arity(who, &expected, n));
+        return Err(arity(who, sig, n));
     }
-    let mut arg_types = sig.args.clone();
-    for (i, &v) in args.iter().enumerate().skip(nfixed) {
-        arg_types.push(variadic_type(who, i, v)?);
-    }
-    let fixed = sig.variadic.then_some(nfixed);
-    call_typed(who, addr, sig.ret, &arg_types, fixed, args)
+    let p = if sig.variadic {
+        let mut arg_types = sig.args.clone();
+        for (i, &v) in args.iter().enumerate().skip(nfixed) {
+            arg_types.push(variadic_type(who, i, v)?);
+        }
+        prepared(sig.ret, &arg_types, Some(nfixed))
+    } else {
+        prepared(sig.ret, &sig.args, None)
+    };
+    // SAFETY: prepared interfaces live for the process.
+    call_prepared(who, addr, unsafe { &mut *p }, args)
 }
 
-/// [`call`] with the argument types of this call known.
-pub fn call_typed(
-    who: &str,
-    addr: usize,
-    ret: CType,
-    arg_types: &[CType],
-    fixed: Option<usize>,
-    args: &[Value],
-) -> VResult {
+fn arity(who: &str, sig: &Signature, n: usize) -> crate::error::Raised {
+    let nfixed = sig.args.len();
+    let expected = if sig.variadic {
+        format!("at least {nfixed}")
+    } else {
+        nfixed.to_string()
+    };
+    error::arity(who, &expected, n)
+}
+
+/// Arguments converted in place up to this count; more use the heap.
+const INLINE_ARGS: usize = 12;
+
+/// [`call`] with the interface prepared (its argument types, variadic
+/// ones included, are this call's).
+pub fn call_prepared(who: &str, addr: usize, p: &mut Prepared, args: &[Value]) -> VResult {
+    let n = args.len();
+    if n != p.arg_types.len() {
+        let expected = p.arg_types.len().to_string();
+        return Err(error::arity(who, &expected, n));
+    }
     let root_sp = gc::root_sp();
     let mut temps = Vec::new();
-    let mut words: Vec<Word> = Vec::with_capacity(args.len());
-    for (i, (&t, &v)) in arg_types.iter().zip(args).enumerate() {
+    let mut inline_words = [0 as Word; INLINE_ARGS];
+    let mut heap_words = Vec::new();
+    let words: &mut [Word] = if n <= INLINE_ARGS {
+        &mut inline_words[..n]
+    } else {
+        heap_words.resize(n, 0);
+        &mut heap_words
+    };
+    for (i, (&t, &v)) in p.arg_types.iter().zip(args).enumerate() {
         match types::to_c(who, i, t, v, &mut temps) {
-            Ok(w) => words.push(w),
+            Ok(w) => words[i] = w,
             Err(e) => {
                 types::finish_temps(&mut temps);
                 gc::set_root_sp(root_sp);
@@ -219,32 +276,41 @@ pub fn call_typed(
         }
     }
     before_foreign_call();
-    let mut avalues: Vec<*mut libc::c_void> = words
-        .iter_mut()
-        .map(|w| w as *mut Word as *mut libc::c_void)
-        .collect();
+    let mut inline_ptrs = [std::ptr::null_mut::<libc::c_void>(); INLINE_ARGS];
+    let mut heap_ptrs = Vec::new();
+    let avalues: &mut [*mut libc::c_void] = if n <= INLINE_ARGS {
+        &mut inline_ptrs[..n]
+    } else {
+        heap_ptrs.resize(n, std::ptr::null_mut());
+        &mut heap_ptrs
+    };
+    for (a, w) in avalues.iter_mut().zip(words.iter_mut()) {
+        *a = w as *mut Word as *mut libc::c_void;
+    }
     // Two words: libffi writes at least a full `ffi_arg` for small types.
     let mut result = [0u64; 2];
-    with_prepared(ret, arg_types, fixed, |p| {
-        // SAFETY: `addr` is a function the user declared with this
-        // signature (a wrong declaration is the user's C-level bug, as in
-        // C); `p.cif` matches `avalues`, each pointing at a word holding
-        // the converted argument; `result` is large enough for any
-        // supported result type.
-        unsafe {
-            ffi_call(
-                &mut p.cif,
-                Some(std::mem::transmute::<usize, unsafe extern "C" fn()>(addr)),
-                result.as_mut_ptr() as *mut libc::c_void,
-                avalues.as_mut_ptr(),
-            )
-        };
-    });
+    let ret = p.ret;
+    // SAFETY: `addr` is a function the user declared with this signature
+    // (a wrong declaration is the user's C-level bug, as in C); `p.cif`
+    // matches `avalues`, each pointing at a word holding the converted
+    // argument; `result` is large enough for any supported result type.
+    unsafe {
+        ffi_call(
+            &mut p.cif,
+            Some(std::mem::transmute::<usize, unsafe extern "C" fn()>(addr)),
+            result.as_mut_ptr() as *mut libc::c_void,
+            avalues.as_mut_ptr(),
+        )
+    };
     save_errno();
-    types::finish_temps(&mut temps);
+    if !temps.is_empty() {
+        types::finish_temps(&mut temps);
+    }
     gc::set_root_sp(root_sp);
-    if let Some(e) = super::callback::take_pending_error() {
-        return Err(error::raise(e));
+    if super::callback::error_pending() {
+        if let Some(e) = super::callback::take_pending_error() {
+            return Err(error::raise(e));
+        }
     }
     Ok(types::from_c(ret, result[0]))
 }
@@ -254,6 +320,25 @@ pub fn call_typed(
 pub struct Registered {
     pub addr: usize,
     pub sig: Signature,
+    /// The prepared interface (non-variadic signatures).
+    prepared: Option<*mut Prepared>,
+}
+
+// SAFETY: see `Prepared`; prepared interfaces live for the process.
+unsafe impl Send for Registered {}
+
+impl Registered {
+    /// Calls the function with `args` (see [`call`]).
+    pub fn call(&self, who: &str, args: &[Value]) -> VResult {
+        match self.prepared {
+            Some(p) if args.len() == self.sig.args.len() => {
+                // SAFETY: prepared interfaces live for the process.
+                let p = unsafe { &mut *p };
+                call_prepared(who, self.addr, p, args)
+            }
+            _ => call(who, self.addr, &self.sig, args),
+        }
+    }
 }
 
 static REGISTERED: Mutex<Option<HashMap<String, Registered>>> = Mutex::new(None);
@@ -266,8 +351,14 @@ pub fn register(name: &str, library: Option<usize>, sig: Signature) -> Result<()
         None => dl::symbol_anywhere(name)?,
     };
     let mut r = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
-    r.get_or_insert_with(HashMap::new)
-        .insert(name.to_string(), Registered { addr, sig });
+    r.get_or_insert_with(HashMap::new).insert(
+        name.to_string(),
+        Registered {
+            addr,
+            prepared: (!sig.variadic).then(|| prepared(sig.ret, &sig.args, None)),
+            sig,
+        },
+    );
     Ok(())
 }
 
@@ -275,4 +366,19 @@ pub fn register(name: &str, library: Option<usize>, sig: Signature) -> Result<()
 pub fn registered(name: &str) -> Option<Registered> {
     let r = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
     r.as_ref()?.get(name).cloned()
+}
+
+/// Calls the C function at `addr` whose argument types for this call
+/// (variadic ones included, `fixed` of them fixed) are `arg_types`.
+pub fn call_typed(
+    who: &str,
+    addr: usize,
+    ret: CType,
+    arg_types: &[CType],
+    fixed: Option<usize>,
+    args: &[Value],
+) -> VResult {
+    let p = prepared(ret, arg_types, fixed);
+    // SAFETY: prepared interfaces live for the process.
+    call_prepared(who, addr, unsafe { &mut *p }, args)
 }

@@ -22,11 +22,12 @@ pub enum CType {
     Float,
     Double,
     Bool,
-    /// An address: a foreign pointer, `#f` (NULL), an exact integer or a
-    /// bytevector (its bytes).
+    /// An address: a foreign pointer, `#f` (NULL), an exact integer, a
+    /// bytevector (its bytes) or a string (a C copy, as for `String`).
     Pointer,
-    /// A NUL-terminated UTF-8 copy of a Valk string (freed after the call);
-    /// as a result, a C string copied into a Valk string.
+    /// A NUL-terminated UTF-8 copy of a Valk string (freed after the call),
+    /// `#f` (NULL) or a foreign pointer (passed as is); as a result, a C
+    /// string copied into a Valk string.
     String,
     /// A bytevector's bytes (or `#f` for NULL).
     Bytevector,
@@ -217,10 +218,22 @@ fn int_arg(who: &str, i: usize, ty: CType, v: Value) -> VResult<Word> {
     Ok(n as i64 as u64)
 }
 
+/// The position [`to_c`] converts for a callback's result.
+pub const RESULT: usize = usize::MAX;
+
+/// `argument N` or `result`, for messages.
+fn position(i: usize) -> String {
+    if i == RESULT {
+        "result".to_string()
+    } else {
+        format!("argument {}", i + 1)
+    }
+}
+
 fn arg_type(who: &str, i: usize, expected: &str, v: Value) -> Raised {
     error::error(
         error::ErrorKind::WrongType,
-        &format!("{who}: argument {}: expected {expected}", i + 1),
+        &format!("{who}: {}: expected {expected}", position(i)),
         &[v],
     )
 }
@@ -229,8 +242,8 @@ fn does_not_fit(who: &str, i: usize, ty: CType, v: Value) -> Raised {
     error::error(
         error::ErrorKind::Range,
         &format!(
-            "{who}: argument {}: value does not fit the C type {}",
-            i + 1,
+            "{who}: {}: value does not fit the C type {}",
+            position(i),
             ty.name()
         ),
         &[v],
@@ -294,8 +307,18 @@ pub fn to_c(who: &str, i: usize, ty: CType, v: Value, temps: &mut Vec<Temp>) -> 
             if v.has_type(ObjType::Bytevector) {
                 return Ok(bytevector_arg(v, temps));
             }
-            pointer_value(v)
-                .ok_or_else(|| arg_type(who, i, "a pointer, #f, an address or a bytevector", v))
+            if v.is_string() {
+                // A read-only C copy, as for the `string` type.
+                return to_c(who, i, CType::String, v, temps);
+            }
+            pointer_value(v).ok_or_else(|| {
+                arg_type(
+                    who,
+                    i,
+                    "a pointer, #f, an address, a bytevector or a string",
+                    v,
+                )
+            })
         }
         CType::Bytevector => {
             if v == Value::FALSE {
@@ -310,13 +333,17 @@ pub fn to_c(who: &str, i: usize, ty: CType, v: Value, temps: &mut Vec<Temp>) -> 
             if v == Value::FALSE {
                 return Ok(0);
             }
+            if v.has_type(ObjType::Foreign) {
+                // C memory holding a string already.
+                return Ok(v.raw(0));
+            }
             if !v.is_string() {
                 return Err(arg_type(who, i, "a string", v));
             }
             let p = c_string_copy(v).ok_or_else(|| {
                 error::error(
                     error::ErrorKind::Other,
-                    &format!("{who}: argument {}: string contains a NUL character", i + 1),
+                    &format!("{who}: {}: string contains a NUL character", position(i)),
                     &[v],
                 )
             })?;
@@ -425,5 +452,100 @@ pub fn from_c(ty: CType, w: Word) -> Value {
             let bytes = unsafe { std::ffi::CStr::from_ptr(w as *const libc::c_char) }.to_bytes();
             object::string_from(&String::from_utf8_lossy(bytes))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::lock;
+
+    fn sig(text: &[&str]) -> VResult<Signature> {
+        let items: Vec<Value> = text.iter().map(|s| object::intern(s)).collect();
+        Signature::parse("t", object::list_from(&items))
+    }
+
+    #[test]
+    fn signatures() {
+        let _l = lock();
+        let s = sig(&["int", "pointer", "size_t", "..."]).unwrap();
+        assert_eq!(s.ret, CType::I32);
+        assert_eq!(s.args, vec![CType::Pointer, CType::U64]);
+        assert!(s.variadic);
+        assert_eq!(s.describe(), "(int pointer uint64 ...)");
+        assert!(sig(&["void"]).unwrap().args.is_empty());
+        assert!(sig(&[]).is_err());
+        assert!(sig(&["int", "frob"]).is_err());
+        assert!(sig(&["int", "void"]).is_err());
+        assert!(sig(&["bytevector"]).is_err());
+    }
+
+    #[test]
+    fn integer_ranges_and_conversions() {
+        let _l = lock();
+        let mut temps = Vec::new();
+        let conv = |t, v, temps: &mut Vec<Temp>| to_c("t", 0, t, v, temps);
+        assert_eq!(
+            conv(CType::I8, Value::fixnum(-128), &mut temps).unwrap() as i8,
+            -128
+        );
+        assert!(conv(CType::I8, Value::fixnum(128), &mut temps).is_err());
+        assert!(conv(CType::U8, Value::fixnum(-1), &mut temps).is_err());
+        assert_eq!(
+            conv(CType::U32, Value::fixnum(u32::MAX as i64), &mut temps).unwrap(),
+            u32::MAX as u64
+        );
+        let big = num::int_value(u64::MAX as i128);
+        assert_eq!(conv(CType::U64, big, &mut temps).unwrap(), u64::MAX);
+        assert!(conv(CType::I64, big, &mut temps).is_err());
+        let x = conv(CType::Double, Value::fixnum(3), &mut temps).unwrap();
+        assert_eq!(f64::from_bits(x), 3.0);
+        let f = conv(CType::Float, object::make_flonum(0.5), &mut temps).unwrap();
+        assert_eq!(f32::from_bits(f as u32), 0.5);
+        assert_eq!(conv(CType::Bool, Value::FALSE, &mut temps).unwrap(), 0);
+        assert_eq!(conv(CType::Pointer, Value::FALSE, &mut temps).unwrap(), 0);
+        assert!(temps.is_empty());
+        assert_eq!(from_c(CType::I8, 0xff), Value::fixnum(-1));
+        assert_eq!(from_c(CType::U16, 0xffff_ffff), Value::fixnum(0xffff));
+        assert_eq!(from_c(CType::Pointer, 0), Value::FALSE);
+        assert!(from_c(CType::Pointer, 16).has_type(ObjType::Foreign));
+    }
+
+    #[test]
+    fn strings_are_copied_and_freed() {
+        let _l = lock();
+        let mut temps = Vec::new();
+        let s = object::string_from("héllo");
+        let p = to_c("t", 0, CType::String, s, &mut temps).unwrap();
+        // SAFETY: `p` is the NUL-terminated copy just made.
+        let c = unsafe { std::ffi::CStr::from_ptr(p as *const libc::c_char) };
+        assert_eq!(c.to_str().unwrap(), "héllo");
+        assert_eq!(temps.len(), 1);
+        finish_temps(&mut temps);
+        assert!(temps.is_empty());
+        let nul = object::string_from("a\0b");
+        assert!(to_c("t", 0, CType::String, nul, &mut temps).is_err());
+    }
+
+    #[test]
+    fn movable_bytevectors_are_copied_back() {
+        let _l = lock();
+        let sp = gc::root_sp();
+        let mut temps = Vec::new();
+        let bv = object::make_bytevector(4, 1);
+        let p = to_c("t", 0, CType::Bytevector, bv, &mut temps).unwrap();
+        assert_ne!(p, bv.payload_ptr(1) as u64, "a copy");
+        // SAFETY: the copy holds 4 bytes.
+        unsafe { *(p as *mut u8).add(2) = 9 };
+        gc::collect();
+        finish_temps(&mut temps);
+        let bv = gc::root_get(sp);
+        assert_eq!(object::bytevector_bytes_mut(bv), &[1, 1, 9, 1]);
+        gc::set_root_sp(sp);
+        let fixed = gc::alloc_immobile(ObjType::Bytevector, 2);
+        fixed.set_raw(0, 8);
+        let q = to_c("t", 0, CType::Pointer, fixed, &mut temps).unwrap();
+        assert_eq!(q, fixed.payload_ptr(1) as u64, "passed in place");
+        assert!(temps.is_empty());
     }
 }
