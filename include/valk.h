@@ -14,24 +14,23 @@
 // Failure: see `valk_last_error_message`.
 #define VALK_ERROR 1
 
+// The opaque target of a handle (never defined: a handle encodes a table
+// index, not an address).
+typedef struct valk_value_s valk_value_s;
+
 // Options of `valk_init` (all fields zero: the defaults).
-typedef struct {
+typedef struct valk_options {
   // Directories searched for imported libraries, separated by `:`
   // (after the importing file's directory), or `NULL`.
   const char *library_path;
   // Stack size of the evaluation thread in bytes; 0: 1 GiB (lazily
-  // committed), as the `valk` binaries use.
+  // committed), as the `valk` binaries use; at least 128 MiB.
   size_t stack_size;
 } valk_options;
 
-// The opaque target of a handle (never defined).
-typedef struct {
-  uint8_t _private[0];
-} valk_value_s;
-
 // A handle to a Valk value: valid across collections until released with
 // `valk_release`. `NULL` is the result of a call that failed.
-typedef valk_value_s *valk_value;
+typedef struct valk_value_s *valk_value;
 
 // A C function called as a Valk procedure: `argv` holds `argc` handles
 // owned by the runtime (released after the call). Returns a new handle
@@ -51,7 +50,7 @@ extern "C" {
 // # Safety
 // `options` is `NULL` or points at a `valk_options` whose `library_path`
 // is `NULL` or a NUL-terminated string.
-int valk_init(const valk_options *options);
+int valk_init(const struct valk_options *options);
 
 // Flushes Valk's output ports and ends the runtime: every later call
 // fails (the runtime cannot be started again in this process). Handles
@@ -78,21 +77,21 @@ valk_value valk_load_file(const char *path);
 // `name` is a NUL-terminated string.
 valk_value valk_lookup(const char *name);
 
-// Calls procedure `proc` with `argc` arguments; a handle to its result.
+// Calls `procedure` with `argc` arguments; a handle to its result.
 //
 // # Safety
 // `argv` points at `argc` handles (it may be `NULL` when `argc` is 0).
-valk_value valk_call(valk_value proc_, int argc, const valk_value *argv);
+valk_value valk_call(valk_value procedure, int argc, const valk_value *argv);
 
-// Registers C function `fn_` as the Valk procedure `name` (a global
+// Registers C function `function` as the Valk procedure `name` (a global
 // variable), taking `min_args` to `max_args` arguments (`max_args` < 0:
 // any number from `min_args`). `userdata` is passed to every call.
 //
 // # Safety
-// `name` is a NUL-terminated string; `fn_` is safe to call with `userdata`
+// `name` is a NUL-terminated string; `function` is safe to call with `userdata`
 // whenever Valk code calls the procedure, until the runtime shuts down.
 int valk_define_procedure(const char *name,
-                          valk_procedure fn_,
+                          valk_procedure function,
                           int min_args,
                           int max_args,
                           void *userdata);

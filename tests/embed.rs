@@ -26,7 +26,9 @@ fn target_dir() -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}{}",
@@ -60,7 +62,12 @@ handles still live: 1
 #[test]
 fn install_then_embed_and_compile_from_the_prefix() {
     let release = target_dir().join("release");
-    for f in ["libvalk_embed.so", "libvalk_embed.a", "libvalk_runtime.a", "libvalk_eval.a"] {
+    for f in [
+        "libvalk_embed.so",
+        "libvalk_embed.a",
+        "libvalk_runtime.a",
+        "libvalk_eval.a",
+    ] {
         assert!(
             release.join(f).exists(),
             "{} is missing: run `cargo build --release --workspace` first (./x test does)",
@@ -163,12 +170,18 @@ fn install_then_embed_and_compile_from_the_prefix() {
     clean(&mut compile);
     run(&mut compile);
     let out = run(&mut Command::new(work.join("prog")));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "15511210043330985984000000\n42\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "15511210043330985984000000\n42\n"
+    );
     let mut interp = Command::new(prefix.join("bin/valk"));
     interp.current_dir(&work).args(["--no-jit", "prog.valk"]);
     clean(&mut interp);
     let out = run(&mut interp);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "15511210043330985984000000\n42\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "15511210043330985984000000\n42\n"
+    );
 
     let _ = std::fs::remove_dir_all(&prefix);
     let _ = std::fs::remove_dir_all(&work);

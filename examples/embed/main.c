@@ -153,6 +153,7 @@ int main(int argc, char **argv) {
     valk_release(irritants);
   }
   valk_release(quote_order);
+  /* One handle stays live: the last error's object (docs/embedding.md). */
   printf("handles still live: %zu\n", valk_handle_count());
   valk_shutdown();
   return 0;

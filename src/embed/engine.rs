@@ -77,16 +77,20 @@ pub fn init() -> EResult<()> {
         })
     });
     run_source(prelude::NAME, prelude::TEXT).map_err(|f| {
-        Failure::message(format!("valk_init: the prelude failed to load: {}", f.message))
+        Failure::message(format!(
+            "valk_init: the prelude failed to load: {}",
+            f.message
+        ))
     })?;
     Ok(())
 }
 
-fn with_engine<T>(f: impl FnOnce(&mut Engine) -> T) -> T {
-    ENGINE.with(|e| {
-        let mut e = e.borrow_mut();
-        let engine = e.as_mut().expect("valk_init ran on the evaluation thread");
-        f(engine)
+fn with_engine<T>(f: impl FnOnce(&mut Engine) -> EResult<T>) -> EResult<T> {
+    ENGINE.with(|e| match e.borrow_mut().as_mut() {
+        Some(engine) => f(engine),
+        None => Err(Failure::message(
+            "the Valk runtime is not initialised (call valk_init)",
+        )),
     })
 }
 
@@ -103,8 +107,8 @@ pub fn run_source(name: &str, text: &str) -> EResult<Value> {
     // The engine is borrowed while reading and expanding only: the code
     // that runs may call a C procedure that evaluates again.
     let tops = with_engine(|e| {
-        let datums = reader::read_str(&mut e.sources, name, text)
-            .map_err(|d| diagnostic(&e.sources, &d))?;
+        let datums =
+            reader::read_str(&mut e.sources, name, text).map_err(|d| diagnostic(&e.sources, &d))?;
         let mut ex = e.expander.borrow_mut();
         let mut tops = Vec::new();
         for d in &datums {

@@ -79,7 +79,10 @@ pub fn new(v: Value) -> Raw {
 }
 
 fn decode(h: Raw) -> (usize, u32) {
-    (((h & 0xffff_ffff) as usize).wrapping_sub(1), (h >> 32) as u32)
+    (
+        ((h & 0xffff_ffff) as usize).wrapping_sub(1),
+        (h >> 32) as u32,
+    )
 }
 
 /// Why a handle was refused.

@@ -45,8 +45,9 @@ pub type valk_value = *mut valk_value_s;
 /// (the runtime takes it over; returning one of `argv` is allowed) or
 /// `NULL` after `valk_raise_error`, or after an API call that failed (its
 /// error is raised again).
-pub type valk_procedure =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, argc: c_int, argv: *const valk_value) -> valk_value>;
+pub type valk_procedure = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, argc: c_int, argv: *const valk_value) -> valk_value,
+>;
 
 /// Options of `valk_init` (all fields zero: the defaults).
 #[repr(C)]
@@ -108,7 +109,10 @@ fn api<T: Send + 'static>(
             fail
         }
         Err(not_running) => {
-            set_last_error(Failure::message(format!("{who}: {}", not_running.message())));
+            set_last_error(Failure::message(format!(
+                "{who}: {}",
+                not_running.message()
+            )));
             fail
         }
     }
@@ -191,7 +195,11 @@ pub unsafe extern "C" fn valk_init(options: *const valk_options) -> c_int {
         stack
     };
     if let Some(p) = path {
-        let dirs = p.split(':').filter(|d| !d.is_empty()).map(Into::into).collect();
+        let dirs = p
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(Into::into)
+            .collect();
         valk_eval::expand::set_library_dirs(dirs);
     }
     if let Err(m) = thread::start(stack) {
@@ -279,7 +287,11 @@ extern "C" fn call_on_base(base: u64, argc: u64) -> u64 {
 /// # Safety
 /// `argv` points at `argc` handles (it may be `NULL` when `argc` is 0).
 #[no_mangle]
-pub unsafe extern "C" fn valk_call(procedure: valk_value, argc: c_int, argv: *const valk_value) -> valk_value {
+pub unsafe extern "C" fn valk_call(
+    procedure: valk_value,
+    argc: c_int,
+    argv: *const valk_value,
+) -> valk_value {
     let args: Vec<handles::Raw> = if argc <= 0 || argv.is_null() {
         Vec::new()
     } else {
@@ -357,7 +369,10 @@ pub unsafe extern "C" fn valk_define_procedure(
         Err(e) => return fail_with(e, VALK_ERROR),
     };
     let Some(func) = function else {
-        return fail_with(Failure::message(format!("{WHO}: the function is NULL")), VALK_ERROR);
+        return fail_with(
+            Failure::message(format!("{WHO}: the function is NULL")),
+            VALK_ERROR,
+        );
     };
     if min_args < 0 || (max_args >= 0 && max_args < min_args) {
         let e = Failure::message(format!(
@@ -389,8 +404,7 @@ pub unsafe extern "C" fn valk_raise_error(
 ) -> valk_value {
     const WHO: &str = "valk_raise_error";
     // SAFETY: the caller's contract.
-    let message = unsafe { text_arg(WHO, "message", message) }
-        .unwrap_or_else(|e| e.message);
+    let message = unsafe { text_arg(WHO, "message", message) }.unwrap_or_else(|e| e.message);
     let irr: Vec<handles::Raw> = if nirritants <= 0 || irritants.is_null() {
         Vec::new()
     } else {
@@ -430,7 +444,11 @@ pub unsafe extern "C" fn valk_raise_error(
 /// failed. Valid until the thread's next failure.
 #[no_mangle]
 pub extern "C" fn valk_last_error_message() -> *const c_char {
-    LAST.with(|l| l.borrow().as_ref().map_or(std::ptr::null(), |e| e.message.as_ptr()))
+    LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .map_or(std::ptr::null(), |e| e.message.as_ptr())
+    })
 }
 
 /// A new handle to the list of the last error's irritants (the empty list
@@ -555,7 +573,10 @@ pub unsafe extern "C" fn valk_string_n(utf8: *const c_char, len: usize) -> valk_
     let bytes: &[u8] = if len == 0 {
         &[]
     } else if utf8.is_null() {
-        return fail_with(Failure::message(format!("{WHO}: the text is NULL")), std::ptr::null_mut());
+        return fail_with(
+            Failure::message(format!("{WHO}: the text is NULL")),
+            std::ptr::null_mut(),
+        );
     } else {
         // SAFETY: the caller's contract.
         unsafe { std::slice::from_raw_parts(utf8 as *const u8, len) }
@@ -661,7 +682,9 @@ fn values_of(who: &str, hs: &[handles::Raw]) -> EResult<Vec<Value>> {
 
 fn predicate(v: valk_value, test: fn(Value) -> bool) -> c_int {
     let h = raw(v);
-    api("valk_is_*", 0, move || Ok(val("valk_is_*", h).map_or(0, |v| test(v) as c_int)))
+    api("valk_is_*", 0, move || {
+        Ok(val("valk_is_*", h).map_or(0, |v| test(v) as c_int))
+    })
 }
 
 /// Non-zero for an exact integer (fixnum or bignum).

@@ -61,7 +61,8 @@ extern "C" {
 fn int(v: valk_value) -> i64 {
     let mut n = 0;
     // SAFETY: `n` is writable.
-    assert_eq!(unsafe { valk_to_integer(v, &mut n) }, VALK_OK, "{}", last_error());
+    let status = unsafe { valk_to_integer(v, &mut n) };
+    assert_eq!(status, VALK_OK, "{}", last_error());
     n
 }
 
@@ -122,7 +123,8 @@ fn values_are_built_and_inspected() {
 fn handles_survive_moving_collections() {
     init();
     let before = valk_handle_count();
-    let l = eval("(let loop ((i 0) (acc '())) (if (= i 1000) acc (loop (+ i 1) (cons (* i i) acc))))");
+    let l =
+        eval("(let loop ((i 0) (acc '())) (if (= i 1000) acc (loop (+ i 1) (cons (* i i) acc))))");
     assert!(!l.is_null(), "{}", last_error());
     let v = eval("(make-vector 3 (list 1.5 \"x\"))");
     let s = eval("(string-append \"moved\" \"-string\")");
@@ -137,7 +139,10 @@ fn handles_survive_moving_collections() {
     assert_eq!(written(v), "#((1.5 \"x\") (1.5 \"x\") (1.5 \"x\"))");
     assert_eq!(written(s), "\"moved-string\"");
     let sum = eval("(lambda (l) (apply + l))");
-    assert_eq!(int(call(sum, &[l])), (0..1000i64).map(|i| i * i).sum::<i64>());
+    assert_eq!(
+        int(call(sum, &[l])),
+        (0..1000i64).map(|i| i * i).sum::<i64>()
+    );
     for h in [l, v, s, sum] {
         valk_release(h);
     }
@@ -161,7 +166,12 @@ fn procedures_are_looked_up_and_called() {
 
 unsafe extern "C" fn c_scale(ud: *mut c_void, argc: c_int, argv: *const valk_value) -> valk_value {
     // SAFETY: `argv` holds `argc` handles; `ud` points at an i64.
-    let (args, factor) = unsafe { (std::slice::from_raw_parts(argv, argc as usize), *(ud as *const i64)) };
+    let (args, factor) = unsafe {
+        (
+            std::slice::from_raw_parts(argv, argc as usize),
+            *(ud as *const i64),
+        )
+    };
     let mut n = 0;
     // SAFETY: `n` is writable.
     if unsafe { valk_to_integer(args[0], &mut n) } != VALK_OK {
@@ -173,7 +183,11 @@ unsafe extern "C" fn c_scale(ud: *mut c_void, argc: c_int, argv: *const valk_val
     valk_integer(n * factor)
 }
 
-unsafe extern "C" fn c_apply_twice(_: *mut c_void, _argc: c_int, argv: *const valk_value) -> valk_value {
+unsafe extern "C" fn c_apply_twice(
+    _: *mut c_void,
+    _argc: c_int,
+    argv: *const valk_value,
+) -> valk_value {
     // SAFETY: two handles (the arity is checked by the runtime).
     let (f, x) = unsafe { (*argv, *argv.add(1)) };
     let once = call(f, &[x]);
@@ -193,11 +207,23 @@ fn c_functions_are_valk_procedures() {
     // SAFETY: NUL-terminated names; the functions accept their userdata.
     unsafe {
         assert_eq!(
-            valk_define_procedure(c"c-scale".as_ptr(), Some(c_scale), 1, 1, &FACTOR as *const i64 as *mut c_void),
+            valk_define_procedure(
+                c"c-scale".as_ptr(),
+                Some(c_scale),
+                1,
+                1,
+                &FACTOR as *const i64 as *mut c_void
+            ),
             VALK_OK
         );
         assert_eq!(
-            valk_define_procedure(c"c-apply-twice".as_ptr(), Some(c_apply_twice), 2, 2, null_mut()),
+            valk_define_procedure(
+                c"c-apply-twice".as_ptr(),
+                Some(c_apply_twice),
+                2,
+                2,
+                null_mut()
+            ),
             VALK_OK
         );
     }
@@ -212,7 +238,12 @@ fn c_functions_are_valk_procedures() {
     let r = eval(
         "(guard (e (#t (list 'caught (error-object-message e) (error-object-irritants e)))) (c-scale 'x))",
     );
-    assert_eq!(written(r), "(caught \"c-scale: not an integer\" (x))", "{}", last_error());
+    assert_eq!(
+        written(r),
+        "(caught \"c-scale: not an integer\" (x))",
+        "{}",
+        last_error()
+    );
     // ... or the caller of the API, with its irritants.
     assert!(eval("(c-scale \"y\")").is_null());
     assert_eq!(last_error(), "c-scale: not an integer: \"y\"");
@@ -222,7 +253,10 @@ fn c_functions_are_valk_procedures() {
     assert_eq!(last_error(), "car: expected a pair: 1");
     // The runtime checks the arity.
     assert!(eval("(c-scale 1 2)").is_null());
-    assert_eq!(last_error(), "c-scale: wrong number of arguments (expected 1, got 2)");
+    assert_eq!(
+        last_error(),
+        "c-scale: wrong number of arguments (expected 1, got 2)"
+    );
 }
 
 #[test]
@@ -241,11 +275,19 @@ fn errors_are_reported_with_their_message() {
     assert!(eval("(vector-ref (vector 1 2) 5)").is_null());
     assert_eq!(last_error(), "vector-ref: index out of range: 5");
     assert!(eval("(+ 1").is_null());
-    assert!(last_error().starts_with("<valk_eval_string>:1:1: "), "{}", last_error());
+    assert!(
+        last_error().starts_with("<valk_eval_string>:1:1: "),
+        "{}",
+        last_error()
+    );
     assert!(valk_last_error_object().is_null());
     // SAFETY: a NUL-terminated path.
     assert!(unsafe { valk_load_file(c"/nonexistent/x.valk".as_ptr()) }.is_null());
-    assert!(last_error().starts_with("cannot read /nonexistent/x.valk"), "{}", last_error());
+    assert!(
+        last_error().starts_with("cannot read /nonexistent/x.valk"),
+        "{}",
+        last_error()
+    );
     // The runtime still works after errors.
     assert_eq!(written(eval("(* 6 7)")), "42");
 }
@@ -259,9 +301,15 @@ fn negative_cases_have_clear_messages() {
     // Wrong arity, of a Valk procedure and of a builtin.
     eval("(define (one x) x)");
     assert!(call(lookup("one"), &[]).is_null());
-    assert_eq!(last_error(), "one: wrong number of arguments (expected 1, got 0)");
+    assert_eq!(
+        last_error(),
+        "one: wrong number of arguments (expected 1, got 0)"
+    );
     assert!(call(lookup("car"), &[]).is_null());
-    assert_eq!(last_error(), "car: wrong number of arguments (expected 1, got 0)");
+    assert_eq!(
+        last_error(),
+        "car: wrong number of arguments (expected 1, got 0)"
+    );
     // An unbound name, looked up and evaluated.
     assert!(lookup("no-such-thing").is_null());
     assert_eq!(last_error(), "unbound variable: no-such-thing");
@@ -278,7 +326,10 @@ fn negative_cases_have_clear_messages() {
     assert_eq!(valk_is_integer(h), 0);
     // A null handle (the result of a failed call) is refused too.
     assert!(valk_cdr(null_mut()).is_null());
-    assert_eq!(last_error(), "valk_cdr: null handle (the result of a call that failed)");
+    assert_eq!(
+        last_error(),
+        "valk_cdr: null handle (the result of a call that failed)"
+    );
     // Releasing twice is ignored.
     valk_release(h);
     // Wrong types.
@@ -286,8 +337,12 @@ fn negative_cases_have_clear_messages() {
     assert_eq!(last_error(), "valk_car: expected a pair: 3");
     let mut n = 0;
     // SAFETY: `n` is writable.
-    assert_eq!(unsafe { valk_to_integer(valk_flonum(1.5), &mut n) }, VALK_ERROR);
-    assert_eq!(last_error(), "valk_to_integer: expected an exact integer: 1.5");
+    let status = unsafe { valk_to_integer(valk_flonum(1.5), &mut n) };
+    assert_eq!(status, VALK_ERROR);
+    assert_eq!(
+        last_error(),
+        "valk_to_integer: expected an exact integer: 1.5"
+    );
     assert_eq!(valk_vector_length(valk_null()), -1);
     assert_eq!(last_error(), "valk_vector_length: expected a vector: ()");
 }
@@ -314,7 +369,14 @@ fn the_api_under_gc_stress() {
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--skip", "deep_recursion", "--skip", "under_gc_stress", "--test-threads", "2"])
+        .args([
+            "--skip",
+            "deep_recursion",
+            "--skip",
+            "under_gc_stress",
+            "--test-threads",
+            "2",
+        ])
         .env("VALK_GC_STRESS", "1")
         .env("VALK_GC_VERIFY", "1")
         .output()
