@@ -388,3 +388,49 @@ fn the_api_under_gc_stress() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `valk_shutdown` flushes Valk's output and ends the runtime: later calls
+/// fail with a message, and `valk_init` cannot start it again. In a child
+/// process, as the other tests share this one's runtime.
+#[test]
+fn shutdown_ends_the_runtime() {
+    if std::env::var_os("VALK_EMBED_SHUTDOWN_CHILD").is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "shutdown_ends_the_runtime", "--nocapture"])
+            .env("VALK_EMBED_SHUTDOWN_CHILD", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The output Valk buffered was written before the runtime ended.
+        assert!(stdout.contains("written by Valk"), "{stdout}");
+        return;
+    }
+    // Before valk_init: a clear error.
+    assert!(valk_integer(1).is_null());
+    assert_eq!(
+        last_error(),
+        "valk_integer: the Valk runtime is not initialised (call valk_init)"
+    );
+    init();
+    let kept = eval("(display \"written by Valk\") (list 1 2)");
+    assert!(!kept.is_null(), "{}", last_error());
+    valk_shutdown();
+    assert!(eval("(+ 1 2)").is_null());
+    assert_eq!(
+        last_error(),
+        "valk_eval_string: the Valk runtime has been shut down"
+    );
+    // Releasing after shut-down is harmless.
+    valk_release(kept);
+    // SAFETY: NULL options are allowed.
+    assert_eq!(unsafe { valk_init(std::ptr::null()) }, VALK_ERROR);
+    assert_eq!(
+        last_error(),
+        "valk_init: the runtime was shut down and cannot be restarted"
+    );
+}
