@@ -374,8 +374,8 @@ fn the_api_under_gc_stress() {
             "deep_recursion",
             "--skip",
             "under_gc_stress",
-            "--test-threads",
-            "2",
+            "--skip",
+            "shutdown",
         ])
         .env("VALK_GC_STRESS", "1")
         .env("VALK_GC_VERIFY", "1")
