@@ -434,3 +434,29 @@ fn shutdown_ends_the_runtime() {
         "valk_init: the runtime was shut down and cannot be restarted"
     );
 }
+
+/// Host threads call at the same time: the calls are serialised on the
+/// evaluation thread, and each thread keeps its own last error.
+#[test]
+fn several_host_threads_share_the_runtime() {
+    init();
+    eval("(define (square-list n) (let loop ((i 0) (acc '())) (if (= i n) (reverse acc) (loop (+ i 1) (cons (* i i) acc)))))");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..20 {
+                    let n = valk_integer(t * 20 + i);
+                    let l = call(lookup("square-list"), &[n]);
+                    assert_eq!(valk_list_length(l), t * 20 + i);
+                    valk_release(n);
+                    valk_release(l);
+                    assert!(eval(&format!("(error \"thread\" {t})")).is_null());
+                    assert_eq!(last_error(), format!("thread: {t}"));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
