@@ -425,8 +425,10 @@ pub fn find_eval_lib() -> Option<PathBuf> {
     find_lib("valk_eval", "VALK_EVAL_LIB")
 }
 
-/// `lib<stem>.a` next to the running executable, in its parent directory
-/// or in `deps/` (test binaries), the newest if several; `env` overrides.
+/// `lib<stem>.a` next to the running executable, in its parent directory,
+/// in `deps/` (test binaries) or in `../lib/` (the installed layout,
+/// `PREFIX/bin` and `PREFIX/lib`: docs/embedding.md), the newest if
+/// several; `env` overrides.
 fn find_lib(stem: &str, env: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
@@ -434,7 +436,11 @@ fn find_lib(stem: &str, env: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
     let mut candidates: Vec<PathBuf> = Vec::new();
-    for d in [Some(dir), dir.parent()].into_iter().flatten() {
+    let installed = dir.parent().map(|p| p.join("lib"));
+    for d in [Some(dir), dir.parent(), installed.as_deref()]
+        .into_iter()
+        .flatten()
+    {
         candidates.push(d.join(format!("lib{stem}.a")));
     }
     let prefix = format!("lib{stem}-");
