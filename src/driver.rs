@@ -193,8 +193,37 @@ impl Session {
             Err(diag) => return Err(self.report_diag(&diag)),
         };
         let is_prelude = name == prelude::NAME && std::ptr::eq(text, prelude::TEXT);
+        self.run_datums(&datums, print, is_prelude)
+    }
+
+    /// Reads and runs bytes `start..end` of a source registered with
+    /// [`Session::add_source`], as [`Session::run_source`] with `print`
+    /// (the REPL runs each form of its input this way, docs/repl.md).
+    pub fn run_range(
+        &mut self,
+        file: crate::syntax::source::FileId,
+        start: usize,
+        end: usize,
+    ) -> Result<(), Failure> {
+        match reader::read_range(&self.sources, file, start, end) {
+            Ok(d) => self.run_datums(&d, true, false),
+            Err(diag) => Err(self.report_diag(&diag)),
+        }
+    }
+
+    /// Registers REPL input text, for [`Session::run_range`].
+    pub fn add_source(&mut self, name: &str, text: &str) -> crate::syntax::source::FileId {
+        self.sources.add(name, text)
+    }
+
+    fn run_datums(
+        &mut self,
+        datums: &[crate::syntax::datum::Datum],
+        print: bool,
+        is_prelude: bool,
+    ) -> Result<(), Failure> {
         let mut batch: Vec<TopLevel> = Vec::new();
-        for d in &datums {
+        for d in datums {
             let tops = match self
                 .expander
                 .borrow_mut()

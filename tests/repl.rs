@@ -294,7 +294,40 @@ fn forms_read_the_lines_after_them(engine: &str) {
     assert_eq!((err.as_str(), code), ("", 0));
 }
 
+fn syntax_error_discards_the_whole_form(engine: &str) {
+    let input = "(define (f x)\n (+ x #q)\n (display \"BOOM\")\n x)\n(+ 1 2)\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "3\n");
+    assert!(!out.contains("BOOM"), "{out}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(err.starts_with("error: bad `#` syntax `#q`\n  --> <repl>:2:7\n"), "{err}");
+    assert_eq!(code, 0);
+    // `f` was not defined.
+    let (_, err, _) = session(engine, &format!("{input}(f 1)\n"));
+    assert!(err.contains("error: unbound variable: f"), "{err}");
+}
+
+fn stray_closer_after_a_valid_form(engine: &str) {
+    let (out, err, code) = session(engine, "(+ 1 2))\n(+ 3 4)\n");
+    assert_eq!(out, "3\n7\n");
+    assert_eq!(
+        err,
+        "error: unexpected `)`\n  --> <repl>:1:8\n  |\n1 | (+ 1 2))\n  |        ^\n\n"
+    );
+    assert_eq!(code, 0);
+}
+
+fn several_forms_in_one_write(engine: &str) {
+    let (out, err, code) = session(engine, "(define x 1) (define y 2)\n(+ x y) (+ x\n y 10) ,q\n(+ 5 5)\n");
+    assert_eq!(out, "3\n13\n");
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
 on_both_engines!(
+    syntax_error_discards_the_whole_form,
+    stray_closer_after_a_valid_form,
+    several_forms_in_one_write,
     forms_read_the_lines_after_them,
     exit_ends_the_session_with_its_status,
     prints_values_with_write,

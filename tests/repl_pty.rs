@@ -291,7 +291,51 @@ fn quit_saves_history_and_next_session_recalls_it(engine: &str) {
     s.expect("333\r\n").expect("the recalled line is evaluated");
 }
 
+fn syntax_error_discards_the_whole_form(engine: &str) {
+    let mut r = Repl::start(engine, "synerr");
+    r.send("(define (f x)\r");
+    r.expect(MORE);
+    r.send(" (+ x #q)\r");
+    r.expect(MORE);
+    r.send(" (display \"BOOM\")\r");
+    r.expect(MORE);
+    let out = r.eval(" x)");
+    assert!(out.contains("error: bad `#` syntax `#q`"), "{out:?}");
+    assert!(out.contains("<repl>:2:7"), "{out:?}");
+    assert!(!out.contains("BOOM\r\n"), "{out:?}");
+    assert!(!out.contains("unexpected"), "{out:?}");
+    let out = r.eval("(+ 1 2)");
+    assert!(out.contains("3\r\n"), "{out:?}");
+    assert!(!out.contains("error"), "{out:?}");
+}
+
+fn stray_closer_after_a_valid_form(engine: &str) {
+    let mut r = Repl::start(engine, "stray");
+    let out = r.eval("(+ 1 2))");
+    assert!(out.contains("3\r\n"), "{out:?}");
+    assert!(out.contains("error: unexpected `)`"), "{out:?}");
+    assert!(out.contains("<repl>:1:8"), "{out:?}");
+}
+
+fn lines_typed_ahead_in_one_burst(engine: &str) {
+    let mut r = Repl::start(engine, "burst");
+    // One write: rustyline must keep what follows the first line.
+    r.send("(define x 1)\r(define y 2)\r(+ x y)\r");
+    r.expect("3\r\n");
+    r.expect(PROMPT);
+    let out = r.eval("(list x y)");
+    assert!(out.contains("(1 2)\r\n"), "{out:?}");
+    assert!(!out.contains("error"), "{out:?}");
+    // Typed while an evaluation runs.
+    r.send("(let loop ((i 0)) (if (< i 3000000) (loop (+ i 1)) 'done))\r(* 6 7)\r");
+    r.expect("done\r\n");
+    r.expect("42\r\n");
+}
+
 on_both_engines!(
+    syntax_error_discards_the_whole_form,
+    stray_closer_after_a_valid_form,
+    lines_typed_ahead_in_one_burst,
     banner_prompt_and_results,
     banner_names_the_engine,
     multi_line_input,

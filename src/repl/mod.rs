@@ -8,8 +8,10 @@
 //! Piped input is read line by line with no prompts or banner, so sessions
 //! can be scripted.
 
+mod reading;
+
 use crate::driver::{Failure, Session};
-use crate::syntax::reader;
+use reading::{Chunk, Item, Pending};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 use valk_runtime::{gc, interrupt};
@@ -159,9 +161,24 @@ fn handle(session: &mut Session, text: &str) -> Next {
     Next::Continue
 }
 
-/// True when `text` needs more lines before it can be evaluated.
-fn needs_more(text: &str) -> bool {
-    !text.trim_start().starts_with(',') && reader::is_incomplete(text)
+/// Runs the complete items of a chunk of input in order: forms are read
+/// from the chunk (so diagnostics show their lines and columns), commands
+/// are handled.
+fn handle_chunk(session: &mut Session, chunk: &Chunk) -> Next {
+    let mut file = None;
+    for item in &chunk.items {
+        let next = match item {
+            Item::Form(r) => {
+                let f = *file.get_or_insert_with(|| session.add_source("<repl>", &chunk.text));
+                after(evaluating(|| session.run_range(f, r.start, r.end)))
+            }
+            Item::Command(r) => handle(session, chunk.slice(r)),
+        };
+        if let Next::Quit(status) = next {
+            return Next::Quit(status);
+        }
+    }
+    Next::Continue
 }
 
 /// Runs the REPL until `,quit`, `(exit)` or end of input: interactive on a
@@ -175,26 +192,20 @@ pub fn run(session: &mut Session) -> i32 {
 }
 
 fn run_piped(session: &mut Session) -> i32 {
-    let mut pending = String::new();
+    let mut pending = Pending::default();
     // Through the runtime's standard input port: a program's `(read)` reads
     // the lines after its form (docs/ports.md).
     while let Some(buf) = valk_runtime::port::stdin_raw_line() {
-        pending.push_str(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']));
-        pending.push('\n');
-        if needs_more(&pending) {
-            continue;
-        }
-        let text = std::mem::take(&mut pending);
-        if text.trim().is_empty() {
-            continue;
-        }
-        if let Next::Quit(status) = handle(session, &text) {
-            return status;
+        pending.push_line(&String::from_utf8_lossy(&buf));
+        if let Some(chunk) = pending.take() {
+            if let Next::Quit(status) = handle_chunk(session, &chunk) {
+                return status;
+            }
         }
     }
-    // An unfinished datum at the end: evaluating it reports the error.
-    if !pending.trim().is_empty() {
-        if let Next::Quit(status) = handle(session, &pending) {
+    // An unfinished datum at the end: reading it reports the error.
+    if let Some(chunk) = pending.take_all() {
+        if let Next::Quit(status) = handle_chunk(session, &chunk) {
             return status;
         }
     }
@@ -384,31 +395,26 @@ fn run_terminal(session: &mut Session) -> i32 {
         env!("CARGO_PKG_VERSION"),
         session.engine_name()
     );
-    let mut pending = String::new();
+    let mut pending = Pending::default();
     let mut status = 0;
     loop {
-        let prompt = if pending.is_empty() {
-            "valk> "
-        } else {
+        let prompt = if pending.is_waiting() {
             "  ... "
+        } else {
+            "valk> "
         };
         match rl.readline(prompt) {
             Ok(line) => {
-                pending.push_str(&line);
-                pending.push('\n');
-                if needs_more(&pending) {
+                pending.push_line(&line);
+                let Some(chunk) = pending.take() else {
                     continue;
-                }
-                let text = std::mem::take(&mut pending);
-                if text.trim().is_empty() {
-                    continue;
-                }
+                };
                 // Saved after every input, so a killed session keeps it.
-                let _ = rl.add_history_entry(text.trim_end());
+                let _ = rl.add_history_entry(chunk.entered());
                 if let Some(h) = &history {
                     let _ = rl.save_history(h);
                 }
-                let next = handle(session, &text);
+                let next = handle_chunk(session, &chunk);
                 if let Some(helper) = rl.helper_mut() {
                     helper.refresh(session);
                 }
@@ -444,14 +450,6 @@ mod tests {
         assert_eq!(classify(",llvm\t(f 1)"), Input::Llvm("(f 1)"));
         assert_eq!(classify(",time"), Input::Missing("time"));
         assert_eq!(classify(",frob x"), Input::Unknown("frob"));
-    }
-
-    #[test]
-    fn commands_never_wait_for_more_input() {
-        assert!(needs_more("(define (f x)\n"));
-        assert!(!needs_more("(f 1)\n"));
-        assert!(!needs_more(",time (f\n"));
-        assert!(needs_more("\"abc\n"));
     }
 
     #[test]
