@@ -424,6 +424,15 @@ impl Session {
         r.map_err(|f| self.report_jit_failure(f))
     }
 
+    /// Word 0 of the closures this session's JIT compiles (`None` on the
+    /// interpreter): tells compiled procedures apart (REPL `,disasm`).
+    pub fn compiled_entry(&mut self) -> Option<usize> {
+        match &mut self.engine {
+            Engine::Jit(jit) => jit.compiled_entry(),
+            Engine::Interp => None,
+        }
+    }
+
     /// Names bound in this session (globals and builtins) and the special
     /// forms, sorted, for tab completion.
     pub fn global_names(&self) -> Vec<String> {

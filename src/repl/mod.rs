@@ -9,9 +9,11 @@
 //! can be scripted.
 
 mod reading;
+mod tools;
 
 use crate::driver::{Failure, Session};
 use reading::{Chunk, Item, Pending};
+use tools::Tools;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 use valk_runtime::{gc, interrupt};
@@ -23,15 +25,34 @@ Enter Valk expressions; results are printed with `write`.
   ,load FILE    run a file in this session
   ,import SET   import libraries, as (import SET ...) does
   ,expand EXPR  show EXPR fully expanded to the core language
+  ,describe NAME  what NAME is: kind, arity, where defined, docstring
+  ,apropos STR  the bound names containing STR
+  ,trace NAME   print calls of procedure NAME and their results
+  ,untrace NAME stop tracing NAME
+  ,profile EXPR evaluate EXPR and count the calls of your procedures
   ,time EXPR    evaluate EXPR and report wall time and GC figures
   ,vir EXPR     show the VIR that EXPR lowers to
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
+  ,disasm NAME  show the machine code of compiled procedure NAME
 Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 8] = [
-    ",help", ",quit", ",load", ",import", ",expand", ",time", ",vir", ",llvm",
+const COMMANDS: [&str; 14] = [
+    ",help",
+    ",quit",
+    ",load",
+    ",import",
+    ",expand",
+    ",describe",
+    ",apropos",
+    ",trace",
+    ",untrace",
+    ",profile",
+    ",time",
+    ",vir",
+    ",llvm",
+    ",disasm",
 ];
 
 /// What a complete input asks for.
@@ -45,6 +66,12 @@ enum Input<'a> {
     Time(&'a str),
     Vir(&'a str),
     Llvm(&'a str),
+    Describe(&'a str),
+    Apropos(&'a str),
+    Trace(&'a str),
+    Untrace(&'a str),
+    Profile(&'a str),
+    Disasm(&'a str),
     Eval(&'a str),
     Unknown(&'a str),
     /// A command that needs an argument was given none.
@@ -74,6 +101,12 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "time" => needs_arg(Input::Time, arg),
         "vir" => needs_arg(Input::Vir, arg),
         "llvm" => needs_arg(Input::Llvm, arg),
+        "describe" | "d" => needs_arg(Input::Describe, arg),
+        "apropos" | "a" => needs_arg(Input::Apropos, arg),
+        "trace" => needs_arg(Input::Trace, arg),
+        "untrace" => needs_arg(Input::Untrace, arg),
+        "profile" | "prof" => needs_arg(Input::Profile, arg),
+        "disasm" => needs_arg(Input::Disasm, arg),
         _ => Input::Unknown(name),
     }
 }
@@ -125,15 +158,40 @@ fn after(r: Result<(), Failure>) -> Next {
     }
 }
 
-/// Handles one complete input.
-fn handle(session: &mut Session, text: &str) -> Next {
+/// Prints text on stdout.
+fn print_out(text: &str) {
+    print_text(Ok(text.to_string()));
+}
+
+/// Handles one meta-command (or, for callers other than the reader, any
+/// input text).
+fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
     match classify(text) {
         Input::Quit => return Next::Quit(0),
         Input::Help => {
             print!("{HELP}");
             let _ = std::io::stdout().flush();
         }
-        Input::Load(path) => return after(evaluating(|| session.run_file(path))),
+        Input::Load(path) => {
+            if let Ok(text) = crate::syntax::source::read_source_file(std::path::Path::new(path)) {
+                let mut sm = crate::syntax::source::SourceMap::new();
+                if let Ok(datums) = crate::syntax::reader::read_str(&mut sm, path, &text) {
+                    tools.record(&sm, &datums);
+                }
+            }
+            return after(evaluating(|| session.run_file(path)));
+        }
+        Input::Describe(name) => print_out(&tools::describe(tools, session, name)),
+        Input::Apropos(s) => print_out(&tools::apropos(session, s)),
+        Input::Trace(name) => return after(evaluating(|| tools::trace(tools, session, name, true))),
+        Input::Untrace(name) => {
+            return after(evaluating(|| tools::trace(tools, session, name, false)))
+        }
+        Input::Profile(expr) => return after(evaluating(|| tools::profile(tools, session, expr))),
+        Input::Disasm(name) => match tools::disasm(session, name) {
+            Ok(text) => print_out(&text),
+            Err(msg) => valk_runtime::eprintln_quiet!("{msg}"),
+        },
         Input::Time(expr) => {
             let before = gc::stats();
             let t0 = Instant::now();
@@ -164,15 +222,19 @@ fn handle(session: &mut Session, text: &str) -> Next {
 /// Runs the complete items of a chunk of input in order: forms are read
 /// from the chunk (so diagnostics show their lines and columns), commands
 /// are handled.
-fn handle_chunk(session: &mut Session, chunk: &Chunk) -> Next {
+fn handle_chunk(session: &mut Session, tools: &mut Tools, chunk: &Chunk) -> Next {
     let mut file = None;
     for item in &chunk.items {
         let next = match item {
             Item::Form(r) => {
                 let f = *file.get_or_insert_with(|| session.add_source("<repl>", &chunk.text));
+                // Definitions are noted for `,describe` and `,profile`.
+                if let Ok(datums) = crate::syntax::reader::read_range(&session.sources, f, r.start, r.end) {
+                    tools.record(&session.sources, &datums);
+                }
                 after(evaluating(|| session.run_range(f, r.start, r.end)))
             }
-            Item::Command(r) => handle(session, chunk.slice(r)),
+            Item::Command(r) => handle(session, tools, chunk.slice(r)),
         };
         if let Next::Quit(status) = next {
             return Next::Quit(status);
@@ -193,19 +255,20 @@ pub fn run(session: &mut Session) -> i32 {
 
 fn run_piped(session: &mut Session) -> i32 {
     let mut pending = Pending::default();
+    let mut tools = Tools::default();
     // Through the runtime's standard input port: a program's `(read)` reads
     // the lines after its form (docs/ports.md).
     while let Some(buf) = valk_runtime::port::stdin_raw_line() {
         pending.push_line(&String::from_utf8_lossy(&buf));
         if let Some(chunk) = pending.take() {
-            if let Next::Quit(status) = handle_chunk(session, &chunk) {
+            if let Next::Quit(status) = handle_chunk(session, &mut tools, &chunk) {
                 return status;
             }
         }
     }
     // An unfinished datum at the end: reading it reports the error.
     if let Some(chunk) = pending.take_all() {
-        if let Next::Quit(status) = handle_chunk(session, &chunk) {
+        if let Next::Quit(status) = handle_chunk(session, &mut tools, &chunk) {
             return status;
         }
     }
@@ -396,6 +459,7 @@ fn run_terminal(session: &mut Session) -> i32 {
         session.engine_name()
     );
     let mut pending = Pending::default();
+    let mut tools = Tools::default();
     let mut status = 0;
     loop {
         let prompt = if pending.is_waiting() {
@@ -414,7 +478,7 @@ fn run_terminal(session: &mut Session) -> i32 {
                 if let Some(h) = &history {
                     let _ = rl.save_history(h);
                 }
-                let next = handle_chunk(session, &chunk);
+                let next = handle_chunk(session, &mut tools, &chunk);
                 if let Some(helper) = rl.helper_mut() {
                     helper.refresh(session);
                 }
