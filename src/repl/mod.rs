@@ -115,6 +115,7 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
 /// interrupt it.
 fn evaluating<T>(f: impl FnOnce() -> T) -> T {
     interrupt::clear();
+    tools::reset_trace_depth();
     let r = f();
     interrupt::clear();
     r

@@ -181,6 +181,15 @@ impl Tools {
     }
 }
 
+/// Starts trace indentation afresh: an error that ended the previous
+/// input unwound past the traced calls without running their `dynamic-wind`
+/// exits.
+pub fn reset_trace_depth() {
+    if let Some(id) = globals::lookup("%repl-trace-depth") {
+        globals::set(id, Value::fixnum(0));
+    }
+}
+
 /// What the global cell `cell` holds, if it is bound.
 fn global_value(cell: &str) -> Option<Value> {
     let id = globals::lookup(cell)?;
