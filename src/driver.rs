@@ -69,6 +69,9 @@ pub struct Session {
     /// expanding, never while code runs.
     pub expander: Rc<RefCell<Expander>>,
     engine: Engine,
+    /// Warn about references to unbound variables in files run
+    /// (`valk FILE`, not the REPL: src/warnings.rs).
+    warn_unbound: bool,
 }
 
 /// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
@@ -112,6 +115,7 @@ impl Session {
             sources: SourceMap::new(),
             expander: Rc::default(),
             engine,
+            warn_unbound: false,
         };
         valk_eval::evaluator::install();
         s.share_expander(Expander::new());
@@ -137,6 +141,7 @@ impl Session {
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
         if kind == EngineKind::Interpreter || incremental {
             let mut s = Session::with_engine(kind)?;
+            s.warn_unbound = true;
             return s.run_file(path);
         }
         let mut s = Session::without_prelude(kind)?;
@@ -237,6 +242,14 @@ impl Session {
             } else {
                 batch.extend(tops);
             }
+        }
+        if self.warn_unbound && !print && !is_prelude {
+            // The prelude has run: its globals (and the builtins) are bound.
+            let bound = |n: &str| {
+                valk_runtime::globals::lookup(n)
+                    .is_some_and(|id| valk_runtime::globals::get(id) != Value::UNDEFINED)
+            };
+            crate::warnings::warn_unbound(&batch, &self.sources, &bound);
         }
         self.run_tops(&batch, print, is_prelude)?;
         io::flush_stdout();
