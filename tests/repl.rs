@@ -306,7 +306,10 @@ fn syntax_error_discards_the_whole_form(engine: &str) {
     assert_eq!(out, "3\n");
     assert!(!out.contains("BOOM"), "{out}");
     assert_eq!(err.matches("error:").count(), 1, "{err}");
-    assert!(err.starts_with("error: bad `#` syntax `#q`\n  --> <repl>:2:7\n"), "{err}");
+    assert!(
+        err.starts_with("error: bad `#` syntax `#q`\n  --> <repl>:2:7\n"),
+        "{err}"
+    );
     assert_eq!(code, 0);
     // `f` was not defined.
     let (_, err, _) = session(engine, &format!("{input}(f 1)\n"));
@@ -324,7 +327,10 @@ fn stray_closer_after_a_valid_form(engine: &str) {
 }
 
 fn several_forms_in_one_write(engine: &str) {
-    let (out, err, code) = session(engine, "(define x 1) (define y 2)\n(+ x y) (+ x\n y 10) ,q\n(+ 5 5)\n");
+    let (out, err, code) = session(
+        engine,
+        "(define x 1) (define y 2)\n(+ x y) (+ x\n y 10) ,q\n(+ 5 5)\n",
+    );
     assert_eq!(out, "3\n13\n");
     assert_eq!(err, "");
     assert_eq!(code, 0);
@@ -364,10 +370,20 @@ fn describe_command(engine: &str) {
 fn describe_shows_the_file_of_a_loaded_definition(engine: &str) {
     let dir = scratch(&format!("describe{}", engine.trim_start_matches('-')));
     let lib = dir.join("lib.valk");
-    std::fs::write(&lib, "; the library\n\n  (define (triple x)\n    \"Three times x.\"\n    (* 3 x))\n").unwrap();
-    let (out, err, _) = session(engine, &format!(",load {}\n,describe triple\n", lib.display()));
+    std::fs::write(
+        &lib,
+        "; the library\n\n  (define (triple x)\n    \"Three times x.\"\n    (* 3 x))\n",
+    )
+    .unwrap();
+    let (out, err, _) = session(
+        engine,
+        &format!(",load {}\n,describe triple\n", lib.display()),
+    );
     assert!(
-        out.contains(&format!("  defined at {}:3:3\n  doc: Three times x.\n", lib.display())),
+        out.contains(&format!(
+            "  defined at {}:3:3\n  doc: Three times x.\n",
+            lib.display()
+        )),
         "{out}"
     );
     assert_eq!(err, "");
@@ -424,14 +440,20 @@ fn profile_command(engine: &str) {
     let (out, err, code) = session(engine, &input);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "(done 55)", "{out}");
-    assert!(lines[1].starts_with(";; profile: 181 calls of 2 procedures in "), "{out}");
+    assert!(
+        lines[1].starts_with(";; profile: 181 calls of 2 procedures in "),
+        "{out}"
+    );
     assert_eq!(lines[2], ";;      calls       %  procedure");
     assert_eq!(lines[3], ";;        177    97.8  fib");
     assert_eq!(lines[4], ";;          4     2.2  loop");
     // The wrappers are gone afterwards.
     assert_eq!(lines[5], "55", "{out}");
     assert_eq!(lines[6], "3", "{out}");
-    assert!(lines[7].starts_with(";; profile: 0 calls of 0 procedures"), "{out}");
+    assert!(
+        lines[7].starts_with(";; profile: 0 calls of 0 procedures"),
+        "{out}"
+    );
     assert_eq!(err, "");
     assert_eq!(code, 0);
 }
@@ -449,7 +471,10 @@ fn disasm_command(engine: &str) {
             "{out}"
         );
     }
-    assert!(out.ends_with(";; car is a builtin: Rust code of the runtime, not compiled by the JIT\n"), "{out}");
+    assert!(
+        out.ends_with(";; car is a builtin: Rust code of the runtime, not compiled by the JIT\n"),
+        "{out}"
+    );
     assert_eq!(err, "error: ,disasm: if is syntax, not a procedure\n");
     assert_eq!(code, 0);
 }

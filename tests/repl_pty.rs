@@ -376,7 +376,10 @@ fn profile_command(engine: &str) {
     define_fib(&mut r);
     let out = r.eval(",profile (fib 10)");
     assert!(out.contains("55\r\n"), "{out:?}");
-    assert!(out.contains(";; profile: 177 calls of 1 procedures"), "{out:?}");
+    assert!(
+        out.contains(";; profile: 177 calls of 1 procedures"),
+        "{out:?}"
+    );
     assert!(out.contains(";;        177   100.0  fib\r\n"), "{out:?}");
 }
 

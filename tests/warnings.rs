@@ -16,11 +16,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// (stdout, stderr, status) of a command run in `dir`.
 fn run(cmd: &mut Command, dir: &Path) -> (String, String, i32) {
-    let out = cmd
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap();
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -45,7 +41,11 @@ fn check(name: &str, files: &[(&str, &str)], warnings: &str, stdout: &str, stder
     assert_eq!(err, warnings, "valkc compile");
     assert_eq!(code, 0, "the program still compiles");
     let (out, err, _) = run(&mut Command::new(dir.join("main")), &dir);
-    assert_eq!((out.as_str(), err.as_str()), (stdout, stderr_after), "executable");
+    assert_eq!(
+        (out.as_str(), err.as_str()),
+        (stdout, stderr_after),
+        "executable"
+    );
     for engine in ["--jit", "--no-jit"] {
         let (out, err, _) = run(
             Command::new(env!("CARGO_BIN_EXE_valk"))
@@ -201,7 +201,11 @@ fn golden_corpus_warnings() {
         };
         for d in valk::warnings::unbound_references(x.prelude.iter().chain(&x.program), &|_| false)
         {
-            found.push(format!("{} {}", sources.location(d.span.unwrap()), d.message));
+            found.push(format!(
+                "{} {}",
+                sources.location(d.span.unwrap()),
+                d.message
+            ));
         }
     }
     assert_eq!(

@@ -153,7 +153,9 @@ mod tests {
     #[test]
     fn stops_at_the_last_return_and_follows_branches() {
         // cmp rsi,1; jne +1; ret; xor eax,eax; ret; int3
-        let code = [0x48, 0x83, 0xfe, 0x01, 0x75, 0x01, 0xc3, 0x31, 0xc0, 0xc3, 0xcc];
+        let code = [
+            0x48, 0x83, 0xfe, 0x01, 0x75, 0x01, 0xc3, 0x31, 0xc0, 0xc3, 0xcc,
+        ];
         let l = disassemble(&code, 0x1000, &|_| None);
         assert_eq!(l.lines.len(), 5, "{:?}", l.lines);
         assert!(l.lines[0].1.starts_with("cmp"), "{:?}", l.lines);

@@ -13,9 +13,9 @@ mod tools;
 
 use crate::driver::{Failure, Session};
 use reading::{Chunk, Item, Pending};
-use tools::Tools;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
+use tools::Tools;
 use valk_runtime::{gc, interrupt};
 
 const HELP: &str = "\
@@ -184,7 +184,9 @@ fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
         }
         Input::Describe(name) => print_out(&tools::describe(tools, session, name)),
         Input::Apropos(s) => print_out(&tools::apropos(session, s)),
-        Input::Trace(name) => return after(evaluating(|| tools::trace(tools, session, name, true))),
+        Input::Trace(name) => {
+            return after(evaluating(|| tools::trace(tools, session, name, true)))
+        }
         Input::Untrace(name) => {
             return after(evaluating(|| tools::trace(tools, session, name, false)))
         }
@@ -230,7 +232,9 @@ fn handle_chunk(session: &mut Session, tools: &mut Tools, chunk: &Chunk) -> Next
             Item::Form(r) => {
                 let f = *file.get_or_insert_with(|| session.add_source("<repl>", &chunk.text));
                 // Definitions are noted for `,describe` and `,profile`.
-                if let Ok(datums) = crate::syntax::reader::read_range(&session.sources, f, r.start, r.end) {
+                if let Ok(datums) =
+                    crate::syntax::reader::read_range(&session.sources, f, r.start, r.end)
+                {
                     tools.record(&session.sources, &datums);
                 }
                 after(evaluating(|| session.run_range(f, r.start, r.end)))

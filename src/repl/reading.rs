@@ -140,8 +140,7 @@ fn quoted_end(b: &[u8], mut i: usize, close: u8) -> Option<usize> {
 /// The end of an atom (symbol, number, `#t`...) continuing at `i`.
 fn atom_end(b: &[u8], mut i: usize) -> usize {
     while let Some(&c) = b.get(i) {
-        if c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'[' | b']' | b'"' | b';' | b'|')
-        {
+        if c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'[' | b']' | b'"' | b';' | b'|') {
             break;
         }
         i += 1;
@@ -279,9 +278,18 @@ mod tests {
             forms("(define x 1)\n(define y 2)\n(+ x y)\n"),
             (vec!["(define x 1)", "(define y 2)", "(+ x y)"], "")
         );
-        assert_eq!(forms("a 'b `(c ,@d) #;(e) f"), (vec!["a", "'b", "`(c ,@d)", "#;(e)", "f"], ""));
-        assert_eq!(forms("#(1 2) #u8(3) #0=(a) \"x)\" |a)b|"), (vec!["#(1 2)", "#u8(3)", "#0=(a)", "\"x)\"", "|a)b|"], ""));
-        assert_eq!(forms("(f #\\( #\\) #\\space) ; c\n"), (vec!["(f #\\( #\\) #\\space)"], ""));
+        assert_eq!(
+            forms("a 'b `(c ,@d) #;(e) f"),
+            (vec!["a", "'b", "`(c ,@d)", "#;(e)", "f"], "")
+        );
+        assert_eq!(
+            forms("#(1 2) #u8(3) #0=(a) \"x)\" |a)b|"),
+            (vec!["#(1 2)", "#u8(3)", "#0=(a)", "\"x)\"", "|a)b|"], "")
+        );
+        assert_eq!(
+            forms("(f #\\( #\\) #\\space) ; c\n"),
+            (vec!["(f #\\( #\\) #\\space)"], "")
+        );
         assert_eq!(forms("#| (a |# b"), (vec!["b"], ""));
     }
 

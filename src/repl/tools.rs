@@ -104,7 +104,8 @@ impl Tools {
         let location = || sources.location(d.span);
         let mut note = |name: &str, doc: Option<String>| {
             let location = location();
-            self.defs.insert(name.to_string(), DefInfo { location, doc });
+            self.defs
+                .insert(name.to_string(), DefInfo { location, doc });
         };
         match head {
             "begin" => {
@@ -357,7 +358,12 @@ fn symbol_source(name: &str) -> String {
 }
 
 /// `,trace NAME` and `,untrace NAME`.
-pub fn trace(tools: &mut Tools, session: &mut Session, name: &str, on: bool) -> Result<(), Failure> {
+pub fn trace(
+    tools: &mut Tools,
+    session: &mut Session,
+    name: &str,
+    on: bool,
+) -> Result<(), Failure> {
     let cmd = if on { "trace" } else { "untrace" };
     if let Err(msg) = wrappable(session, name, cmd) {
         valk_runtime::eprintln_quiet!("{msg}");
@@ -514,7 +520,11 @@ pub fn disasm(session: &mut Session, name: &str) -> Result<String, String> {
                 ";; {name} is a builtin: Rust code of the runtime, not compiled by the JIT\n"
             ))
         }
-        other => return Err(format!("error: ,disasm: {name} is a {other} of unknown code")),
+        other => {
+            return Err(format!(
+                "error: ,disasm: {name} is a {other} of unknown code"
+            ))
+        }
     }
     // Word 2 of a compiled closure is its fast entry (src/llvm/emit/mod.rs).
     let entry = v.raw(2) as usize;
@@ -560,7 +570,10 @@ mod tests {
 
     #[test]
     fn profile_table_shape() {
-        let t = profile_table(&[(30, "fib"), (10, "loop")], std::time::Duration::from_millis(2));
+        let t = profile_table(
+            &[(30, "fib"), (10, "loop")],
+            std::time::Duration::from_millis(2),
+        );
         assert_eq!(
             t,
             ";; profile: 40 calls of 2 procedures in 2.000 ms\n\

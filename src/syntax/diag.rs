@@ -91,9 +91,7 @@ impl Diagnostic {
         } else {
             CsDiagnostic::error()
         };
-        let mut d = d
-            .with_message(&self.message)
-            .with_notes(self.notes.clone());
+        let mut d = d.with_message(&self.message).with_notes(self.notes.clone());
         if let Some(span) = self.span.and_then(|s| files.clamp(s)) {
             let mut label = Label::primary(span.file, span.start as usize..span.end as usize);
             if let Some(text) = &self.label {
