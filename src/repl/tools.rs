@@ -250,7 +250,15 @@ fn type_name(v: Value) -> String {
     }
     match v.obj_type() {
         Some(ObjType::Record) => "record".into(),
-        Some(t) => format!("{t:?}").to_lowercase(),
+        // `RecordType` → `record type`.
+        Some(t) => format!("{t:?}")
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let space = (i > 0 && c.is_uppercase()).then_some(' ');
+                space.into_iter().chain(c.to_lowercase())
+            })
+            .collect(),
         None => "value".into(),
     }
 }
