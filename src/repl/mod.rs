@@ -1,8 +1,11 @@
 //! The interactive REPL, on whichever engine the session runs.
 //!
-//! Input accumulates until it holds complete datums, so multi-line forms
-//! work; each complete input is evaluated and its values written. Errors
-//! are reported and the REPL goes on. With a terminal, rustyline provides
+//! Input accumulates until it holds complete forms (`reading`: a syntax
+//! error inside a form discards the whole form), so multi-line forms
+//! work; each form is evaluated in turn and its values written. Errors
+//! are reported and the REPL goes on. Meta-commands (`,help`...) and the
+//! inspection tools (`tools`: `,describe`, `,trace`, `,disasm`...) are
+//! handled here. With a terminal, rustyline provides
 //! editing, tab completion of bound names and history (`~/.valk_history`),
 //! and Ctrl-C interrupts a running evaluation (`valk_runtime::interrupt`).
 //! Piped input is read line by line with no prompts or banner, so sessions
