@@ -69,6 +69,9 @@ pub struct Session {
     /// expanding, never while code runs.
     pub expander: Rc<RefCell<Expander>>,
     engine: Engine,
+    /// Warn about references to unbound variables in files run
+    /// (`valk FILE`, not the REPL: src/warnings.rs).
+    warn_unbound: bool,
 }
 
 /// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
@@ -112,6 +115,7 @@ impl Session {
             sources: SourceMap::new(),
             expander: Rc::default(),
             engine,
+            warn_unbound: false,
         };
         valk_eval::evaluator::install();
         s.share_expander(Expander::new());
@@ -137,6 +141,7 @@ impl Session {
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
         if kind == EngineKind::Interpreter || incremental {
             let mut s = Session::with_engine(kind)?;
+            s.warn_unbound = true;
             return s.run_file(path);
         }
         let mut s = Session::without_prelude(kind)?;
@@ -193,8 +198,37 @@ impl Session {
             Err(diag) => return Err(self.report_diag(&diag)),
         };
         let is_prelude = name == prelude::NAME && std::ptr::eq(text, prelude::TEXT);
+        self.run_datums(&datums, print, is_prelude)
+    }
+
+    /// Reads and runs bytes `start..end` of a source registered with
+    /// [`Session::add_source`], as [`Session::run_source`] with `print`
+    /// (the REPL runs each form of its input this way, docs/repl.md).
+    pub fn run_range(
+        &mut self,
+        file: crate::syntax::source::FileId,
+        start: usize,
+        end: usize,
+    ) -> Result<(), Failure> {
+        match reader::read_range(&self.sources, file, start, end) {
+            Ok(d) => self.run_datums(&d, true, false),
+            Err(diag) => Err(self.report_diag(&diag)),
+        }
+    }
+
+    /// Registers REPL input text, for [`Session::run_range`].
+    pub fn add_source(&mut self, name: &str, text: &str) -> crate::syntax::source::FileId {
+        self.sources.add(name, text)
+    }
+
+    fn run_datums(
+        &mut self,
+        datums: &[crate::syntax::datum::Datum],
+        print: bool,
+        is_prelude: bool,
+    ) -> Result<(), Failure> {
         let mut batch: Vec<TopLevel> = Vec::new();
-        for d in &datums {
+        for d in datums {
             let tops = match self
                 .expander
                 .borrow_mut()
@@ -208,6 +242,14 @@ impl Session {
             } else {
                 batch.extend(tops);
             }
+        }
+        if self.warn_unbound && !print && !is_prelude {
+            // The prelude has run: its globals (and the builtins) are bound.
+            let bound = |n: &str| {
+                valk_runtime::globals::lookup(n)
+                    .is_some_and(|id| valk_runtime::globals::get(id) != Value::UNDEFINED)
+            };
+            crate::warnings::warn_unbound(&batch, &self.sources, &bound);
         }
         self.run_tops(&batch, print, is_prelude)?;
         io::flush_stdout();
@@ -393,6 +435,15 @@ impl Session {
             },
         };
         r.map_err(|f| self.report_jit_failure(f))
+    }
+
+    /// Word 0 of the closures this session's JIT compiles (`None` on the
+    /// interpreter): tells compiled procedures apart (REPL `,disasm`).
+    pub fn compiled_entry(&mut self) -> Option<usize> {
+        match &mut self.engine {
+            Engine::Jit(jit) => jit.compiled_entry(),
+            Engine::Interp => None,
+        }
     }
 
     /// Names bound in this session (globals and builtins) and the special

@@ -246,6 +246,12 @@ impl JitEngine {
         Ok(desc)
     }
 
+    /// The address of `@valk_compiled_entry`, word 0 of every closure
+    /// this JIT compiled (REPL `,describe` and `,disasm`).
+    pub fn compiled_entry(&mut self) -> Option<usize> {
+        self.jit.lookup("valk_compiled_entry").ok()
+    }
+
     /// Records the globals a module bound once its forms ran (all, or up
     /// to an error): later inputs must not assume they still hold a
     /// builtin.

@@ -117,8 +117,10 @@ pub fn expand_program(
 pub fn front_end(sources: &mut SourceMap, path: &str) -> Result<Expanded, PipelineError> {
     let text = read_source_file(Path::new(path))
         .map_err(|e| PipelineError(format!("error: cannot read {path}: {e}\n")))?;
-    time_phase("front end", || expand_program(sources, path, &text))
-        .map_err(|d| PipelineError(d.render(sources)))
+    let x = time_phase("front end", || expand_program(sources, path, &text))
+        .map_err(|d| PipelineError(d.render(sources)))?;
+    crate::warnings::warn_unbound(x.prelude.iter().chain(&x.program), sources, &|_| false);
+    Ok(x)
 }
 
 // ----- lowering and VIR passes ---------------------------------------------

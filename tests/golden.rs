@@ -254,6 +254,10 @@ fn run_case(engine: Engine, case: &Case, mode: Mode) -> Option<String> {
     cmd.current_dir(root())
         .stdin(stdin)
         .env("VALK_TEST_SCRATCH", &scratch.0)
+        // Compile-time warnings go to the compiler's stderr, which AOT
+        // runs do not show: off, so every engine prints the same
+        // (tests/warnings.rs checks the corpus's warnings).
+        .env("VALK_WARNINGS", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("VALK_GC_STATS");

@@ -246,6 +246,12 @@ fn meta_commands(engine: &str) {
         ",time EXPR",
         ",vir EXPR",
         ",llvm EXPR",
+        ",describe NAME",
+        ",apropos STR",
+        ",trace NAME",
+        ",untrace NAME",
+        ",profile EXPR",
+        ",disasm NAME",
         ",quit",
     ] {
         assert!(out.contains(cmd), "{out}");
@@ -294,7 +300,195 @@ fn forms_read_the_lines_after_them(engine: &str) {
     assert_eq!((err.as_str(), code), ("", 0));
 }
 
+fn syntax_error_discards_the_whole_form(engine: &str) {
+    let input = "(define (f x)\n (+ x #q)\n (display \"BOOM\")\n x)\n(+ 1 2)\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(out, "3\n");
+    assert!(!out.contains("BOOM"), "{out}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: bad `#` syntax `#q`\n  --> <repl>:2:7\n"),
+        "{err}"
+    );
+    assert_eq!(code, 0);
+    // `f` was not defined.
+    let (_, err, _) = session(engine, &format!("{input}(f 1)\n"));
+    assert!(err.contains("error: unbound variable: f"), "{err}");
+}
+
+fn stray_closer_after_a_valid_form(engine: &str) {
+    let (out, err, code) = session(engine, "(+ 1 2))\n(+ 3 4)\n");
+    assert_eq!(out, "3\n7\n");
+    assert_eq!(
+        err,
+        "error: unexpected `)`\n  --> <repl>:1:8\n  |\n1 | (+ 1 2))\n  |        ^\n\n"
+    );
+    assert_eq!(code, 0);
+}
+
+fn several_forms_in_one_write(engine: &str) {
+    let (out, err, code) = session(
+        engine,
+        "(define x 1) (define y 2)\n(+ x y) (+ x\n y 10) ,q\n(+ 5 5)\n",
+    );
+    assert_eq!(out, "3\n13\n");
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+const FIB: &str =
+    "(define (fib n) \"Fibonacci numbers.\" (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n";
+
+fn describe_command(engine: &str) {
+    let input = format!(
+        "{FIB}(define x 42)\n(define-syntax swap! (syntax-rules () ((_ a b) (let ((t a)) (set! a b) (set! b t)))))\n\
+         (define (opt a . rest) a)\n\
+         ,describe fib\n,describe car\n,describe x\n,describe swap!\n,describe if\n,describe opt\n,describe nope\n"
+    );
+    let (out, err, code) = session(engine, &input);
+    let kind = if engine == "--jit" {
+        "compiled procedure (JIT)"
+    } else {
+        "interpreted procedure"
+    };
+    assert_eq!(
+        out,
+        format!(
+            "fib: {kind}\n  arity: 1 required\n  defined at <repl>:1:1\n  doc: Fibonacci numbers.\n\
+             car: builtin procedure\n  arity: 1 required\n\
+             x: variable holding a number\n  value: 42\n  defined at <repl>:1:1\n\
+             swap!: macro\n  defined at <repl>:1:1\n\
+             if: special form\n\
+             opt: {kind}\n  arity: 1 required + rest\n  defined at <repl>:1:1\n\
+             nope: not bound\n"
+        )
+    );
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+fn describe_shows_the_file_of_a_loaded_definition(engine: &str) {
+    let dir = scratch(&format!("describe{}", engine.trim_start_matches('-')));
+    let lib = dir.join("lib.valk");
+    std::fs::write(
+        &lib,
+        "; the library\n\n  (define (triple x)\n    \"Three times x.\"\n    (* 3 x))\n",
+    )
+    .unwrap();
+    let (out, err, _) = session(
+        engine,
+        &format!(",load {}\n,describe triple\n", lib.display()),
+    );
+    assert!(
+        out.contains(&format!(
+            "  defined at {}:3:3\n  doc: Three times x.\n",
+            lib.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(err, "");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn apropos_command(engine: &str) {
+    let input = "(define (my-unusual-a) 1)\n(define my-unusual-b 2)\n(define-syntax my-unusual-c (syntax-rules () ((_) 3)))\n\
+                 ,apropos y-unusu\n,apropos string-upc\n,apropos zzzqqq\n,apropos let*-v\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(
+        out,
+        "my-unusual-a  (procedure)\nmy-unusual-b  (variable)\nmy-unusual-c  (macro)\n\
+         string-upcase  (procedure)\n\
+         ;; no bound name contains \"zzzqqq\"\n\
+         let*-values  (special form)\n"
+    );
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+/// The expected trace is Chez Scheme's (`trace` in Chez 9.5.8) for fib;
+/// tail calls differ (docs/repl.md).
+fn trace_and_untrace(engine: &str) {
+    let input = format!(
+        "{FIB}(define (v x) (values x 2))\n(define (bad x) (car x))\n\
+         ,trace fib\n(fib 3)\n,trace v\n(v 1)\n,trace bad\n(bad 5)\n(fib 1)\n\
+         ,untrace fib\n(fib 3)\n,trace car\n,trace x\n(define (fib n) n)\n,untrace fib\n(fib 7)\n"
+    );
+    let (out, err, code) = session(engine, &input);
+    assert_eq!(
+        out,
+        "|(fib 3)\n| (fib 2)\n| |(fib 1)\n| |1\n| |(fib 0)\n| |0\n| 1\n| (fib 1)\n| 1\n|2\n2\n\
+         |(v 1)\n|1\n 2\n1\n2\n\
+         |(bad 5)\n\
+         |(fib 1)\n|1\n1\n\
+         2\n\
+         7\n"
+    );
+    assert_eq!(
+        err,
+        "error: car: expected a pair: 5\n\
+         error: ,trace: car is a builtin (compiled code may call it directly)\n\
+         error: ,trace: x is not bound\n"
+    );
+    assert_eq!(code, 0);
+}
+
+fn profile_command(engine: &str) {
+    let input = format!(
+        "{FIB}(define (loop n) (if (> n 0) (loop (- n 1)) 'done))\n\
+         ,profile (list (loop 3) (fib 10))\n(fib 10)\n,profile (+ 1 2)\n"
+    );
+    let (out, err, code) = session(engine, &input);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "(done 55)", "{out}");
+    assert!(
+        lines[1].starts_with(";; profile: 181 calls of 2 procedures in "),
+        "{out}"
+    );
+    assert_eq!(lines[2], ";;      calls       %  procedure");
+    assert_eq!(lines[3], ";;        177    97.8  fib");
+    assert_eq!(lines[4], ";;          4     2.2  loop");
+    // The wrappers are gone afterwards.
+    assert_eq!(lines[5], "55", "{out}");
+    assert_eq!(lines[6], "3", "{out}");
+    assert!(
+        lines[7].starts_with(";; profile: 0 calls of 0 procedures"),
+        "{out}"
+    );
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+fn disasm_command(engine: &str) {
+    let input = format!("{FIB}(define (g x) (car x))\n,disasm g\n,disasm car\n,disasm if\n");
+    let (out, err, code) = session(engine, &input);
+    if engine == "--jit" {
+        assert!(out.starts_with(";; g: fast entry at 0x"), "{out}");
+        assert!(out.contains("valk_rt_arity"), "{out}");
+        assert!(out.contains("  ret"), "{out}");
+    } else {
+        assert!(
+            out.starts_with(";; g is interpreted (this session runs --no-jit): no machine code\n"),
+            "{out}"
+        );
+    }
+    assert!(
+        out.ends_with(";; car is a builtin: Rust code of the runtime, not compiled by the JIT\n"),
+        "{out}"
+    );
+    assert_eq!(err, "error: ,disasm: if is syntax, not a procedure\n");
+    assert_eq!(code, 0);
+}
+
 on_both_engines!(
+    describe_command,
+    describe_shows_the_file_of_a_loaded_definition,
+    apropos_command,
+    trace_and_untrace,
+    profile_command,
+    disasm_command,
+    syntax_error_discards_the_whole_form,
+    stray_closer_after_a_valid_form,
+    several_forms_in_one_write,
     forms_read_the_lines_after_them,
     exit_ends_the_session_with_its_status,
     prints_values_with_write,

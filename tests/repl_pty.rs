@@ -291,7 +291,118 @@ fn quit_saves_history_and_next_session_recalls_it(engine: &str) {
     s.expect("333\r\n").expect("the recalled line is evaluated");
 }
 
+fn syntax_error_discards_the_whole_form(engine: &str) {
+    let mut r = Repl::start(engine, "synerr");
+    r.send("(define (f x)\r");
+    r.expect(MORE);
+    r.send(" (+ x #q)\r");
+    r.expect(MORE);
+    r.send(" (display \"BOOM\")\r");
+    r.expect(MORE);
+    let out = r.eval(" x)");
+    assert!(out.contains("error: bad `#` syntax `#q`"), "{out:?}");
+    assert!(out.contains("<repl>:2:7"), "{out:?}");
+    assert!(!out.contains("BOOM\r\n"), "{out:?}");
+    assert!(!out.contains("unexpected"), "{out:?}");
+    let out = r.eval("(+ 1 2)");
+    assert!(out.contains("3\r\n"), "{out:?}");
+    assert!(!out.contains("error"), "{out:?}");
+}
+
+fn stray_closer_after_a_valid_form(engine: &str) {
+    let mut r = Repl::start(engine, "stray");
+    let out = r.eval("(+ 1 2))");
+    assert!(out.contains("3\r\n"), "{out:?}");
+    assert!(out.contains("error: unexpected `)`"), "{out:?}");
+    assert!(out.contains("<repl>:1:8"), "{out:?}");
+}
+
+fn lines_typed_ahead_in_one_burst(engine: &str) {
+    let mut r = Repl::start(engine, "burst");
+    // One write: rustyline must keep what follows the first line.
+    r.send("(define x 1)\r(define y 2)\r(+ x y)\r");
+    r.expect("3\r\n");
+    r.expect(PROMPT);
+    let out = r.eval("(list x y)");
+    assert!(out.contains("(1 2)\r\n"), "{out:?}");
+    assert!(!out.contains("error"), "{out:?}");
+    // Typed while an evaluation runs.
+    r.send("(let loop ((i 0)) (if (< i 3000000) (loop (+ i 1)) 'done))\r(* 6 7)\r");
+    r.expect("done\r\n");
+    r.expect("42\r\n");
+}
+
+/// Defines `fib` with a docstring, over two lines (a line wider than the
+/// terminal would make rustyline redraw the prompt).
+fn define_fib(r: &mut Repl) {
+    r.send("(define (fib n) \"Fibonacci.\"\r");
+    r.expect(MORE);
+    r.eval("  (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))");
+}
+
+fn describe_and_apropos(engine: &str) {
+    let mut r = Repl::start(engine, "describe");
+    define_fib(&mut r);
+    // Tab completes the command name.
+    r.send(",descr");
+    r.send("\t");
+    r.expect("ibe ");
+    let out = r.eval("fib");
+    assert!(out.contains("fib: "), "{out:?}");
+    assert!(out.contains("  arity: 1 required\r\n"), "{out:?}");
+    assert!(out.contains("  defined at <repl>:1:1\r\n"), "{out:?}");
+    assert!(out.contains("  doc: Fibonacci.\r\n"), "{out:?}");
+    let out = r.eval(",apropos string-upc");
+    assert!(out.contains("string-upcase  (procedure)\r\n"), "{out:?}");
+}
+
+fn trace_and_untrace(engine: &str) {
+    let mut r = Repl::start(engine, "trace");
+    define_fib(&mut r);
+    r.eval(",trace fib");
+    let out = r.eval("(fib 2)");
+    assert!(
+        out.contains("|(fib 2)\r\n| (fib 1)\r\n| 1\r\n| (fib 0)\r\n| 0\r\n|1\r\n1\r\n"),
+        "{out:?}"
+    );
+    r.eval(",untrace fib");
+    let out = r.eval("(fib 2)");
+    assert!(!out.contains('|'), "{out:?}");
+    assert!(out.contains("1\r\n"), "{out:?}");
+}
+
+fn profile_command(engine: &str) {
+    let mut r = Repl::start(engine, "profile");
+    define_fib(&mut r);
+    let out = r.eval(",profile (fib 10)");
+    assert!(out.contains("55\r\n"), "{out:?}");
+    assert!(
+        out.contains(";; profile: 177 calls of 1 procedures"),
+        "{out:?}"
+    );
+    assert!(out.contains(";;        177   100.0  fib\r\n"), "{out:?}");
+}
+
+fn disasm_command(engine: &str) {
+    let mut r = Repl::start(engine, "disasm");
+    define_fib(&mut r);
+    let out = r.eval(",disasm fib");
+    if engine == "--jit" {
+        assert!(out.contains(";; fib: fast entry at 0x"), "{out:?}");
+        assert!(out.contains("valk_rt_arity"), "{out:?}");
+    } else {
+        assert!(out.contains(";; fib is interpreted"), "{out:?}");
+    }
+}
+
 on_both_engines!(
+    describe_and_apropos,
+    trace_and_untrace,
+    profile_command,
+    disasm_command,
+    syntax_error_discards_the_whole_form,
+    stray_closer_after_a_valid_form,
+    lines_typed_ahead_in_one_burst,
     banner_prompt_and_results,
     banner_names_the_engine,
     multi_line_input,

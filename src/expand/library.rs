@@ -52,6 +52,15 @@ pub const CORE_LIBRARY: &str = "(valk core)";
 const MAX_LIBRARY_NESTING: usize = 200;
 
 /// What a name is bound to at top level.
+/// What a top-level name denotes, for the REPL ([`Expander::describe_toplevel`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopKind {
+    Macro,
+    Special,
+    /// The global cell of this name.
+    Global(String),
+}
+
 #[derive(Clone)]
 pub(crate) enum TopBinding {
     /// A global cell of this (possibly renamed) name.
@@ -385,6 +394,32 @@ impl Expander {
             }
             None => super::Meaning::Global(env.cell_name(name)),
         }
+    }
+
+    /// What a name typed at the REPL denotes (`,describe`): a macro, a
+    /// special form, or the global cell it names.
+    pub fn describe_toplevel(&self, name: &str) -> TopKind {
+        match self.resolve_top(self.current_env, name) {
+            super::Meaning::Macro(_) => TopKind::Macro,
+            super::Meaning::Special(_) => TopKind::Special,
+            super::Meaning::Global(cell) => TopKind::Global(cell),
+            super::Meaning::Local(_) => TopKind::Global(name.to_string()),
+        }
+    }
+
+    /// The macro names the REPL's environment sees (`,apropos`).
+    pub fn toplevel_macro_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.macros.keys().cloned().collect();
+        v.extend(self.libs.core_macros.keys().cloned());
+        v.extend(
+            self.env(self.current_env)
+                .names
+                .iter()
+                .filter(|(_, e)| matches!(e.binding, TopBinding::Macro(_)))
+                .map(|(n, _)| n.clone()),
+        );
+        v.retain(|n| matches!(self.describe_toplevel(n), TopKind::Macro));
+        v
     }
 
     /// What `name` is bound to in a library, program or eval environment

@@ -15,6 +15,7 @@ mod body;
 mod control;
 mod forms;
 mod library;
+pub use library::TopKind;
 mod print;
 mod quasi;
 mod records;

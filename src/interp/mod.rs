@@ -363,6 +363,11 @@ fn make_closure(code: &'static LambdaCode, env: Value) -> Value {
     c
 }
 
+/// True for a closure the interpreter made (REPL `,describe`, `,disasm`).
+pub fn is_interpreted(c: Value) -> bool {
+    object::closure_entry(c) as usize == interp_entry as *const () as usize
+}
+
 /// Generic entry of interpreted closures: how builtins and compiled code
 /// call them. `argv` points into the root stack.
 unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) -> Value {

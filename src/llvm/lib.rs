@@ -14,6 +14,7 @@
 
 pub mod abi;
 pub mod consts;
+pub mod disasm;
 pub mod emit;
 pub mod jit;
 pub mod pipeline;

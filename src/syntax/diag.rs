@@ -62,6 +62,14 @@ impl Diagnostic {
         String::from_utf8_lossy(&out.into_inner()).into_owned()
     }
 
+    /// Plain-text rendering as a warning (`warning: ...`, then the same
+    /// location, excerpt and caret as an error).
+    pub fn render_warning(&self, sources: &SourceMap) -> String {
+        let mut out = NoColor::new(Vec::new());
+        self.emit_as(sources, &mut out, true);
+        String::from_utf8_lossy(&out.into_inner()).into_owned()
+    }
+
     /// Rendering for a terminal: ANSI colours when `color` is true.
     pub fn render_ansi(&self, sources: &SourceMap, color: bool) -> String {
         if !color {
@@ -73,10 +81,17 @@ impl Diagnostic {
     }
 
     fn emit(&self, sources: &SourceMap, out: &mut dyn WriteColor) {
+        self.emit_as(sources, out, false)
+    }
+
+    fn emit_as(&self, sources: &SourceMap, out: &mut dyn WriteColor, warning: bool) {
         let files = Sources(sources);
-        let mut d = CsDiagnostic::error()
-            .with_message(&self.message)
-            .with_notes(self.notes.clone());
+        let d = if warning {
+            CsDiagnostic::warning()
+        } else {
+            CsDiagnostic::error()
+        };
+        let mut d = d.with_message(&self.message).with_notes(self.notes.clone());
         if let Some(span) = self.span.and_then(|s| files.clamp(s)) {
             let mut label = Label::primary(span.file, span.start as usize..span.end as usize);
             if let Some(text) = &self.label {

@@ -21,6 +21,16 @@ pub mod reader {
         rt::read_all(sources, file).map_err(diagnostic)
     }
 
+    /// Reads bytes `start..end` of a registered file (spans into the file).
+    pub fn read_range(
+        sources: &SourceMap,
+        file: FileId,
+        start: usize,
+        end: usize,
+    ) -> Result<Vec<Datum>, Diagnostic> {
+        rt::read_range(sources, file, start, end).map_err(diagnostic)
+    }
+
     /// Registers `text` under `name` in `sources` and reads it.
     pub fn read_str(
         sources: &mut SourceMap,

@@ -94,6 +94,22 @@ pub fn read_str(sources: &mut SourceMap, name: &str, text: &str) -> Result<Vec<D
     read_all(sources, file)
 }
 
+/// Reads the datums in bytes `start..end` of a file registered in
+/// `sources`; spans stay offsets into the whole file, so diagnostics show
+/// the lines around the range (the REPL reads one form of a line at a time).
+pub fn read_range(
+    sources: &SourceMap,
+    file: FileId,
+    start: usize,
+    end: usize,
+) -> Result<Vec<Datum>, ReadError> {
+    let text = sources.get(file).text.as_str();
+    let mut r = Reader::new(&text[..end.min(text.len())], file);
+    r.pos = start.min(end);
+    r.script = false;
+    r.read_all()
+}
+
 /// True when `text` ends inside an unclosed list, vector, string, `|symbol|`,
 /// block comment, quote prefix, label or datum comment: the REPL should then
 /// read another line before evaluating. Other errors give false (the REPL

@@ -1,17 +1,24 @@
 //! The interactive REPL, on whichever engine the session runs.
 //!
-//! Input accumulates until it holds complete datums, so multi-line forms
-//! work; each complete input is evaluated and its values written. Errors
-//! are reported and the REPL goes on. With a terminal, rustyline provides
+//! Input accumulates until it holds complete forms (`reading`: a syntax
+//! error inside a form discards the whole form), so multi-line forms
+//! work; each form is evaluated in turn and its values written. Errors
+//! are reported and the REPL goes on. Meta-commands (`,help`...) and the
+//! inspection tools (`tools`: `,describe`, `,trace`, `,disasm`...) are
+//! handled here. With a terminal, rustyline provides
 //! editing, tab completion of bound names and history (`~/.valk_history`),
 //! and Ctrl-C interrupts a running evaluation (`valk_runtime::interrupt`).
 //! Piped input is read line by line with no prompts or banner, so sessions
 //! can be scripted.
 
+mod reading;
+mod tools;
+
 use crate::driver::{Failure, Session};
-use crate::syntax::reader;
+use reading::{Chunk, Item, Pending};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
+use tools::Tools;
 use valk_runtime::{gc, interrupt};
 
 const HELP: &str = "\
@@ -21,15 +28,34 @@ Enter Valk expressions; results are printed with `write`.
   ,load FILE    run a file in this session
   ,import SET   import libraries, as (import SET ...) does
   ,expand EXPR  show EXPR fully expanded to the core language
+  ,describe NAME  what NAME is: kind, arity, where defined, docstring
+  ,apropos STR  the bound names containing STR
+  ,trace NAME   print calls of procedure NAME and their results
+  ,untrace NAME stop tracing NAME
+  ,profile EXPR evaluate EXPR and count the calls of your procedures
   ,time EXPR    evaluate EXPR and report wall time and GC figures
   ,vir EXPR     show the VIR that EXPR lowers to
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
+  ,disasm NAME  show the machine code of compiled procedure NAME
 Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 8] = [
-    ",help", ",quit", ",load", ",import", ",expand", ",time", ",vir", ",llvm",
+const COMMANDS: [&str; 14] = [
+    ",help",
+    ",quit",
+    ",load",
+    ",import",
+    ",expand",
+    ",describe",
+    ",apropos",
+    ",trace",
+    ",untrace",
+    ",profile",
+    ",time",
+    ",vir",
+    ",llvm",
+    ",disasm",
 ];
 
 /// What a complete input asks for.
@@ -43,6 +69,12 @@ enum Input<'a> {
     Time(&'a str),
     Vir(&'a str),
     Llvm(&'a str),
+    Describe(&'a str),
+    Apropos(&'a str),
+    Trace(&'a str),
+    Untrace(&'a str),
+    Profile(&'a str),
+    Disasm(&'a str),
     Eval(&'a str),
     Unknown(&'a str),
     /// A command that needs an argument was given none.
@@ -72,6 +104,12 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "time" => needs_arg(Input::Time, arg),
         "vir" => needs_arg(Input::Vir, arg),
         "llvm" => needs_arg(Input::Llvm, arg),
+        "describe" | "d" => needs_arg(Input::Describe, arg),
+        "apropos" | "a" => needs_arg(Input::Apropos, arg),
+        "trace" => needs_arg(Input::Trace, arg),
+        "untrace" => needs_arg(Input::Untrace, arg),
+        "profile" | "prof" => needs_arg(Input::Profile, arg),
+        "disasm" => needs_arg(Input::Disasm, arg),
         _ => Input::Unknown(name),
     }
 }
@@ -80,6 +118,7 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
 /// interrupt it.
 fn evaluating<T>(f: impl FnOnce() -> T) -> T {
     interrupt::clear();
+    tools::reset_trace_depth();
     let r = f();
     interrupt::clear();
     r
@@ -123,15 +162,42 @@ fn after(r: Result<(), Failure>) -> Next {
     }
 }
 
-/// Handles one complete input.
-fn handle(session: &mut Session, text: &str) -> Next {
+/// Prints text on stdout.
+fn print_out(text: &str) {
+    print_text(Ok(text.to_string()));
+}
+
+/// Handles one meta-command (or, for callers other than the reader, any
+/// input text).
+fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
     match classify(text) {
         Input::Quit => return Next::Quit(0),
         Input::Help => {
             print!("{HELP}");
             let _ = std::io::stdout().flush();
         }
-        Input::Load(path) => return after(evaluating(|| session.run_file(path))),
+        Input::Load(path) => {
+            if let Ok(text) = crate::syntax::source::read_source_file(std::path::Path::new(path)) {
+                let mut sm = crate::syntax::source::SourceMap::new();
+                if let Ok(datums) = crate::syntax::reader::read_str(&mut sm, path, &text) {
+                    tools.record(&sm, &datums);
+                }
+            }
+            return after(evaluating(|| session.run_file(path)));
+        }
+        Input::Describe(name) => print_out(&tools::describe(tools, session, name)),
+        Input::Apropos(s) => print_out(&tools::apropos(session, s)),
+        Input::Trace(name) => {
+            return after(evaluating(|| tools::trace(tools, session, name, true)))
+        }
+        Input::Untrace(name) => {
+            return after(evaluating(|| tools::trace(tools, session, name, false)))
+        }
+        Input::Profile(expr) => return after(evaluating(|| tools::profile(tools, session, expr))),
+        Input::Disasm(name) => match tools::disasm(session, name) {
+            Ok(text) => print_out(&text),
+            Err(msg) => valk_runtime::eprintln_quiet!("{msg}"),
+        },
         Input::Time(expr) => {
             let before = gc::stats();
             let t0 = Instant::now();
@@ -159,9 +225,30 @@ fn handle(session: &mut Session, text: &str) -> Next {
     Next::Continue
 }
 
-/// True when `text` needs more lines before it can be evaluated.
-fn needs_more(text: &str) -> bool {
-    !text.trim_start().starts_with(',') && reader::is_incomplete(text)
+/// Runs the complete items of a chunk of input in order: forms are read
+/// from the chunk (so diagnostics show their lines and columns), commands
+/// are handled.
+fn handle_chunk(session: &mut Session, tools: &mut Tools, chunk: &Chunk) -> Next {
+    let mut file = None;
+    for item in &chunk.items {
+        let next = match item {
+            Item::Form(r) => {
+                let f = *file.get_or_insert_with(|| session.add_source("<repl>", &chunk.text));
+                // Definitions are noted for `,describe` and `,profile`.
+                if let Ok(datums) =
+                    crate::syntax::reader::read_range(&session.sources, f, r.start, r.end)
+                {
+                    tools.record(&session.sources, &datums);
+                }
+                after(evaluating(|| session.run_range(f, r.start, r.end)))
+            }
+            Item::Command(r) => handle(session, tools, chunk.slice(r)),
+        };
+        if let Next::Quit(status) = next {
+            return Next::Quit(status);
+        }
+    }
+    Next::Continue
 }
 
 /// Runs the REPL until `,quit`, `(exit)` or end of input: interactive on a
@@ -175,26 +262,21 @@ pub fn run(session: &mut Session) -> i32 {
 }
 
 fn run_piped(session: &mut Session) -> i32 {
-    let mut pending = String::new();
+    let mut pending = Pending::default();
+    let mut tools = Tools::default();
     // Through the runtime's standard input port: a program's `(read)` reads
     // the lines after its form (docs/ports.md).
     while let Some(buf) = valk_runtime::port::stdin_raw_line() {
-        pending.push_str(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']));
-        pending.push('\n');
-        if needs_more(&pending) {
-            continue;
-        }
-        let text = std::mem::take(&mut pending);
-        if text.trim().is_empty() {
-            continue;
-        }
-        if let Next::Quit(status) = handle(session, &text) {
-            return status;
+        pending.push_line(&String::from_utf8_lossy(&buf));
+        if let Some(chunk) = pending.take() {
+            if let Next::Quit(status) = handle_chunk(session, &mut tools, &chunk) {
+                return status;
+            }
         }
     }
-    // An unfinished datum at the end: evaluating it reports the error.
-    if !pending.trim().is_empty() {
-        if let Next::Quit(status) = handle(session, &pending) {
+    // An unfinished datum at the end: reading it reports the error.
+    if let Some(chunk) = pending.take_all() {
+        if let Next::Quit(status) = handle_chunk(session, &mut tools, &chunk) {
             return status;
         }
     }
@@ -384,31 +466,27 @@ fn run_terminal(session: &mut Session) -> i32 {
         env!("CARGO_PKG_VERSION"),
         session.engine_name()
     );
-    let mut pending = String::new();
+    let mut pending = Pending::default();
+    let mut tools = Tools::default();
     let mut status = 0;
     loop {
-        let prompt = if pending.is_empty() {
-            "valk> "
-        } else {
+        let prompt = if pending.is_waiting() {
             "  ... "
+        } else {
+            "valk> "
         };
         match rl.readline(prompt) {
             Ok(line) => {
-                pending.push_str(&line);
-                pending.push('\n');
-                if needs_more(&pending) {
+                pending.push_line(&line);
+                let Some(chunk) = pending.take() else {
                     continue;
-                }
-                let text = std::mem::take(&mut pending);
-                if text.trim().is_empty() {
-                    continue;
-                }
+                };
                 // Saved after every input, so a killed session keeps it.
-                let _ = rl.add_history_entry(text.trim_end());
+                let _ = rl.add_history_entry(chunk.entered());
                 if let Some(h) = &history {
                     let _ = rl.save_history(h);
                 }
-                let next = handle(session, &text);
+                let next = handle_chunk(session, &mut tools, &chunk);
                 if let Some(helper) = rl.helper_mut() {
                     helper.refresh(session);
                 }
@@ -444,14 +522,6 @@ mod tests {
         assert_eq!(classify(",llvm\t(f 1)"), Input::Llvm("(f 1)"));
         assert_eq!(classify(",time"), Input::Missing("time"));
         assert_eq!(classify(",frob x"), Input::Unknown("frob"));
-    }
-
-    #[test]
-    fn commands_never_wait_for_more_input() {
-        assert!(needs_more("(define (f x)\n"));
-        assert!(!needs_more("(f 1)\n"));
-        assert!(!needs_more(",time (f\n"));
-        assert!(needs_more("\"abc\n"));
     }
 
     #[test]
