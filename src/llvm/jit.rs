@@ -228,7 +228,7 @@ extern "C" fn create_object_layer(
 ) -> LLVMOrcObjectLayerRef {
     // SAFETY: `es` is the session LLJIT passes; the callbacks have the
     // signatures the C API declares and live for the process.
-    unsafe {
+    let layer = unsafe {
         llvm_sys::orc2::ee::LLVMOrcCreateRTDyldObjectLinkingLayerWithMCJITMemoryManagerLikeCallbacks(
             es,
             std::ptr::null_mut(),
@@ -239,6 +239,41 @@ extern "C" fn create_object_layer(
             mm_finalize,
             Some(mm_destroy),
         )
+    };
+    register_listeners(layer);
+    layer
+}
+
+/// Makes JIT code visible to debuggers and profilers (docs/jit.md,
+/// "Debuggers and profilers"): every linked object is registered with
+/// gdb's JIT interface, and with `VALK_PERF=1` described in perf's jitdump
+/// format (`perf inject --jit`).
+fn register_listeners(layer: LLVMOrcObjectLayerRef) {
+    use llvm_sys::execution_engine::{
+        LLVMCreateGDBRegistrationListener, LLVMCreatePerfJITEventListener,
+    };
+    use llvm_sys::orc2::ee::LLVMOrcRTDyldObjectLinkingLayerRegisterJITEventListener;
+    let gdb = !matches!(std::env::var("VALK_GDB").as_deref(), Ok("0"));
+    let perf = matches!(std::env::var("VALK_PERF").as_deref(), Ok("1"));
+    // SAFETY: `layer` is the RTDyld layer just made; the listeners are
+    // LLVM's process-wide ones (null when LLVM was built without them).
+    unsafe {
+        if gdb {
+            let l = LLVMCreateGDBRegistrationListener();
+            if !l.is_null() {
+                LLVMOrcRTDyldObjectLinkingLayerRegisterJITEventListener(layer, l);
+            }
+        }
+        if perf {
+            let l = LLVMCreatePerfJITEventListener();
+            if l.is_null() {
+                valk_runtime::eprintln_quiet!(
+                    "warning: VALK_PERF=1: this LLVM has no perf support; no jitdump is written"
+                );
+            } else {
+                LLVMOrcRTDyldObjectLinkingLayerRegisterJITEventListener(layer, l);
+            }
+        }
     }
 }
 
