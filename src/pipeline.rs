@@ -211,6 +211,17 @@ pub enum Target<'a> {
     JitModule { descriptor: &'a str },
 }
 
+static DEBUG_INFO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether AOT objects get DWARF (`valkc compile -g`, docs/debugging.md).
+pub fn set_debug_info(on: bool) {
+    DEBUG_INFO.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn debug_info() -> bool {
+    DEBUG_INFO.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The LLVM IR (before any LLVM pass) of the lowered `toplevels`.
 pub fn emit_llvm(
     lowered: &Lowered,
@@ -232,6 +243,25 @@ pub fn emit_llvm(
         Target::Executable => None,
         Target::JitModule { descriptor } => Some(descriptor),
     };
+    let resolve = |n: u32| {
+        let span = lowered.span(Loc(n))?;
+        let file = sources.get(span.file);
+        if file.name == prelude::NAME {
+            return None;
+        }
+        let (line, col) = file.line_col(span.start);
+        Some(valk_llvm::SourcePos {
+            file: file.name.clone(),
+            line,
+            col,
+        })
+    };
+    let main_file = sources
+        .files()
+        .iter()
+        .find(|f| f.name != prelude::NAME)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
     let opts = EmitOptions {
         aot: descriptor.is_none(),
         descriptor,
@@ -242,6 +272,7 @@ pub fn emit_llvm(
         },
         unbound_diag: &unbound,
         proc_name: &proc_name,
+        debug: (descriptor.is_none() && debug_info()).then_some((main_file.as_str(), &resolve)),
     };
     time_phase("emit", || {
         valk_llvm::emit_module(&lowered.module, toplevels, &opts)

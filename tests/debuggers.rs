@@ -106,3 +106,54 @@ fn gdb_backtrace_names_jit_frames() {
         .count();
     assert!(frames >= 3, "JIT frames named in gdb's backtrace:\n{text}");
 }
+
+#[test]
+fn gdb_on_an_executable_compiled_with_g() {
+    if Command::new("gdb").arg("--version").output().is_err() {
+        panic!("gdb is missing: `./x setup` installs it");
+    }
+    let dir = scratch("dwarf");
+    let file = dir.join("fib.valk");
+    std::fs::write(
+        &file,
+        "(define (fib n)\n  (if (< n 2)\n      n\n      (+ (fib (- n 1)) (fib (- n 2)))))\n(display (fib 15))\n",
+    )
+    .unwrap();
+    let exe = dir.join("fib");
+    for opt in ["-O0", "-O2"] {
+        let built = Command::new(env!("CARGO_BIN_EXE_valkc"))
+            .args(["compile", "-g", opt])
+            .arg(&file)
+            .arg("-o")
+            .arg(&exe)
+            .output()
+            .unwrap();
+        assert!(built.status.success(), "{built:?}");
+        let run = Command::new(&exe).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&run.stdout), "610");
+        let out = Command::new("gdb")
+            .args(["-q", "-batch", "-ex", "break fib", "-ex", "run"])
+            .args(["-ex", "bt", "-ex", "info line"])
+            .arg(&exe)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        if text.contains("ptrace") && text.contains("not permitted") {
+            eprintln!("skipped: gdb may not trace processes here (ptrace not permitted)");
+            return;
+        }
+        assert!(
+            text.contains("Breakpoint 1 at") && text.contains("file fib.valk, line 2"),
+            "{opt}: break on the Valk name:\n{text}"
+        );
+        assert!(
+            text.contains("#0  fib () at fib.valk:2"),
+            "{opt}: bt with the Valk name and line:\n{text}"
+        );
+        assert!(
+            text.contains("Line 2 of \"fib.valk\""),
+            "{opt}: info line:\n{text}"
+        );
+    }
+}

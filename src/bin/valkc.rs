@@ -15,6 +15,10 @@ struct Cli {
     /// directory; repeatable).
     #[arg(short = 'I', long = "lib-path", value_name = "DIR", global = true)]
     lib_path: Vec<std::path::PathBuf>,
+    /// Emit debugging information (DWARF line tables and functions named
+    /// after their Valk procedures) into compiled code.
+    #[arg(short = 'g', global = true)]
+    debug: bool,
 }
 
 /// valkc's options that take a value, wherever they appear.
@@ -204,6 +208,7 @@ fn main() {
     }
     let mut cli = Cli::parse_from(raw);
     valk::expand::set_library_dirs(cli.lib_path.clone());
+    pipeline::set_debug_info(cli.debug);
     if let Command::Run { args, .. } = &mut cli.command {
         args.extend(program_args);
     }

@@ -19,7 +19,7 @@ pub mod emit;
 pub mod jit;
 pub mod pipeline;
 
-pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions};
+pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions, LocResolver, SourcePos};
 pub use pipeline::{
     find_eval_lib, find_runtime_lib, link_executable, set_stackmaps_writable, time_phase, Backend,
     BackendError, Output,
@@ -44,6 +44,7 @@ pub fn build_executable(
         install_eval: None,
         unbound_diag: &no_diag,
         proc_name: &default_proc_name,
+        debug: None,
     };
     let ir = emit_module(m, toplevels, &opts)?;
     Backend::new(level)?.compile_and_link(

@@ -164,6 +164,10 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             }
             for &i in &f.block(b).insts {
                 let d = f.inst(i);
+                if self.opts.debug.is_some() && !d.loc.is_none() {
+                    let marker = format!("  {}{}\n", super::debuginfo::MARKER, d.loc.0);
+                    self.body.push_str(&marker);
+                }
                 self.emit_inst(d).map_err(|e| {
                     EmitError(format!(
                         "function @{}: {} ({})",

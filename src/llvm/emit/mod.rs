@@ -38,6 +38,7 @@
 
 mod arith;
 mod calls;
+mod debuginfo;
 mod function;
 mod objects;
 mod prologue;
@@ -53,6 +54,7 @@ use std::fmt::{self, Write};
 use text::{direct_name, imm, info_name, llvm_bytes};
 use valk_vir::{ConstData, FuncId, Function, Loc, Module};
 
+pub use debuginfo::{LocResolver, SourcePos};
 pub use text::V;
 
 /// Why a module cannot be compiled.
@@ -92,6 +94,9 @@ pub struct EmitOptions<'a> {
     pub install_eval: Option<&'a [u8]>,
     pub unbound_diag: &'a UnboundDiag<'a>,
     pub proc_name: &'a ProcName<'a>,
+    /// `Some((main file, resolver))`: emit DWARF (`valkc compile -g`,
+    /// docs/debugging.md), resolving each VIR `Loc` to its source position.
+    pub debug: Option<(&'a str, &'a LocResolver<'a>)>,
 }
 
 /// The default procedure name: the VIR function name without a `.N`
@@ -196,6 +201,9 @@ pub fn emit_module(
     for &t in toplevels {
         is_top[t.index()] = true;
     }
+    let mut debug = opts
+        .debug
+        .map(|(main, resolve)| debuginfo::DebugInfo::new(main, resolve));
     for (i, f) in m.funcs.iter().enumerate() {
         if !live[i] {
             continue;
@@ -203,12 +211,17 @@ pub fn emit_module(
         let id = FuncId::new(i);
         let mut e = FnEmitter::new(m, f, id, &mut cx, opts);
         e.emit_direct()?;
-        let text = e.finish_function();
+        let mut text = e.finish_function();
         if is_top[i] && !has_loop(f) {
-            funcs.push_str(&run_once(text));
-        } else {
-            funcs.push_str(&text);
+            text = run_once(text);
         }
+        if let Some(d) = debug.as_mut() {
+            let name = (opts.proc_name)(id, f)
+                .or_else(|| default_proc_name(id, f))
+                .unwrap_or_else(|| f.name.clone());
+            text = d.attach(&text, &name);
+        }
+        funcs.push_str(&text);
         if f.sig.closure {
             funcs.push_str(&emit_fast_entry(m, id, cx.selfless[i]));
             funcs.push_str(&emit_info(m, f, id, &mut cx, opts));
@@ -338,6 +351,9 @@ pub fn emit_module(
         }
     }
     out.push_str(ATTRS);
+    if let Some(d) = &debug {
+        out.push_str(&d.metadata());
+    }
     Ok(out)
 }
 

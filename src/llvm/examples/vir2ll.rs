@@ -42,6 +42,7 @@ fn main() {
         install_eval: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
+        debug: None,
     };
     let ir = emit_module(&m, &tops, &opts).unwrap_or_else(|e| {
         eprintln!("{e}");

@@ -63,6 +63,7 @@ fn raw_ir() -> String {
         install_eval: None,
         unbound_diag: &diag,
         proc_name: &default_proc_name,
+        debug: None,
     };
     emit_module(&m, &tops, &opts).unwrap()
 }
