@@ -13,6 +13,7 @@
 
 mod body;
 mod control;
+mod ffi;
 mod forms;
 mod library;
 mod print;
@@ -134,6 +135,8 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "guard",
     "reset",
     "shift",
+    "c-function",
+    "define-c-function",
     "import",
     "define-syntax",
     "let-syntax",

@@ -74,6 +74,7 @@ pub fn error_pending() -> bool {
 
 /// Takes the error a callback raised, if any.
 pub fn take_pending_error() -> Option<Value> {
+    super::typed::set_pending_flag(false);
     table().pending.take()
 }
 
@@ -81,6 +82,7 @@ fn set_pending_error(e: Value) {
     let mut t = table();
     if t.pending.is_none() {
         t.pending = Some(e);
+        super::typed::set_pending_flag(true);
     }
 }
 
