@@ -346,6 +346,16 @@ unsafe extern "C" fn c_function_entry(this: Value, argc: u64, argv: *const Value
     // SAFETY: `argc` arguments at `argv` (the generic entry's contract).
     let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
     let r = (|| {
+        let n = sig.args.len();
+        if args.len() < n || (!sig.variadic && args.len() > n) {
+            // Before resolving, as compiled code checks arity on entry.
+            let expected = if sig.variadic {
+                format!("at least {n}")
+            } else {
+                n.to_string()
+            };
+            return Err(error::arity(&sym, &expected, args.len()));
+        }
         let mut addr = this.field(3).fixnum_value().unwrap_or(0) as usize;
         if addr == 0 {
             addr = resolve(lib.as_deref(), &sym)?;
