@@ -12,7 +12,8 @@ use super::{call_global, constant, err, Expander, Res};
 use crate::ast::Expr;
 use crate::syntax::datum::{Datum, DatumKind};
 
-const C_FUNCTION: &str = "c-function: expected (c-function library symbol (argument-type ...) result-type)";
+const C_FUNCTION: &str =
+    "c-function: expected (c-function library symbol (argument-type ...) result-type)";
 const DEFINE_C_FUNCTION: &str =
     "define-c-function: expected (define-c-function name library symbol (argument-type ...) result-type)";
 
@@ -27,7 +28,12 @@ impl Expander {
         let sym = self.expr(&items[2])?;
         Ok(call_global(
             "%make-c-function",
-            vec![lib, sym, constant(items[3].clone()), constant(items[4].clone())],
+            vec![
+                lib,
+                sym,
+                constant(items[3].clone()),
+                constant(items[4].clone()),
+            ],
             span,
         ))
     }

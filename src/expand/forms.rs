@@ -113,9 +113,7 @@ fn misplaced(kw: &str, span: Span) -> crate::syntax::diag::Diagnostic {
     match kw {
         "unquote" | "unquote-splicing" => err(span, format!("{kw}: not in quasiquote")),
         "define" | "fun" | "define-values" | "define-record-type" | "define-syntax"
-        | "define-c-function" => {
-            err(span, format!("{kw}: not allowed in an expression context"))
-        }
+        | "define-c-function" => err(span, format!("{kw}: not allowed in an expression context")),
         "import" | "define-library" => err(span, format!("{kw}: only allowed at top level")),
         "syntax-rules" => err(
             span,

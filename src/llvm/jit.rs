@@ -260,8 +260,8 @@ fn take_error(e: LLVMErrorRef) -> Result<(), BackendError> {
 /// [`crate::emit::runtime_symbol_names`] lists).
 pub fn runtime_address(name: &str) -> Option<usize> {
     use std::ptr::addr_of;
-    use valk_runtime::gc::{self, frames};
     use valk_runtime::ffi::typed;
+    use valk_runtime::gc::{self, frames};
     use valk_runtime::rt;
     Some(match name {
         "valk_alloc_ptr" => addr_of!(gc::valk_alloc_ptr) as usize,

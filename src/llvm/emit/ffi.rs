@@ -171,7 +171,10 @@ impl FnEmitter<'_, '_, '_> {
         let isfx = self.icmp("eq", &tag, 0);
         let n = self.bin("ashr", xi, 3);
         let ok = match t.int_range() {
-            Some((lo, hi)) if lo > valk_runtime::value::FIXNUM_MIN as i128 || hi < valk_runtime::value::FIXNUM_MAX as i128 => {
+            Some((lo, hi))
+                if lo > valk_runtime::value::FIXNUM_MIN as i128
+                    || hi < valk_runtime::value::FIXNUM_MAX as i128 =>
+            {
                 let lo = lo.max(valk_runtime::value::FIXNUM_MIN as i128) as i64;
                 let hi = hi.min(valk_runtime::value::FIXNUM_MAX as i128) as i64;
                 let off = self.bin("sub", &n, lo);
@@ -285,10 +288,9 @@ impl FnEmitter<'_, '_, '_> {
                 let null = self.icmp("eq", r, 0);
                 self.ffi_box_unless(t, r, &null, &(abi::FALSE as i64).to_string())
             }
-            FfiTy::String | FfiTy::Bytevector => self.def(format!(
-                "call {V} @valk_ffi_box(i64 {}, i64 {r})",
-                t.code()
-            )),
+            FfiTy::String | FfiTy::Bytevector => {
+                self.def(format!("call {V} @valk_ffi_box(i64 {}, i64 {r})", t.code()))
+            }
         }
     }
 
@@ -301,10 +303,7 @@ impl FnEmitter<'_, '_, '_> {
         let v1 = self.ptr(fast);
         self.br(&lj);
         self.start_block(&lslow);
-        let v2 = self.def(format!(
-            "call {V} @valk_ffi_box(i64 {}, i64 {r})",
-            t.code()
-        ));
+        let v2 = self.def(format!("call {V} @valk_ffi_box(i64 {}, i64 {r})", t.code()));
         let from_slow = self.cur.clone();
         self.br(&lj);
         self.start_block(&lj);

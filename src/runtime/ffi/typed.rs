@@ -11,9 +11,9 @@
 //! callback raised. The call itself goes through the exit trampoline
 //! [`valk_ffi_exit`] (docs/calling-convention.md, "Foreign calls").
 
+use super::dl;
 use super::invoke;
 use super::types::{self, CType, Signature, Temp};
-use super::dl;
 use crate::error::{self, VResult};
 use crate::gc;
 use crate::object;
@@ -163,7 +163,12 @@ unsafe fn text<'a>(ptr: *const u8, len: u64) -> Option<&'a str> {
     Some(std::str::from_utf8(bytes).unwrap_or("?"))
 }
 
-unsafe extern "C" fn resolve_impl(lib: *const u8, lib_len: u64, sym: *const u8, sym_len: u64) -> u64 {
+unsafe extern "C" fn resolve_impl(
+    lib: *const u8,
+    lib_len: u64,
+    sym: *const u8,
+    sym_len: u64,
+) -> u64 {
     // SAFETY: compiled code passes static text of its module.
     let (lib, sym) = unsafe { (text(lib, lib_len), text(sym, sym_len).unwrap_or("?")) };
     match resolve(lib, sym) {
@@ -182,7 +187,14 @@ crate::exit_trampoline! {
         => resolve_impl;
 }
 
-unsafe extern "C" fn arg_impl(who: *const u8, who_len: u64, i: u64, ty: u64, v: Value, mark: u64) -> u64 {
+unsafe extern "C" fn arg_impl(
+    who: *const u8,
+    who_len: u64,
+    i: u64,
+    ty: u64,
+    v: Value,
+    mark: u64,
+) -> u64 {
     // SAFETY: static text of the module.
     let who = unsafe { text(who, who_len) }.unwrap_or("?");
     let sp = gc::root_sp();
