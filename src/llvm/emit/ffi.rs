@@ -48,9 +48,24 @@ fn may_copy(t: FfiTy) -> bool {
     matches!(t, FfiTy::Pointer | FfiTy::String | FfiTy::Bytevector)
 }
 
+/// An operand of a foreign call: a tagged value, or the double of a
+/// flonum the emitter keeps unboxed (for a `float`/`double` parameter).
+pub(super) enum FfiArg {
+    Boxed(String),
+    Double(String),
+}
+
 impl FnEmitter<'_, '_, '_> {
     /// `ffi_call`: returns the boxed result.
     pub(super) fn ffi_call(&mut self, ff: &Foreign, a: &[String]) -> String {
+        let args: Vec<FfiArg> = a.iter().cloned().map(FfiArg::Boxed).collect();
+        let r = self.ffi_call_raw(ff, &args);
+        self.ffi_result(ff.ret, &r)
+    }
+
+    /// The call itself: returns the C result as an operand of its LLVM
+    /// type (empty for `void`).
+    pub(super) fn ffi_call_raw(&mut self, ff: &Foreign, a: &[FfiArg]) -> String {
         let addr = self.ffi_address(ff);
         let copies = ff.args.iter().any(|&t| may_copy(t));
         // Without copies, `valk_ffi_arg` has nothing to free on an error.
@@ -62,11 +77,19 @@ impl FnEmitter<'_, '_, '_> {
         let (wp, wl) = self.cx.string(ff.sym.as_bytes());
         let mut args = Vec::new();
         for (i, (&t, x)) in ff.args.iter().zip(a).enumerate() {
-            let slow = format!(
-                "ptr {wp}, i64 {wl}, i64 {i}, i64 {}, {V} {x}, i64 {mark}",
-                t.code()
-            );
-            let w = self.ffi_arg(t, x, &slow);
+            let w = match x {
+                FfiArg::Double(d) if t == FfiTy::Float => {
+                    self.def(format!("fptrunc double {d} to float"))
+                }
+                FfiArg::Double(d) => d.clone(),
+                FfiArg::Boxed(x) => {
+                    let slow = format!(
+                        "ptr {wp}, i64 {wl}, i64 {i}, i64 {}, {V} {x}, i64 {mark}",
+                        t.code()
+                    );
+                    self.ffi_arg(t, x, &slow)
+                }
+            };
             args.push(format!("{} {}{w}", llvm_ty(t), ext_attr(t)));
         }
         // Valk's buffered output goes out before C may write.
@@ -107,7 +130,7 @@ impl FnEmitter<'_, '_, '_> {
         let p = self.load_mem("i64", "@valk_ffi_pending");
         let ok = self.icmp("eq", &p, 0);
         self.guard(&ok, |e| e.raise("@valk_ffi_reraise", ""));
-        self.ffi_result(ff.ret, &r)
+        r
     }
 
     /// The function's address: the module cell, resolved on first use.
@@ -251,7 +274,7 @@ impl FnEmitter<'_, '_, '_> {
     }
 
     /// The boxed value of C result `r` of type `t`.
-    fn ffi_result(&mut self, t: FfiTy, r: &str) -> String {
+    pub(super) fn ffi_result(&mut self, t: FfiTy, r: &str) -> String {
         match t {
             FfiTy::Void => imm_op(abi::UNSPECIFIED),
             FfiTy::Bool => self.def(format!(
