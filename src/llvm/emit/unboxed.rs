@@ -10,11 +10,11 @@
 //! become `double` phis, so loop variables of flonum loops live in
 //! registers.
 
+use super::ffi::FfiArg;
 use super::function::FnEmitter;
 use super::text::{Conv, Weight, V};
 use std::collections::{HashMap, HashSet};
 use valk_runtime::value::ObjType;
-use super::ffi::FfiArg;
 use valk_vir::{
     Block, Cfg, Checked, Cond, FfiTy, FlOp, Function, FxMode, FxOp, InstData, Op, Value,
 };

@@ -7,8 +7,9 @@ use valk_vir::equiv::module_equiv;
 use valk_vir::ops::{parse_mnemonic, Imm, ImmKind};
 use valk_vir::{
     parse_module, print_module, verify_function, verify_module, AllocPlace, ArgCount, Block,
-    BlockCall, BuiltinId, Checked, Cond, ConstData, ConstId, FfiTy, FlOp, Foreign, FuncId, Function,
-    FunctionBuilder, FxMode, FxOp, GlobalId, Loc, Module, ObjKind, Op, Signature, Ty, OPS,
+    BlockCall, BuiltinId, Checked, Cond, ConstData, ConstId, FfiTy, FlOp, Foreign, FuncId,
+    Function, FunctionBuilder, FxMode, FxOp, GlobalId, Loc, Module, ObjKind, Op, Signature, Ty,
+    OPS,
 };
 
 fn check_round_trip(m: &Module) {
@@ -281,13 +282,26 @@ entry:
         op => panic!("{op:?}"),
     }
     let bad = text.replace("(%a, %b, %b, %a)", "(%a)");
-    let errs = verify_module(&parse_module(&bad).unwrap()).unwrap_err().to_string();
-    assert!(errs.contains("ffi_call of qsort takes 4 arguments, found 1"), "{errs}");
+    let errs = verify_module(&parse_module(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains("ffi_call of qsort takes 4 arguments, found 1"),
+        "{errs}"
+    );
     let bad = text.replace("(pointer uint64", "(void uint64");
-    let errs = verify_module(&parse_module(&bad).unwrap()).unwrap_err().to_string();
+    let errs = verify_module(&parse_module(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(errs.contains("void is not a C argument type"), "{errs}");
     let bad = text.replace("-> void", "-> frob");
-    assert!(parse_module(&bad).unwrap_err().to_string().contains("unknown C type `frob`"));
+    assert!(parse_module(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown C type `frob`"));
     let bad = text.replace("#f \"qsort\"", "#t \"qsort\"");
-    assert!(parse_module(&bad).unwrap_err().to_string().contains("expected a library name or `#f`"));
+    assert!(parse_module(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("expected a library name or `#f`"));
 }
