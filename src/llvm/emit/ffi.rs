@@ -333,3 +333,21 @@ impl FnEmitter<'_, '_, '_> {
         self.phi(V, &[(&v1, &lfast), (&v2, &from_slow)])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use valk_runtime::ffi::typed::TYPE_CODES;
+    use valk_vir::FfiTy;
+
+    /// The type codes compiled code passes mean the same C types in the
+    /// runtime, and the names agree with the runtime's canonical ones.
+    #[test]
+    fn type_codes_agree_with_the_runtime() {
+        assert_eq!(FfiTy::ALL.len(), TYPE_CODES.len());
+        for (t, c) in FfiTy::ALL.iter().zip(TYPE_CODES) {
+            assert_eq!(t.name(), c.name());
+            assert_eq!(TYPE_CODES[t.code() as usize], c);
+            assert_eq!(t.int_range(), c.int_range());
+        }
+    }
+}
