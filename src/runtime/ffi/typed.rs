@@ -303,10 +303,35 @@ struct Decl {
     sig: Signature,
 }
 
-static DECLS: Mutex<Vec<Decl>> = Mutex::new(Vec::new());
+/// The declarations made so far, each once (a `c-function` evaluated
+/// again reuses its entry: the names and `ProcInfo`s live for the
+/// process).
+static DECLS: Mutex<Vec<(Decl, &'static ProcInfo)>> = Mutex::new(Vec::new());
 
-fn decls() -> std::sync::MutexGuard<'static, Vec<Decl>> {
+fn decls() -> std::sync::MutexGuard<'static, Vec<(Decl, &'static ProcInfo)>> {
     DECLS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The index and `ProcInfo` of declaration `d`.
+fn declare(d: Decl) -> (usize, &'static ProcInfo) {
+    let mut all = decls();
+    if let Some(i) = all
+        .iter()
+        .position(|(x, _)| x.lib == d.lib && x.sym == d.sym && x.sig == d.sig)
+    {
+        return (i, all[i].1);
+    }
+    let name: &'static str = Box::leak(d.sym.clone().into_boxed_str());
+    let info: &'static ProcInfo = Box::leak(Box::new(ProcInfo {
+        name: name.as_ptr(),
+        name_len: name.len(),
+        required: d.sig.args.len() as u32,
+        optional: 0,
+        rest: d.sig.variadic as u32,
+        data: 0,
+    }));
+    all.push((d, info));
+    (all.len() - 1, info)
 }
 
 const WHO: &str = "c-function";
@@ -328,20 +353,7 @@ pub fn make_c_function(args: &[Value]) -> VResult {
     }
     let sym = object::string_to_rust(sym);
     let sig = Signature::parse_split(WHO, arg_types, ret)?;
-    let name: &'static str = Box::leak(sym.clone().into_boxed_str());
-    let info: &'static ProcInfo = Box::leak(Box::new(ProcInfo {
-        name: name.as_ptr(),
-        name_len: name.len(),
-        required: sig.args.len() as u32,
-        optional: 0,
-        rest: sig.variadic as u32,
-        data: 0,
-    }));
-    let index = {
-        let mut d = decls();
-        d.push(Decl { lib, sym, sig });
-        d.len() - 1
-    };
+    let (index, info) = declare(Decl { lib, sym, sig });
     let f = object::make_closure(c_function_entry, info, 2);
     f.set_raw(2, Value::fixnum(index as i64).0);
     f.set_raw(3, Value::fixnum(0).0);
@@ -352,7 +364,7 @@ unsafe extern "C" fn c_function_entry(this: Value, argc: u64, argv: *const Value
     let index = this.field(2).fixnum_value().unwrap_or(0) as usize;
     let (lib, sym, sig) = {
         let d = decls();
-        let x = &d[index];
+        let x = &d[index].0;
         (x.lib.clone(), x.sym.clone(), x.sig.clone())
     };
     // SAFETY: `argc` arguments at `argv` (the generic entry's contract).
