@@ -103,11 +103,10 @@ impl FnEmitter<'_, '_, '_> {
         self.start_block(&lgo);
         self.line(format!("store i64 {addr}, ptr @valk_ffi_target"));
         let ret = llvm_ty(ff.ret);
-        let call = format!(
-            "call {}{ret} @valk_ffi_exit({})",
-            ext_attr(ff.ret),
-            args.join(", ")
-        );
+        // No extension attribute on the result: callees need not extend a
+        // narrow result (the SysV ABI leaves the upper bits undefined), so
+        // `ffi_result` extends it itself.
+        let call = format!("call {ret} @valk_ffi_exit({})", args.join(", "));
         let r = if ff.ret == FfiTy::Void {
             self.line(call);
             String::new()
