@@ -5,6 +5,7 @@
   (import (valk core))
   (export
     dlopen dlsym c-call c-register c-registered? c-callback c-callback-free
+    define-c-function c-function
     errno
     pointer? null-pointer? pointer->integer integer->pointer pointer+ pointer=?
     malloc free

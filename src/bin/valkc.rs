@@ -19,10 +19,16 @@ struct Cli {
     /// after their Valk procedures) into compiled code.
     #[arg(short = 'g', global = true)]
     debug: bool,
+    /// Link the executable with library NAME (`cc -lNAME`; repeatable).
+    #[arg(short = 'l', value_name = "NAME", global = true)]
+    link_libs: Vec<String>,
+    /// Search DIR for `-l` libraries (`cc -LDIR`; repeatable).
+    #[arg(short = 'L', value_name = "DIR", global = true)]
+    link_dirs: Vec<String>,
 }
 
 /// valkc's options that take a value, wherever they appear.
-const WITH_VALUE: &[&str] = &["-O", "-I", "--lib-path", "-o"];
+const WITH_VALUE: &[&str] = &["-O", "-I", "--lib-path", "-o", "-l", "-L"];
 
 #[derive(Subcommand)]
 enum Command {
@@ -209,6 +215,10 @@ fn main() {
     let mut cli = Cli::parse_from(raw);
     valk::expand::set_library_dirs(cli.lib_path.clone());
     pipeline::set_debug_info(cli.debug);
+    let mut link = Vec::new();
+    link.extend(cli.link_dirs.iter().map(|d| format!("-L{d}")));
+    link.extend(cli.link_libs.iter().map(|l| format!("-l{l}")));
+    valk_llvm::set_link_flags(link);
     if let Command::Run { args, .. } = &mut cli.command {
         args.extend(program_args);
     }

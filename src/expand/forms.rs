@@ -112,9 +112,8 @@ fn str_const(s: &str, span: Span) -> Expr {
 fn misplaced(kw: &str, span: Span) -> crate::syntax::diag::Diagnostic {
     match kw {
         "unquote" | "unquote-splicing" => err(span, format!("{kw}: not in quasiquote")),
-        "define" | "fun" | "define-values" | "define-record-type" | "define-syntax" => {
-            err(span, format!("{kw}: not allowed in an expression context"))
-        }
+        "define" | "fun" | "define-values" | "define-record-type" | "define-syntax"
+        | "define-c-function" => err(span, format!("{kw}: not allowed in an expression context")),
         "import" | "define-library" => err(span, format!("{kw}: only allowed at top level")),
         "syntax-rules" => err(
             span,
@@ -278,6 +277,7 @@ impl Expander {
             "parameterize" => self.parameterize(d),
             "reset" => self.reset(d),
             "shift" => self.shift(d),
+            "c-function" => self.c_function(d),
             "let-syntax" | "letrec-syntax" => self.let_syntax(d, kw),
             "load" => self.load_call(d),
             "syntax-error" => Err(syntax_error(d)),

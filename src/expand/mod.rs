@@ -13,6 +13,7 @@
 
 mod body;
 mod control;
+mod ffi;
 mod forms;
 mod library;
 pub use library::TopKind;
@@ -135,6 +136,8 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "guard",
     "reset",
     "shift",
+    "c-function",
+    "define-c-function",
     "import",
     "define-syntax",
     "let-syntax",

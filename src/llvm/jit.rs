@@ -295,6 +295,7 @@ fn take_error(e: LLVMErrorRef) -> Result<(), BackendError> {
 /// [`crate::emit::runtime_symbol_names`] lists).
 pub fn runtime_address(name: &str) -> Option<usize> {
     use std::ptr::addr_of;
+    use valk_runtime::ffi::typed;
     use valk_runtime::gc::{self, frames};
     use valk_runtime::rt;
     Some(match name {
@@ -327,6 +328,19 @@ pub fn runtime_address(name: &str) -> Option<usize> {
         "valk_rt_apply_spread" => rt::valk_rt_apply_spread as *const () as usize,
         "valk_rt_call_spread" => rt::valk_rt_call_spread as *const () as usize,
         "valk_aot_main" => valk_runtime::aot::valk_aot_main as *const () as usize,
+        "valk_ffi_target" => addr_of!(typed::valk_ffi_target) as usize,
+        "valk_ffi_ntemps" => addr_of!(typed::valk_ffi_ntemps) as usize,
+        "valk_ffi_pending" => addr_of!(typed::valk_ffi_pending) as usize,
+        "valk_ffi_errno" => addr_of!(typed::valk_ffi_errno) as usize,
+        "valk_stdout_pending" => addr_of!(valk_runtime::io::valk_stdout_pending) as usize,
+        "valk_ffi_exit" => typed::valk_ffi_exit as *const () as usize,
+        "valk_ffi_resolve" => typed::valk_ffi_resolve as *const () as usize,
+        "valk_ffi_arg" => typed::valk_ffi_arg as *const () as usize,
+        "valk_ffi_finish" => typed::valk_ffi_finish as *const () as usize,
+        "valk_ffi_reraise" => typed::valk_ffi_reraise as *const () as usize,
+        "valk_ffi_box" => typed::valk_ffi_box as *const () as usize,
+        "valk_ffi_flush" => typed::valk_ffi_flush as *const () as usize,
+        "__errno_location" => libc::__errno_location as *const () as usize,
         _ => return None,
     })
 }

@@ -466,10 +466,29 @@ fn find_lib(stem: &str, env: &str) -> Option<PathBuf> {
 }
 
 /// Links `obj` with the runtime library into executable `out` using `cc`.
+/// Extra linker flags (`valkc -l NAME -L DIR`, as `-lNAME`/`-LDIR`) for
+/// every executable linked afterwards (docs/ffi.md, "Typed foreign
+/// procedures").
+static LINK_FLAGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Sets the extra linker flags of [`link_executable`].
+pub fn set_link_flags(flags: Vec<String>) {
+    *LINK_FLAGS.lock().unwrap_or_else(|e| e.into_inner()) = flags;
+}
+
 pub fn link_executable(obj: &Path, runtime_lib: &Path, out: &Path) -> Result<(), BackendError> {
+    let mut extra = LINK_FLAGS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if !extra.is_empty() {
+        // Compiled code finds the symbols with `dlsym` (library `#f`), not
+        // through relocations, so the linker must keep every library.
+        extra.insert(0, "-Wl,--no-as-needed".into());
+    }
     let output = Command::new("cc")
         .arg(obj)
         .arg(runtime_lib)
+        // The user's libraries after the runtime and before the system
+        // ones, as `cc` resolves in order.
+        .args(&extra)
         .args(["-lffi", "-lpthread", "-ldl", "-lm", "-o"])
         .arg(out)
         .output()

@@ -15,6 +15,7 @@
 
 mod analysis;
 mod capture;
+mod ffi;
 mod func;
 mod prims;
 #[cfg(test)]
@@ -509,6 +510,8 @@ fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>) {
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
     let split = split_long_sequences(tops);
     let tops = split.as_deref().unwrap_or(tops);
+    let typed = ffi::rewrite(tops);
+    let tops = typed.as_deref().unwrap_or(tops);
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();
     let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();

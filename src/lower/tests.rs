@@ -536,3 +536,27 @@ fn more_primitives_in_line() {
     );
     assert_eq!(count(&l, "g", |o| matches!(o, Op::Store(_))), 2);
 }
+
+/// A `define-c-function` with literal operands is a procedure whose body
+/// is one `ffi_call`; a computed library or a variadic signature stays a
+/// call of `%make-c-function` (libffi in every engine).
+#[test]
+fn typed_foreign_procedures_lower_to_ffi_call() {
+    let l = lower(
+        "(define-c-function c-cos \"libm.so.6\" \"cos\" (double) double)
+         (define-c-function c-abs #f \"abs\" (int) int)
+         (define lib \"libm.so.6\")
+         (define-c-function c-sin lib \"sin\" (double) double)
+         (define-c-function c-printf #f \"printf\" (string ...) int)
+         (define-c-function c-bad #f \"abs\" (frob) int)",
+    );
+    let text = func_text(&l, "c-cos");
+    assert!(
+        text.contains("ffi_call \"libm.so.6\" \"cos\" (double) -> double(%"),
+        "{text}"
+    );
+    assert_eq!(count(&l, "c-abs", |o| matches!(o, Op::FfiCall(_))), 1);
+    let all = valk_vir::print_module(&l.module);
+    assert_eq!(all.matches("ffi_call").count(), 2, "{all}");
+    assert_eq!(all.matches("%make-c-function").count(), 3, "{all}");
+}

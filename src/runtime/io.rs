@@ -24,6 +24,12 @@ const FLUSH_AT: usize = 1 << 16;
 
 /// Set once a foreign call has run: C's stdio may then hold output of its
 /// own, which must go out before Valk's (docs/ffi.md, "Output").
+/// Non-zero while Valk's standard output buffer holds text: compiled
+/// foreign calls test it in line and flush only then (docs/ffi.md,
+/// "Typed foreign procedures").
+#[no_mangle]
+pub static valk_stdout_pending: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 static FOREIGN_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Notes that foreign code may write to standard output through C's stdio.
@@ -70,6 +76,7 @@ impl Output {
             // SAFETY: fflush(NULL) flushes every C output stream.
             unsafe { libc::fflush(std::ptr::null_mut()) };
         }
+        valk_stdout_pending.store(0, std::sync::atomic::Ordering::Relaxed);
         if self.buffer.is_empty() {
             return;
         }
@@ -105,6 +112,7 @@ pub fn write_stdout(s: &str) -> VResult<()> {
     let mut out = output();
     if out.failure.is_none() {
         out.buffer.extend_from_slice(s.as_bytes());
+        valk_stdout_pending.store(1, std::sync::atomic::Ordering::Relaxed);
         if out.buffer.len() >= FLUSH_AT {
             out.flush();
         }

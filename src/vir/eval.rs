@@ -599,6 +599,8 @@ impl<'m> Machine<'m> {
                 .copied()
                 .ok_or_else(|| EvalError::Precondition("env_get: no such capture".into()))?,
             Op::ContNew(_) => return Err(EvalError::Unsupported("cont_new".into())),
+            // The reference evaluator has no C functions to call.
+            Op::FfiCall(_) => return Err(EvalError::Unsupported("ffi_call".into())),
             _ => {
                 return Err(EvalError::Precondition(format!(
                     "{} is a terminator",

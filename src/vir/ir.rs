@@ -26,6 +26,102 @@ pub fn wrap_fixnum(n: i64) -> i64 {
     (n << (64 - FIXNUM_BITS)) >> (64 - FIXNUM_BITS)
 }
 
+/// The C types of a foreign call (`ffi_call`, docs/vir.md); the runtime's
+/// `CType` in the same order (`valk_runtime::ffi::typed::TYPE_CODES`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum FfiTy {
+    Void,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    Float,
+    Double,
+    Bool,
+    Pointer,
+    String,
+    Bytevector,
+}
+
+impl FfiTy {
+    pub const ALL: [FfiTy; 15] = [
+        FfiTy::Void,
+        FfiTy::I8,
+        FfiTy::I16,
+        FfiTy::I32,
+        FfiTy::I64,
+        FfiTy::U8,
+        FfiTy::U16,
+        FfiTy::U32,
+        FfiTy::U64,
+        FfiTy::Float,
+        FfiTy::Double,
+        FfiTy::Bool,
+        FfiTy::Pointer,
+        FfiTy::String,
+        FfiTy::Bytevector,
+    ];
+
+    /// The name in the text format (the runtime's canonical C type names).
+    pub fn name(self) -> &'static str {
+        match self {
+            FfiTy::Void => "void",
+            FfiTy::I8 => "int8",
+            FfiTy::I16 => "int16",
+            FfiTy::I32 => "int",
+            FfiTy::I64 => "int64",
+            FfiTy::U8 => "uint8",
+            FfiTy::U16 => "uint16",
+            FfiTy::U32 => "uint32",
+            FfiTy::U64 => "uint64",
+            FfiTy::Float => "float",
+            FfiTy::Double => "double",
+            FfiTy::Bool => "bool",
+            FfiTy::Pointer => "pointer",
+            FfiTy::String => "string",
+            FfiTy::Bytevector => "bytevector",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FfiTy> {
+        FfiTy::ALL.iter().copied().find(|t| t.name() == name)
+    }
+
+    /// The index in [`FfiTy::ALL`] (the code passed to the runtime).
+    pub fn code(self) -> u64 {
+        FfiTy::ALL.iter().position(|&t| t == self).unwrap_or(0) as u64
+    }
+
+    /// The range of an integer type, `None` for the others.
+    pub fn int_range(self) -> Option<(i128, i128)> {
+        Some(match self {
+            FfiTy::I8 => (i8::MIN as i128, i8::MAX as i128),
+            FfiTy::I16 => (i16::MIN as i128, i16::MAX as i128),
+            FfiTy::I32 => (i32::MIN as i128, i32::MAX as i128),
+            FfiTy::I64 => (i64::MIN as i128, i64::MAX as i128),
+            FfiTy::U8 => (0, u8::MAX as i128),
+            FfiTy::U16 => (0, u16::MAX as i128),
+            FfiTy::U32 => (0, u32::MAX as i128),
+            FfiTy::U64 => (0, u64::MAX as i128),
+            _ => return None,
+        })
+    }
+}
+
+/// The C function an `ffi_call` calls: library (`None`: the process),
+/// symbol and signature (fixed arguments only).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Foreign {
+    pub lib: Option<String>,
+    pub sym: String,
+    pub args: Vec<FfiTy>,
+    pub ret: FfiTy,
+}
+
 /// Types that tag tests, checks and casts talk about.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Ty {

@@ -7,7 +7,7 @@
 //! See `docs/vir.md` ("The opcode table").
 
 use crate::entity::{BuiltinId, ConstId, FuncId, GlobalId};
-use crate::ir::{Cond, FlOp, FxMode, FxOp, ObjKind, Ty};
+use crate::ir::{Cond, FlOp, Foreign, FxMode, FxOp, ObjKind, Ty};
 
 /// Checked or unchecked variant of an operation (`.chk` in the text).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -150,6 +150,7 @@ pub enum Imm {
     Func(FuncId),
     Builtin(BuiltinId),
     Cases(Vec<i64>),
+    Foreign(Box<Foreign>),
 }
 
 /// The kinds of [`Imm`], one per variant.
@@ -172,6 +173,7 @@ pub enum ImmKind {
     Func,
     Builtin,
     Cases,
+    Foreign,
 }
 
 impl Imm {
@@ -194,6 +196,7 @@ impl Imm {
             Imm::Func(_) => ImmKind::Func,
             Imm::Builtin(_) => ImmKind::Builtin,
             Imm::Cases(_) => ImmKind::Cases,
+            Imm::Foreign(_) => ImmKind::Foreign,
         }
     }
 
@@ -291,6 +294,12 @@ impl ImmKind {
             (ImmKind::Func, []) => Some(Imm::Func(FuncId(0))),
             (ImmKind::Builtin, []) => Some(Imm::Builtin(BuiltinId(0))),
             (ImmKind::Cases, []) => Some(Imm::Cases(Vec::new())),
+            (ImmKind::Foreign, []) => Some(Imm::Foreign(Box::new(Foreign {
+                lib: None,
+                sym: String::new(),
+                args: Vec::new(),
+                ret: crate::ir::FfiTy::Void,
+            }))),
         })
     }
 }
@@ -495,6 +504,11 @@ define_ops! {
     /// `[args...] -> value`: call a runtime builtin (named in the
     /// module's builtin table).
     CallRuntime(b: BuiltinId) = "call_runtime", AtLeast(0), Value, Impure, Fixed(0), Builtin, ImmCall;
+    /// `[args...] -> value`: call C function `lib`/`sym` directly with the
+    /// arguments converted to its C types, the result converted back
+    /// (docs/vir.md, "Foreign calls"); raises the interpreter's errors for
+    /// a missing library or symbol and for bad arguments.
+    FfiCall(f: Box<Foreign>) = "ffi_call", AtLeast(0), Value, Impure, Fixed(0), Foreign, ImmCall;
     /// `[captures...] -> closure` of a closure-body function.
     Closure(f: FuncId) = "closure", AtLeast(0), Value, Pure, Fixed(0), Func, ImmCall;
     /// `[closure] -> value`: captured variable `n` of a closure.

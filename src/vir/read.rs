@@ -1096,6 +1096,44 @@ impl Parser {
         Ok(())
     }
 
+    /// The immediate of `ffi_call`: `LIB "SYM" (T ...) -> T`.
+    fn foreign(&mut self) -> PResult<crate::ir::Foreign> {
+        self.skip_ws();
+        let at = self.pos;
+        let lib = if self.peek() == Some('#') {
+            match self.datum()? {
+                ConstData::Bool(false) => None,
+                _ => return self.err(at, "expected a library name or `#f`"),
+            }
+        } else {
+            Some(self.string()?)
+        };
+        let sym = self.string()?;
+        let ty = |p: &mut Self| {
+            p.skip_ws();
+            let at = p.pos;
+            let w = p.word();
+            match crate::ir::FfiTy::from_name(&w) {
+                Some(t) => Ok(t),
+                None => p.err(at, format!("unknown C type `{w}`")),
+            }
+        };
+        self.expect('(')?;
+        let mut args = Vec::new();
+        while !self.eat(')') {
+            args.push(ty(self)?);
+        }
+        self.expect('-')?;
+        self.expect('>')?;
+        let ret = ty(self)?;
+        Ok(crate::ir::Foreign {
+            lib,
+            sym,
+            args,
+            ret,
+        })
+    }
+
     /// The operand part of an immediate, written over the placeholder
     /// `parse_mnemonic` left in `imm`.
     fn imm_operand(&mut self, imm: &mut Imm) -> PResult<()> {
@@ -1127,6 +1165,7 @@ impl Parser {
                 let name = self.string()?;
                 *b = self.module.builtin(&name);
             }
+            Imm::Foreign(ff) => **ff = self.foreign()?,
             Imm::None
             | Imm::Ty(_)
             | Imm::Fx(..)

@@ -507,6 +507,27 @@ fn check_inst(c: &mut Checker, in_layout: &[bool], b: Block, i: Inst) {
         }
         _ => {}
     }
+    // A foreign call passes exactly its C arguments, none of them void.
+    if let Op::FfiCall(ff) = op {
+        if ff.args.len() != d.args.len() {
+            c.error(
+                Some(b),
+                Some(i),
+                format!(
+                    "ffi_call of {} takes {} arguments, found {}",
+                    ff.sym,
+                    ff.args.len(),
+                    d.args.len()
+                ),
+            );
+        }
+        if ff.args.contains(&crate::ir::FfiTy::Void) {
+            c.error(Some(b), Some(i), "void is not a C argument type".into());
+        }
+        if ff.ret == crate::ir::FfiTy::Bytevector {
+            c.error(Some(b), Some(i), "bytevector is not a C result type".into());
+        }
+    }
     let Some(m) = c.module else {
         return;
     };

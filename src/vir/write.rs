@@ -338,6 +338,22 @@ fn value_list(namer: &Namer, vs: &[Value]) -> String {
         .join(", ")
 }
 
+/// The immediate of `ffi_call`: `LIB "SYM" (T ...) -> T`, `LIB` a string
+/// or `#f` (the process).
+fn format_foreign(f: &crate::ir::Foreign) -> String {
+    let lib = match &f.lib {
+        Some(l) => quote_string(l),
+        None => "#f".to_string(),
+    };
+    let args: Vec<&str> = f.args.iter().map(|t| t.name()).collect();
+    format!(
+        "{lib} {} ({}) -> {}",
+        quote_string(&f.sym),
+        args.join(" "),
+        f.ret.name()
+    )
+}
+
 /// One instruction, without indentation or newline.
 pub fn format_inst(names: &ModuleNames, f: &Function, namer: &Namer, inst: Inst) -> String {
     let d = f.inst(inst);
@@ -368,6 +384,7 @@ pub fn format_inst(names: &ModuleNames, f: &Function, namer: &Namer, inst: Inst)
         Imm::Global(g, _) => names.global(*g),
         Imm::Func(func) => names.func(*func),
         Imm::Builtin(b) => names.builtin(*b),
+        Imm::Foreign(ff) => format_foreign(ff),
         _ => String::new(),
     };
     let info = d.op.info();

@@ -211,6 +211,7 @@ impl Expander {
             "include" => self.include_files(d, false),
             "include-ci" => self.include_files(d, true),
             "cond-expand" => self.cond_expand_clause(d),
+            "define-c-function" => return Some(super::super::ffi::define_c_function(d)),
             _ => return None,
         };
         Some(forms.map(|mut forms| {

@@ -300,6 +300,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             }
             Op::CallClosure => Some(self.closure_call(&a[0], &a[1..], false)),
             Op::CallRuntime(b) => Some(self.runtime_call(self.m.builtin_name(*b), &a)?),
+            Op::FfiCall(ff) => Some(self.ffi_call(ff, &a)),
             Op::CheckInit => Some(self.check_init(&a[0], &a[1])),
             Op::ArityError => Some(self.arity_error(&a[0], &a[1], &a[2])),
             Op::TailCall(callee) => {

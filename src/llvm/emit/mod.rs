@@ -39,6 +39,7 @@
 mod arith;
 mod calls;
 mod debuginfo;
+mod ffi;
 mod function;
 mod objects;
 mod prologue;
@@ -128,9 +129,17 @@ struct ModCx {
     /// Closure bodies whose direct entry takes no closure
     /// ([`prologue::selfless_closures`]), indexed by `FuncId`.
     selfless: Vec<bool>,
+    /// Address cells of the module's foreign calls (`ffi_call`).
+    ffi_cells: usize,
 }
 
 impl ModCx {
+    /// A fresh cell for the address of one foreign call's C function.
+    fn ffi_cell(&mut self) -> String {
+        self.ffi_cells += 1;
+        format!("@ffi.cell.{}", self.ffi_cells - 1)
+    }
+
     /// `(ptr, len)` operands of a private string constant.
     fn string(&mut self, s: &[u8]) -> (String, usize) {
         let id = match self.string_ids.get(s) {
@@ -340,6 +349,9 @@ pub fn emit_module(
     } else if let Some(name) = opts.descriptor {
         let _ = writeln!(out, "@\"{name}\" = constant {desc_fields}\n");
     }
+    for i in 0..cx.ffi_cells {
+        let _ = writeln!(out, "@ffi.cell.{i} = internal global i64 0");
+    }
     for (i, s) in cx.strings.iter().enumerate() {
         if !s.is_empty() {
             let _ = writeln!(
@@ -411,6 +423,19 @@ declare ptr addrspace(1) @valk_rt_pack_args(i64, ptr)
 declare ptr addrspace(1) @valk_rt_apply_spread(i64, ptr)
 declare ptr addrspace(1) @valk_rt_call_spread(ptr addrspace(1))
 declare i32 @valk_aot_main(i32, ptr, ptr)
+@valk_ffi_target = external global i64
+@valk_ffi_ntemps = external global i64
+@valk_ffi_pending = external global i64
+@valk_ffi_errno = external global i32
+@valk_stdout_pending = external global i64
+declare void @valk_ffi_exit()
+declare i64 @valk_ffi_resolve(ptr, i64, ptr, i64)
+declare i64 @valk_ffi_arg(ptr, i64, i64, i64, ptr addrspace(1), i64)
+declare void @valk_ffi_finish(i64)
+declare ptr addrspace(1) @valk_ffi_reraise()
+declare ptr addrspace(1) @valk_ffi_box(i64, i64)
+declare void @valk_ffi_flush()
+declare ptr @__errno_location()
 "#;
 
 const INTRINSICS: &str = r#"declare ptr @llvm.frameaddress.p0(i32)

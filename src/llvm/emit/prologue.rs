@@ -219,6 +219,7 @@ impl FnEmitter<'_, '_, '_> {
                 Op::Call(_)
                     | Op::CallClosure
                     | Op::CallRuntime(_)
+                    | Op::FfiCall(_)
                     | Op::CheckInit
                     | Op::ArityError
                     | Op::TailCall(_)

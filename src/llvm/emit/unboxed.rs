@@ -10,11 +10,14 @@
 //! become `double` phis, so loop variables of flonum loops live in
 //! registers.
 
+use super::ffi::FfiArg;
 use super::function::FnEmitter;
 use super::text::{Conv, Weight, V};
 use std::collections::{HashMap, HashSet};
 use valk_runtime::value::ObjType;
-use valk_vir::{Block, Cfg, Checked, Cond, FlOp, Function, FxMode, FxOp, InstData, Op, Value};
+use valk_vir::{
+    Block, Cfg, Checked, Cond, FfiTy, FlOp, Function, FxMode, FxOp, InstData, Op, Value,
+};
 
 /// The operand text of an unboxed value where a tagged value would be
 /// used: not valid LLVM, so a missed boxing fails loudly.
@@ -23,6 +26,12 @@ pub(super) const NO_BOX: &str = "%unboxed.flonum.without.box";
 /// Does `op` take every operand as a double when one is available (its
 /// operand uses then need no box)?
 fn takes_doubles(op: &Op) -> bool {
+    if let Op::FfiCall(ff) = op {
+        return ff
+            .args
+            .iter()
+            .all(|t| matches!(t, FfiTy::Double | FfiTy::Float));
+    }
     matches!(
         op,
         Op::Fl(..)
@@ -34,7 +43,10 @@ fn takes_doubles(op: &Op) -> bool {
 
 /// Does `op` produce a flonum whose double the emitter computes?
 fn yields_double(op: &Op) -> bool {
-    matches!(op, Op::Fl(_, Checked::No) | Op::FxToFl)
+    match op {
+        Op::FfiCall(ff) => matches!(ff.ret, FfiTy::Double | FfiTy::Float),
+        _ => matches!(op, Op::Fl(_, Checked::No) | Op::FxToFl),
+    }
 }
 
 /// Rounds of each fixpoint of [`plan`] before it gives up.
@@ -316,6 +328,42 @@ impl FnEmitter<'_, '_, '_> {
                 ));
                 let b = self.bool_of(&t);
                 self.names[r.index()] = b;
+                true
+            }
+            // A foreign call takes the doubles of its real arguments and
+            // gives the double of a real result (docs/vir.md, "Foreign
+            // calls").
+            Op::FfiCall(ref ff) => {
+                let real = |t: &FfiTy| matches!(t, FfiTy::Double | FfiTy::Float);
+                let takes = ff
+                    .args
+                    .iter()
+                    .zip(&d.args)
+                    .any(|(t, a)| real(t) && self.dbl.contains_key(a));
+                if !takes && !real(&ff.ret) {
+                    return false;
+                }
+                let args: Vec<FfiArg> = ff
+                    .args
+                    .iter()
+                    .zip(&d.args)
+                    .map(|(t, &a)| match self.dbl.get(&a) {
+                        Some(x) if real(t) => FfiArg::Double(x.clone()),
+                        _ => FfiArg::Boxed(self.boxed_op(a)),
+                    })
+                    .collect();
+                let raw = self.ffi_call_raw(ff, &args);
+                match ff.ret {
+                    FfiTy::Double => self.set_double_result(r, raw),
+                    FfiTy::Float => {
+                        let x = self.def(format!("fpext float {raw} to double"));
+                        self.set_double_result(r, x)
+                    }
+                    t => {
+                        let v = self.ffi_result(t, &raw);
+                        self.names[r.index()] = v;
+                    }
+                }
                 true
             }
             Op::Fl(_, Checked::Yes)

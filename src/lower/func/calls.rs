@@ -188,6 +188,13 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         span: Span,
         cont: Cont,
     ) -> R<Option<Value>> {
+        if name == crate::lower::ffi::CALL {
+            if let Some(ff) = crate::lower::ffi::foreign_of(args) {
+                let vs = self.args(&args[4..])?;
+                let v = self.push_at(Op::FfiCall(Box::new(ff)), &vs, span);
+                return self.finish(v, cont);
+            }
+        }
         let globals = self.tl.cx.globals;
         let name = globals.resolve_alias(name, self.tl.index);
         let pristine = globals.is_pristine_builtin(name);

@@ -468,4 +468,5 @@ pub(super) const CALLS: &[Builtin] = &[
     opt("make-immobile-bytevector", 1, 1, make_immobile_bytevector),
     fixed("immobile?", 1, immobile_p),
     fixed("bytevector->pointer", 1, bytevector_to_pointer),
+    fixed("%make-c-function", 4, crate::ffi::typed::make_c_function),
 ];

@@ -67,28 +67,26 @@ fn visit_roots(visitor: &mut dyn gc::RootVisitor) {
     }
 }
 
-/// Set while `Table::pending` holds an error: one load on the path of
-/// every foreign call.
-static PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether an error raised in a callback waits for its foreign call.
+/// Whether an error raised in a callback waits for its foreign call: one
+/// load of the flag compiled typed calls test too
+/// ([`super::typed::valk_ffi_pending`]).
 #[inline]
 pub fn error_pending() -> bool {
-    PENDING.load(std::sync::atomic::Ordering::Relaxed)
+    // SAFETY: a plain aligned static, used by the runtime's one thread.
+    unsafe { std::ptr::read_volatile(&raw const super::typed::valk_ffi_pending) != 0 }
 }
 
 /// Takes the error a callback raised, if any.
 pub fn take_pending_error() -> Option<Value> {
-    let e = table().pending.take();
-    PENDING.store(false, std::sync::atomic::Ordering::Relaxed);
-    e
+    super::typed::set_pending_flag(false);
+    table().pending.take()
 }
 
 fn set_pending_error(e: Value) {
     let mut t = table();
     if t.pending.is_none() {
         t.pending = Some(e);
-        PENDING.store(true, std::sync::atomic::Ordering::Relaxed);
+        super::typed::set_pending_flag(true);
     }
 }
 

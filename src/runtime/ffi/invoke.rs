@@ -11,7 +11,6 @@ use crate::value::Value;
 use libffi_sys::{
     ffi_abi_FFI_DEFAULT_ABI, ffi_call, ffi_cif, ffi_prep_cif, ffi_prep_cif_var, ffi_type,
 };
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -159,14 +158,11 @@ pub fn call_with_spec(who: &str, addr: usize, spec: Value, args: &[Value]) -> VR
     call_prepared(who, addr, unsafe { &mut *prep }, args)
 }
 
-thread_local! {
-    /// `errno` right after the latest foreign call.
-    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
-}
-
-/// `errno` as the latest foreign call left it.
+/// `errno` as the latest foreign call left it (compiled typed calls store
+/// it in `valk_ffi_errno` themselves).
 pub fn last_errno() -> i32 {
-    LAST_ERRNO.with(|e| e.get())
+    // SAFETY: a plain aligned static of the runtime's one thread.
+    unsafe { std::ptr::read_volatile(&raw const super::typed::valk_ffi_errno) }
 }
 
 /// Records `errno` after a foreign call (also called by compiled typed
@@ -174,7 +170,8 @@ pub fn last_errno() -> i32 {
 pub fn save_errno() {
     // SAFETY: `__errno_location` returns this thread's errno cell.
     let e = unsafe { *libc::__errno_location() };
-    LAST_ERRNO.with(|c| c.set(e));
+    // SAFETY: as in `last_errno`.
+    unsafe { std::ptr::write_volatile(&raw mut super::typed::valk_ffi_errno, e) };
 }
 
 /// Before a foreign call that may write to standard output: write Valk's

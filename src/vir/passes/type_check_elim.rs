@@ -24,7 +24,7 @@
 
 use crate::analysis::{Cfg, DomTree};
 use crate::entity::{Block, Value};
-use crate::ir::{Checked, FlOp, Function, FxMode, FxOp, ObjKind, Op, Ty, ValueDef};
+use crate::ir::{Checked, FfiTy, FlOp, Function, FxMode, FxOp, ObjKind, Op, Ty, ValueDef};
 use std::collections::{HashMap, HashSet};
 
 // Kinds of values (one bit each).
@@ -185,6 +185,13 @@ fn transfer(op: &Op, a: &[u32]) -> u32 {
         Op::Alloc(ObjKind::Vector, _) => K_VEC,
         Op::Closure(_) => K_PROC,
         Op::VectorLength | Op::StringLength => K_FX,
+        // The result kinds of C types (docs/vir.md, "Foreign calls").
+        Op::FfiCall(ff) => match ff.ret {
+            FfiTy::Double | FfiTy::Float => K_FL,
+            FfiTy::I8 | FfiTy::I16 | FfiTy::I32 | FfiTy::U8 | FfiTy::U16 | FfiTy::U32 => K_FX,
+            FfiTy::Bool => K_BOOL,
+            _ => TOP,
+        },
         _ => TOP,
     }
 }

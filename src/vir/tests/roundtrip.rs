@@ -7,8 +7,9 @@ use valk_vir::equiv::module_equiv;
 use valk_vir::ops::{parse_mnemonic, Imm, ImmKind};
 use valk_vir::{
     parse_module, print_module, verify_function, verify_module, AllocPlace, ArgCount, Block,
-    BlockCall, BuiltinId, Checked, Cond, ConstData, ConstId, FlOp, FuncId, Function,
-    FunctionBuilder, FxMode, FxOp, GlobalId, Loc, Module, ObjKind, Op, Signature, Ty, OPS,
+    BlockCall, BuiltinId, Checked, Cond, ConstData, ConstId, FfiTy, FlOp, Foreign, FuncId,
+    Function, FunctionBuilder, FxMode, FxOp, GlobalId, Loc, Module, ObjKind, Op, Signature, Ty,
+    OPS,
 };
 
 fn check_round_trip(m: &Module) {
@@ -167,6 +168,12 @@ fn sample_ops() -> Vec<Op> {
                 ImmKind::Func => Imm::Func(FuncId(0)),
                 ImmKind::Builtin => Imm::Builtin(BuiltinId(0)),
                 ImmKind::Cases => Imm::Cases(vec![1, -2]),
+                ImmKind::Foreign => Imm::Foreign(Box::new(Foreign {
+                    lib: Some("libm.so.6".into()),
+                    sym: "cos".into(),
+                    args: vec![FfiTy::Double],
+                    ret: FfiTy::Double,
+                })),
             };
             Op::from_imm(info.code, imm).unwrap_or_else(|| panic!("{}", info.name))
         })
@@ -247,4 +254,54 @@ fn table_operand_counts_match_the_validator() {
             );
         }
     }
+}
+
+/// `ffi_call`: the library may be `#f`; every C type prints and parses
+/// back; the validator wants exactly the C arguments and no `void` one.
+#[test]
+fn ffi_call_text_and_rules() {
+    let text = "function @f(%a, %b) arity 2 {
+entry:
+  %0 = ffi_call #f \"qsort\" (pointer uint64 uint64 pointer) -> void(%a, %b, %b, %a)
+  %1 = ffi_call \"libz.so.1\" \"x\" (int8 int16 int uint32 int64 float bool string bytevector uint8 uint16) -> string(%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a)
+  ret %1
+}
+";
+    let m = parse_module(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(print_module(&m), text);
+    verify_module(&m).unwrap();
+    let f = &m.funcs[0];
+    let first = f.block(f.entry()).insts[0];
+    match &f.inst(first).op {
+        Op::FfiCall(ff) => {
+            assert_eq!(ff.lib, None);
+            assert_eq!(ff.sym, "qsort");
+            assert_eq!(ff.args.len(), 4);
+            assert_eq!(ff.ret, FfiTy::Void);
+        }
+        op => panic!("{op:?}"),
+    }
+    let bad = text.replace("(%a, %b, %b, %a)", "(%a)");
+    let errs = verify_module(&parse_module(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errs.contains("ffi_call of qsort takes 4 arguments, found 1"),
+        "{errs}"
+    );
+    let bad = text.replace("(pointer uint64", "(void uint64");
+    let errs = verify_module(&parse_module(&bad).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(errs.contains("void is not a C argument type"), "{errs}");
+    let bad = text.replace("-> void", "-> frob");
+    assert!(parse_module(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown C type `frob`"));
+    let bad = text.replace("#f \"qsort\"", "#t \"qsort\"");
+    assert!(parse_module(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("expected a library name or `#f`"));
 }
