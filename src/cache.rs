@@ -411,7 +411,15 @@ pub fn run(name: &str, opt: u32, args: &[OsString]) -> RunEnd {
             return run_uncached(name, opt, args);
         }
     };
-    let identity = compiler_identity();
+    // Link flags (`-l`, `-L`) and `-g` change the executable too.
+    let mut identity = compiler_identity();
+    for f in valk_llvm::link_flags() {
+        identity.push(' ');
+        identity.push_str(&f);
+    }
+    if crate::pipeline::debug_info() {
+        identity.push_str(" -g");
+    }
     // A main file that cannot be resolved is compiled anyway: the compiler
     // reports the error exactly as `valkc compile` does.
     let canonical = std::fs::canonicalize(name).ok();

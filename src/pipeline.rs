@@ -218,7 +218,7 @@ pub fn set_debug_info(on: bool) {
     DEBUG_INFO.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn debug_info() -> bool {
+pub fn debug_info() -> bool {
     DEBUG_INFO.load(std::sync::atomic::Ordering::Relaxed)
 }
 

@@ -21,8 +21,8 @@ pub mod pipeline;
 
 pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions, LocResolver, SourcePos};
 pub use pipeline::{
-    find_eval_lib, find_runtime_lib, link_executable, set_link_flags, set_stackmaps_writable,
-    time_phase, Backend, BackendError, Output,
+    find_eval_lib, find_runtime_lib, link_executable, link_flags, set_link_flags,
+    set_stackmaps_writable, time_phase, Backend, BackendError, Output,
 };
 
 use std::path::Path;

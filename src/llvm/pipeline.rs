@@ -476,6 +476,11 @@ pub fn set_link_flags(flags: Vec<String>) {
     *LINK_FLAGS.lock().unwrap_or_else(|e| e.into_inner()) = flags;
 }
 
+/// The extra linker flags [`set_link_flags`] set.
+pub fn link_flags() -> Vec<String> {
+    LINK_FLAGS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 pub fn link_executable(obj: &Path, runtime_lib: &Path, out: &Path) -> Result<(), BackendError> {
     let mut extra = LINK_FLAGS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !extra.is_empty() {
