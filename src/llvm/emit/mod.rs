@@ -180,6 +180,13 @@ impl ModCx {
     }
 }
 
+/// Does `f` (function `id`) end in a tail call of another known function?
+fn tail_calls_another(f: &Function, id: FuncId) -> bool {
+    f.insts
+        .iter()
+        .any(|d| matches!(d.op, valk_vir::Op::TailCall(g) if g != id))
+}
+
 /// Emits the textual LLVM IR of `m`. `toplevels` are run in order by the
 /// generated `valk_run_toplevel(i)`; each must take no parameters.
 pub fn emit_module(
@@ -209,6 +216,18 @@ pub fn emit_module(
     let mut is_top = vec![false; m.funcs.len()];
     for &t in toplevels {
         is_top[t.index()] = true;
+    }
+    // LLVM 19's dead-argument elimination can turn the return type of a
+    // function whose results are all unused into `void` while the
+    // function still `musttail`-calls another one returning a value,
+    // which the verifier rejects (LLVM issue 126817, fixed after 19). A
+    // non-call use keeps the pass off such functions: they are listed in
+    // `@llvm.compiler.used` (docs/calling-convention.md, "LLVM facts").
+    let mut keep_signature = Vec::new();
+    for (i, f) in m.funcs.iter().enumerate() {
+        if live[i] && tail_calls_another(f, FuncId::new(i)) {
+            keep_signature.push(text::direct_name(m, FuncId::new(i)));
+        }
     }
     let mut debug = opts
         .debug
@@ -363,6 +382,15 @@ pub fn emit_module(
         }
     }
     out.push_str(ATTRS);
+    if !keep_signature.is_empty() {
+        let list: Vec<String> = keep_signature.iter().map(|n| format!("ptr {n}")).collect();
+        let _ = writeln!(
+            out,
+            "@llvm.compiler.used = appending global [{} x ptr] [{}], section \"llvm.metadata\"",
+            list.len(),
+            list.join(", ")
+        );
+    }
     if let Some(d) = &debug {
         out.push_str(&d.metadata());
     }
