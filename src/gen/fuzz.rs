@@ -335,6 +335,22 @@ pub struct Progress {
     pub current: Option<std::fs::File>,
     /// Directory for hang reports (`hang-<target>-<seed>-<index>.valk`).
     pub findings: Option<PathBuf>,
+    /// Self-test of the harness: panic on this input ...
+    pub inject_panic: Option<u64>,
+    /// ... and hang on this one (`VALK_FUZZ_SELFTEST`, docs/testing.md).
+    pub inject_hang: Option<u64>,
+}
+
+impl Progress {
+    /// No progress file, no findings directory, no injected defects.
+    pub fn none() -> Progress {
+        Progress {
+            current: None,
+            findings: None,
+            inject_panic: None,
+            inject_hang: None,
+        }
+    }
 }
 
 /// Runs inputs `start..start+count` of `target` (or until `deadline`),
@@ -402,7 +418,16 @@ pub fn fuzz_loop(
             let _ = f.write_at(&i.to_le_bytes(), 0);
         }
         started.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
+        let (inject_panic, inject_hang) = (progress.inject_panic, progress.inject_hang);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if inject_panic == Some(i) {
+                panic!("injected panic (VALK_FUZZ_SELFTEST)");
+            }
+            if inject_hang == Some(i) {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
             run_one(target, &text, &mut ctx, i)
         }));
         started.store(0, Ordering::Relaxed);

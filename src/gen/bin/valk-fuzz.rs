@@ -5,7 +5,7 @@
 //! valk-fuzz diff   [--programs N] [--hours H] [--seed S] [--threads T] [--no-stress]
 //!                  [--stress-every K] [--timeout SECS] [--shrink-runs N] [--out DIR]
 //! valk-fuzz inproc [--target reader|expander|compiler|all] [--inputs N] [--hours H]
-//!                  [--seed S] [--out DIR]
+//!                  [--seed S] [--hang-seconds S] [--out DIR]
 //! valk-fuzz all    [--hours H] [--programs N] [--inputs N] ...   both, side by side
 //! valk-fuzz gen SEED                 print generated program SEED
 //! valk-fuzz check FILE               run FILE on every configuration, show differences
@@ -107,8 +107,9 @@ fn main() {
             let hours: Option<f64> = a.value("--hours").map(|h| h.parse().unwrap_or_else(|_| die("--hours")));
             let deadline = hours.map(|h| Instant::now() + Duration::from_secs_f64(h * 3600.0));
             let mut c = campaign(&mut a, deadline);
-            let o = inproc_opts(&mut a, deadline);
+            let mut o = inproc_opts(&mut a, deadline);
             a.done();
+            (o.out, o.seed) = (c.out.clone(), c.first_seed);
             // One core for the in-process targets, the others for the
             // engines' processes.
             c.threads = c.threads.saturating_sub(1).max(1);
@@ -249,6 +250,8 @@ struct InprocOpts {
     inputs: u64,
     deadline: Option<Instant>,
     out: PathBuf,
+    /// Seconds one input may take before it counts as a hang.
+    hang: f64,
 }
 
 fn inproc_opts(a: &mut Args, deadline: Option<Instant>) -> InprocOpts {
@@ -266,6 +269,7 @@ fn inproc_opts(a: &mut Args, deadline: Option<Instant>) -> InprocOpts {
             .unwrap_or(if deadline.is_some() { u64::MAX / 4 } else { 10_000 }),
         deadline,
         out: a.value("--out").map(PathBuf::from).unwrap_or_else(default_out),
+        hang: a.num("--hang-seconds").unwrap_or(10.0),
     }
 }
 
@@ -302,6 +306,7 @@ fn inproc(o: &InprocOpts) {
                 .args(["--seed", &o.seed.to_string(), "--start", &next[ti].to_string()])
                 .args(["--count", &(o.inputs - next[ti]).to_string()])
                 .args(["--seconds", &format!("{secs:.1}")])
+                .args(["--hang-seconds", &o.hang.to_string()])
                 .arg("--current")
                 .arg(&cur)
                 .arg("--out")
@@ -376,16 +381,28 @@ fn inproc_child(a: &mut Args) {
     let start: u64 = a.num("--start").unwrap_or(0);
     let count: u64 = a.num("--count").unwrap_or(1000);
     let secs: f64 = a.num("--seconds").unwrap_or(86_400.0);
+    let hang: f64 = a.num("--hang-seconds").unwrap_or(10.0);
     let current = a.value("--current").map(PathBuf::from);
     let out = a.value("--out").map(PathBuf::from);
     a.done();
     let corpus = fuzz::load_corpus(&repo_root().join("tests/programs"));
+    // VALK_FUZZ_SELFTEST=panic:N,hang:M makes input N panic and input M
+    // hang, to test the supervisor (tests/differential.rs).
+    let selftest = std::env::var("VALK_FUZZ_SELFTEST").unwrap_or_default();
+    let injected = |what: &str| {
+        selftest
+            .split(',')
+            .find_map(|p| p.strip_prefix(what).and_then(|n| n.parse().ok()))
+    };
     let mut progress = Progress {
         current: current.and_then(|p| std::fs::File::create(p).ok()),
         findings: out.clone(),
+        inject_panic: injected("panic:"),
+        inject_hang: injected("hang:"),
     };
     let deadline = Some(Instant::now() + Duration::from_secs_f64(secs));
-    let (crashes, n) = fuzz::fuzz_loop(t, seed, start, count, deadline, &corpus, Duration::from_secs(10), &mut progress);
+    let hang = Duration::from_secs_f64(hang);
+    let (crashes, n) = fuzz::fuzz_loop(t, seed, start, count, deadline, &corpus, hang, &mut progress);
     for c in &crashes {
         if let Some(dir) = &out {
             let base = format!("crash-{}-{seed}-{}", t.name(), c.index);
