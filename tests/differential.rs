@@ -31,17 +31,17 @@ fn generated_programs_agree_on_every_engine() {
         out: out.clone(),
         // Seeds of their own, so that the long runs (from seed 1) do not
         // only repeat this one.
-        first_seed: 7_000_000,
-        programs: 24,
+        first_seed: 7_100_000,
+        programs: 12,
         deadline: None,
         threads: 2,
         timeout: Duration::from_secs(20),
         stress: true,
-        stress_every: 4,
+        stress_every: 3,
         shrink_runs: 0,
         gen: program::Options {
-            forms: 14,
-            budget: 40_000,
+            forms: 12,
+            budget: 30_000,
             ..program::Options::default()
         },
         verbose: false,
@@ -56,9 +56,9 @@ fn generated_programs_agree_on_every_engine() {
         ));
     }
     assert!(s.findings.is_empty(), "{report}");
-    assert_eq!(s.programs, 24);
+    assert_eq!(s.programs, 12);
     // The generator's programs mostly run to their end.
-    assert!(s.errors <= 8, "{} of 24 programs failed", s.errors);
+    assert!(s.errors <= 5, "{} of 12 programs failed", s.errors);
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -247,7 +247,8 @@ fn shrink_file(a: &mut Args) {
 struct InprocOpts {
     targets: Vec<Target>,
     seed: u64,
-    inputs: u64,
+    /// Inputs per target (default: [`default_inputs`]).
+    inputs: Option<u64>,
     deadline: Option<Instant>,
     out: PathBuf,
     /// Seconds one input may take before it counts as a hang.
@@ -264,12 +265,20 @@ fn inproc_opts(a: &mut Args, deadline: Option<Instant>) -> InprocOpts {
     InprocOpts {
         targets,
         seed: a.num("--seed").unwrap_or(1),
-        inputs: a
-            .num("--inputs")
-            .unwrap_or(if deadline.is_some() { u64::MAX / 4 } else { 10_000 }),
+        inputs: a.num("--inputs").or(deadline.map(|_| u64::MAX / 4)),
         deadline,
         out: a.value("--out").map(PathBuf::from).unwrap_or_else(default_out),
         hang: a.num("--hang-seconds").unwrap_or(10.0),
+    }
+}
+
+/// Inputs per target without `--inputs` or a deadline: about a minute
+/// each.
+fn default_inputs(t: Target) -> u64 {
+    match t {
+        Target::Reader => 1_000_000,
+        Target::Expander => 100_000,
+        Target::Compiler => 200,
     }
 }
 
@@ -281,6 +290,7 @@ fn inproc(o: &InprocOpts) {
     let findings = o.out.join("findings");
     let _ = std::fs::create_dir_all(&findings);
     let corpus = fuzz::load_corpus(&repo_root().join("tests/programs"));
+    let limit: Vec<u64> = o.targets.iter().map(|&t| o.inputs.unwrap_or_else(|| default_inputs(t))).collect();
     let mut next: Vec<u64> = vec![0; o.targets.len()];
     let mut ran: Vec<u64> = vec![0; o.targets.len()];
     let mut crashes: Vec<u64> = vec![0; o.targets.len()];
@@ -290,7 +300,7 @@ fn inproc(o: &InprocOpts) {
     loop {
         let mut progressed = false;
         for (ti, &t) in o.targets.iter().enumerate() {
-            if next[ti] >= o.inputs || o.deadline.is_some_and(|d| Instant::now() >= d) {
+            if next[ti] >= limit[ti] || o.deadline.is_some_and(|d| Instant::now() >= d) {
                 continue;
             }
             progressed = true;
@@ -304,7 +314,7 @@ fn inproc(o: &InprocOpts) {
             let child = Command::new(&exe)
                 .args(["inproc-child", "--target", t.name()])
                 .args(["--seed", &o.seed.to_string(), "--start", &next[ti].to_string()])
-                .args(["--count", &(o.inputs - next[ti]).to_string()])
+                .args(["--count", &(limit[ti] - next[ti]).to_string()])
                 .args(["--seconds", &format!("{secs:.1}")])
                 .args(["--hang-seconds", &o.hang.to_string()])
                 .arg("--current")
@@ -328,7 +338,7 @@ fn inproc(o: &InprocOpts) {
                 next[ti] += n;
                 if n == 0 {
                     // Nothing more in this slice (deadline).
-                    next[ti] = next[ti].max(o.inputs.min(next[ti] + 1));
+                    next[ti] = next[ti].max(limit[ti].min(next[ti] + 1));
                 }
             } else {
                 // The child died on an input: write it down, go on after it.
