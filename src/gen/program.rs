@@ -424,7 +424,7 @@ impl Gen {
         let fuel = (*b / per).clamp(1, 5000);
         let fuel = self.rng.range(0, fuel as i64);
         *b = b.saturating_sub(fuel as u64 * per);
-        let init = self.int_leaf(&mut sc);
+        let init = self.int_leaf(&[]);
         format!(
             "(define ({fa} {n} {acc}) (if (<= {n} 0) {acc} ({fb} (- {n} 1) (%wrap {ea}))))\n(define ({fb} {n} {acc}) (if (<= {n} 0) (+ {acc} 1) ({fa} (- {n} 1) (%wrap {eb}))))\n(%mix ({fa} {fuel} {init}))"
         )
