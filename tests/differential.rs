@@ -18,7 +18,8 @@ fn bins() -> Bins {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("differential-{name}-{}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("differential-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
@@ -68,14 +69,26 @@ fn generator_is_deterministic_and_well_formed() {
         let p = program::generate(seed);
         assert_eq!(p, program::generate(seed));
         let forms = valk_gen::sexp::parse(&p).expect("balanced");
-        assert_eq!(valk_gen::sexp::parse(&valk_gen::sexp::print_program(&forms)), Some(forms));
+        assert_eq!(
+            valk_gen::sexp::parse(&valk_gen::sexp::print_program(&forms)),
+            Some(forms)
+        );
     }
     assert_ne!(program::generate(1), program::generate(2));
 }
 
 fn fuzz_target(t: Target, inputs: u64) {
     let corpus = fuzz::load_corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs"));
-    let (crashes, n) = fuzz::fuzz_loop(t, 1, 0, inputs, None, &corpus, Duration::from_secs(10), &mut Progress::none());
+    let (crashes, n) = fuzz::fuzz_loop(
+        t,
+        1,
+        0,
+        inputs,
+        None,
+        &corpus,
+        Duration::from_secs(10),
+        &mut Progress::none(),
+    );
     assert_eq!(n, inputs);
     if let Some(c) = crashes.first() {
         panic!(
@@ -111,20 +124,38 @@ fn fuzz_compiler_short() {
 fn fuzz_supervisor_survives_panics_and_hangs() {
     let exe = Path::new(env!("CARGO_BIN_EXE_valk")).with_file_name("valk-fuzz");
     if !exe.exists() {
-        eprintln!("skipped: {} not built (cargo build --release -p valk_gen)", exe.display());
+        eprintln!(
+            "skipped: {} not built (cargo build --release -p valk_gen)",
+            exe.display()
+        );
         return;
     }
     let out = scratch("supervisor");
     let r = std::process::Command::new(&exe)
-        .args(["inproc", "--target", "reader", "--inputs", "300", "--hang-seconds", "1"])
+        .args([
+            "inproc",
+            "--target",
+            "reader",
+            "--inputs",
+            "300",
+            "--hang-seconds",
+            "1",
+        ])
         .arg("--out")
         .arg(&out)
         .env("VALK_FUZZ_SELFTEST", "panic:100,hang:200")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&r.stdout);
-    assert!(r.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&r.stderr));
-    assert!(stdout.contains("inproc reader: 300 inputs (seed 1), 2 crashes or hangs"), "{stdout}");
+    assert!(
+        r.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        stdout.contains("inproc reader: 300 inputs (seed 1), 2 crashes or hangs"),
+        "{stdout}"
+    );
     let f = out.join("findings");
     assert!(f.join("crash-reader-1-100.valk").exists());
     assert!(f.join("hang-reader-1-200.valk").exists());

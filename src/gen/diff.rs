@@ -129,7 +129,8 @@ impl Outcome {
 pub fn run_with_timeout(mut cmd: Command, dir: &Path, timeout: Duration) -> Outcome {
     let out_path = dir.join("stdout");
     let err_path = dir.join("stderr");
-    let files = std::fs::File::create(&out_path).and_then(|o| Ok((o, std::fs::File::create(&err_path)?)));
+    let files =
+        std::fs::File::create(&out_path).and_then(|o| Ok((o, std::fs::File::create(&err_path)?)));
     let (o, e) = match files {
         Ok(f) => f,
         Err(e) => {
@@ -140,7 +141,10 @@ pub fn run_with_timeout(mut cmd: Command, dir: &Path, timeout: Duration) -> Outc
             }
         }
     };
-    cmd.stdin(Stdio::null()).stdout(o).stderr(e).current_dir(dir);
+    cmd.stdin(Stdio::null())
+        .stdout(o)
+        .stderr(e)
+        .current_dir(dir);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -318,7 +322,8 @@ impl Runner {
         let Ok(rd) = std::fs::read_dir(&jit) else {
             return;
         };
-        let names: Vec<std::ffi::OsString> = rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+        let names: Vec<std::ffi::OsString> =
+            rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
         let mut keep = self.keep.lock().unwrap();
         if keep.is_empty() {
             *keep = names;
@@ -427,17 +432,24 @@ pub fn check(runner: &Runner, src: &str, configs: &[Config]) -> Verdict {
     if outs[0].usable() {
         for (i, c) in configs.iter().enumerate() {
             if outs[i].status == Status::Timeout {
-                outs[i] = runner.run_all_within(src, &[*c], runner.timeout * 3).remove(0);
+                outs[i] = runner
+                    .run_all_within(src, &[*c], runner.timeout * 3)
+                    .remove(0);
             }
         }
     }
-    let slow = |c: &Config, o: &Outcome| c.stress && o.status == Status::Timeout && outs[0].usable();
+    let slow =
+        |c: &Config, o: &Outcome| c.stress && o.status == Status::Timeout && outs[0].usable();
     let agree = configs
         .iter()
         .zip(&outs)
         .all(|(c, o)| *o == outs[0] || slow(c, o));
     if agree {
-        let n = configs.iter().zip(&outs).filter(|(c, o)| slow(c, o)).count() as u32;
+        let n = configs
+            .iter()
+            .zip(&outs)
+            .filter(|(c, o)| slow(c, o))
+            .count() as u32;
         Verdict::Agree(outs[0].clone(), n)
     } else {
         Verdict::Disagree(configs.iter().copied().zip(outs).collect())
@@ -535,7 +547,10 @@ pub fn run_campaign(c: &Campaign) -> Summary {
             let (next, summary, stop) = (&next, &summary, &stop);
             let (with_stress, without) = (&with_stress, &without);
             s.spawn(move || {
-                let dir = c.out.join("work").join(format!("t{t}-{}", std::process::id()));
+                let dir = c
+                    .out
+                    .join("work")
+                    .join(format!("t{t}-{}", std::process::id()));
                 let runner = match Runner::new(c.bins.clone(), dir.clone(), c.timeout) {
                     Ok(r) => r,
                     Err(e) => {
@@ -544,7 +559,9 @@ pub fn run_campaign(c: &Campaign) -> Summary {
                     }
                 };
                 loop {
-                    if stop.load(Ordering::Relaxed) || c.deadline.is_some_and(|d| Instant::now() >= d) {
+                    if stop.load(Ordering::Relaxed)
+                        || c.deadline.is_some_and(|d| Instant::now() >= d)
+                    {
                         break;
                     }
                     let seed = next.fetch_add(1, Ordering::Relaxed);
@@ -562,14 +579,14 @@ pub fn run_campaign(c: &Campaign) -> Summary {
                     let (err, timeout) = match &verdict {
                         Verdict::Agree(o, slow) => {
                             summary.lock().unwrap().stress_timeouts += *slow as u64;
-                            (
-                            o.status != Status::Exit(0),
-                            o.status == Status::Timeout,
-                        )
+                            (o.status != Status::Exit(0), o.status == Status::Timeout)
                         }
                         Verdict::Disagree(r) => {
                             finding = Some(record(&runner, c, seed, &src, r));
-                            (r[0].1.status != Status::Exit(0), r[0].1.status == Status::Timeout)
+                            (
+                                r[0].1.status != Status::Exit(0),
+                                r[0].1.status == Status::Timeout,
+                            )
                         }
                     };
                     let mut sm = summary.lock().unwrap();
@@ -606,7 +623,13 @@ pub fn run_campaign(c: &Campaign) -> Summary {
 }
 
 /// Writes a finding's files; shrinks it when asked.
-fn record(runner: &Runner, c: &Campaign, seed: u64, src: &str, results: &[(Config, Outcome)]) -> Finding {
+fn record(
+    runner: &Runner,
+    c: &Campaign,
+    seed: u64,
+    src: &str,
+    results: &[(Config, Outcome)],
+) -> Finding {
     let dir = c.out.join("findings").join(format!("seed-{seed}"));
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("program.valk"), src);
@@ -647,7 +670,8 @@ fn record(runner: &Runner, c: &Campaign, seed: u64, src: &str, results: &[(Confi
             let small = runner.shrink(src, results[0].0, b, c.shrink_runs);
             let _ = std::fs::write(dir.join("reduced.valk"), &small);
             let outs = runner.run_all(&small, &[results[0].0, b]);
-            let pairs: Vec<(Config, Outcome)> = vec![(results[0].0, outs[0].clone()), (b, outs[1].clone())];
+            let pairs: Vec<(Config, Outcome)> =
+                vec![(results[0].0, outs[0].clone()), (b, outs[1].clone())];
             let _ = std::fs::write(dir.join("reduced.txt"), describe(&pairs));
             reduced = Some(small);
         }

@@ -52,7 +52,8 @@ impl Target {
 /// The input of `target` number `index` of the run with `seed`.
 /// `corpus`: texts to mutate (the golden programs).
 pub fn input(target: Target, seed: u64, index: u64, corpus: &[String]) -> String {
-    let mut rng = Rng::new(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ index.wrapping_mul(0x9e37_79b9));
+    let mut rng =
+        Rng::new(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ index.wrapping_mul(0x9e37_79b9));
     match target {
         Target::Reader => match rng.below(4) {
             0 => random_bytes(&mut rng),
@@ -70,7 +71,10 @@ pub fn input(target: Target, seed: u64, index: u64, corpus: &[String]) -> String
             0 => soup(&mut rng, &expander_tokens(), 60),
             1 | 2 => {
                 let n = rng.range(1, 4);
-                (0..n).map(|_| sexpr(&mut rng, 5)).collect::<Vec<_>>().join("\n")
+                (0..n)
+                    .map(|_| sexpr(&mut rng, 5))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             }
             3 => macro_program(&mut rng),
             _ => {
@@ -83,19 +87,99 @@ pub fn input(target: Target, seed: u64, index: u64, corpus: &[String]) -> String
 }
 
 const READER_TOKENS: &[&str] = &[
-    "(", ")", "(", ")", "[", "]", "#(", "#u8(", "'", "`", ",", ",@", ".", " ", " ", "\n", "\"s\"",
-    "\"un", "\"\\x41;\"", "\"\\q\"", "#\\", "#\\x41", "#\\space", "#\\(", "#|", "|#", "#;",
-    ";c\n", "#!fold-case", "#!no-fold-case", "#0=", "#0#", "#1=", "|sym|", "|a\\|b|", "1/2",
-    "#e1.5", "#x-ff", "1e400", "+nan.0", "-inf.0", "-i", "1@2", "#b102", "#t", "#false", "x",
-    "λ", "\\x;", "+", "-", "...", "1.", ".5", "#d", "#i#x10", "+1/0", "1e", "#\\xD800", "#!eof",
-    "\u{0}", "\u{7f}", "\t",
+    "(",
+    ")",
+    "(",
+    ")",
+    "[",
+    "]",
+    "#(",
+    "#u8(",
+    "'",
+    "`",
+    ",",
+    ",@",
+    ".",
+    " ",
+    " ",
+    "\n",
+    "\"s\"",
+    "\"un",
+    "\"\\x41;\"",
+    "\"\\q\"",
+    "#\\",
+    "#\\x41",
+    "#\\space",
+    "#\\(",
+    "#|",
+    "|#",
+    "#;",
+    ";c\n",
+    "#!fold-case",
+    "#!no-fold-case",
+    "#0=",
+    "#0#",
+    "#1=",
+    "|sym|",
+    "|a\\|b|",
+    "1/2",
+    "#e1.5",
+    "#x-ff",
+    "1e400",
+    "+nan.0",
+    "-inf.0",
+    "-i",
+    "1@2",
+    "#b102",
+    "#t",
+    "#false",
+    "x",
+    "λ",
+    "\\x;",
+    "+",
+    "-",
+    "...",
+    "1.",
+    ".5",
+    "#d",
+    "#i#x10",
+    "+1/0",
+    "1e",
+    "#\\xD800",
+    "#!eof",
+    "\u{0}",
+    "\u{7f}",
+    "\t",
 ];
 
 fn expander_tokens() -> Vec<&'static str> {
     let mut k = valk::expand::SPECIAL_FORMS.to_vec();
     k.extend([
-        "(", ")", "(", ")", "(", ")", "'", "`", ",", ",@", ".", "...", "_", "x", "y", "1", "\"s\"",
-        "#t", "()", "#(", "else", "=>", "syntax-rules", "define-syntax", "m",
+        "(",
+        ")",
+        "(",
+        ")",
+        "(",
+        ")",
+        "'",
+        "`",
+        ",",
+        ",@",
+        ".",
+        "...",
+        "_",
+        "x",
+        "y",
+        "1",
+        "\"s\"",
+        "#t",
+        "()",
+        "#(",
+        "else",
+        "=>",
+        "syntax-rules",
+        "define-syntax",
+        "m",
     ]);
     k
 }
@@ -125,7 +209,8 @@ fn soup(rng: &mut Rng, tokens: &[&str], max: u64) -> String {
     let n = rng.below(max);
     let mut s = String::new();
     for _ in 0..n {
-        s.push_str(*rng.pick(tokens));
+        let t: &&str = rng.pick(tokens);
+        s.push_str(t);
         if rng.chance(2, 3) {
             s.push(' ');
         }
@@ -177,11 +262,19 @@ fn sexpr(rng: &mut Rng, depth: u32) -> String {
     let n = rng.below(5);
     let args: Vec<String> = (0..n).map(|_| sexpr(rng, depth - 1)).collect();
     match rng.below(9) {
-        0..=3 => format!("({} {})", rng.pick(valk::expand::SPECIAL_FORMS), args.join(" ")),
+        0..=3 => format!(
+            "({} {})",
+            rng.pick(valk::expand::SPECIAL_FORMS),
+            args.join(" ")
+        ),
         4 | 5 => format!("({})", args.join(" ")),
         6 => format!("({} . {})", args.join(" "), sexpr(rng, depth - 1)),
         7 => format!("#({})", args.join(" ")),
-        _ => format!("{}{}", rng.pick(&["'", "`", ",", ",@"]), sexpr(rng, depth - 1)),
+        _ => format!(
+            "{}{}",
+            rng.pick(&["'", "`", ",", ",@"]),
+            sexpr(rng, depth - 1)
+        ),
     }
 }
 
@@ -189,10 +282,31 @@ fn sexpr(rng: &mut Rng, depth: u32) -> String {
 /// uses of it (also inside a body, where definitions may splice).
 fn macro_program(rng: &mut Rng) -> String {
     const PIECES: &[&str] = &[
-        "a", "b", "c", "...", "_", "x", "1", "else", "(a ...)", "(b c ...)", "#(a ...)", "(a . b)",
-        "((a b ...) ...)", "(... ...)",
+        "a",
+        "b",
+        "c",
+        "...",
+        "_",
+        "x",
+        "1",
+        "else",
+        "(a ...)",
+        "(b c ...)",
+        "#(a ...)",
+        "(a . b)",
+        "((a b ...) ...)",
+        "(... ...)",
     ];
-    const HEADS: &[&str] = &["", "if ", "m ", "let ((x 1)) ", "list ", "begin ", "define y ", "lambda (a) "];
+    const HEADS: &[&str] = &[
+        "",
+        "if ",
+        "m ",
+        "let ((x 1)) ",
+        "list ",
+        "begin ",
+        "define y ",
+        "lambda (a) ",
+    ];
     let rule = |rng: &mut Rng| {
         let p: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(PIECES)).collect();
         let t: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(PIECES)).collect();
@@ -200,11 +314,16 @@ fn macro_program(rng: &mut Rng) -> String {
     };
     let rules: Vec<String> = (0..rng.range(1, 3)).map(|_| rule(rng)).collect();
     let lits = if rng.chance(1, 2) { "(else)" } else { "()" };
-    let mut s = format!("(define-syntax m (syntax-rules {lits} {}))\n", rules.join(" "));
+    let mut s = format!(
+        "(define-syntax m (syntax-rules {lits} {}))\n",
+        rules.join(" ")
+    );
     for _ in 0..rng.range(1, 4) {
         let u: Vec<&str> = (0..rng.below(5)).map(|_| *rng.pick(PIECES)).collect();
         let u = u.join(" ");
-        s.push_str(&format!("(m {u})\n(define (g) (m {u}) 1)\n(let () (m {u}))\n"));
+        s.push_str(&format!(
+            "(m {u})\n(define (g) (m {u}) 1)\n(let () (m {u}))\n"
+        ));
     }
     if rng.chance(1, 3) {
         s.push_str(&format!("(m {})\n", sexpr(rng, 3)));
@@ -234,7 +353,10 @@ fn reader_one(text: &str) {
         let span = e.span.expect("reader errors carry a span");
         let (s, t) = (span.start as usize, span.end as usize);
         assert!(s <= t && t <= text.len(), "span {s}..{t} outside the text");
-        assert!(text.is_char_boundary(s) && text.is_char_boundary(t), "span splits a character");
+        assert!(
+            text.is_char_boundary(s) && text.is_char_boundary(t),
+            "span splits a character"
+        );
         let _ = e.render(&sm);
     }
     let mut opts = ReadOptions::default();
@@ -242,7 +364,10 @@ fn reader_one(text: &str) {
     for _ in 0..200 {
         match read_one(rest, &mut opts) {
             ReadOne::Datum(_, end) => {
-                assert!(end > 0 && end <= rest.len() && rest.is_char_boundary(end), "read_one end {end}");
+                assert!(
+                    end > 0 && end <= rest.len() && rest.is_char_boundary(end),
+                    "read_one end {end}"
+                );
                 rest = &rest[end..];
             }
             ReadOne::Error { start, end, .. } => {
@@ -280,10 +405,13 @@ fn compiler_one(text: &str, ctx: &mut Ctx, index: u64) {
     let mut sources = SourceMap::new();
     let ex = match pipeline::expand_program(&mut sources, "fuzz.valk", text) {
         Ok(ex) => ex,
-        Err(d) => panic!("a generated program does not expand:\n{}", d.render(&sources)),
+        Err(d) => panic!(
+            "a generated program does not expand:\n{}",
+            d.render(&sources)
+        ),
     };
     let opts = LowerOptions {
-        fixed_globals: index % 2 == 0,
+        fixed_globals: index.is_multiple_of(2),
         predefined: ex.prelude_globals(),
     };
     for level in [0u32, 2] {
@@ -293,8 +421,15 @@ fn compiler_one(text: &str, ctx: &mut Ctx, index: u64) {
             .unwrap_or_else(|d| panic!("-O{level}: {}", d.message));
         valk_vir::verify_module(&l.module).unwrap_or_else(|e| panic!("-O{level}: {e}"));
         let tops = l.toplevels.clone();
-        let ir = pipeline::emit_llvm(&l, &tops, &sources, pipeline::Target::JitModule { descriptor: "fuzz_desc" })
-            .unwrap_or_else(|e| panic!("-O{level}: emit: {e}"));
+        let ir = pipeline::emit_llvm(
+            &l,
+            &tops,
+            &sources,
+            pipeline::Target::JitModule {
+                descriptor: "fuzz_desc",
+            },
+        )
+        .unwrap_or_else(|e| panic!("-O{level}: emit: {e}"));
         if !ctx.backends.iter().any(|(n, _)| *n == level) {
             let b = valk_llvm::Backend::new(level).unwrap_or_else(|e| panic!("backend: {e}"));
             ctx.backends.push((level, b));

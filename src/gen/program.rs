@@ -148,8 +148,20 @@ const BOUNDARY_INTS: &[&str] = &[
 ];
 
 const FLONUMS: &[&str] = &[
-    "0.0", "-0.0", "1.5", "-2.25", "1e10", "3.141592653589793", "1e-7", "6.02e23", "0.1", "-1e300",
-    "2.5e-310", "1e308", "+inf.0", "-inf.0",
+    "0.0",
+    "-0.0",
+    "1.5",
+    "-2.25",
+    "1e10",
+    "3.141592653589793",
+    "1e-7",
+    "6.02e23",
+    "0.1",
+    "-1e300",
+    "2.5e-310",
+    "1e308",
+    "+inf.0",
+    "-inf.0",
 ];
 
 const STRINGS: &[&str] = &[
@@ -164,7 +176,14 @@ const STRINGS: &[&str] = &[
 ];
 
 const CHARS: &[&str] = &[
-    "#\\a", "#\\Z", "#\\0", "#\\space", "#\\λ", "#\\newline", "#\\x41", "#\\~",
+    "#\\a",
+    "#\\Z",
+    "#\\0",
+    "#\\space",
+    "#\\λ",
+    "#\\newline",
+    "#\\x41",
+    "#\\~",
 ];
 
 const SYMBOLS: &[&str] = &["'oops", "'fail", "'x", "'done"];
@@ -303,7 +322,7 @@ impl Gen {
                 let mk = self.name("mk");
                 let c = self.name("ctr");
                 let step = self.rng.range(1, 9);
-                let start = self.int_leaf(&mut sc);
+                let start = self.int_leaf(&sc);
                 self.globals.push(Bind::Proc(Sig {
                     name: c.clone(),
                     params: vec![],
@@ -615,7 +634,12 @@ impl Gen {
             Ty::Char => self.rng.pick(CHARS).to_string(),
             Ty::List => self
                 .rng
-                .pick(&["'()", "'(1 2 3)", "(list 4 -5)", "'(1152921504606846975 -1)"])
+                .pick(&[
+                    "'()",
+                    "'(1 2 3)",
+                    "(list 4 -5)",
+                    "'(1152921504606846975 -1)",
+                ])
                 .to_string(),
             Ty::Vec => self
                 .rng
@@ -760,15 +784,18 @@ impl Gen {
                 let c = self.expr(Ty::Bool, sc, b, d1);
                 let i = self.expr(Ty::Int, sc, b, d1);
                 let sym = *self.rng.pick(SYMBOLS);
-                let raise = self.rng.pick(&[
-                    format!("(raise {sym})"),
-                    format!("(raise {i})"),
-                    format!("(error \"gen\" {i})"),
-                    format!("(vector-ref (vector 1 2) (+ 2 (abs {i})))"),
-                    "(car (%id 5))".to_string(),
-                    format!("(+ 1 (%id \"x\") {i})"),
-                    format!("(quotient {i} (%id 0))"),
-                ]).clone();
+                let raise = self
+                    .rng
+                    .pick(&[
+                        format!("(raise {sym})"),
+                        format!("(raise {i})"),
+                        format!("(error \"gen\" {i})"),
+                        format!("(vector-ref (vector 1 2) (+ 2 (abs {i})))"),
+                        "(car (%id 5))".to_string(),
+                        format!("(+ 1 (%id \"x\") {i})"),
+                        format!("(quotient {i} (%id 0))"),
+                    ])
+                    .clone();
                 let hty = match ty {
                     Ty::Int => {
                         format!("((error-object? {e}) (%wrap (+ (string-length (error-object-message {e})) (length (error-object-irritants {e})))))\n        ((number? {e}) (%wrap {e}))\n        ((symbol? {e}) (string-length (symbol->string {e})))")
@@ -841,7 +868,10 @@ impl Gen {
                 match (ty, self.rng.below(3)) {
                     (Ty::List, _) => format!("((lambda {a} {a}) {})", args.join(" ")),
                     (_, 0) => format!("((lambda {a} (apply + {a})) {})", args.join(" ")),
-                    (_, 1) => format!("((lambda ({x} . {a}) (+ {x} (length {a}))) 1 {})", args.join(" ")),
+                    (_, 1) => format!(
+                        "((lambda ({x} . {a}) (+ {x} (length {a}))) 1 {})",
+                        args.join(" ")
+                    ),
                     _ => format!("(apply max 0 (list {}))", args.join(" ")),
                 }
             }
@@ -901,7 +931,14 @@ impl Gen {
                 format!("(expt {base} {k})")
             }
             9 => {
-                let op = *self.rng.pick(&["numerator", "denominator", "floor", "round", "truncate", "ceiling"]);
+                let op = *self.rng.pick(&[
+                    "numerator",
+                    "denominator",
+                    "floor",
+                    "round",
+                    "truncate",
+                    "ceiling",
+                ]);
                 let x = e(self, Ty::Int);
                 let y = e(self, Ty::Int);
                 format!("({op} (/ {x} (%nz {y})))")
@@ -917,7 +954,11 @@ impl Gen {
             }
             11 => {
                 let x = e(self, Ty::List);
-                let op = *self.rng.pick(&["length", "(lambda (l) (apply + l))", "(lambda (l) (apply max 0 l))"]);
+                let op = *self.rng.pick(&[
+                    "length",
+                    "(lambda (l) (apply + l))",
+                    "(lambda (l) (apply max 0 l))",
+                ]);
                 format!("({op} {x})")
             }
             12 => {
@@ -1007,8 +1048,10 @@ impl Gen {
             }
             27 => {
                 let x = e(self, Ty::Int);
-                format!("(exact-integer-sqrt-sum (abs {x}))")
-                    .replace("exact-integer-sqrt-sum", "(lambda (n) (call-with-values (lambda () (exact-integer-sqrt n)) +))")
+                format!("(exact-integer-sqrt-sum (abs {x}))").replace(
+                    "exact-integer-sqrt-sum",
+                    "(lambda (n) (call-with-values (lambda () (exact-integer-sqrt n)) +))",
+                )
             }
             28 => {
                 let l = e(self, Ty::List);
@@ -1067,7 +1110,9 @@ impl Gen {
             }
             5 => {
                 let x = e(self, Ty::Flo);
-                let op = *self.rng.pick(&["floor", "round", "truncate", "ceiling", "abs", "-"]);
+                let op = *self
+                    .rng
+                    .pick(&["floor", "round", "truncate", "ceiling", "abs", "-"]);
                 format!("({op} {x})")
             }
             6 => {
@@ -1116,7 +1161,9 @@ impl Gen {
                 format!("({op} {x} {y})")
             }
             2 => {
-                let op = *self.rng.pick(&["even?", "odd?", "zero?", "positive?", "negative?"]);
+                let op = *self
+                    .rng
+                    .pick(&["even?", "odd?", "zero?", "positive?", "negative?"]);
                 let x = e(self, Ty::Int);
                 format!("({op} {x})")
             }
@@ -1164,8 +1211,16 @@ impl Gen {
                 let t = self.any_type();
                 let x = e(self, t);
                 let op = *self.rng.pick(&[
-                    "number?", "string?", "vector?", "pair?", "procedure?", "boolean?", "char?",
-                    "bytevector?", "symbol?", "exact?",
+                    "number?",
+                    "string?",
+                    "vector?",
+                    "pair?",
+                    "procedure?",
+                    "boolean?",
+                    "char?",
+                    "bytevector?",
+                    "symbol?",
+                    "exact?",
                 ]);
                 if op == "exact?" {
                     format!("(and (number? {x}) (exact? {x}))")
@@ -1203,7 +1258,9 @@ impl Gen {
                 let s = e(self, Ty::Str);
                 let k = e(self, Ty::Int);
                 let n = self.name("s");
-                format!("(let (({n} {s})) (substring {n} 0 (modulo {k} (+ 1 (string-length {n})))))")
+                format!(
+                    "(let (({n} {s})) (substring {n} 0 (modulo {k} (+ 1 (string-length {n})))))"
+                )
             }
             4 => {
                 let c = e(self, Ty::Char);
@@ -1217,7 +1274,12 @@ impl Gen {
             }
             6 => {
                 let s = e(self, Ty::Str);
-                let op = *self.rng.pick(&["string-upcase", "string-downcase", "string-copy", "string-foldcase"]);
+                let op = *self.rng.pick(&[
+                    "string-upcase",
+                    "string-downcase",
+                    "string-copy",
+                    "string-foldcase",
+                ]);
                 format!("({op} {s})")
             }
             7 => {
@@ -1304,7 +1366,9 @@ impl Gen {
                 let n = self.rng.range(0, (*b).min(2000) as i64);
                 *b = b.saturating_sub(n as u64 * 2);
                 let k = self.rng.range(1, 5);
-                format!("(let {f} (({i} 0)) (if (>= {i} {n}) '() (cons (* {k} {i}) ({f} (+ {i} 1)))))")
+                format!(
+                    "(let {f} (({i} 0)) (if (>= {i} {n}) '() (cons (* {k} {i}) ({f} (+ {i} 1)))))"
+                )
             }
             9 => {
                 let l = e(self, Ty::List);

@@ -256,7 +256,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let text = "(define (f x) (if x #\\( \"a)\\\"b\"))\n'(1 . 2) #(1 2) #u8(3) `(a ,b ,@c) #\\space";
+        let text =
+            "(define (f x) (if x #\\( \"a)\\\"b\"))\n'(1 . 2) #(1 2) #u8(3) `(a ,b ,@c) #\\space";
         let forms = parse(text).unwrap();
         let printed = print_program(&forms);
         assert_eq!(parse(&printed).unwrap(), forms);

@@ -44,8 +44,10 @@ impl Args {
     }
 
     fn num<T: std::str::FromStr>(&mut self, name: &str) -> Option<T> {
-        self.value(name)
-            .map(|v| v.parse().unwrap_or_else(|_| die(&format!("{name}: not a number: {v}"))))
+        self.value(name).map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| die(&format!("{name}: not a number: {v}")))
+        })
     }
 
     fn done(&self) {
@@ -85,9 +87,17 @@ fn main() {
     let mut a = Args { rest: all };
     match cmd.as_str() {
         "gen" => {
-            let seed: u64 = a.rest.first().and_then(|s| s.parse().ok()).unwrap_or_else(|| die("gen SEED"));
+            let seed: u64 = a
+                .rest
+                .first()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| die("gen SEED"));
             let small = a.flag("--small");
-            let opts = if small { program::Options::small() } else { program::Options::default() };
+            let opts = if small {
+                program::Options::small()
+            } else {
+                program::Options::default()
+            };
             print!("{}", program::generate_with(seed, &opts));
         }
         "check" => check_file(&mut a),
@@ -104,7 +114,9 @@ fn main() {
         }
         "inproc-child" => inproc_child(&mut a),
         "all" => {
-            let hours: Option<f64> = a.value("--hours").map(|h| h.parse().unwrap_or_else(|_| die("--hours")));
+            let hours: Option<f64> = a
+                .value("--hours")
+                .map(|h| h.parse().unwrap_or_else(|_| die("--hours")));
             let deadline = hours.map(|h| Instant::now() + Duration::from_secs_f64(h * 3600.0));
             let mut c = campaign(&mut a, deadline);
             let mut o = inproc_opts(&mut a, deadline);
@@ -124,7 +136,9 @@ fn main() {
 }
 
 fn threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 fn campaign(a: &mut Args, deadline: Option<Instant>) -> Campaign {
@@ -132,11 +146,16 @@ fn campaign(a: &mut Args, deadline: Option<Instant>) -> Campaign {
     let deadline = deadline.or(hours.map(|h| Instant::now() + Duration::from_secs_f64(h * 3600.0)));
     Campaign {
         bins: bins(),
-        out: a.value("--out").map(PathBuf::from).unwrap_or_else(default_out),
+        out: a
+            .value("--out")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_out),
         first_seed: a.num("--seed").unwrap_or(1),
-        programs: a
-            .num("--programs")
-            .unwrap_or(if deadline.is_some() { u64::MAX / 2 } else { 100 }),
+        programs: a.num("--programs").unwrap_or(if deadline.is_some() {
+            u64::MAX / 2
+        } else {
+            100
+        }),
         deadline,
         threads: a.num("--threads").unwrap_or_else(threads),
         timeout: Duration::from_secs(a.num("--timeout").unwrap_or(10)),
@@ -178,7 +197,11 @@ fn indent(s: &str) -> String {
 fn log(out: &Path, line: &str) {
     use std::io::Write;
     let _ = std::fs::create_dir_all(out);
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(out.join("runs.log")) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join("runs.log"))
+    {
         let _ = writeln!(f, "{line}");
     }
 }
@@ -197,7 +220,9 @@ fn parse_config(s: &str) -> Config {
             } else if let Some(n) = e.strip_prefix("aot-O") {
                 Engine::Aot(n.parse().unwrap_or_else(|_| die(s)))
             } else {
-                die(&format!("unknown configuration {s} (interp, jit-O0, aot-O2+stress, ...)"))
+                die(&format!(
+                    "unknown configuration {s} (interp, jit-O0, aot-O2+stress, ...)"
+                ))
             }
         }
     };
@@ -205,7 +230,9 @@ fn parse_config(s: &str) -> Config {
 }
 
 fn scratch_runner() -> Runner {
-    let dir = default_out().join("work").join(format!("cli-{}", std::process::id()));
+    let dir = default_out()
+        .join("work")
+        .join(format!("cli-{}", std::process::id()));
     Runner::new(bins(), dir, Duration::from_secs(10)).unwrap_or_else(|e| die(&e.to_string()))
 }
 
@@ -217,7 +244,11 @@ fn check_file(a: &mut Args) {
     let configs = diff::default_configs(!no_stress);
     match diff::check(&runner, &src, &configs) {
         Verdict::Agree(o, _) => {
-            println!("all {} configurations agree ({:?})", configs.len(), o.status);
+            println!(
+                "all {} configurations agree ({:?})",
+                configs.len(),
+                o.status
+            );
         }
         Verdict::Disagree(r) => {
             print!("{}", diff::describe(&r));
@@ -238,7 +269,10 @@ fn shrink_file(a: &mut Args) {
     let small = runner.shrink(&src, ca, cb, runs);
     print!("{small}");
     let outs = runner.run_all(&small, &[ca, cb]);
-    eprint!("{}", diff::describe(&[(ca, outs[0].clone()), (cb, outs[1].clone())]));
+    eprint!(
+        "{}",
+        diff::describe(&[(ca, outs[0].clone()), (cb, outs[1].clone())])
+    );
     let _ = std::fs::remove_dir_all(&runner.dir);
 }
 
@@ -260,14 +294,19 @@ fn inproc_opts(a: &mut Args, deadline: Option<Instant>) -> InprocOpts {
     let deadline = deadline.or(hours.map(|h| Instant::now() + Duration::from_secs_f64(h * 3600.0)));
     let targets = match a.value("--target").as_deref() {
         None | Some("all") => Target::ALL.to_vec(),
-        Some(t) => vec![Target::from_name(t).unwrap_or_else(|| die(&format!("unknown target {t}")))],
+        Some(t) => {
+            vec![Target::from_name(t).unwrap_or_else(|| die(&format!("unknown target {t}")))]
+        }
     };
     InprocOpts {
         targets,
         seed: a.num("--seed").unwrap_or(1),
         inputs: a.num("--inputs").or(deadline.map(|_| u64::MAX / 4)),
         deadline,
-        out: a.value("--out").map(PathBuf::from).unwrap_or_else(default_out),
+        out: a
+            .value("--out")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_out),
         hang: a.num("--hang-seconds").unwrap_or(10.0),
     }
 }
@@ -290,7 +329,11 @@ fn inproc(o: &InprocOpts) {
     let findings = o.out.join("findings");
     let _ = std::fs::create_dir_all(&findings);
     let corpus = fuzz::load_corpus(&repo_root().join("tests/programs"));
-    let limit: Vec<u64> = o.targets.iter().map(|&t| o.inputs.unwrap_or_else(|| default_inputs(t))).collect();
+    let limit: Vec<u64> = o
+        .targets
+        .iter()
+        .map(|&t| o.inputs.unwrap_or_else(|| default_inputs(t)))
+        .collect();
     let mut next: Vec<u64> = vec![0; o.targets.len()];
     let mut ran: Vec<u64> = vec![0; o.targets.len()];
     let mut crashes: Vec<u64> = vec![0; o.targets.len()];
@@ -308,12 +351,23 @@ fn inproc(o: &InprocOpts) {
                 Some(d) => d.min(Instant::now() + slice),
                 None => Instant::now() + Duration::from_secs(86_400),
             };
-            let cur = o.out.join(format!("current-{}-{}", t.name(), std::process::id()));
-            let errf = o.out.join(format!("stderr-{}-{}", t.name(), std::process::id()));
-            let secs = until.saturating_duration_since(Instant::now()).as_secs_f64();
+            let cur = o
+                .out
+                .join(format!("current-{}-{}", t.name(), std::process::id()));
+            let errf = o
+                .out
+                .join(format!("stderr-{}-{}", t.name(), std::process::id()));
+            let secs = until
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
             let child = Command::new(&exe)
                 .args(["inproc-child", "--target", t.name()])
-                .args(["--seed", &o.seed.to_string(), "--start", &next[ti].to_string()])
+                .args([
+                    "--seed",
+                    &o.seed.to_string(),
+                    "--start",
+                    &next[ti].to_string(),
+                ])
                 .args(["--count", &(limit[ti] - next[ti]).to_string()])
                 .args(["--seconds", &format!("{secs:.1}")])
                 .args(["--hang-seconds", &o.hang.to_string()])
@@ -322,7 +376,11 @@ fn inproc(o: &InprocOpts) {
                 .arg("--out")
                 .arg(&findings)
                 .stdout(Stdio::piped())
-                .stderr(std::fs::File::create(&errf).map(Stdio::from).unwrap_or(Stdio::null()))
+                .stderr(
+                    std::fs::File::create(&errf)
+                        .map(Stdio::from)
+                        .unwrap_or(Stdio::null()),
+                )
                 .output();
             let child = match child {
                 Ok(c) => c,
@@ -331,7 +389,9 @@ fn inproc(o: &InprocOpts) {
             let stdout = String::from_utf8_lossy(&child.stdout);
             // "ran N crashes C" on a clean end.
             let mut words = stdout.split_whitespace();
-            if let (Some("ran"), Some(n), Some("crashes"), Some(c)) = (words.next(), words.next(), words.next(), words.next()) {
+            if let (Some("ran"), Some(n), Some("crashes"), Some(c)) =
+                (words.next(), words.next(), words.next(), words.next())
+            {
                 let n: u64 = n.parse().unwrap_or(0);
                 ran[ti] += n;
                 crashes[ti] += c.parse::<u64>().unwrap_or(0);
@@ -344,7 +404,10 @@ fn inproc(o: &InprocOpts) {
                 // The child died on an input: write it down, go on after it.
                 let i = std::fs::read(&cur)
                     .ok()
-                    .and_then(|b| b.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap())))
+                    .and_then(|b| {
+                        b.get(..8)
+                            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+                    })
                     .unwrap_or(next[ti]);
                 let hang = child.status.code() == Some(HANG_STATUS);
                 let kind = if hang { "hang" } else { "crash" };
@@ -386,7 +449,10 @@ fn inproc(o: &InprocOpts) {
 
 /// One target's loop in this process (started by [`inproc`]).
 fn inproc_child(a: &mut Args) {
-    let t = a.value("--target").and_then(|t| Target::from_name(&t)).unwrap_or_else(|| die("--target"));
+    let t = a
+        .value("--target")
+        .and_then(|t| Target::from_name(&t))
+        .unwrap_or_else(|| die("--target"));
     let seed: u64 = a.num("--seed").unwrap_or(1);
     let start: u64 = a.num("--start").unwrap_or(0);
     let count: u64 = a.num("--count").unwrap_or(1000);
@@ -412,7 +478,16 @@ fn inproc_child(a: &mut Args) {
     };
     let deadline = Some(Instant::now() + Duration::from_secs_f64(secs));
     let hang = Duration::from_secs_f64(hang);
-    let (crashes, n) = fuzz::fuzz_loop(t, seed, start, count, deadline, &corpus, hang, &mut progress);
+    let (crashes, n) = fuzz::fuzz_loop(
+        t,
+        seed,
+        start,
+        count,
+        deadline,
+        &corpus,
+        hang,
+        &mut progress,
+    );
     for c in &crashes {
         if let Some(dir) = &out {
             let base = format!("crash-{}-{seed}-{}", t.name(), c.index);
