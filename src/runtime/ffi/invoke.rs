@@ -364,18 +364,3 @@ pub fn registered(name: &str) -> Option<Registered> {
     let r = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
     r.as_ref()?.get(name).cloned()
 }
-
-/// Calls the C function at `addr` whose argument types for this call
-/// (variadic ones included, `fixed` of them fixed) are `arg_types`.
-pub fn call_typed(
-    who: &str,
-    addr: usize,
-    ret: CType,
-    arg_types: &[CType],
-    fixed: Option<usize>,
-    args: &[Value],
-) -> VResult {
-    let p = prepared(ret, arg_types, fixed);
-    // SAFETY: prepared interfaces live for the process.
-    call_prepared(who, addr, unsafe { &mut *p }, args)
-}

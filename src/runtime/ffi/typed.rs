@@ -2,7 +2,7 @@
 //! docs/ffi.md, "Typed foreign procedures").
 //!
 //! The interpreter gets a runtime closure from `%make-c-function` that
-//! calls through libffi ([`invoke::call_typed`]). Compiled code calls the C
+//! calls through libffi ([`invoke::call`]). Compiled code calls the C
 //! function directly (the backend's `ffi_call`, docs/vir.md) and uses the
 //! entry points below only off its fast path: resolving the address on the
 //! first call, converting an argument the inline checks do not handle (and
