@@ -76,6 +76,19 @@ pub struct Lambda {
     pub span: Span,
 }
 
+impl Lambda {
+    /// Whether this procedure is glue the expander generated around a
+    /// runtime operation (a record constructor, predicate, accessor or
+    /// modifier, a typed foreign function): backtraces do not show its
+    /// frame, on every engine (the compiled engines usually inline the
+    /// operation; docs/debugging.md).
+    pub fn is_glue(&self) -> bool {
+        matches!(&self.body.kind, ExprKind::Call(f, _)
+            if matches!(&f.kind, ExprKind::Global(n)
+                if matches!(n.as_str(), "%record" | "%record?" | "%record-ref" | "%record-set!" | "%ffi-call")))
+    }
+}
+
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }

@@ -268,7 +268,7 @@ impl Session {
         }
         let Engine::Jit(jit) = &mut self.engine else {
             for top in tops {
-                let printed = interp::eval_toplevel(top).and_then(|v| {
+                let printed = interp::eval_toplevel(top, Some(&self.sources)).and_then(|v| {
                     if print {
                         print_result(v)
                     } else {

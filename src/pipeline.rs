@@ -256,6 +256,27 @@ pub fn emit_llvm(
             col,
         })
     };
+    let site = |n: u32| {
+        let span = lowered.span(Loc(n))?;
+        let file = sources.get(span.file);
+        let (line, col) = file.line_col(span.start);
+        Some(valk_llvm::SiteSource {
+            file: file.name.clone(),
+            line,
+            col,
+            library: file.name == prelude::NAME,
+            callee: lowered.callees.get(&n).cloned(),
+            frame: lowered.loc_procs.get(&n).map(|p| match p {
+                crate::lower::SiteProc::TopLevel => valk_llvm::SiteFrame::TopLevel,
+                crate::lower::SiteProc::Proc(name) => {
+                    valk_llvm::SiteFrame::Proc(name.clone().unwrap_or_default())
+                }
+                crate::lower::SiteProc::Hidden | crate::lower::SiteProc::ChunkCall => {
+                    valk_llvm::SiteFrame::Hidden
+                }
+            }),
+        })
+    };
     let main_file = sources
         .files()
         .iter()
@@ -273,6 +294,7 @@ pub fn emit_llvm(
         unbound_diag: &unbound,
         proc_name: &proc_name,
         debug: (descriptor.is_none() && debug_info()).then_some((main_file.as_str(), &resolve)),
+        sites: Some(&site),
     };
     time_phase("emit", || {
         valk_llvm::emit_module(&lowered.module, toplevels, &opts)

@@ -184,7 +184,7 @@ fn evaluator_agrees_with_the_interpreter() {
                 }
                 let mut expected = String::new();
                 for t in &tops {
-                    let v = valk::interp::eval_toplevel(t)
+                    let v = valk::interp::eval_toplevel(t, None)
                         .unwrap_or_else(|_| panic!("program {n} failed"));
                     expected = valk_runtime::printer::write_string(v);
                 }
@@ -395,7 +395,7 @@ fn random_programs_agree_with_the_interpreter() {
                 }
                 let mut expected = String::new();
                 for t in &tops {
-                    match valk::interp::eval_toplevel(t) {
+                    match valk::interp::eval_toplevel(t, None) {
                         Ok(v) => {
                             numbers += v.is_fixnum() as usize;
                             expected = valk_runtime::printer::write_string(v)

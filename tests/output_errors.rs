@@ -36,20 +36,28 @@ fn command(engine: Engine, name: &str, source: &str) -> Command {
     let dir = scratch();
     let file = dir.join(format!("{name}.valk"));
     std::fs::write(&file, source).unwrap();
+    // The error texts are the subject; backtraces are checked by the
+    // golden corpus (docs/debugging.md).
+    let mut c = command_for(engine, name, &dir, &file);
+    c.env("VALK_BACKTRACE", "0");
+    c
+}
+
+fn command_for(engine: Engine, name: &str, dir: &Path, file: &Path) -> Command {
     match engine {
         Engine::Interp => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
-            c.arg("--no-jit").arg(&file);
+            c.arg("--no-jit").arg(file);
             c
         }
         Engine::Jit => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
             c.arg("--jit")
-                .arg(&file)
+                .arg(file)
                 .env("VALK_CACHE_DIR", dir.join("cache"));
             c
         }
-        Engine::Aot => Command::new(compile(&file, &dir.join(name))),
+        Engine::Aot => Command::new(compile(file, &dir.join(name))),
     }
 }
 

@@ -479,7 +479,22 @@ fn disasm_command(engine: &str) {
     assert_eq!(code, 0);
 }
 
+/// Errors at the prompt print their message only; `,bt` shows the last
+/// one's backtrace (docs/debugging.md).
+fn backtrace_command(engine: &str) {
+    let input = "(define (inner x) (car x))\n(define (outer x) (+ 1 (inner x)))\n,bt\n(outer 5)\n,bt\n(+ 1 2)\n,bt\n";
+    let (out, err, code) = session(engine, input);
+    assert_eq!(err, "error: car: expected a pair: 5\n");
+    let trace = "backtrace (most recent call first):\n  in inner at <repl>:1:19\n  in outer at <repl>:1:24\n  at top level, <repl>:1:1\n";
+    assert_eq!(
+        out,
+        format!(";; no backtrace: no error since the REPL started\n{trace}3\n{trace}")
+    );
+    assert_eq!(code, 0);
+}
+
 on_both_engines!(
+    backtrace_command,
     describe_command,
     describe_shows_the_file_of_a_loaded_definition,
     apropos_command,
@@ -535,6 +550,28 @@ fn expression_flag() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "(1 4 9)\n");
     assert!(out.status.success());
+}
+
+#[test]
+fn backtraces_can_be_turned_off() {
+    let prog = "(define (f x) (car x))\n(f 1)\n";
+    for engine in ["--no-jit", "--jit"] {
+        for (setting, shown) in [("1", true), ("0", false)] {
+            let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+                .args([engine, "-e", prog])
+                .env("VALK_BACKTRACE", setting)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.starts_with("error: car: expected a pair: 1\n"), "{err}");
+            assert_eq!(
+                err.contains("backtrace"),
+                shown,
+                "{engine} {setting}: {err}"
+            );
+            assert_eq!(out.status.code(), Some(1));
+        }
+    }
 }
 
 #[test]

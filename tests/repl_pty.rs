@@ -383,6 +383,22 @@ fn profile_command(engine: &str) {
     assert!(out.contains(";;        177   100.0  fib\r\n"), "{out:?}");
 }
 
+fn backtrace_command(engine: &str) {
+    let mut r = Repl::start(engine, "bt");
+    r.eval("(define (inner x) (vector-ref x 3))");
+    let out = r.eval("(inner (vector 1))");
+    assert!(
+        out.contains("error: vector-ref: index out of range: 3"),
+        "{out:?}"
+    );
+    assert!(!out.contains("backtrace"), "{out:?}");
+    let out = r.eval(",bt");
+    assert!(
+        out.contains("backtrace (most recent call first):\r\n  in inner at <repl>:1:19\r\n  at top level, <repl>:1:1\r\n"),
+        "{out:?}"
+    );
+}
+
 fn disasm_command(engine: &str) {
     let mut r = Repl::start(engine, "disasm");
     define_fib(&mut r);
@@ -396,6 +412,7 @@ fn disasm_command(engine: &str) {
 }
 
 on_both_engines!(
+    backtrace_command,
     describe_and_apropos,
     trace_and_untrace,
     profile_command,

@@ -16,7 +16,13 @@ fn scratch(name: &str) -> PathBuf {
 
 /// (stdout, stderr, status) of a command run in `dir`.
 fn run(cmd: &mut Command, dir: &Path) -> (String, String, i32) {
-    let out = cmd.current_dir(dir).stdin(Stdio::null()).output().unwrap();
+    // Backtraces are checked by the golden corpus (docs/debugging.md).
+    let out = cmd
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env("VALK_BACKTRACE", "0")
+        .output()
+        .unwrap();
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

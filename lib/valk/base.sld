@@ -3,4 +3,5 @@
 (define-library (valk base)
   (import (valk core))
   (export
-    assert exact-rational? gensym string->uninterned-symbol subvector void))
+    assert error-object-backtrace exact-rational? gensym string->uninterned-symbol subvector
+    void))

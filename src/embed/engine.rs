@@ -122,7 +122,10 @@ pub fn run_source(name: &str, text: &str) -> EResult<Value> {
     let scope = gc::Scope::new();
     let last = scope.root(Value::UNSPECIFIED);
     for top in &tops {
-        match interp::eval_toplevel(top) {
+        // Compiled with the engine borrowed (backtrace sites read the
+        // sources), run without it.
+        let compiled = with_engine(|e| Ok(interp::compile_toplevel(top, Some(&e.sources))))?;
+        match interp::run_compiled(compiled) {
             Ok(v) => last.set(v),
             Err(_) => {
                 io::flush_stdout();

@@ -153,7 +153,7 @@ fn syntax_error(d: &Diagnostic) -> error::Raised {
 fn run(tops: &[TopLevel]) -> VResult {
     let mut last = Value::UNSPECIFIED;
     for top in tops {
-        match interp::eval_toplevel(top) {
+        match interp::eval_toplevel(top, None) {
             Ok(v) => last = v,
             Err(e) => {
                 // The location refers to the evaluator's source map, not

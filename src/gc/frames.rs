@@ -339,6 +339,38 @@ unsafe fn walk_segment(
     false
 }
 
+/// Calls `f(fp, record id)` for every compiled frame of the live stack,
+/// innermost first within each segment, the current segment first; stops
+/// when `f` returns false. For backtraces (`crate::backtrace`): it reads
+/// frames, updates nothing.
+pub fn for_each_compiled_frame(f: &mut dyn FnMut(u64, u64) -> bool) {
+    let guard = stackmap::table();
+    let Some(table) = guard.as_ref() else {
+        return;
+    };
+    // SAFETY: as in `current_exit`; `f` does not enter compiled code.
+    let segs = unsafe { &*SEGMENTS.0.get() };
+    let exits = std::iter::once(current_exit()).chain(segs.iter().rev().copied());
+    for exit in exits {
+        let (mut ra, mut fp) = (exit.ra, exit.fp);
+        while let Some(plan) = table.get(&ra) {
+            if !f(fp, plan.id) {
+                return;
+            }
+            // SAFETY: as in `walk_segment`: `fp` is a compiled frame's
+            // frame pointer, with the caller's `fp` and return address
+            // above it.
+            let (next_fp, next_ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+            let next_ra = super::watermark::peek(fp + 8, next_ra);
+            if table.contains_key(&next_ra) && next_fp <= fp {
+                return;
+            }
+            ra = next_ra;
+            fp = next_fp;
+        }
+    }
+}
+
 /// The stack walker installed with `gc::set_stack_walker` when the first
 /// stack map section is registered.
 ///

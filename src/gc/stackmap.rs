@@ -366,6 +366,8 @@ pub struct SafePoint {
     pub function: u64,
     /// The function's fixed frame size (from the function record).
     pub frame_size: u64,
+    /// The record's ID: the call's site (docs/debugging.md, "Backtraces").
+    pub id: u64,
     /// (base slot, derived slot) with the two distinct.
     pub derived: Vec<(Slot, Slot)>,
     /// Every slot holding a base value, each once.
@@ -437,6 +439,7 @@ pub fn safepoint_of(
     let mut sp = SafePoint {
         function: function.address,
         frame_size: function.stack_size,
+        id: rec.id,
         ..SafePoint::default()
     };
     for (k, pair) in gc.chunks_exact(2).enumerate() {

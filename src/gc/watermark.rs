@@ -172,6 +172,20 @@ pub(super) fn resolve(slot: u64, ra: u64) -> (u64, bool) {
     (s.real_ra, s.stop_at_mark)
 }
 
+/// The real return address of slot `slot` holding `ra`, without the
+/// side effects of [`resolve`] (backtraces read the stack outside a walk).
+pub(super) fn peek(slot: u64, ra: u64) -> u64 {
+    if ra != trampoline() {
+        return ra;
+    }
+    let s = state();
+    if s.slot == slot {
+        s.real_ra
+    } else {
+        ra
+    }
+}
+
 /// Before a collection's root walk: may the walk stop at the mark?
 pub(super) fn begin_walk(minor: bool) {
     let s = state();

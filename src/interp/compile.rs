@@ -8,7 +8,10 @@
 use super::{consts, LambdaCode, Node};
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
+use crate::syntax::source::{SourceMap, Span};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use valk_runtime::backtrace::{Site, SITE_HIDDEN, SITE_LIBRARY, SITE_TOPLEVEL};
 use valk_runtime::globals;
 use valk_runtime::value::{ProcInfo, Value};
 
@@ -19,6 +22,13 @@ struct FrameScope {
 
 struct Compiler<'a> {
     top: &'a TopLevel,
+    /// Resolves spans for backtrace sites (`None`: sites have no position).
+    sources: Option<&'a SourceMap>,
+    /// The procedure being compiled (`None`: top-level code), for sites.
+    procs: Vec<Option<&'static str>>,
+    /// The procedure being compiled is expander glue (`Lambda::is_glue`):
+    /// its sites are hidden.
+    glue: bool,
     frames: Vec<FrameScope>,
     /// Locals bound by `letrec`: reads check for the unassigned marker.
     letrec_bound: HashSet<LocalId>,
@@ -26,9 +36,12 @@ struct Compiler<'a> {
 
 /// Compiles a top-level form. Returns the tree and the size of the frame
 /// the form's own (non-lambda) locals need.
-pub fn compile_toplevel(top: &TopLevel) -> (&'static Node, u32) {
+pub fn compile_toplevel(top: &TopLevel, sources: Option<&SourceMap>) -> (&'static Node, u32) {
     let mut c = Compiler {
         top,
+        sources,
+        procs: vec![None],
+        glue: false,
         frames: vec![FrameScope {
             slots: HashMap::new(),
             size: 0,
@@ -71,14 +84,19 @@ impl Compiler<'_> {
                     Node::Local(depth, slot)
                 }
             }
-            ExprKind::Global(name) => Node::Global(globals::global_id(name), e.span),
+            ExprKind::Global(name) => {
+                Node::Global(globals::global_id(name), e.span, self.site(e.span, ""))
+            }
             ExprKind::SetLocal(id, v) => {
                 let (depth, slot) = self.resolve(*id);
                 Node::SetLocal(depth, slot, Box::new(self.expr(v)))
             }
-            ExprKind::SetGlobal(name, v) => {
-                Node::SetGlobal(globals::global_id(name), Box::new(self.expr(v)), e.span)
-            }
+            ExprKind::SetGlobal(name, v) => Node::SetGlobal(
+                globals::global_id(name),
+                Box::new(self.expr(v)),
+                e.span,
+                self.site(e.span, ""),
+            ),
             ExprKind::DefineGlobal(name, v) => {
                 Node::Define(globals::global_id(name), Box::new(self.expr(v)))
             }
@@ -87,11 +105,19 @@ impl Compiler<'_> {
                 Box::new(self.expr(t)),
                 Box::new(self.expr(f)),
             ),
-            ExprKind::Lambda(l) => Node::Lambda(self.lambda(l)),
-            ExprKind::Call(f, args) => Node::Call(
-                Box::new(self.expr(f)),
-                args.iter().map(|a| self.expr(a)).collect(),
-            ),
+            ExprKind::Lambda(l) => Node::Lambda(self.lambda(l, e.span)),
+            ExprKind::Call(f, args) => {
+                let callee = match &f.kind {
+                    ExprKind::Global(name) => name.as_str(),
+                    _ => "",
+                };
+                let site = self.site(e.span, callee);
+                Node::Call(
+                    Box::new(self.expr(f)),
+                    args.iter().map(|a| self.expr(a)).collect(),
+                    site,
+                )
+            }
             ExprKind::Seq(es) => Node::Seq(es.iter().map(|x| self.expr(x)).collect()),
             ExprKind::Let(binds, body) => {
                 let inits: Vec<Node> = binds.iter().map(|(_, x)| self.expr(x)).collect();
@@ -118,7 +144,7 @@ impl Compiler<'_> {
         Box::leak(self.top.locals[id.0 as usize].name.clone().into_boxed_str())
     }
 
-    fn lambda(&mut self, l: &Lambda) -> &'static LambdaCode {
+    fn lambda(&mut self, l: &Lambda, span: Span) -> &'static LambdaCode {
         self.frames.push(FrameScope {
             slots: HashMap::new(),
             size: 0,
@@ -129,18 +155,23 @@ impl Compiler<'_> {
         if let Some(r) = l.rest {
             self.bind(r);
         }
+        let name: Option<&'static str> = l.name.as_deref().map(intern);
+        self.procs.push(Some(name.unwrap_or("")));
+        let glue = std::mem::replace(&mut self.glue, l.is_glue());
+        // Before its first call an activation is the procedure without a
+        // position, as compiled code's prologue reports it.
+        let entry_site = self.site_at(Some(span), "", false);
         let body = self.expr(&l.body);
+        self.procs.pop();
+        self.glue = glue;
         let frame = self.frames.pop().unwrap();
-        let name: Option<&'static str> = l
-            .name
-            .as_ref()
-            .map(|n| &*Box::leak(n.clone().into_boxed_str()));
         let code = Box::leak(Box::new(LambdaCode {
             required: l.params.len() as u32,
             rest: l.rest.is_some(),
             frame_size: frame.size,
             body,
             name,
+            entry_site,
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),
@@ -152,6 +183,63 @@ impl Compiler<'_> {
         }));
         code.info.data = code as *const LambdaCode as usize;
         code
+    }
+}
+
+/// Interned text for sites (names and files repeat).
+fn intern(s: &str) -> &'static str {
+    thread_local! {
+        static TEXTS: RefCell<HashSet<&'static str>> = RefCell::new(HashSet::new());
+    }
+    TEXTS.with(|t| {
+        let mut t = t.borrow_mut();
+        match t.get(s) {
+            Some(&x) => x,
+            None => {
+                let x: &'static str = Box::leak(s.to_string().into_boxed_str());
+                t.insert(x);
+                x
+            }
+        }
+    })
+}
+
+impl Compiler<'_> {
+    /// The backtrace site of a call (or global reference) at `span` in the
+    /// procedure being compiled; `callee`: the global its operator names.
+    fn site(&self, span: Span, callee: &str) -> &'static Site {
+        self.site_at(Some(span), callee, true)
+    }
+
+    fn site_at(&self, span: Option<Span>, callee: &str, position: bool) -> &'static Site {
+        let proc = *self.procs.last().expect("procedure stack");
+        let mut flags = if proc.is_none() { SITE_TOPLEVEL } else { 0 };
+        if self.glue {
+            flags |= SITE_HIDDEN;
+        }
+        let (file, line, col) = match (span, self.sources) {
+            (Some(span), Some(sources)) if (span.file.0 as usize) < sources.files().len() => {
+                let f = sources.get(span.file);
+                if f.name == crate::prelude::NAME {
+                    flags |= SITE_LIBRARY;
+                }
+                let (line, col) = f.line_col(span.start);
+                if position {
+                    (intern(&f.name), line, col)
+                } else {
+                    ("", 0, 0)
+                }
+            }
+            _ => ("", 0, 0),
+        };
+        Box::leak(Box::new(Site::new(
+            proc.unwrap_or(""),
+            file,
+            line,
+            col,
+            intern(callee),
+            flags,
+        )))
     }
 }
 

@@ -16,8 +16,9 @@ mod compile;
 mod consts;
 
 use crate::ast::TopLevel;
-use crate::syntax::source::Span;
+use crate::syntax::source::{SourceMap, Span};
 use std::cell::Cell;
+use valk_runtime::backtrace::{self, Site};
 use valk_runtime::error::{self, Raised, VResult};
 use valk_runtime::gc;
 use valk_runtime::globals::{self, GlobalId};
@@ -33,13 +34,15 @@ pub enum Node {
     Local(u32, u32),
     /// A `letrec` variable: reading it before its initialisation is an error.
     LocalChecked(u32, u32, &'static str),
-    Global(GlobalId, Span),
+    /// The site is where an unbound-variable error is reported.
+    Global(GlobalId, Span, &'static Site),
     SetLocal(u32, u32, Box<Node>),
-    SetGlobal(GlobalId, Box<Node>, Span),
+    SetGlobal(GlobalId, Box<Node>, Span, &'static Site),
     Define(GlobalId, Box<Node>),
     If(Box<Node>, Box<Node>, Box<Node>),
     Lambda(&'static LambdaCode),
-    Call(Box<Node>, Vec<Node>),
+    /// The site names the call in backtraces.
+    Call(Box<Node>, Vec<Node>, &'static Site),
     Seq(Vec<Node>),
     Let(Vec<(u32, Node)>, Box<Node>),
     Letrec(Vec<(u32, Node)>, Box<Node>),
@@ -51,6 +54,8 @@ pub struct LambdaCode {
     pub frame_size: u32,
     pub body: Node,
     pub name: Option<&'static str>,
+    /// The site of an activation that has made no call yet.
+    pub entry_site: &'static Site,
     pub info: ProcInfo,
 }
 
@@ -82,8 +87,30 @@ fn check_stack() -> VResult<()> {
 
 /// Evaluates a top-level form (on the control stack, like compiled forms:
 /// docs/continuations.md).
-pub fn eval_toplevel(top: &TopLevel) -> VResult {
-    let (node, frame_size) = compile::compile_toplevel(top);
+///
+/// `sources` resolves the positions of backtrace sites (`None`: code
+/// without positions, such as `eval`'s).
+pub fn eval_toplevel(top: &TopLevel, sources: Option<&SourceMap>) -> VResult {
+    run_compiled(compile_toplevel(top, sources))
+}
+
+/// A top-level form compiled for the interpreter ([`compile_toplevel`]).
+#[derive(Clone, Copy)]
+pub struct CompiledTop {
+    node: &'static Node,
+    frame_size: u32,
+}
+
+/// Compiles a form without running it (for callers that must not hold
+/// `sources` while it runs).
+pub fn compile_toplevel(top: &TopLevel, sources: Option<&SourceMap>) -> CompiledTop {
+    let (node, frame_size) = compile::compile_toplevel(top, sources);
+    CompiledTop { node, frame_size }
+}
+
+/// Runs a compiled form, as [`eval_toplevel`] does.
+pub fn run_compiled(c: CompiledTop) -> VResult {
+    let CompiledTop { node, frame_size } = c;
     let r = valk_runtime::cont::run_on_base(
         eval_toplevel_on_base,
         node as *const Node as u64,
@@ -102,7 +129,12 @@ extern "C" fn eval_toplevel_on_base(node: u64, frame_size: u64) -> u64 {
     // SAFETY: `node` is the `&'static Node` `eval_toplevel` passed.
     let node = unsafe { &*(node as *const Node) };
     let frame = new_frame(Value::FALSE, frame_size as usize);
-    eval(node, frame).unwrap_or(Value::EXCEPTION).0
+    let depth = backtrace::activation_depth();
+    let marker = 0u8;
+    backtrace::push_activation(&marker as *const u8 as usize, &backtrace::TOPLEVEL_SITE);
+    let r = eval(node, frame).unwrap_or(Value::EXCEPTION).0;
+    backtrace::truncate_activations(depth);
+    r
 }
 
 /// Converts a datum to a heap value (quoted constants): the runtime's
@@ -148,7 +180,20 @@ fn unbound(id: GlobalId, span: Span) -> Raised {
 }
 
 /// The body of [`eval`]: root slot `e` holds the current environment.
-fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
+///
+/// Backtraces: the evaluation starts in the activation of the procedure
+/// whose (sub)expression `node` is; a call of an interpreted procedure
+/// pushes that procedure's activation (docs/debugging.md), which the
+/// following tail calls replace and which ends with this function.
+fn eval_loop(node: &'static Node, e: usize) -> VResult {
+    let depth = backtrace::activation_depth();
+    let marker = 0u8;
+    let r = eval_steps(node, e, depth, &marker as *const u8 as usize);
+    backtrace::truncate_activations(depth);
+    r
+}
+
+fn eval_steps(mut node: &'static Node, e: usize, depth: usize, sp: usize) -> VResult {
     loop {
         check_stack()?;
         match node {
@@ -162,9 +207,10 @@ fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
                 }
                 return Ok(v);
             }
-            Node::Global(id, span) => {
+            Node::Global(id, span, site) => {
                 let v = globals::get(*id);
                 if v == Value::UNDEFINED {
+                    backtrace::set_activation_site(site);
                     return Err(unbound(*id, *span));
                 }
                 return Ok(v);
@@ -174,9 +220,10 @@ fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
                 frame_at(gc::root_get(e), *d).set_field(1 + *i as usize, v);
                 return Ok(Value::UNSPECIFIED);
             }
-            Node::SetGlobal(id, val, span) => {
+            Node::SetGlobal(id, val, span, site) => {
                 let v = eval(val, gc::root_get(e))?;
                 if globals::get(*id) == Value::UNDEFINED {
+                    backtrace::set_activation_site(site);
                     return Err(unbound(*id, *span));
                 }
                 globals::set(*id, v);
@@ -219,16 +266,22 @@ fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
                 }
                 node = body;
             }
-            Node::Call(f, args) => {
-                let sp = gc::root_sp();
+            Node::Call(f, args, site) => {
+                let root = gc::root_sp();
                 let fv = eval(f, gc::root_get(e))?;
                 gc::push_root(fv);
                 for a in args {
                     let v = eval(a, gc::root_get(e))?;
                     gc::push_root(v);
                 }
-                match prepare_call(sp, args.len())? {
+                backtrace::set_activation_site(site);
+                match prepare_call(root, args.len())? {
                     Prepared::Interp(code, frame) => {
+                        if backtrace::activation_depth() == depth {
+                            backtrace::push_activation(sp, code.entry_site);
+                        } else {
+                            backtrace::set_activation_site(code.entry_site);
+                        }
                         gc::root_put(e, frame);
                         gc::set_root_sp(e + 1);
                         node = &code.body;
@@ -379,10 +432,13 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
         gc::push_root(unsafe { *argv.add(i) });
     }
     let code = lambda_code(this).expect("interp_entry of an interpreted closure");
+    let depth = backtrace::activation_depth();
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
+        backtrace::push_activation(&base as *const usize as usize, code.entry_site);
         eval(&code.body, frame)
     });
+    backtrace::truncate_activations(depth);
     gc::set_root_sp(base);
     r.unwrap_or(Value::EXCEPTION)
 }

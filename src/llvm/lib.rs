@@ -19,7 +19,10 @@ pub mod emit;
 pub mod jit;
 pub mod pipeline;
 
-pub use emit::{default_proc_name, emit_module, EmitError, EmitOptions, LocResolver, SourcePos};
+pub use emit::{
+    default_proc_name, emit_module, EmitError, EmitOptions, LocResolver, SiteFrame, SiteResolver,
+    SiteSource, SourcePos,
+};
 pub use pipeline::{
     find_eval_lib, find_runtime_lib, link_executable, link_flags, set_link_flags,
     set_stackmaps_writable, time_phase, Backend, BackendError, Output,
@@ -45,6 +48,7 @@ pub fn build_executable(
         unbound_diag: &no_diag,
         proc_name: &default_proc_name,
         debug: None,
+        sites: None,
     };
     let ir = emit_module(m, toplevels, &opts)?;
     Backend::new(level)?.compile_and_link(

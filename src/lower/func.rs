@@ -43,6 +43,14 @@ pub(crate) struct Ctx<'g> {
     pub module: Module,
     pub locs: Vec<Span>,
     loc_ids: HashMap<Span, Loc>,
+    /// `Loc` id of a call whose operator is a global → that global.
+    pub callees: HashMap<u32, String>,
+    /// `Loc` id → the procedure its code is in (backtraces).
+    pub loc_procs: HashMap<u32, crate::lower::SiteProc>,
+    /// Inlined locations made so far (`Module::inlined`), by (loc, at).
+    inlined_ids: HashMap<(Loc, Loc), Loc>,
+    /// Locations of other procedures' code at the span of a location.
+    loc_variants: HashMap<(u32, crate::lower::SiteProc), Loc>,
     pub proc_names: Vec<Option<String>>,
     pub globals: &'g GlobalsInfo,
     names: Names,
@@ -80,10 +88,62 @@ impl<'g> Ctx<'g> {
             module,
             locs: Vec::new(),
             loc_ids: HashMap::new(),
+            callees: HashMap::new(),
+            loc_procs: HashMap::new(),
+            inlined_ids: HashMap::new(),
+            loc_variants: HashMap::new(),
             proc_names,
             globals,
             names,
         }
+    }
+
+    /// Records that the call at `span` names global `name` as its
+    /// operator (backtraces: docs/debugging.md).
+    pub(crate) fn note_callee(&mut self, span: Span, name: &str) {
+        let l = self.loc(span);
+        self.callees.insert(l.0, name.to_string());
+    }
+
+    /// `loc` as code of procedure `proc`: a location of its own when code
+    /// of another procedure has the same span (macro-generated code).
+    fn loc_in(&mut self, loc: Loc, proc: &crate::lower::SiteProc) -> Loc {
+        let chunk_call = *proc == crate::lower::SiteProc::ChunkCall;
+        match self.loc_procs.get(&loc.0) {
+            // A chunk call always gets a location of its own (the span is
+            // its chunk's first statement's), which then stays as it is.
+            None if !chunk_call => {
+                self.loc_procs.insert(loc.0, proc.clone());
+                loc
+            }
+            Some(p) if p == proc => loc,
+            Some(crate::lower::SiteProc::ChunkCall) => loc,
+            _ => {
+                if let Some(&l) = self.loc_variants.get(&(loc.0, proc.clone())) {
+                    return l;
+                }
+                let l = Loc(self.locs.len() as u32);
+                self.locs.push(self.locs[loc.0 as usize]);
+                if let Some(c) = self.callees.get(&loc.0).cloned() {
+                    self.callees.insert(l.0, c);
+                }
+                self.loc_procs.insert(l.0, proc.clone());
+                self.loc_variants.insert((loc.0, proc.clone()), l);
+                l
+            }
+        }
+    }
+
+    /// Code at `loc` run above the frame at `at` (a contified procedure
+    /// entered from a non-tail place): an inlined location.
+    fn inline_loc(&mut self, loc: Loc, at: Loc) -> Loc {
+        if let Some(&l) = self.inlined_ids.get(&(loc, at)) {
+            return l;
+        }
+        self.module.inlined.push(valk_vir::InlinedLoc { loc, at });
+        let l = Loc::inlined(self.module.inlined.len() - 1);
+        self.inlined_ids.insert((loc, at), l);
+        l
     }
 
     fn loc(&mut self, span: Span) -> Loc {
@@ -355,6 +415,12 @@ struct FnLower<'x, 'a, 'g, 't> {
     lam: Option<LamId>,
     self_val: Option<Value>,
     loop_header: Option<Block>,
+    /// The procedure whose code is being lowered (a contified function's
+    /// body is its own procedure), recorded for each `Loc` (backtraces).
+    lexical: crate::lower::SiteProc,
+    /// In a contified body entered from a non-tail place: that place's
+    /// location; the body's locations become inlined locations at it.
+    lex_parent: Option<Loc>,
 }
 
 impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
@@ -362,6 +428,19 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let src = tl.cx.module.func(func_id);
         let f = Function::new(&src.name, src.sig);
         let cur = f.entry();
+        let lexical = match lam {
+            Some(id) => {
+                let l = tl.info.lams[id].lam;
+                if let Some(owner) = crate::lower::chunk_owner(l) {
+                    owner
+                } else if l.is_glue() {
+                    crate::lower::SiteProc::Hidden
+                } else {
+                    crate::lower::SiteProc::Proc(l.name.clone())
+                }
+            }
+            None => crate::lower::SiteProc::TopLevel,
+        };
         FnLower {
             tl,
             f,
@@ -374,6 +453,8 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             lam,
             self_val: None,
             loop_header: None,
+            lexical,
+            lex_parent: None,
         }
     }
 
@@ -384,10 +465,25 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     // ---------------------------------------------------------- emitting
 
     fn emit(&mut self, op: Op, args: &[Value], targets: Vec<BlockCall>, loc: Loc) -> Option<Value> {
+        let loc = self.site_loc(loc);
         let i = self
             .f
             .append_inst(self.cur, op, args.to_vec(), targets, loc);
         self.f.inst(i).result
+    }
+
+    /// `loc` as an instruction here carries it: the procedure of its code
+    /// recorded, and relocated above the entry of a contified body
+    /// (backtraces, docs/debugging.md).
+    fn site_loc(&mut self, loc: Loc) -> Loc {
+        if loc.is_none() {
+            return loc;
+        }
+        let loc = self.tl.cx.loc_in(loc, &self.lexical);
+        match self.lex_parent {
+            Some(at) => self.tl.cx.inline_loc(loc, at),
+            None => loc,
+        }
     }
 
     /// An instruction with a result that cannot raise.
@@ -903,9 +999,16 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if r.is_some() {
             return Err(internal("letrec body did not end its block"));
         }
+        // Entered from the body: in tail position they replace this
+        // procedure's frame; otherwise they run above it, entered (for
+        // backtraces) at the `letrec`.
+        let entry = (inner != Cont::Return).then(|| {
+            let l = self.tl.cx.loc(e.span);
+            self.site_loc(l)
+        });
         for x in here {
             self.env.undo(mark);
-            self.lower_contified(x, inner)?;
+            self.lower_contified(x, inner, entry)?;
         }
         self.env.undo(mark);
         match join {
@@ -939,7 +1042,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     }
 
     /// Emits the body of contified function `x` at its header.
-    fn lower_contified(&mut self, x: LocalId, cont: Cont) -> R<()> {
+    fn lower_contified(&mut self, x: LocalId, cont: Cont, entry: Option<Loc>) -> R<()> {
         let l = self.contified_lambda(x)?;
         let (block, carried) = match self.headers.get(&x) {
             Some(h) => (h.block, h.carried.clone()),
@@ -955,8 +1058,20 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         for (p, &v) in l.params.iter().zip(&params[..n]) {
             self.bind_var(*p, v);
         }
-        let r = self.expr(&l.body, cont)?;
-        if r.is_some() {
+        // In the interpreter the body runs as its own procedure: above the
+        // caller's frame when entered from a non-tail place (`entry`).
+        let outer = std::mem::replace(
+            &mut self.lexical,
+            crate::lower::SiteProc::Proc(l.name.clone()),
+        );
+        // Entered in tail position, it replaces the frame it was entered
+        // from; otherwise it runs above the frame of `entry`.
+        let outer_parent = self.lex_parent;
+        self.lex_parent = entry.or(outer_parent);
+        let r = self.expr(&l.body, cont);
+        self.lexical = outer;
+        self.lex_parent = outer_parent;
+        if r?.is_some() {
             return Err(internal("contified body did not end its block"));
         }
         Ok(())
@@ -979,9 +1094,13 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if r.is_some() {
             return Err(internal("placed expression did not end its block"));
         }
+        // The place is the call that enters the functions (as a frame of
+        // the procedure around it).
+        let entry = self.tl.cx.loc(e.span);
+        let entry = self.site_loc(entry);
         for &x in xs {
             self.env.undo(mark);
-            self.lower_contified(x, Cont::Jump(j))?;
+            self.lower_contified(x, Cont::Jump(j), Some(entry))?;
         }
         self.env.undo(mark);
         Ok(self.enter_join(j))

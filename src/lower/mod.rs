@@ -45,6 +45,24 @@ pub struct LowerOptions {
     pub predefined: HashSet<String>,
 }
 
+/// The procedure a location's code belongs to, as the interpreter sees
+/// it (backtraces, docs/debugging.md): compiled code may run it inside
+/// another function (contification), yet it keeps its own frame; the
+/// frame below it, when it was entered from a non-tail place, is given by
+/// an inlined location (docs/vir.md, "Locations").
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SiteProc {
+    TopLevel,
+    /// `None`: anonymous.
+    Proc(Option<String>),
+    /// Not a frame of the program: the procedure a typed foreign function
+    /// compiles to (the interpreter calls the C function as a builtin).
+    Hidden,
+    /// The call of a chunk of a long body (`split_long_sequences`): the
+    /// chunk's code is its owner's, so this frame is not shown.
+    ChunkCall,
+}
+
 /// The result of [`lower_program`].
 pub struct Lowered {
     pub module: Module,
@@ -53,6 +71,11 @@ pub struct Lowered {
     pub toplevels: Vec<FuncId>,
     /// `Loc` id → source span (instructions that can raise carry a `Loc`).
     pub locs: Vec<Span>,
+    /// `Loc` id of a call whose operator is a global → that global's name
+    /// (the tail-call marker of backtraces, docs/debugging.md).
+    pub callees: std::collections::HashMap<u32, String>,
+    /// `Loc` id → the procedure whose code it is in (backtraces).
+    pub loc_procs: std::collections::HashMap<u32, SiteProc>,
     /// The Scheme name of each function (indexed by `FuncId`), for
     /// `#<procedure name>` and arity errors; `None` for anonymous lambdas
     /// and top-level forms.
@@ -370,12 +393,36 @@ fn split_long_sequences(tops: &[TopLevel]) -> Option<Vec<TopLevel>> {
                 }
                 let mut t = t.clone();
                 let mut locals = std::mem::take(&mut t.locals);
-                split_expr(&mut t.body, &mut locals);
+                split_expr(&mut t.body, &mut locals, &SiteProc::TopLevel);
                 t.locals = locals;
                 t
             })
             .collect(),
     )
+}
+
+const CHUNK_PREFIX: &str = "%chunk:";
+
+/// The name of a chunk of `owner`'s code: `%chunk:` then `t` (top level),
+/// `a` (anonymous) or `p` and the procedure's name.
+fn chunk_name(owner: &SiteProc) -> String {
+    match owner {
+        SiteProc::TopLevel => format!("{CHUNK_PREFIX}t"),
+        SiteProc::Proc(None) | SiteProc::Hidden | SiteProc::ChunkCall => {
+            format!("{CHUNK_PREFIX}a")
+        }
+        SiteProc::Proc(Some(n)) => format!("{CHUNK_PREFIX}p{n}"),
+    }
+}
+
+/// The procedure whose code chunk `l` holds, if `l` is a chunk.
+pub(crate) fn chunk_owner(l: &Lambda) -> Option<SiteProc> {
+    let rest = l.name.as_deref()?.strip_prefix(CHUNK_PREFIX)?;
+    Some(match rest.split_at_checked(1) {
+        Some(("t", _)) => SiteProc::TopLevel,
+        Some(("p", n)) => SiteProc::Proc(Some(n.to_string())),
+        _ => SiteProc::Proc(None),
+    })
 }
 
 /// Pushes the direct subexpressions of `e` on `stack` (for the iterative
@@ -431,33 +478,40 @@ fn has_long_sequence(e: &Expr) -> bool {
 
 /// Splits the long sequences of `e`, innermost first, adding the chunks'
 /// variables to `locals`.
-fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>) {
+///
+/// `owner` is the procedure the code belongs to: a chunk's code is still
+/// that procedure's for backtraces, so the chunk's name records it
+/// ([`chunk_name`]).
+fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>, owner: &SiteProc) {
     match &mut e.kind {
         ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
         ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            split_expr(v, locals)
+            split_expr(v, locals, owner)
         }
         ExprKind::If(c, t, f) => {
-            split_expr(c, locals);
-            split_expr(t, locals);
-            split_expr(f, locals);
+            split_expr(c, locals, owner);
+            split_expr(t, locals, owner);
+            split_expr(f, locals, owner);
         }
-        ExprKind::Lambda(l) => split_expr(&mut l.body, locals),
+        ExprKind::Lambda(l) => {
+            let inner = chunk_owner(l).unwrap_or_else(|| SiteProc::Proc(l.name.clone()));
+            split_expr(&mut l.body, locals, &inner)
+        }
         ExprKind::Call(f, args) => {
-            split_expr(f, locals);
+            split_expr(f, locals, owner);
             for a in args {
-                split_expr(a, locals);
+                split_expr(a, locals, owner);
             }
         }
         ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
             for (_, x) in binds {
-                split_expr(x, locals);
+                split_expr(x, locals, owner);
             }
-            split_expr(body, locals);
+            split_expr(body, locals, owner);
         }
         ExprKind::Seq(es) => {
             for x in es.iter_mut() {
-                split_expr(x, locals);
+                split_expr(x, locals, owner);
             }
             if !is_long_sequence(es) {
                 return;
@@ -485,7 +539,7 @@ fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>) {
                     let cspan = chunk[0].span;
                     let body = Expr::new(ExprKind::Seq(std::mem::take(&mut chunk)), cspan);
                     let lam = Lambda {
-                        name: None,
+                        name: Some(chunk_name(owner)),
                         params: Vec::new(),
                         rest: None,
                         body,
@@ -614,6 +668,8 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
     let func::Ctx {
         module,
         locs,
+        callees,
+        loc_procs,
         proc_names,
         ..
     } = cx;
@@ -626,6 +682,8 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         module,
         toplevels,
         locs,
+        callees,
+        loc_procs,
         proc_names,
     })
 }

@@ -37,11 +37,12 @@ Enter Valk expressions; results are printed with `write`.
   ,vir EXPR     show the VIR that EXPR lowers to
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
   ,disasm NAME  show the machine code of compiled procedure NAME
+  ,bt           show the backtrace of the last error
 Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     ",help",
     ",quit",
     ",load",
@@ -56,6 +57,7 @@ const COMMANDS: [&str; 14] = [
     ",vir",
     ",llvm",
     ",disasm",
+    ",bt",
 ];
 
 /// What a complete input asks for.
@@ -75,6 +77,7 @@ enum Input<'a> {
     Untrace(&'a str),
     Profile(&'a str),
     Disasm(&'a str),
+    Backtrace,
     Eval(&'a str),
     Unknown(&'a str),
     /// A command that needs an argument was given none.
@@ -110,6 +113,7 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "untrace" => needs_arg(Input::Untrace, arg),
         "profile" | "prof" => needs_arg(Input::Profile, arg),
         "disasm" => needs_arg(Input::Disasm, arg),
+        "bt" | "backtrace" => Input::Backtrace,
         _ => Input::Unknown(name),
     }
 }
@@ -187,6 +191,10 @@ fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
         }
         Input::Describe(name) => print_out(&tools::describe(tools, session, name)),
         Input::Apropos(s) => print_out(&tools::apropos(session, s)),
+        Input::Backtrace => match valk_runtime::backtrace::last_uncaught() {
+            Some(text) => print_out(&text),
+            None => print_out(";; no backtrace: no error since the REPL started\n"),
+        },
         Input::Trace(name) => {
             return after(evaluating(|| tools::trace(tools, session, name, true)))
         }
@@ -254,6 +262,8 @@ fn handle_chunk(session: &mut Session, tools: &mut Tools, chunk: &Chunk) -> Next
 /// Runs the REPL until `,quit`, `(exit)` or end of input: interactive on a
 /// terminal, scripted otherwise. Returns the exit status.
 pub fn run(session: &mut Session) -> i32 {
+    // Errors print their message only; `,bt` shows the backtrace.
+    valk_runtime::backtrace::set_print_uncaught(false);
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         run_terminal(session)
     } else {

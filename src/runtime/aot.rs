@@ -17,7 +17,7 @@ use crate::value::Value;
 use std::ffi::{c_char, CStr};
 
 /// Version of [`ProgramDesc`]; the backend writes the one it was built with.
-pub const ABI_VERSION: u64 = 1;
+pub const ABI_VERSION: u64 = 2;
 
 /// What a compiled program gives the start-up code. Field order and types
 /// are part of the backend ABI (`valk_llvm` emits this struct).
@@ -41,6 +41,11 @@ pub struct ProgramDesc {
     pub ntoplevels: u64,
     /// Start of the module's `.llvm_stackmaps` section (null if none).
     pub stackmaps: *const u8,
+    /// The module's call sites (`backtrace::Site`), indexed by the low bits
+    /// of its stack-map record IDs; `site_key` is their high bits.
+    pub sites: *const crate::backtrace::Site,
+    pub nsites: u64,
+    pub site_key: u64,
 }
 
 /// # Safety
@@ -71,6 +76,8 @@ pub unsafe fn load_module(desc: &ProgramDesc) -> Result<(), String> {
         // `.llvm_stackmaps` section, which lives as long as the program.
         unsafe { gc::stackmap::register_stackmaps(desc.stackmaps) }.map_err(|e| e.to_string())?;
     }
+    // SAFETY: the backend emits `nsites` static sites at `sites`.
+    unsafe { crate::backtrace::register_sites(desc.site_key, desc.sites, desc.nsites as usize) };
     let err = |e: rt::TableError| e.0;
     // SAFETY: (the three tables) the backend emits each table and its
     // encoded data as static arrays of the given lengths (this function's

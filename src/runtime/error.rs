@@ -86,6 +86,7 @@ static DELIVERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 /// Raises `obj` (any value): stores it as the pending exception, not yet
 /// delivered to the handlers (see `dynamic::deliver`).
 pub fn raise(obj: Value) -> Raised {
+    crate::backtrace::capture_for(obj);
     gc::add_root_hook(visit_pending);
     // SAFETY: as in `visit_pending`.
     unsafe { *PENDING.0.get() = obj };

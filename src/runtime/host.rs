@@ -125,6 +125,11 @@ pub fn report_uncaught(exc: Value, located: Option<String>) {
         (None, Some(text)) => io::write_stderr(text),
         (None, None) => crate::eprintln_quiet!("error: {}", error::format_error(exc)),
     }
+    let bt = crate::backtrace::render(exc);
+    if let Some(text) = bt.as_ref().filter(|_| crate::backtrace::print_uncaught()) {
+        io::write_stderr(text);
+    }
+    crate::backtrace::set_last_uncaught(bt);
 }
 
 /// What every engine does before the process ends: flush program output

@@ -4,6 +4,7 @@
 //! (linked into AOT executables).
 
 pub mod aot;
+pub mod backtrace;
 pub mod builtins;
 pub mod call;
 pub mod cont;

@@ -352,10 +352,12 @@ pub fn make_condition(kind: &str, message: &str, irritants: Value) -> Value {
     let irr = s.root(irritants);
     let k = s.root(intern(kind));
     let m = s.root(string_from(message));
-    let c = gc::alloc(ObjType::Condition, 3);
+    let c = gc::alloc(ObjType::Condition, 4);
     c.set_field(0, k.get());
     c.set_field(1, m.get());
     c.set_field(2, irr.get());
+    // The backtrace captured when it is first raised (`backtrace`).
+    c.set_field(3, Value::FALSE);
     c
 }
 

@@ -82,8 +82,33 @@ impl Loc {
     /// No location.
     pub const NONE: Loc = Loc(u32::MAX);
 
+    /// Locations with this bit set index the module's table of inlined
+    /// locations (`Module::inlined`); the others are the lowering's.
+    const INLINED: u32 = 1 << 31;
+
     pub fn is_none(self) -> bool {
         self == Loc::NONE
+    }
+
+    /// Entry `i` of the module's inlined-location table.
+    pub fn inlined(i: usize) -> Loc {
+        Loc(Loc::INLINED | i as u32)
+    }
+
+    /// The index in the inlined-location table, for such a location.
+    pub fn inlined_index(self) -> Option<usize> {
+        (!self.is_none() && self.0 & Loc::INLINED != 0).then_some((self.0 & !Loc::INLINED) as usize)
+    }
+}
+
+impl fmt::Display for Loc {
+    /// `!N` (the lowering's) or `!iN` (inlined); nothing for none.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.is_none(), self.inlined_index()) {
+            (true, _) => Ok(()),
+            (false, Some(i)) => write!(f, "!i{i}"),
+            (false, None) => write!(f, "!{}", self.0),
+        }
     }
 }
 

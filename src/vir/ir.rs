@@ -815,11 +815,31 @@ pub struct Module {
     /// Runtime builtins by Scheme name (`"string-append"`), indexed by
     /// `BuiltinId`. Not printed: the text names the builtin at each call.
     pub builtins: Vec<String>,
+    /// Locations of code copied by inlining (`Loc::inlined(i)`): entry `i`
+    /// is code at `loc` inlined at the call at `at`, so backtraces keep
+    /// the inlined procedure's frame (docs/vir.md, "Locations").
+    pub inlined: Vec<InlinedLoc>,
+}
+
+/// A location in inlined code: the callee's location and the call's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InlinedLoc {
+    pub loc: Loc,
+    pub at: Loc,
 }
 
 impl Module {
     pub fn new() -> Module {
         Module::default()
+    }
+
+    /// The lowering's location behind `loc` (the innermost code's, for
+    /// inlined locations).
+    pub fn original_loc(&self, mut loc: Loc) -> Loc {
+        while let Some(e) = loc.inlined_index().and_then(|i| self.inlined.get(i)) {
+            loc = e.loc;
+        }
+        loc
     }
 
     pub fn add_function(&mut self, f: Function) -> FuncId {

@@ -28,8 +28,8 @@ pub use analysis::{Cfg, DomTree};
 pub use builder::FunctionBuilder;
 pub use entity::{Block, BuiltinId, ConstId, FuncId, GlobalId, Inst, Loc, Value};
 pub use ir::{
-    BlockCall, Cond, ConstData, FfiTy, FlOp, Foreign, Function, FxMode, FxOp, InstData, Module,
-    ObjKind, Signature, Ty, ValueDef,
+    BlockCall, Cond, ConstData, FfiTy, FlOp, Foreign, Function, FxMode, FxOp, InlinedLoc, InstData,
+    Module, ObjKind, Signature, Ty, ValueDef,
 };
 pub use ops::{AllocPlace, ArgCount, Checked, Op, OpCode, OPS};
 pub use passes::{optimize, OptLevel};

@@ -588,21 +588,61 @@ impl Parser {
                         .insert(label as u64, ConstId::new(self.module.consts.len() - 1));
                     self.end_of_line()?;
                 }
+                "inlined" => {
+                    let at = self.pos;
+                    let l = self.loc()?;
+                    if l.inlined_index() != Some(self.module.inlined.len()) {
+                        return self.err(
+                            at,
+                            "inlined locations must be numbered !i0, !i1, ... in order",
+                        );
+                    }
+                    self.skip_ws();
+                    self.expect('=')?;
+                    let loc = self.loc()?;
+                    self.skip_ws();
+                    if self.word() != "at" {
+                        return self.err(at, "expected `inlined !iN = LOC at LOC`");
+                    }
+                    let at_loc = self.loc()?;
+                    self.module
+                        .inlined
+                        .push(crate::ir::InlinedLoc { loc, at: at_loc });
+                    self.end_of_line()?;
+                }
                 "function" => self.function()?,
                 "" => {
                     let found = self.describe_here();
                     return self.err(
                         start,
-                        format!("expected `global`, `const` or `function`, found {found}"),
+                        format!(
+                            "expected `global`, `const`, `inlined` or `function`, found {found}"
+                        ),
                     );
                 }
                 w => {
                     return self.err(
                         start,
-                        format!("expected `global`, `const` or `function`, found `{w}`"),
+                        format!("expected `global`, `const`, `inlined` or `function`, found `{w}`"),
                     )
                 }
             }
+        }
+    }
+
+    /// `!N` or `!iN`.
+    fn loc(&mut self) -> PResult<Loc> {
+        self.skip_ws();
+        self.expect('!')?;
+        self.loc_number()
+    }
+
+    /// A location after its `!`.
+    fn loc_number(&mut self) -> PResult<Loc> {
+        if self.eat('i') {
+            Ok(Loc::inlined(self.u32()? as usize))
+        } else {
+            Ok(Loc(self.u32()?))
         }
     }
 
@@ -1063,7 +1103,7 @@ impl Parser {
         };
         let mut loc = Loc::NONE;
         if self.eat('!') {
-            loc = Loc(self.u32()?);
+            loc = self.loc_number()?;
         }
         self.end_of_line()?;
         if result_name.is_some() && !op.has_result() {

@@ -89,6 +89,34 @@ pub fn verify_module(m: &Module) -> Result<(), VerifyErrors> {
             )));
         }
     }
+    // Inlined locations refer to plain ones or to earlier entries, so
+    // their chains end.
+    for (i, e) in m.inlined.iter().enumerate() {
+        for l in [e.loc, e.at] {
+            if l.is_none() || l.inlined_index().is_some_and(|k| k >= i) {
+                errors.push(module_error(format!(
+                    "inlined location !i{i} refers to {}",
+                    if l.is_none() {
+                        "no location".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                )));
+            }
+        }
+    }
+    for f in &m.funcs {
+        for d in &f.insts {
+            if d.loc.inlined_index().is_some_and(|k| k >= m.inlined.len()) {
+                errors.push(module_error(format!(
+                    "function {} uses undefined inlined location {}",
+                    symbol_name('@', &f.name),
+                    d.loc
+                )));
+                break;
+            }
+        }
+    }
     let names = ModuleNames::new(m);
     for f in &m.funcs {
         errors.extend(check_function(Some(m), &names, f));

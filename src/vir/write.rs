@@ -6,7 +6,7 @@
 //! `b<layout position>`. The parser accepts everything printed here.
 
 use crate::analysis::Cfg;
-use crate::entity::{Block, BuiltinId, FuncId, GlobalId, Inst, Value};
+use crate::entity::{Block, BuiltinId, FuncId, GlobalId, Inst, Loc, Value};
 use crate::ir::{ConstData, Function, Module};
 use crate::ops::{ArgCount, Imm, Layout};
 use std::collections::HashSet;
@@ -424,7 +424,7 @@ pub fn format_inst(names: &ModuleNames, f: &Function, namer: &Namer, inst: Inst)
     };
     s.push_str(&operands);
     if !d.loc.is_none() {
-        let _ = write!(s, " !{}", d.loc.0);
+        let _ = write!(s, " {}", d.loc);
     }
     s
 }
@@ -526,6 +526,15 @@ pub fn print_module(m: &Module) -> String {
         }
         for (i, c) in m.consts.iter().enumerate() {
             let _ = writeln!(out, "const #{i} = {}", format_datum(c));
+        }
+        sections += 1;
+    }
+    if !m.inlined.is_empty() {
+        if sections > 0 {
+            out.push('\n');
+        }
+        for (i, e) in m.inlined.iter().enumerate() {
+            let _ = writeln!(out, "inlined {} = {} at {}", Loc::inlined(i), e.loc, e.at);
         }
         sections += 1;
     }

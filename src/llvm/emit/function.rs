@@ -48,6 +48,9 @@ pub(super) struct FnEmitter<'m, 'c, 'o> {
     /// inline flonum paths (`arith.rs`). Elsewhere those paths only cost
     /// registers on the fixnum path (docs/vir.md, "Flonums in line").
     pub(super) flonum_code: bool,
+    /// The frame backtraces show for this function's calls
+    /// (`sites.rs`); `None`: no site table is being built.
+    pub(super) site_frame: Option<(Option<String>, bool)>,
 }
 
 impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
@@ -83,6 +86,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                     Op::Flonum(_) | Op::FxToFl | Op::Fl(..) | Op::FlCmp(..)
                 )
             }),
+            site_frame: None,
         }
     }
 
@@ -165,9 +169,11 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             for &i in &f.block(b).insts {
                 let d = f.inst(i);
                 if self.opts.debug.is_some() && !d.loc.is_none() {
-                    let marker = format!("  {}{}\n", super::debuginfo::MARKER, d.loc.0);
+                    let loc = self.m.original_loc(d.loc);
+                    let marker = format!("  {}{}\n", super::debuginfo::MARKER, loc.0);
                     self.body.push_str(&marker);
                 }
+                let site_from = self.body.len();
                 self.emit_inst(d).map_err(|e| {
                     EmitError(format!(
                         "function @{}: {} ({})",
@@ -176,11 +182,30 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                         d.op.mnemonic()
                     ))
                 })?;
+                self.annotate_sites(site_from, d.loc);
             }
             let text = std::mem::take(&mut self.body);
             self.blocks.push((b, text));
         }
         Ok(())
+    }
+
+    /// Gives the calls emitted for an instruction at `loc` (the text from
+    /// `from` on) their site (`sites.rs`).
+    fn annotate_sites(&mut self, from: usize, loc: valk_vir::Loc) {
+        let (Some((name, library)), Some(resolve)) = (&self.site_frame, self.opts.sites) else {
+            return;
+        };
+        let frame = super::sites::ProcFrame {
+            name: name.as_deref(),
+            library: *library,
+            hidden: false,
+        };
+        let site = self
+            .cx
+            .sites
+            .site_of_loc(frame, resolve, &self.m.inlined, loc);
+        super::sites::annotate(&mut self.body, from, site);
     }
 
     /// One instruction. Each arm delegates to the module owning the
@@ -285,11 +310,12 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             Op::CharToInt => Some(self.char_to_int(&a[0])),
             Op::IntToChar => Some(self.int_to_char(&a[0])),
             Op::GlobalGet(g, chk) => {
-                self.global_get(res, g.index(), chk.is_checked(), d.loc);
+                self.global_get(res, g.index(), chk.is_checked(), self.m.original_loc(d.loc));
                 None
             }
             Op::GlobalSet(g, chk) => {
-                self.global_set(g.index(), chk.is_checked(), d.loc, &a[0]);
+                let loc = self.m.original_loc(d.loc);
+                self.global_set(g.index(), chk.is_checked(), loc, &a[0]);
                 None
             }
             Op::Closure(body) => Some(self.closure(*body, &a)),

@@ -43,6 +43,7 @@ mod ffi;
 mod function;
 mod objects;
 mod prologue;
+mod sites;
 mod text;
 mod unboxed;
 
@@ -56,6 +57,7 @@ use text::{direct_name, imm, info_name, llvm_bytes};
 use valk_vir::{ConstData, FuncId, Function, Loc, Module};
 
 pub use debuginfo::{LocResolver, SourcePos};
+pub use sites::{SiteFrame, SiteResolver, SiteSource};
 pub use text::V;
 
 /// Why a module cannot be compiled.
@@ -98,6 +100,9 @@ pub struct EmitOptions<'a> {
     /// `Some((main file, resolver))`: emit DWARF (`valkc compile -g`,
     /// docs/debugging.md), resolving each VIR `Loc` to its source position.
     pub debug: Option<(&'a str, &'a LocResolver<'a>)>,
+    /// Resolves VIR locations for the call sites of backtraces
+    /// (docs/debugging.md, "Backtraces"); `None`: no site table.
+    pub sites: Option<&'a SiteResolver<'a>>,
 }
 
 /// The default procedure name: the VIR function name without a `.N`
@@ -131,6 +136,8 @@ struct ModCx {
     selfless: Vec<bool>,
     /// Address cells of the module's foreign calls (`ffi_call`).
     ffi_cells: usize,
+    /// Call sites for backtraces (`sites.rs`).
+    sites: sites::SiteTable,
 }
 
 impl ModCx {
@@ -178,6 +185,15 @@ impl ModCx {
     fn table_len(&self) -> usize {
         self.nconsts + self.floats.len()
     }
+}
+
+/// Is `f` code of the built-in prelude (its first located instruction is)?
+fn in_library(f: &Function, resolve: &SiteResolver) -> bool {
+    f.insts
+        .iter()
+        .filter(|d| !d.loc.is_none() && d.loc.inlined_index().is_none())
+        .find_map(|d| resolve(d.loc.0))
+        .is_some_and(|s| s.library)
 }
 
 /// Does `f` (function `id`) end in a tail call of another known function?
@@ -237,9 +253,29 @@ pub fn emit_module(
             continue;
         }
         let id = FuncId::new(i);
+        let frame = opts.sites.map(|resolve| {
+            let name = (!is_top[i]).then(|| {
+                (opts.proc_name)(id, f)
+                    .or_else(|| default_proc_name(id, f))
+                    .unwrap_or_default()
+            });
+            (name, in_library(f, resolve))
+        });
         let mut e = FnEmitter::new(m, f, id, &mut cx, opts);
+        e.site_frame = frame.clone();
         e.emit_direct()?;
         let mut text = e.finish_function();
+        if let Some((name, library)) = &frame {
+            // The prologue's calls (stack check, rest list): the procedure's
+            // frame without a position.
+            let pf = sites::ProcFrame {
+                name: name.as_deref(),
+                library: *library,
+                hidden: false,
+            };
+            let site = cx.sites.site(pf, None, None);
+            sites::annotate(&mut text, 0, site);
+        }
         if is_top[i] && !has_loop(f) {
             text = run_once(text);
         }
@@ -315,6 +351,8 @@ pub fn emit_module(
             llvm_bytes(data)
         );
     }
+    let (funcs, site_def, site_key) = cx.sites.finish(&funcs);
+    out.push_str(&site_def);
     out.push('\n');
     out.push_str(&funcs);
     if opts.aot {
@@ -327,11 +365,18 @@ pub fn emit_module(
     }
     out.push_str(&emit_run_toplevel(m, toplevels));
     let desc_fields = format!(
-        "{{ i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr }} \
+        "{{ i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, i64, ptr, \
+         ptr, i64, i64 }} \
          {{ i64 {abi}, ptr @valk_consts, i64 {nt}, ptr @valk_const_data, i64 {cd}, \
          ptr @valk_cells, i64 {nc}, ptr @valk_cell_names, i64 {cn}, ptr @valk_builtins, \
          i64 {nb}, ptr @valk_builtin_names, i64 {bn}, ptr @valk_run_toplevel, i64 {ntop}, \
-         ptr {sm} }}, align 8",
+         ptr {sm}, ptr {sites}, i64 {nsites}, i64 {site_key} }}, align 8",
+        sites = if cx.sites.is_empty() {
+            "null"
+        } else {
+            "@valk_sites"
+        },
+        nsites = cx.sites.len(),
         abi = abi::ABI_VERSION,
         cd = const_data.len(),
         nc = m.globals.len(),

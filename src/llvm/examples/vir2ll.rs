@@ -43,6 +43,7 @@ fn main() {
         unbound_diag: &diag,
         proc_name: &default_proc_name,
         debug: None,
+        sites: None,
     };
     let ir = emit_module(&m, &tops, &opts).unwrap_or_else(|e| {
         eprintln!("{e}");

@@ -166,6 +166,7 @@ fn emit_and_verify(text: &str, aot: bool) -> Result<String, String> {
         unbound_diag: &diag,
         proc_name: &default_proc_name,
         debug: None,
+        sites: None,
     };
     let ir = emit_module(&m, &tops, &opts).map_err(|e| format!("emit failed: {e}"))?;
     let backend = Backend::new(0).map_err(|e| e.to_string())?;

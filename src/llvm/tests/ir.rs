@@ -64,6 +64,7 @@ fn raw_ir() -> String {
         unbound_diag: &diag,
         proc_name: &default_proc_name,
         debug: None,
+        sites: None,
     };
     emit_module(&m, &tops, &opts).unwrap()
 }

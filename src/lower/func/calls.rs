@@ -30,6 +30,14 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         vs
     }
 
+    /// Whether calls in return position are tail calls: not in top-level
+    /// code, whose frame backtraces show, as the interpreter keeps a
+    /// top-level form's activation (docs/debugging.md). A form runs once,
+    /// so this costs one frame.
+    fn tail_calls(&self) -> bool {
+        self.lam.is_some()
+    }
+
     fn direct_call(
         &mut self,
         func: FuncId,
@@ -37,7 +45,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         span: Span,
         cont: Cont,
     ) -> R<Option<Value>> {
-        if cont == Cont::Return {
+        if cont == Cont::Return && self.tail_calls() {
             self.term_at(Op::TailCall(func), args, span);
             return Ok(None);
         }
@@ -54,7 +62,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     ) -> R<Option<Value>> {
         let mut all = vec![callee];
         all.extend_from_slice(args);
-        if cont == Cont::Return {
+        if cont == Cont::Return && self.tail_calls() {
             self.term_at(Op::TailCallClosure, &all, span);
             return Ok(None);
         }
@@ -99,7 +107,10 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     ) -> R<Option<Value>> {
         let span = e.span;
         match &f.kind {
-            ExprKind::Global(name) => self.global_call(name, f.span, args, span, cont),
+            ExprKind::Global(name) => {
+                self.tl.cx.note_callee(span, name);
+                self.global_call(name, f.span, args, span, cont)
+            }
             ExprKind::Local(x) => self.local_call(*x, f.span, args, span, cont),
             _ => {
                 let callee = self.value(f)?;
@@ -152,6 +163,16 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     .map(|&y| self.capture_of(y))
                     .collect::<R<Vec<Value>>>()?;
                 all.extend(self.spread(vs, n, rest));
+                if cont != Cont::Return && crate::lower::chunk_owner(l).is_some() {
+                    // Not a frame in backtraces: the chunk's code is the
+                    // caller's own.
+                    let loc = self.tl.cx.loc(span);
+                    let loc = self.tl.cx.loc_in(loc, &crate::lower::SiteProc::ChunkCall);
+                    let v = self
+                        .emit(Op::Call(func), &all, Vec::new(), loc)
+                        .expect("call has a result");
+                    return self.finish(v, cont);
+                }
                 self.direct_call(func, &all, span, cont)
             }
             (Some(_), Some((id, LamKind::Escaping))) => {

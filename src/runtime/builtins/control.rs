@@ -173,6 +173,43 @@ fn error_object_message(args: &[Value]) -> VResult {
 fn error_object_irritants(args: &[Value]) -> VResult {
     Ok(condition_arg("error-object-irritants", args[0])?.field(2))
 }
+/// `(error-object-backtrace e)`: the frames live when `e` was first
+/// raised, innermost first, each `(name file line column)` (`name` `#f`
+/// for top-level code, `file` `#f` and the numbers 0 without a position),
+/// with the symbol `tail-calls-elided` where tail calls ran between two
+/// frames; `#f` when none was captured (docs/debugging.md).
+fn error_object_backtrace(args: &[Value]) -> VResult {
+    let e = condition_arg("error-object-backtrace", args[0])?;
+    let Some((frames, _)) = crate::backtrace::frames_of(e) else {
+        return Ok(Value::FALSE);
+    };
+    let scope = gc::Scope::new();
+    let list = scope.root(Value::NIL);
+    for f in frames.iter().rev() {
+        let name = match &f.name {
+            Some(n) => object::string_from(n),
+            None => Value::FALSE,
+        };
+        let name = scope.root(name);
+        let file = if f.line == 0 {
+            Value::FALSE
+        } else {
+            object::string_from(&f.file)
+        };
+        let file = scope.root(file);
+        let tail = scope.root(object::cons(Value::fixnum(f.col as i64), Value::NIL));
+        tail.set(object::cons(Value::fixnum(f.line as i64), tail.get()));
+        tail.set(object::cons(file.get(), tail.get()));
+        tail.set(object::cons(name.get(), tail.get()));
+        list.set(object::cons(tail.get(), list.get()));
+        if f.tail_calls_elided {
+            let marker = object::intern("tail-calls-elided");
+            list.set(object::cons(marker, list.get()));
+        }
+    }
+    Ok(list.get())
+}
+
 /// Whether `v` is a condition of kind `kind`.
 fn has_kind(v: Value, kind: &str) -> bool {
     v.has_type(ObjType::Condition) && {
@@ -315,6 +352,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("%set-meta-continuation!", 1, set_meta_continuation),
     fixed("error-object?", 1, is_error_object),
     fixed("error-object-message", 1, error_object_message),
+    fixed("error-object-backtrace", 1, error_object_backtrace),
     fixed("error-object-irritants", 1, error_object_irritants),
     fixed("file-error?", 1, is_file_error),
     fixed("read-error?", 1, is_read_error),

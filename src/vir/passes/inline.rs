@@ -14,11 +14,12 @@
 //!
 //! Parameters map to the call's arguments (a closure body's `%self` is
 //! the closure the direct call passes explicitly, so `env_get` on it
-//! stays exact). Copied instructions keep their `Loc`, so errors name the
-//! callee's source. At a `call` site the block is split: the callee's
-//! `ret %v` becomes `br cont(%v)`, where `cont`'s parameter is the call's
-//! old result, and the callee's tail calls become ordinary calls followed
-//! by that branch. This keeps the stack bounded: while the callee's tail
+//! stays exact). A copied instruction's location becomes an inlined
+//! location (`Module::inlined`): its own `Loc` at the call's, so errors
+//! name the callee's source and backtraces keep the callee's frame. At a
+//! `call` site the block is split: the callee's `ret %v` becomes
+//! `br cont(%v)`, where `cont`'s parameter is the call's old result, and
+//! the callee's tail calls become ordinary calls followed by that branch. This keeps the stack bounded: while the callee's tail
 //! callee runs, the stack held the caller's frame before and holds it
 //! now, with no frame for the inlined function either way. At a
 //! `tail_call` site `ret` and tail calls stay as they are.
@@ -35,8 +36,8 @@
 //! sizes are measured on cleaned-up callees) and again on the functions
 //! it changed.
 
-use crate::entity::{Block, FuncId, Inst, Value};
-use crate::ir::{BlockCall, Function, Module, Op, ValueDef};
+use crate::entity::{Block, FuncId, Inst, Loc, Value};
+use crate::ir::{BlockCall, Function, InlinedLoc, Module, Op, ValueDef};
 use std::collections::HashMap;
 
 /// Largest callee (laid-out instructions, terminators included) copied
@@ -144,7 +145,7 @@ pub fn run_module(m: &mut Module) -> Vec<bool> {
                     _ => continue,
                 };
                 let callee = m.funcs[g.index()].clone();
-                inline_site(&mut m.funcs[fi], i, &callee);
+                inline_site(&mut m.funcs[fi], &mut m.inlined, i, &callee);
                 round = true;
             }
             if !round {
@@ -264,7 +265,12 @@ fn call_graph_order(m: &Module) -> (Vec<FuncId>, Vec<bool>) {
 }
 
 /// Replace the direct call `call_inst` of `caller` by a copy of `callee`.
-fn inline_site(caller: &mut Function, call_inst: Inst, callee: &Function) {
+fn inline_site(
+    caller: &mut Function,
+    inlined: &mut Vec<InlinedLoc>,
+    call_inst: Inst,
+    callee: &Function,
+) {
     let Some(b) = caller
         .layout
         .iter()
@@ -321,12 +327,31 @@ fn inline_site(caller: &mut Function, call_inst: Inst, callee: &Function) {
         Some(c)
     };
 
-    // Instructions, created first so forward references map.
+    // Instructions, created first so forward references map. Their
+    // locations say they were inlined at the call (backtraces keep the
+    // callee's frame).
+    // At a tail call the callee replaces the caller's innermost frame, so
+    // its code sits on the frames below that one.
+    let at = if is_tail {
+        frames_below(inlined, call.loc)
+    } else {
+        Some(call.loc).filter(|l| !l.is_none())
+    };
+    let mut locs: HashMap<Loc, Loc> = HashMap::new();
+    let mut relocate = |loc: Loc| {
+        let Some(at) = at.filter(|_| !loc.is_none()) else {
+            return loc;
+        };
+        *locs.entry(loc).or_insert_with(|| {
+            inlined.push(InlinedLoc { loc, at });
+            Loc::inlined(inlined.len() - 1)
+        })
+    };
     let mut copies: Vec<(Block, Inst, Inst)> = Vec::new();
     for &cb in &callee.layout {
         for &ci in &callee.blocks[cb.index()].insts {
             let d = callee.inst(ci);
-            let ni = caller.make_inst(d.op.clone(), Vec::new(), Vec::new(), d.loc);
+            let ni = caller.make_inst(d.op.clone(), Vec::new(), Vec::new(), relocate(d.loc));
             if let (Some(old), Some(new)) = (d.result, caller.inst(ni).result) {
                 vmap.insert(old, new);
                 copy_name(caller, new, callee, old);
@@ -337,6 +362,8 @@ fn inline_site(caller: &mut Function, call_inst: Inst, callee: &Function) {
     let map = |v: &Value| vmap.get(v).copied().unwrap_or(*v);
     for (nb, ci, ni) in copies {
         let d = callee.inst(ci);
+        // The copy's location (relocated above).
+        let loc = caller.inst(ni).loc;
         let args: Vec<Value> = d.args.iter().map(map).collect();
         let targets: Vec<BlockCall> = d
             .targets
@@ -348,17 +375,21 @@ fn inline_site(caller: &mut Function, call_inst: Inst, callee: &Function) {
             .collect();
         let to_cont = |caller: &mut Function, v: Value| {
             let c = cont.expect("non-tail site");
-            caller.append_inst(nb, Op::Br, vec![], vec![BlockCall::new(c, &[v])], d.loc);
+            caller.append_inst(nb, Op::Br, vec![], vec![BlockCall::new(c, &[v])], loc);
         };
         match (&d.op, cont) {
             (Op::Ret, Some(_)) => to_cont(caller, args[0]),
             (Op::TailCall(g), Some(_)) => {
-                let c = caller.append_inst(nb, Op::Call(*g), args, vec![], d.loc);
+                // The callee's frame is gone during its tail call: the
+                // call's site is the frame below it.
+                let loc = frames_below(inlined, loc).unwrap_or(loc);
+                let c = caller.append_inst(nb, Op::Call(*g), args, vec![], loc);
                 let r = caller.inst(c).result.expect("call has a result");
                 to_cont(caller, r);
             }
             (Op::TailCallClosure, Some(_)) => {
-                let c = caller.append_inst(nb, Op::CallClosure, args, vec![], d.loc);
+                let loc = frames_below(inlined, loc).unwrap_or(loc);
+                let c = caller.append_inst(nb, Op::CallClosure, args, vec![], loc);
                 let r = caller.inst(c).result.expect("call has a result");
                 to_cont(caller, r);
             }
@@ -386,6 +417,23 @@ fn inline_site(caller: &mut Function, call_inst: Inst, callee: &Function) {
     caller.layout.splice(at..at, new_blocks);
 }
 
+/// The frames of location `loc` but its innermost one, as a location
+/// (`None`: no frame below it in this function).
+fn frames_below(inlined: &mut Vec<InlinedLoc>, loc: Loc) -> Option<Loc> {
+    let i = loc.inlined_index()?;
+    let e = *inlined.get(i)?;
+    Some(match frames_below(inlined, e.loc) {
+        Some(inner) => {
+            inlined.push(InlinedLoc {
+                loc: inner,
+                at: e.at,
+            });
+            Loc::inlined(inlined.len() - 1)
+        }
+        None => e.at,
+    })
+}
+
 fn copy_name(caller: &mut Function, new: Value, callee: &Function, old: Value) {
     if let Some(n) = callee.value_name(old) {
         caller.set_value_name(new, n);
@@ -409,6 +457,61 @@ mod tests {
             panic!("{e}\n{}", print_module(&out));
         }
         (m, out)
+    }
+
+    #[test]
+    fn copies_get_inlined_locations_at_the_call() {
+        let (_, out) = inline_text(
+            "function @main(%x) arity 1 {
+entry:
+  %0 = call @inc(%x) !7
+  %1 = call @inc(%0) !8
+  ret %1
+}
+
+function @inc(%n) arity 1 {
+entry:
+  %0 = fixnum 1
+  %1 = fx.add.chk %n, %0 !3
+  ret %1
+}
+",
+        );
+        let text = print_module(&out);
+        // One entry per call site; the copies name it.
+        assert!(
+            text.contains("inlined !i0 = !3 at !7\ninlined !i1 = !3 at !8\n"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains("fx.add.chk") && l.ends_with("!i0")),
+            "{text}"
+        );
+        assert_eq!(out.original_loc(Loc::inlined(1)), Loc(3));
+        // The text reads back to the same module.
+        let again = parse_module(&text).unwrap();
+        assert_eq!(print_module(&again), text);
+    }
+
+    #[test]
+    fn inlined_locations_must_refer_backwards() {
+        let m = parse_module(
+            "inlined !i0 = !i1 at !2
+inlined !i1 = !1 at !2
+
+function @f() arity 0 {
+entry:
+  %0 = fixnum 1
+  ret %0
+}
+",
+        )
+        .unwrap();
+        let e = verify_module(&m).unwrap_err().to_string();
+        assert!(e.contains("inlined location !i0 refers to !i1"), "{e}");
+        let bad = parse_module("inlined !i3 = !1 at !2\n").unwrap_err();
+        assert!(bad.to_string().contains("numbered !i0, !i1"), "{bad}");
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn errors_are_located() {
     assert!(err_of("const #0 = \"abc\n").contains("unterminated string"));
     assert!(err_of("function @f() arity 0 {\nentry:\n  ret\n").contains("not closed"));
     assert!(err_of("function @f() arity 0 {\nentry:\n  store %a, 1\n}\n").contains("expected `,`"));
-    assert!(err_of("bogus").contains("expected `global`, `const` or `function`"));
+    assert!(err_of("bogus").contains("expected `global`, `const`, `inlined` or `function`"));
     assert!(err_of("const #0 = (a\nfunction @x)\n").contains("@x is declared but has no body"));
     assert!(err_of("  function@f() arity 0 {\n").contains("`function` must start a line"));
     assert!(
