@@ -15,10 +15,11 @@
 //!   activations ([`push_activation`]) whose current site it updates at
 //!   every call; each activation records a stack address.
 //! * **Capture.** [`error::raise`](crate::error::raise) captures the live
-//!   frames of both kinds, ordered by stack address (both run on the same
-//!   stack), so mixed stacks interleave correctly. A condition remembers
-//!   its first capture (field 3), so re-raising it keeps the original
-//!   backtrace; the last [`RING`] captures are kept.
+//!   frames of both kinds for a condition, ordered by stack address (both
+//!   run on the same stack), so mixed stacks interleave correctly; other
+//!   raised objects are captured when no handler takes them. A condition
+//!   remembers its first capture (field 3), so re-raising it keeps the
+//!   original backtrace; the last [`RING`] captures are kept.
 //!
 //! `VALK_BACKTRACE=0` turns capture and printing off.
 
@@ -159,10 +160,14 @@ pub unsafe fn register_sites(key: u64, sites: *const Site, n: usize) {
 
 /// The site a stack-map record ID names, if its module registered one.
 pub fn site_of_record(id: u64) -> Option<&'static Site> {
+    let t = TABLES.read().unwrap_or_else(|e| e.into_inner());
+    lookup(t.as_ref()?, id)
+}
+
+fn lookup(t: &Tables, id: u64) -> Option<&'static Site> {
     let key = id >> SITE_INDEX_BITS;
     let index = (id & ((1 << SITE_INDEX_BITS) - 1)) as usize;
-    let t = TABLES.read().unwrap_or_else(|e| e.into_inner());
-    let &(base, n) = t.as_ref()?.get(&key)?;
+    let &(base, n) = t.get(&key)?;
     // SAFETY: a registered table of `n` static sites (`register_sites`).
     (index < n).then(|| unsafe { &*(base as *const Site).add(index) })
 }
@@ -275,25 +280,32 @@ fn captures() -> &'static mut Captures {
 /// The live frames as sites, innermost first (inlined frames expanded),
 /// and whether older frames were left out ([`MAX_FRAMES`]).
 fn capture_frames() -> (Vec<*const Site>, bool) {
-    let mut raw: Vec<(usize, *const Site)> = Vec::new();
-    let mut cut = false;
+    let mut raw: Vec<(usize, u64)> = Vec::new();
     crate::gc::frames::for_each_compiled_frame(&mut |fp, id| {
-        if let Some(site) = site_of_record(id) {
-            raw.push((fp as usize, site));
-        }
-        cut = raw.len() >= MAX_FRAMES;
-        !cut
+        raw.push((fp as usize, id));
+        raw.len() < MAX_FRAMES
     });
+    let mut cut = raw.len() >= MAX_FRAMES;
+    let mut frames: Vec<(usize, *const Site)> = Vec::with_capacity(raw.len());
+    {
+        // One lock for the whole walk (a raise in a loop pays per frame).
+        let t = TABLES.read().unwrap_or_else(|e| e.into_inner());
+        for (fp, id) in raw {
+            if let Some(site) = t.as_ref().and_then(|t| lookup(t, id)) {
+                frames.push((fp, site));
+            }
+        }
+    }
     let acts = activations();
     cut |= acts.len() > MAX_FRAMES;
     for a in acts.iter().rev().take(MAX_FRAMES) {
-        raw.push((a.sp, a.site));
+        frames.push((a.sp, a.site));
     }
     // Stacks grow down: the innermost frame has the lowest address.
-    raw.sort_by_key(|&(addr, _)| addr);
-    cut |= raw.len() > MAX_FRAMES;
-    let mut out = Vec::with_capacity(raw.len().min(MAX_FRAMES));
-    for (_, mut s) in raw.into_iter().take(MAX_FRAMES) {
+    frames.sort_by_key(|&(addr, _)| addr);
+    cut |= frames.len() > MAX_FRAMES;
+    let mut out = Vec::with_capacity(frames.len().min(MAX_FRAMES));
+    for (_, mut s) in frames.into_iter().take(MAX_FRAMES) {
         while !s.is_null() {
             out.push(s);
             // SAFETY: sites and their parents are static (see `Site`).
@@ -303,17 +315,31 @@ fn capture_frames() -> (Vec<*const Site>, bool) {
     (out, cut)
 }
 
-/// Captures the current frames for the exception being raised; a
-/// condition without a capture yet records it in its field 3. Allocates
-/// nothing on the Valk heap.
+fn is_condition(exc: Value) -> bool {
+    exc.has_type(crate::value::ObjType::Condition) && exc.size() > 3
+}
+
+/// At a raise: captures the current frames for a condition without a
+/// capture yet, which records it in its field 3. Other raised objects are
+/// captured only when no handler is installed ([`capture_unhandled`]):
+/// programs that raise them in loops, under `guard`, pay nothing.
+/// Allocates nothing on the Valk heap.
 pub fn capture_for(exc: Value) {
-    if !enabled() {
-        return;
+    if enabled() && is_condition(exc) && exc.field(3).fixnum_value().is_none() {
+        capture(exc);
     }
-    let is_condition = exc.has_type(crate::value::ObjType::Condition) && exc.size() > 3;
-    if is_condition && exc.field(3).fixnum_value().is_some() {
-        return;
+}
+
+/// When a raised object meets no handler (`dynamic::deliver`, with the
+/// raising frames still live): captures it unless it has its capture.
+pub fn capture_unhandled(exc: Value) {
+    if enabled() && !is_condition(exc) {
+        capture(exc);
     }
+}
+
+fn capture(exc: Value) {
+    let is_condition = is_condition(exc);
     let (frames, cut) = capture_frames();
     let c = captures();
     c.serial += 1;
@@ -330,7 +356,7 @@ pub fn capture_for(exc: Value) {
 /// The capture of `exc`: its own for a condition, else the latest one.
 fn capture_of(exc: Value) -> Option<(&'static [*const Site], bool)> {
     let c = captures();
-    let serial = if exc.has_type(crate::value::ObjType::Condition) && exc.size() > 3 {
+    let serial = if is_condition(exc) {
         exc.field(3).fixnum_value().map(|n| n as u64)
     } else {
         c.ring.last().map(|e| e.0)

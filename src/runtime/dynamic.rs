@@ -266,6 +266,9 @@ pub fn deliver() {
     if error::has_kind(exc, ErrorKind::Exit) || error::has_kind(exc, ErrorKind::Interrupted) {
         return;
     }
+    if !handlers().is_pair() {
+        crate::backtrace::capture_unhandled(exc);
+    }
     let scope = gc::Scope::new();
     let original = scope.root(handlers());
     let exc = scope.root(exc);

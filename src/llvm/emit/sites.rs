@@ -313,15 +313,7 @@ pub fn annotate(text: &mut String, from: usize, site: u32) {
         };
         out.push_str(body);
         if is_statepoint_call(body) {
-            // `noinline`: LLVM inlining a procedure into another at a
-            // non-tail call would drop that call's site, and with it the
-            // caller's frame (VIR inlining keeps it: docs/debugging.md).
-            let keep = if std::env::var_os("VALK_TMP_INLINE").is_some() {
-                ""
-            } else {
-                "noinline "
-            };
-            let _ = write!(out, " {keep}{PLACEHOLDER}{site}\"");
+            let _ = write!(out, " {PLACEHOLDER}{site}\"");
         }
         out.push_str(nl);
     }
@@ -374,7 +366,6 @@ mod tests {
         let from = text.len();
         text.push_str("  call void @k()\n");
         annotate(&mut text, from, b);
-        assert!(text.contains("noinline"), "{text}");
         let (out, def, key) = s.finish(&text);
         assert!(key >> (64 - SITE_INDEX_BITS - 1) == 1, "top bit set");
         assert!(out.contains(&format!("\"statepoint-id\"=\"{}\"", key << SITE_INDEX_BITS)));
