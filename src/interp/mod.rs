@@ -164,7 +164,9 @@ fn frame_at(mut env: Value, depth: u32) -> Value {
 pub fn eval(node: &'static Node, env: Value) -> VResult {
     let base = gc::root_sp();
     gc::push_root(env);
-    let r = eval_loop(node, base);
+    let depth = backtrace::activation_depth();
+    let r = eval_loop(node, base, depth, &base as *const usize as usize);
+    backtrace::truncate_activations(depth);
     gc::set_root_sp(base);
     if r.is_err() {
         // The interpreter's own errors reach the handlers here (builtins'
@@ -183,17 +185,11 @@ fn unbound(id: GlobalId, span: Span) -> Raised {
 ///
 /// Backtraces: the evaluation starts in the activation of the procedure
 /// whose (sub)expression `node` is; a call of an interpreted procedure
-/// pushes that procedure's activation (docs/debugging.md), which the
-/// following tail calls replace and which ends with this function.
-fn eval_loop(node: &'static Node, e: usize) -> VResult {
-    let depth = backtrace::activation_depth();
-    let marker = 0u8;
-    let r = eval_steps(node, e, depth, &marker as *const u8 as usize);
-    backtrace::truncate_activations(depth);
-    r
-}
-
-fn eval_steps(mut node: &'static Node, e: usize, depth: usize, sp: usize) -> VResult {
+/// pushes that procedure's activation (at activation depth `depth`, run
+/// by the Rust frame at address `sp`: docs/debugging.md), which the
+/// following tail calls replace and which [`eval`] drops when this
+/// returns.
+fn eval_loop(mut node: &'static Node, e: usize, depth: usize, sp: usize) -> VResult {
     loop {
         check_stack()?;
         match node {
