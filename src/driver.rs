@@ -12,6 +12,7 @@ use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
+use crate::tier;
 use std::cell::RefCell;
 use std::rc::Rc;
 use valk_runtime::error::{self, ERROR_EXIT_STATUS};
@@ -59,8 +60,22 @@ pub enum EngineKind {
 
 enum Engine {
     Interp,
-    Jit(Box<JitEngine>),
+    /// Shared with tiered execution, which links compiled procedures into
+    /// the same JIT (src/tier.rs).
+    Jit(Rc<RefCell<JitEngine>>),
 }
+
+/// `valk --opt-whole FILE`: compile the whole program with -O2 before it
+/// runs, whatever `VALK_TIER` says (docs/tiering.md).
+static WHOLE_PROGRAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes `valk FILE` compile the whole program first (`--opt-whole`).
+pub fn set_whole_program(on: bool) {
+    WHOLE_PROGRAM.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The tier mode of JIT sessions when `VALK_TIER` is unset.
+pub const DEFAULT_TIER: tier::Mode = tier::Mode::Compile;
 
 pub struct Session {
     pub sources: SourceMap,
@@ -72,6 +87,17 @@ pub struct Session {
     /// Warn about references to unbound variables in files run
     /// (`valk FILE`, not the REPL: src/warnings.rs).
     warn_unbound: bool,
+    /// A JIT session whose forms (after the prelude) are interpreted and
+    /// tiered up (`VALK_TIER` other than 1: docs/tiering.md).
+    tiered: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.tiered {
+            tier::stop();
+        }
+    }
 }
 
 /// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
@@ -104,18 +130,27 @@ impl Session {
         let engine = match kind {
             EngineKind::Interpreter => Engine::Interp,
             EngineKind::Jit => match JitEngine::new() {
-                Ok(j) => Engine::Jit(Box::new(j)),
+                Ok(j) => Engine::Jit(Rc::new(RefCell::new(j))),
                 Err(e) => {
                     valk_runtime::eprintln_quiet!("error: cannot start the JIT: {e}");
                     return Err(StartError);
                 }
             },
         };
+        let mode = tier::mode_from_env(DEFAULT_TIER);
+        let tiered = matches!(engine, Engine::Jit(_)) && mode != tier::Mode::Compile;
+        if let (true, Engine::Jit(jit)) = (tiered, &engine) {
+            if let Err(e) = tier::start(jit.clone(), mode) {
+                valk_runtime::eprintln_quiet!("error: {e}");
+                return Err(StartError);
+            }
+        }
         let mut s = Session {
             sources: SourceMap::new(),
             expander: Rc::default(),
             engine,
             warn_unbound: false,
+            tiered,
         };
         valk_eval::evaluator::install();
         s.share_expander(Expander::new());
@@ -138,8 +173,10 @@ impl Session {
     /// would instead (prelude module, then the file's module, globals
     /// through cells): the test corpus checks that mode too.
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
+        let whole = WHOLE_PROGRAM.load(std::sync::atomic::Ordering::Relaxed);
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
-        if kind == EngineKind::Interpreter || incremental {
+        let tiered = !whole && tier::mode_from_env(DEFAULT_TIER) != tier::Mode::Compile;
+        if kind == EngineKind::Interpreter || (incremental && !whole) || tiered {
             let mut s = Session::with_engine(kind)?;
             s.warn_unbound = true;
             return s.run_file(path);
@@ -159,7 +196,7 @@ impl Session {
         let Engine::Jit(jit) = &mut s.engine else {
             unreachable!("a JIT session")
         };
-        let loaded = jit.load_program(&tops, &sources);
+        let loaded = jit.borrow_mut().load_program(&tops, &sources);
         s.sources = sources;
         let m = match loaded {
             Ok(m) => m,
@@ -266,7 +303,11 @@ impl Session {
         if tops.is_empty() {
             return Ok(());
         }
-        let Engine::Jit(jit) = &mut self.engine else {
+        let interpreted = !matches!(self.engine, Engine::Jit(_)) || (self.tiered && !is_prelude);
+        if interpreted {
+            if self.tiered {
+                tier::sync_sources(&self.sources);
+            }
             for top in tops {
                 let printed = interp::eval_toplevel(top).and_then(|v| {
                     if print {
@@ -278,9 +319,16 @@ impl Session {
                 if printed.is_err() {
                     return Err(self.report_runtime_error());
                 }
+                if self.tiered {
+                    tier::note_form(top);
+                }
             }
             return Ok(());
+        }
+        let Engine::Jit(jit) = &self.engine else {
+            unreachable!("a JIT session")
         };
+        let jit = jit.clone();
         // The prelude is the first module of every session: its object is
         // cached by its text.
         let key: Option<&[&[u8]]> = if is_prelude {
@@ -288,7 +336,8 @@ impl Session {
         } else {
             None
         };
-        let m = match jit.load(tops, &self.sources, key) {
+        let loaded = jit.borrow_mut().load(tops, &self.sources, key);
+        let m = match loaded {
             Ok(m) => m,
             Err(f) => return Err(self.report_jit_failure(f)),
         };
@@ -304,7 +353,7 @@ impl Session {
                 break;
             }
         }
-        jit.note_bindings(&m);
+        jit.borrow_mut().note_bindings(&m);
         if ok {
             Ok(())
         } else {
@@ -373,7 +422,7 @@ impl Session {
             }
         }
         let lowered = match &self.engine {
-            Engine::Jit(jit) => jit.lower(&tops, &self.sources),
+            Engine::Jit(jit) => jit.borrow().lower(&tops, &self.sources),
             Engine::Interp => {
                 let opts = LowerOptions {
                     fixed_globals: false,
@@ -428,7 +477,7 @@ impl Session {
     pub fn llvm_text(&mut self, src: &str) -> Result<String, Failure> {
         let lowered = self.lower_input(src)?;
         let r = match &mut self.engine {
-            Engine::Jit(jit) => jit.llvm_ir(&lowered, &self.sources, true),
+            Engine::Jit(jit) => jit.borrow_mut().llvm_ir(&lowered, &self.sources, true),
             Engine::Interp => match JitEngine::new() {
                 Ok(mut jit) => jit.llvm_ir(&lowered, &self.sources, true),
                 Err(e) => Err(JitFailure::Message(format!("error: {e}"))),
@@ -441,7 +490,7 @@ impl Session {
     /// interpreter): tells compiled procedures apart (REPL `,disasm`).
     pub fn compiled_entry(&mut self) -> Option<usize> {
         match &mut self.engine {
-            Engine::Jit(jit) => jit.compiled_entry(),
+            Engine::Jit(jit) => jit.borrow_mut().compiled_entry(),
             Engine::Interp => None,
         }
     }

@@ -8,6 +8,7 @@
 use super::{consts, LambdaCode, Node};
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use valk_runtime::globals;
 use valk_runtime::value::{ProcInfo, Value};
@@ -22,6 +23,8 @@ struct Compiler<'a> {
     frames: Vec<FrameScope>,
     /// Locals bound by `letrec`: reads check for the unassigned marker.
     letrec_bound: HashSet<LocalId>,
+    /// The call counter shared by the form's lambdas (`LambdaCode::hot`).
+    hot: &'static Cell<u32>,
 }
 
 /// Compiles a top-level form. Returns the tree and the size of the frame
@@ -34,6 +37,7 @@ pub fn compile_toplevel(top: &TopLevel) -> (&'static Node, u32) {
             size: 0,
         }],
         letrec_bound: HashSet::new(),
+        hot: Box::leak(Box::new(Cell::new(0))),
     };
     let node = c.expr(&top.body);
     let size = c.frames[0].size;
@@ -141,6 +145,7 @@ impl Compiler<'_> {
             frame_size: frame.size,
             body,
             name,
+            hot: self.hot,
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),

@@ -18,6 +18,7 @@ mod consts;
 use crate::ast::TopLevel;
 use crate::syntax::source::Span;
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use valk_runtime::error::{self, Raised, VResult};
 use valk_runtime::gc;
 use valk_runtime::globals::{self, GlobalId};
@@ -52,6 +53,70 @@ pub struct LambdaCode {
     pub body: Node,
     pub name: Option<&'static str>,
     pub info: ProcInfo,
+    /// Calls left before the top-level form this lambda belongs to is hot
+    /// (docs/tiering.md): shared by every lambda of one form, 0 when no
+    /// one counts. Calls of inner lambdas (named-let loops) count for the
+    /// form, so a procedure with a long-running loop becomes hot too.
+    pub hot: &'static Cell<u32>,
+}
+
+/// Hooks of tiered execution (docs/tiering.md), set by the engine that
+/// compiles hot procedures.
+#[derive(Clone, Copy)]
+pub struct TierHooks {
+    /// Called when a form's counter (`LambdaCode::hot`) reaches zero, with
+    /// the lambda whose call made it so.
+    pub on_hot: fn(&'static LambdaCode),
+    /// Called at an evaluation step after [`tier_ready`]: installs the
+    /// compiled code that is ready (the collector may run).
+    pub on_ready: fn(),
+}
+
+thread_local! {
+    static TIER_HOOKS: Cell<Option<TierHooks>> = const { Cell::new(None) };
+}
+
+/// Set by [`tier_ready`] (from any thread), taken by the next evaluation
+/// step of the interpreter.
+static TIER_READY: AtomicBool = AtomicBool::new(false);
+
+/// Installs (or with `None` removes) the tiering hooks of this thread.
+pub fn set_tier_hooks(hooks: Option<TierHooks>) {
+    TIER_HOOKS.with(|h| h.set(hooks));
+}
+
+/// Tells the runtime the interpreter's generic entry, so that compiled
+/// code's tail calls of interpreted closures are proper (docs/tiering.md,
+/// "Tail calls across tiers").
+pub fn register_entry() {
+    valk_runtime::call::set_interp_entry(interp_entry as *const () as usize);
+}
+
+/// Asks the interpreter to call `on_ready` at its next step (callable
+/// from a compiler thread).
+pub fn tier_ready() {
+    TIER_READY.store(true, Ordering::Release);
+}
+
+/// The code of an interpreted closure (`None` for any other value).
+pub fn code_of(f: Value) -> Option<&'static LambdaCode> {
+    lambda_code(f)
+}
+
+#[cold]
+fn tier_poll() {
+    if TIER_READY.swap(false, Ordering::Acquire) {
+        if let Some(h) = TIER_HOOKS.with(|h| h.get()) {
+            (h.on_ready)();
+        }
+    }
+}
+
+#[cold]
+fn tier_hot(code: &'static LambdaCode) {
+    if let Some(h) = TIER_HOOKS.with(|h| h.get()) {
+        (h.on_hot)(code);
+    }
 }
 
 thread_local! {
@@ -69,6 +134,9 @@ pub fn take_error_span() -> Option<Span> {
 #[inline]
 fn check_stack() -> VResult<()> {
     valk_runtime::interrupt::poll()?;
+    if TIER_READY.load(Ordering::Relaxed) {
+        tier_poll();
+    }
     let marker = 0u8;
     let sp = &marker as *const u8 as u64;
     // The limit compiled code checks too (lowered while a handler of
@@ -130,9 +198,17 @@ fn frame_at(mut env: Value, depth: u32) -> Value {
 
 /// Evaluates `node` in environment `env` (which need not be rooted).
 pub fn eval(node: &'static Node, env: Value) -> VResult {
+    eval_with(node, env, false)
+}
+
+/// [`eval`]; with `tail_exit` (the body of a closure that compiled code
+/// tail-called), a tail call of compiled code is not made but returned as
+/// a call object for the compiled caller to make (docs/tiering.md, "Tail
+/// calls across tiers").
+fn eval_with(node: &'static Node, env: Value, tail_exit: bool) -> VResult {
     let base = gc::root_sp();
     gc::push_root(env);
-    let r = eval_loop(node, base);
+    let r = eval_loop(node, base, tail_exit);
     gc::set_root_sp(base);
     if r.is_err() {
         // The interpreter's own errors reach the handlers here (builtins'
@@ -148,7 +224,7 @@ fn unbound(id: GlobalId, span: Span) -> Raised {
 }
 
 /// The body of [`eval`]: root slot `e` holds the current environment.
-fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
+fn eval_loop(mut node: &'static Node, e: usize, tail_exit: bool) -> VResult {
     loop {
         check_stack()?;
         match node {
@@ -227,7 +303,7 @@ fn eval_loop(mut node: &'static Node, e: usize) -> VResult {
                     let v = eval(a, gc::root_get(e))?;
                     gc::push_root(v);
                 }
-                match prepare_call(sp, args.len())? {
+                match prepare_call(sp, args.len(), tail_exit)? {
                     Prepared::Interp(code, frame) => {
                         gc::root_put(e, frame);
                         gc::set_root_sp(e + 1);
@@ -267,7 +343,11 @@ fn lambda_code(f: Value) -> Option<&'static LambdaCode> {
 /// the frame of an interpreted callee, or runs any other callee. `apply`
 /// is handled here so that `(apply f args)` in tail position is a proper
 /// tail call.
-fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
+///
+/// Every call reaching here is in tail position of the `eval_loop` that
+/// makes it; with `tail_exit` a compiled callee is returned as a call
+/// object (see [`eval_with`]).
+fn prepare_call(sp: usize, mut argc: usize, tail_exit: bool) -> VResult<Prepared> {
     loop {
         let f = gc::root_get(sp);
         if let Some(code) = lambda_code(f) {
@@ -292,6 +372,11 @@ fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
             gc::set_root_sp(sp + n);
             argc = n - 1;
             continue;
+        }
+        if tail_exit && valk_runtime::call::is_compiled(f) {
+            let call = valk_runtime::rt::spread_call(sp, argc);
+            valk_runtime::rt::set_tail_pending();
+            return Ok(Prepared::Done(call));
         }
         return valk_runtime::call::call_rooted(f, sp + 1, argc).map(Prepared::Done);
     }
@@ -321,6 +406,13 @@ fn procedure_name(code: &LambdaCode) -> &str {
 /// Checks arity and builds the callee frame from callee slot `sp` and the
 /// arguments above it.
 fn build_frame(code: &'static LambdaCode, sp: usize, argc: usize) -> VResult<Value> {
+    let hot = code.hot.get();
+    if hot != 0 {
+        code.hot.set(hot - 1);
+        if hot == 1 {
+            tier_hot(code);
+        }
+    }
     let req = code.required as usize;
     if argc < req || (!code.rest && argc > req) {
         let expected = if code.rest {
@@ -371,6 +463,7 @@ pub fn is_interpreted(c: Value) -> bool {
 /// Generic entry of interpreted closures: how builtins and compiled code
 /// call them. `argv` points into the root stack.
 unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) -> Value {
+    let tail_exit = valk_runtime::call::take_tail_exit();
     let base = gc::root_sp();
     gc::push_root(this);
     for i in 0..argc as usize {
@@ -381,7 +474,7 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
     let code = lambda_code(this).expect("interp_entry of an interpreted closure");
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
-        eval(&code.body, frame)
+        eval_with(&code.body, frame, tail_exit)
     });
     gc::set_root_sp(base);
     r.unwrap_or(Value::EXCEPTION)
