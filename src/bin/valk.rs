@@ -18,6 +18,10 @@ struct Cli {
     /// Use the ORC JIT engine (the default).
     #[arg(long, conflicts_with = "no_jit")]
     jit: bool,
+    /// Compile the whole program with -O2 before it runs (no tiering;
+    /// docs/tiering.md).
+    #[arg(long, conflicts_with = "no_jit")]
+    opt_whole: bool,
     /// Evaluate EXPR, print its value, and exit.
     #[arg(short = 'e', value_name = "EXPR", conflicts_with = "file")]
     expr: Option<String>,
@@ -48,6 +52,7 @@ fn main() {
             .map(|a| a.to_string_lossy().into_owned()),
     );
     valk::expand::set_library_dirs(cli.lib_path.clone());
+    driver::set_whole_program(cli.opt_whole);
     let kind = if cli.no_jit {
         EngineKind::Interpreter
     } else {

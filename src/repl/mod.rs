@@ -37,11 +37,12 @@ Enter Valk expressions; results are printed with `write`.
   ,vir EXPR     show the VIR that EXPR lowers to
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
   ,disasm NAME  show the machine code of compiled procedure NAME
+  ,tier NAME    which tier procedure NAME runs in (interpreted or compiled)
 Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     ",help",
     ",quit",
     ",load",
@@ -56,6 +57,7 @@ const COMMANDS: [&str; 14] = [
     ",vir",
     ",llvm",
     ",disasm",
+    ",tier",
 ];
 
 /// What a complete input asks for.
@@ -75,6 +77,7 @@ enum Input<'a> {
     Untrace(&'a str),
     Profile(&'a str),
     Disasm(&'a str),
+    Tier(&'a str),
     Eval(&'a str),
     Unknown(&'a str),
     /// A command that needs an argument was given none.
@@ -110,6 +113,7 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "untrace" => needs_arg(Input::Untrace, arg),
         "profile" | "prof" => needs_arg(Input::Profile, arg),
         "disasm" => needs_arg(Input::Disasm, arg),
+        "tier" => needs_arg(Input::Tier, arg),
         _ => Input::Unknown(name),
     }
 }
@@ -187,6 +191,7 @@ fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
         }
         Input::Describe(name) => print_out(&tools::describe(tools, session, name)),
         Input::Apropos(s) => print_out(&tools::apropos(session, s)),
+        Input::Tier(name) => print_out(&tools::tier(session, name)),
         Input::Trace(name) => {
             return after(evaluating(|| tools::trace(tools, session, name, true)))
         }

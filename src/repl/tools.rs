@@ -275,6 +275,20 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// The `,describe NAME` text.
+/// `,tier NAME`: the tier procedure NAME runs in (docs/tiering.md).
+pub fn tier(session: &mut Session, name: &str) -> String {
+    let meaning = session.expander.borrow().describe_toplevel(name);
+    let cell = match meaning {
+        TopKind::Special => return format!("{name}: special form\n"),
+        TopKind::Macro => return format!("{name}: macro\n"),
+        TopKind::Global(cell) => cell,
+    };
+    match global_value(&cell) {
+        None => format!("{name}: not bound\n"),
+        Some(v) => format!("{}\n", crate::tier::describe(name, v)),
+    }
+}
+
 pub fn describe(tools: &Tools, session: &mut Session, name: &str) -> String {
     let meaning = session.expander.borrow().describe_toplevel(name);
     let mut out = String::new();
