@@ -61,8 +61,7 @@ fn main() {
         let mut session = Session::with_engine(EngineKind::Jit).expect("JIT session starts");
         let startup = t0.elapsed().as_secs_f64() * 1e3;
         let mut times = Vec::with_capacity(n);
-        for i in 0..n {
-            let text = &inputs[i];
+        for (i, text) in inputs.iter().enumerate() {
             let t = Instant::now();
             if session.run_source("<repl>", text, true).is_err() {
                 eprintln!("input {i} failed: {text}");

@@ -522,8 +522,9 @@ fn worker(level: u32, jobs: Receiver<Job>, done: Sender<Done>, cancel: Arc<Atomi
                     continue;
                 }
                 let t0 = std::time::Instant::now();
-                let b = backend
-                    .get_or_insert_with(|| valk_llvm::pipeline::Backend::new(level).map_err(|e| e.0));
+                let b = backend.get_or_insert_with(|| {
+                    valk_llvm::pipeline::Backend::new(level).map_err(|e| e.0)
+                });
                 let result = match b {
                     Ok(b) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         jit::compile_detached(
