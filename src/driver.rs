@@ -74,8 +74,15 @@ pub fn set_whole_program(on: bool) {
     WHOLE_PROGRAM.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// The tier mode of JIT sessions when `VALK_TIER` is unset.
-pub const DEFAULT_TIER: tier::Mode = tier::Mode::Compile;
+/// The tier mode of the REPL and `valk -e` when `VALK_TIER` is unset:
+/// forms answer at once on the interpreter, hot procedures are compiled
+/// in the background (docs/tiering.md).
+pub const DEFAULT_TIER: tier::Mode = tier::Mode::Auto;
+
+/// The tier mode of `valk FILE` when `VALK_TIER` is unset: the whole
+/// program compiled with -O2 (and cached) before it runs, which measured
+/// faster than tiering for files (docs/tiering.md, "Defaults").
+pub const DEFAULT_FILE_TIER: tier::Mode = tier::Mode::Compile;
 
 pub struct Session {
     pub sources: SourceMap,
@@ -116,7 +123,12 @@ impl Session {
     /// loads the prelude. Call on the thread that runs Valk code
     /// ([`with_big_stack`]).
     pub fn with_engine(kind: EngineKind) -> Result<Session, StartError> {
-        let mut s = Session::without_prelude(kind)?;
+        Session::with_tier(kind, tier::mode_from_env(DEFAULT_TIER))
+    }
+
+    /// [`Session::with_engine`] with the given tier mode (JIT sessions).
+    pub fn with_tier(kind: EngineKind, mode: tier::Mode) -> Result<Session, StartError> {
+        let mut s = Session::without_prelude(kind, mode)?;
         if s.run_source(prelude::NAME, prelude::TEXT, false).is_err() {
             valk_runtime::eprintln_quiet!("error: the prelude failed to load");
             return Err(StartError);
@@ -124,7 +136,7 @@ impl Session {
         Ok(s)
     }
 
-    fn without_prelude(kind: EngineKind) -> Result<Session, StartError> {
+    fn without_prelude(kind: EngineKind, mode: tier::Mode) -> Result<Session, StartError> {
         gc::init();
         builtins::install();
         let engine = match kind {
@@ -137,7 +149,6 @@ impl Session {
                 }
             },
         };
-        let mode = tier::mode_from_env(DEFAULT_TIER);
         let tiered = matches!(engine, Engine::Jit(_)) && mode != tier::Mode::Compile;
         if let (true, Engine::Jit(jit)) = (tiered, &engine) {
             if let Err(e) = tier::start(jit.clone(), mode) {
@@ -175,13 +186,18 @@ impl Session {
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
         let whole = WHOLE_PROGRAM.load(std::sync::atomic::Ordering::Relaxed);
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
-        let tiered = !whole && tier::mode_from_env(DEFAULT_TIER) != tier::Mode::Compile;
+        let mode = if whole {
+            tier::Mode::Compile
+        } else {
+            tier::mode_from_env(DEFAULT_FILE_TIER)
+        };
+        let tiered = mode != tier::Mode::Compile;
         if kind == EngineKind::Interpreter || (incremental && !whole) || tiered {
-            let mut s = Session::with_engine(kind)?;
+            let mut s = Session::with_tier(kind, mode)?;
             s.warn_unbound = true;
             return s.run_file(path);
         }
-        let mut s = Session::without_prelude(kind)?;
+        let mut s = Session::without_prelude(kind, tier::Mode::Compile)?;
         let mut sources = SourceMap::new();
         let tops = match pipeline::front_end(&mut sources, path) {
             Ok(mut x) => {
@@ -209,6 +225,11 @@ impl Session {
         }
         io::flush_stdout();
         Ok(())
+    }
+
+    /// Are this session's forms interpreted and tiered up (docs/tiering.md)?
+    pub fn is_tiered(&self) -> bool {
+        self.tiered
     }
 
     /// The engine evaluating this session's code, for banners.

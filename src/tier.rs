@@ -24,8 +24,8 @@
 //!   compiled code at its next call. An activation already running stays
 //!   in the interpreter until it returns.
 
-use crate::ast::{ExprKind, TopLevel};
-use crate::interp::{self, LambdaCode, TierHooks};
+use crate::ast::{Expr, ExprKind, Lambda, LocalId, LocalInfo, TopLevel};
+use crate::interp::{self, LambdaCode, Node, TierHooks};
 use crate::jit::{self, JitEngine};
 use crate::syntax::source::SourceMap;
 use std::cell::{Cell, RefCell};
@@ -108,12 +108,26 @@ enum UnitState {
     Stale,
 }
 
-/// A candidate procedure: a top-level `(define NAME (lambda ...))`.
+/// What a unit's compiled form makes.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A top-level `(define NAME (lambda ...))`: the global's interpreted
+    /// closure is upgraded in place.
+    Proc { global: GlobalId },
+    /// A named-let loop of a candidate procedure: the compiled form is a
+    /// factory taking the loop's free variables; `LambdaCode::loop_factory`
+    /// points the interpreter at it (docs/tiering.md, "Loops").
+    Loop,
+}
+
+/// Something to compile: a candidate procedure or one of its loops.
 struct Unit {
-    global: GlobalId,
-    /// The outermost lambda's code: the global holds a closure of it until
-    /// it is redefined.
+    kind: Kind,
+    /// The code of the lambda compiled: for a procedure the global holds a
+    /// closure of it until it is redefined.
     root: &'static LambdaCode,
+    /// The loops of a procedure (unit indices), compiled with it.
+    loops: Vec<usize>,
     /// The lambda as a top-level form of its own, until it is sent.
     top: Option<Box<TopLevel>>,
     descriptor: String,
@@ -243,10 +257,19 @@ pub fn note_form(top: &TopLevel) {
     if !matches!(value.kind, ExprKind::Lambda(_)) {
         return;
     }
+    let ExprKind::Lambda(lambda) = &value.kind else {
+        return;
+    };
     let global = globals::global_id(name);
     let Some(code) = interp::code_of(globals::get(global)) else {
         return;
     };
+    let mut found = Vec::new();
+    loops_of(&lambda.body, &code.body, &mut found);
+    let loops: Vec<(&'static LambdaCode, TopLevel)> = found
+        .into_iter()
+        .filter_map(|(lp, l, c)| loop_factory_form(top, lp, l, c).map(|t| (c, t)))
+        .collect();
     STATE.with(|s| {
         let Ok(mut guard) = s.try_borrow_mut() else {
             return;
@@ -257,9 +280,11 @@ pub fn note_form(top: &TopLevel) {
             return;
         }
         let n = st.units.len();
+        let loop_units: Vec<usize> = (n + 1..n + 1 + loops.len()).collect();
         st.units.push(Unit {
-            global,
+            kind: Kind::Proc { global },
             root: code,
+            loops: loop_units,
             top: Some(Box::new(TopLevel {
                 body: (**value).clone(),
                 locals: top.locals.clone(),
@@ -267,6 +292,17 @@ pub fn note_form(top: &TopLevel) {
             descriptor: format!("valk_tier_{n}"),
             state: UnitState::Counting,
         });
+        for (c, t) in loops {
+            let i = st.units.len();
+            st.units.push(Unit {
+                kind: Kind::Loop,
+                root: c,
+                loops: Vec::new(),
+                top: Some(Box::new(t)),
+                descriptor: format!("valk_tier_{i}"),
+                state: UnitState::Counting,
+            });
+        }
         st.by_counter.insert(key, n);
         code.hot.set(st.calls);
     })
@@ -304,34 +340,166 @@ fn on_hot(code: &'static LambdaCode) {
         };
         let st = guard.as_mut()?;
         let &i = st.by_counter.get(&key)?;
-        let unit = &mut st.units[i];
-        if unit.state != UnitState::Counting {
+        if st.units[i].state != UnitState::Counting {
             return None;
         }
-        let top = unit.top.take()?;
-        unit.state = UnitState::Compiling;
         if st.log {
-            valk_runtime::eprintln_quiet!(
-                "valk: tier: compiling {}",
-                globals::user_name(globals::name(unit.global))
-            );
+            valk_runtime::eprintln_quiet!("valk: tier: compiling {}", unit_name(&st.units[i]));
         }
-        let job = Job::Compile {
-            unit: i,
-            top,
-            predefined,
-            descriptor: unit.descriptor.clone(),
-        };
-        let sent = st.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
-        if !sent {
-            st.units[i].state = UnitState::Failed;
-            return None;
+        let mut sent = Vec::new();
+        for u in std::iter::once(i).chain(st.units[i].loops.clone()) {
+            let unit = &mut st.units[u];
+            let Some(top) = unit.top.take() else { continue };
+            unit.state = UnitState::Compiling;
+            let job = Job::Compile {
+                unit: u,
+                top,
+                predefined: predefined.clone(),
+                descriptor: unit.descriptor.clone(),
+            };
+            if st.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok()) {
+                sent.push(u);
+            } else {
+                st.units[u].state = UnitState::Failed;
+            }
         }
-        st.eager.then_some(i)
+        st.eager.then_some(sent)
     });
-    if let Some(unit) = waiting {
+    for unit in waiting.unwrap_or_default() {
         wait_for(unit);
     }
+}
+
+/// The name of a unit, for `VALK_TIER_LOG`.
+fn unit_name(u: &Unit) -> String {
+    match u.kind {
+        Kind::Proc { global } => globals::user_name(globals::name(global)).to_string(),
+        Kind::Loop => format!("loop {}", u.root.name.unwrap_or("#<procedure>")),
+    }
+}
+
+/// The single-binding `letrec`s binding a lambda in `e` (the expansion of
+/// named `let` and `do`), with the interpreter's code of that lambda:
+/// walks the core AST and the interpreter's tree together (`compile.rs`
+/// maps one onto the other node by node).
+fn loops_of<'a>(
+    e: &'a Expr,
+    n: &'static Node,
+    out: &mut Vec<(LocalId, &'a Lambda, &'static LambdaCode)>,
+) {
+    match (&e.kind, n) {
+        (ExprKind::SetLocal(_, v), Node::SetLocal(_, _, vn))
+        | (ExprKind::SetGlobal(_, v), Node::SetGlobal(_, vn, _))
+        | (ExprKind::DefineGlobal(_, v), Node::Define(_, vn)) => loops_of(v, vn, out),
+        (ExprKind::If(a, b, c), Node::If(x, y, z)) => {
+            loops_of(a, x, out);
+            loops_of(b, y, out);
+            loops_of(c, z, out);
+        }
+        (ExprKind::Lambda(l), Node::Lambda(code)) => loops_of(&l.body, &code.body, out),
+        (ExprKind::Call(f, args), Node::Call(fnode, anodes)) => {
+            loops_of(f, fnode, out);
+            for (a, an) in args.iter().zip(anodes) {
+                loops_of(a, an, out);
+            }
+        }
+        (ExprKind::Seq(es), Node::Seq(ns)) => {
+            for (x, xn) in es.iter().zip(ns) {
+                loops_of(x, xn, out);
+            }
+        }
+        (ExprKind::Let(binds, body), Node::Let(nb, nbody)) => {
+            for ((_, x), (_, xn)) in binds.iter().zip(nb) {
+                loops_of(x, xn, out);
+            }
+            loops_of(body, nbody, out);
+        }
+        (ExprKind::Letrec(binds, body), Node::Letrec(nb, nbody)) => {
+            if let ([(lp, init)], [(_, Node::Lambda(code))]) = (binds.as_slice(), nb.as_slice()) {
+                if let ExprKind::Lambda(l) = &init.kind {
+                    out.push((*lp, l, code));
+                }
+            }
+            for ((_, x), (_, xn)) in binds.iter().zip(nb) {
+                loops_of(x, xn, out);
+            }
+            loops_of(body, nbody, out);
+        }
+        _ => {}
+    }
+}
+
+/// Does local `lp` occur in `e` other than as the callee of a call?
+fn escapes(e: &Expr, lp: LocalId) -> bool {
+    match &e.kind {
+        ExprKind::Local(id) => *id == lp,
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) => false,
+        ExprKind::SetLocal(id, v) => *id == lp || escapes(v, lp),
+        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => escapes(v, lp),
+        ExprKind::If(a, b, c) => escapes(a, lp) || escapes(b, lp) || escapes(c, lp),
+        ExprKind::Lambda(l) => escapes(&l.body, lp),
+        ExprKind::Call(f, args) => {
+            let callee_ok = matches!(f.kind, ExprKind::Local(id) if id == lp) || !escapes(f, lp);
+            !callee_ok || args.iter().any(|a| escapes(a, lp))
+        }
+        ExprKind::Seq(es) => es.iter().any(|x| escapes(x, lp)),
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            binds.iter().any(|(_, x)| escapes(x, lp)) || escapes(body, lp)
+        }
+    }
+}
+
+/// The factory of loop `lp` = `l` (interpreter code `code`) of form `top`:
+/// `(lambda (free ...) (letrec ((lp l)) lp))`, its parameters the loop's
+/// free variables in the order of `code.free` (the loop's own name is
+/// passed too, to a fresh unused parameter). `None` when a copy made from
+/// the variables' values could behave differently from the interpreted
+/// closure: a free variable or `lp` is assigned, or `lp` is used other
+/// than called (a copy must not be compared with the original by `eq?`).
+fn loop_factory_form(
+    top: &TopLevel,
+    lp: LocalId,
+    l: &Lambda,
+    code: &'static LambdaCode,
+) -> Option<TopLevel> {
+    let assigned = |id: u32| top.locals.get(id as usize).is_none_or(|i| i.assigned);
+    if assigned(lp.0) || escapes(&l.body, lp) {
+        return None;
+    }
+    let mut locals = top.locals.clone();
+    let mut params = Vec::new();
+    for &(id, _, _) in code.free.iter() {
+        if id == lp.0 {
+            params.push(LocalId(locals.len() as u32));
+            locals.push(LocalInfo {
+                name: "%loop".into(),
+                assigned: false,
+            });
+        } else if assigned(id) {
+            return None;
+        } else {
+            params.push(LocalId(id));
+        }
+    }
+    let span = l.span;
+    let body = Expr::new(
+        ExprKind::Letrec(
+            vec![(lp, Expr::new(ExprKind::Lambda(Box::new(l.clone())), span))],
+            Box::new(Expr::new(ExprKind::Local(lp), span)),
+        ),
+        span,
+    );
+    let factory = Lambda {
+        name: None,
+        params,
+        rest: None,
+        body,
+        span,
+    };
+    Some(TopLevel {
+        body: Expr::new(ExprKind::Lambda(Box::new(factory)), span),
+        locals,
+    })
 }
 
 /// Eager mode: blocks until `unit` is compiled, then asks for the
@@ -391,12 +559,13 @@ fn holds(global: GlobalId, root: &'static LambdaCode) -> bool {
 /// Links a finished compilation and upgrades the interpreted closure in
 /// place (see the module documentation). The collector may run.
 fn install(d: Done) {
-    let Some((global, root, descriptor, jit, log, entry)) = STATE.with(|s| {
+    let Some((kind, name, root, descriptor, jit, log, entry)) = STATE.with(|s| {
         let guard = s.try_borrow().ok()?;
         let st = guard.as_ref()?;
         let u = st.units.get(d.unit)?;
         Some((
-            u.global,
+            u.kind,
+            unit_name(u),
             u.root,
             u.descriptor.clone(),
             st.jit.clone(),
@@ -406,7 +575,6 @@ fn install(d: Done) {
     }) else {
         return;
     };
-    let name = globals::user_name(globals::name(global));
     let obj = match d.result {
         Ok(obj) => obj,
         Err(msg) => {
@@ -420,9 +588,11 @@ fn install(d: Done) {
             return;
         }
     };
-    if !holds(global, root) {
-        set_state(d.unit, UnitState::Stale);
-        return;
+    if let Kind::Proc { global } = kind {
+        if !holds(global, root) {
+            set_state(d.unit, UnitState::Stale);
+            return;
+        }
     }
     let loaded = match jit.try_borrow_mut() {
         Ok(mut j) => j.load_object(&obj, &descriptor),
@@ -444,6 +614,23 @@ fn install(d: Done) {
         let _ = valk_runtime::error::take_pending();
         set_state(d.unit, UnitState::Failed);
         return;
+    };
+    let global = match kind {
+        Kind::Proc { global } => global,
+        Kind::Loop => {
+            if !(c.is_closure() && c.raw(0) == entry) {
+                set_state(d.unit, UnitState::Failed);
+                return;
+            }
+            let cell = globals::global_id(&format!("%tier-loop-{}", d.unit));
+            globals::set(cell, c);
+            root.loop_factory.set(Some(cell));
+            set_state(d.unit, UnitState::Installed);
+            if log {
+                valk_runtime::eprintln_quiet!("valk: tier: {name} compiled in {:.1} ms", d.millis);
+            }
+            return;
+        }
     };
     // `c` is not rooted: nothing below allocates.
     let v = globals::get(global);

@@ -16,6 +16,9 @@ use valk_runtime::value::{ProcInfo, Value};
 struct FrameScope {
     slots: HashMap<LocalId, u32>,
     size: u32,
+    /// The free variables of the lambda owning this frame: (local, depth,
+    /// slot) from its closure's environment (`LambdaCode::free`).
+    free: Vec<(u32, u32, u32)>,
 }
 
 struct Compiler<'a> {
@@ -35,6 +38,7 @@ pub fn compile_toplevel(top: &TopLevel) -> (&'static Node, u32) {
         frames: vec![FrameScope {
             slots: HashMap::new(),
             size: 0,
+            free: Vec::new(),
         }],
         letrec_bound: HashSet::new(),
         hot: Box::leak(Box::new(Cell::new(0))),
@@ -53,11 +57,23 @@ impl Compiler<'_> {
         slot
     }
 
-    fn resolve(&self, id: LocalId) -> (u32, u32) {
-        for (depth, f) in self.frames.iter().rev().enumerate() {
-            if let Some(&slot) = f.slots.get(&id) {
-                return (depth as u32, slot);
+    fn resolve(&mut self, id: LocalId) -> (u32, u32) {
+        let found = self
+            .frames
+            .iter()
+            .rev()
+            .enumerate()
+            .find_map(|(depth, f)| f.slots.get(&id).map(|&slot| (depth, slot)));
+        if let Some((depth, slot)) = found {
+            // Free in the `depth` innermost lambdas.
+            let n = self.frames.len();
+            for k in 0..depth {
+                let free = &mut self.frames[n - 1 - k].free;
+                if !free.iter().any(|&(v, _, _)| v == id.0) {
+                    free.push((id.0, (depth - k - 1) as u32, slot));
+                }
             }
+            return (depth as u32, slot);
         }
         // The expander only produces bound locals.
         unreachable!("unbound local {:?}", id)
@@ -126,6 +142,7 @@ impl Compiler<'_> {
         self.frames.push(FrameScope {
             slots: HashMap::new(),
             size: 0,
+            free: Vec::new(),
         });
         for p in &l.params {
             self.bind(*p);
@@ -146,6 +163,8 @@ impl Compiler<'_> {
             body,
             name,
             hot: self.hot,
+            free: frame.free.into_boxed_slice(),
+            loop_factory: Cell::new(None),
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),

@@ -58,6 +58,14 @@ pub struct LambdaCode {
     /// one counts. Calls of inner lambdas (named-let loops) count for the
     /// form, so a procedure with a long-running loop becomes hot too.
     pub hot: &'static Cell<u32>,
+    /// The lambda's free variables: (local id, depth, slot) in its
+    /// closure's environment (tiering's loop transfer).
+    pub free: Box<[(u32, u32, u32)]>,
+    /// A compiled procedure (in this global's cell) that takes the free
+    /// variables' values and returns a compiled copy of this lambda: calls
+    /// of the interpreted closure continue in the copy (docs/tiering.md,
+    /// "Loops").
+    pub loop_factory: Cell<Option<GlobalId>>,
 }
 
 /// Hooks of tiered execution (docs/tiering.md), set by the engine that
@@ -351,7 +359,11 @@ fn prepare_call(sp: usize, mut argc: usize, tail_exit: bool) -> VResult<Prepared
     loop {
         let f = gc::root_get(sp);
         if let Some(code) = lambda_code(f) {
-            return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
+            if code.loop_factory.get().is_none() || !transfer(code, sp)? {
+                return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
+            }
+            // The callee in slot `sp` is now the compiled copy.
+            continue;
         }
         if f.is_closure() && std::ptr::eq(object::closure_info(f), apply_info()) && argc >= 1 {
             // (apply g a ... list): spread the list onto the root stack.
@@ -380,6 +392,32 @@ fn prepare_call(sp: usize, mut argc: usize, tail_exit: bool) -> VResult<Prepared
         }
         return valk_runtime::call::call_rooted(f, sp + 1, argc).map(Prepared::Done);
     }
+}
+
+/// Replaces the interpreted closure in root slot `sp` by the compiled copy
+/// its code's loop factory makes from the closure's free variables; false
+/// (nothing changed) while one of them is not initialised.
+#[cold]
+fn transfer(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
+    let Some(factory) = code.loop_factory.get() else {
+        return Ok(false);
+    };
+    let base = gc::root_sp();
+    gc::push_root(globals::get(factory));
+    let env = gc::root_get(sp).field(2);
+    for &(_, depth, slot) in code.free.iter() {
+        let v = frame_at(env, depth).field(1 + slot as usize);
+        if v == Value::UNDEFINED {
+            gc::set_root_sp(base);
+            return Ok(false);
+        }
+        gc::push_root(v);
+    }
+    let f = gc::root_get(base);
+    let r = valk_runtime::call::call_rooted(f, base + 1, code.free.len());
+    gc::set_root_sp(base);
+    gc::root_put(sp, r?);
+    Ok(true)
 }
 
 fn apply_info() -> *const ProcInfo {

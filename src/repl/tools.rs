@@ -532,6 +532,11 @@ pub fn disasm(session: &mut Session, name: &str) -> Result<String, String> {
     };
     match proc_kind(session, v) {
         "compiled procedure (JIT)" => {}
+        "interpreted procedure" if session.is_tiered() => {
+            return Ok(format!(
+                ";; {name} is interpreted (tier 0, see ,tier {name}): no machine code yet\n"
+            ))
+        }
         "interpreted procedure" => {
             return Ok(format!(
                 ";; {name} is interpreted (this session runs --no-jit): no machine code\n"
