@@ -571,7 +571,11 @@ mod tests {
 
     #[test]
     fn completion_of_meta_commands() {
-        assert_eq!(candidates(&[], ",ti", 3), (0, vec![",time ".to_string()]));
+        assert_eq!(
+            candidates(&[], ",ti", 3),
+            (0, vec![",time ".to_string(), ",tier ".to_string()])
+        );
+        assert_eq!(candidates(&[], ",tie", 4), (0, vec![",tier ".to_string()]));
         assert_eq!(
             candidates(&[], "  ,l", 4),
             (2, vec![",load ".to_string(), ",llvm ".to_string()])
