@@ -97,6 +97,9 @@ pub struct Session {
     /// A JIT session whose forms (after the prelude) are interpreted and
     /// tiered up (`VALK_TIER` other than 1: docs/tiering.md).
     tiered: bool,
+    /// The prelude is interpreted too: its object was not in the cache
+    /// (a tiered session does not wait for LLVM; docs/tiering.md).
+    prelude_interpreted: bool,
 }
 
 impl Drop for Session {
@@ -129,6 +132,12 @@ impl Session {
     /// [`Session::with_engine`] with the given tier mode (JIT sessions).
     pub fn with_tier(kind: EngineKind, mode: tier::Mode) -> Result<Session, StartError> {
         let mut s = Session::without_prelude(kind, mode)?;
+        if let (true, Engine::Jit(jit)) = (s.tiered, &s.engine) {
+            if !jit.borrow().is_cached(PRELUDE_KEY) {
+                s.prelude_interpreted = true;
+                fill_prelude_cache();
+            }
+        }
         if s.run_source(prelude::NAME, prelude::TEXT, false).is_err() {
             valk_runtime::eprintln_quiet!("error: the prelude failed to load");
             return Err(StartError);
@@ -162,6 +171,7 @@ impl Session {
             engine,
             warn_unbound: false,
             tiered,
+            prelude_interpreted: false,
         };
         valk_eval::evaluator::install();
         s.share_expander(Expander::new());
@@ -324,7 +334,8 @@ impl Session {
         if tops.is_empty() {
             return Ok(());
         }
-        let interpreted = !matches!(self.engine, Engine::Jit(_)) || (self.tiered && !is_prelude);
+        let interpreted = !matches!(self.engine, Engine::Jit(_))
+            || (self.tiered && (!is_prelude || self.prelude_interpreted));
         if interpreted {
             if self.tiered {
                 tier::sync_sources(&self.sources);
@@ -353,7 +364,7 @@ impl Session {
         // The prelude is the first module of every session: its object is
         // cached by its text.
         let key: Option<&[&[u8]]> = if is_prelude {
-            Some(&[b"prelude", prelude::TEXT.as_bytes()])
+            Some(PRELUDE_KEY)
         } else {
             None
         };
@@ -528,6 +539,48 @@ impl Session {
         names.dedup();
         names
     }
+}
+
+/// The cache key of the prelude's object (docs/jit.md).
+const PRELUDE_KEY: &[&[u8]] = &[b"prelude", prelude::TEXT.as_bytes()];
+
+/// Compiles the prelude into the cache in a process of its own (`valk`
+/// with `VALK_TIER=1`, which compiles and caches it as its first module),
+/// which this one does not wait for: a tiered session whose prelude was
+/// not cached interprets it meanwhile, and the next session finds the
+/// object (docs/tiering.md). A marker file keeps parallel sessions from
+/// starting more than one such process a minute.
+fn fill_prelude_cache() {
+    let Ok(dir) = crate::store::cache_subdir("jit") else {
+        return;
+    };
+    let marker = dir.join("prelude-filling");
+    let recent = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() < 60);
+    if recent {
+        return;
+    }
+    let _ = std::fs::remove_file(&marker);
+    if std::fs::File::create_new(&marker).is_err() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let _ = std::process::Command::new(exe)
+        .args(["-e", "#t"])
+        .env("VALK_TIER", "1")
+        .env_remove("VALK_GC_STRESS")
+        .env_remove("VALK_GC_VERIFY")
+        .env_remove("VALK_GC_STATS")
+        .env_remove("VALK_CACHE_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 /// REPL-style printing: results with `write`, nothing for unspecified.

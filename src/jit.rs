@@ -175,6 +175,13 @@ impl JitEngine {
         })
     }
 
+    /// Is the object of the next module, cached under `parts` (as
+    /// [`JitEngine::load`] would look it up), in the compile cache?
+    pub fn is_cached(&self, parts: &[&[u8]]) -> bool {
+        let name = self.jit.next_descriptor_name();
+        read_cached_object(&self.object_key(parts, &name)).is_some()
+    }
+
     /// Compiles (or takes from the cache) and loads one module whose IR
     /// `make_ir` writes with the given descriptor name. A cached object the
     /// JIT cannot link is removed and the module compiled afresh (under a

@@ -441,6 +441,11 @@ impl Jit {
         self.level
     }
 
+    /// The name [`Jit::fresh_descriptor_name`] will return next.
+    pub fn next_descriptor_name(&self) -> String {
+        format!("valk_module_{}", self.next_module + 1)
+    }
+
     /// A fresh name for the next module's exported descriptor.
     pub fn fresh_descriptor_name(&mut self) -> String {
         self.next_module += 1;
