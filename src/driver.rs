@@ -79,10 +79,17 @@ pub fn set_whole_program(on: bool) {
 /// in the background (docs/tiering.md).
 pub const DEFAULT_TIER: tier::Mode = tier::Mode::Auto;
 
-/// The tier mode of `valk FILE` when `VALK_TIER` is unset: the whole
-/// program compiled with -O2 (and cached) before it runs, which measured
-/// faster than tiering for files (docs/tiering.md, "Defaults").
-pub const DEFAULT_FILE_TIER: tier::Mode = tier::Mode::Compile;
+/// `valk FILE` without `VALK_TIER`: the whole program compiled with -O2
+/// when its object is cached (faster than tiered code), else run tiered
+/// while another process compiles it for the next run (docs/tiering.md,
+/// "Defaults").
+static CACHE_FILL_ARGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The arguments of `valk` that compile the current program into the
+/// cache without running it (`--cache-only`, the `-I` options, the file).
+pub fn set_cache_fill_args(args: Vec<String>) {
+    *CACHE_FILL_ARGS.lock().unwrap_or_else(|e| e.into_inner()) = args;
+}
 
 pub struct Session {
     pub sources: SourceMap,
@@ -196,32 +203,56 @@ impl Session {
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
         let whole = WHOLE_PROGRAM.load(std::sync::atomic::Ordering::Relaxed);
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
+        // `None`: the default, decided by the cache below.
         let mode = if whole {
-            tier::Mode::Compile
+            Some(tier::Mode::Compile)
         } else {
-            tier::mode_from_env(DEFAULT_FILE_TIER)
+            tier::mode_from_env_opt()
         };
-        let tiered = mode != tier::Mode::Compile;
-        if kind == EngineKind::Interpreter || (incremental && !whole) || tiered {
-            let mut s = Session::with_tier(kind, mode)?;
+        if kind == EngineKind::Interpreter
+            || (incremental && !whole)
+            || mode.is_some_and(|m| m != tier::Mode::Compile)
+        {
+            let mut s = Session::with_tier(kind, mode.unwrap_or(tier::Mode::Compile))?;
             s.warn_unbound = true;
             return s.run_file(path);
         }
-        let mut s = Session::without_prelude(kind, tier::Mode::Compile)?;
+        let mut s = Session::without_prelude(kind, mode.unwrap_or(tier::Mode::Auto))?;
         let mut sources = SourceMap::new();
-        let tops = match pipeline::front_end(&mut sources, path) {
+        let (prelude_tops, program_tops) = match pipeline::front_end(&mut sources, path) {
             Ok(mut x) => {
                 s.share_expander(std::mem::take(&mut x.expander));
-                x.whole_program()
+                (x.prelude, x.program)
             }
             Err(e) => {
                 valk_runtime::eprint_quiet!("{e}");
                 return Err(Failure::Reported);
             }
         };
-        let Engine::Jit(jit) = &mut s.engine else {
+        let Engine::Jit(jit) = &s.engine else {
             unreachable!("a JIT session")
         };
+        let jit = jit.clone();
+        if mode.is_none() {
+            let (key, cached) = jit.borrow().program_cache_state(&sources);
+            if !cached {
+                // Not compiled yet: run it tiered now, and compile it
+                // whole for the next run in a process of its own
+                // (docs/tiering.md, "Defaults").
+                fill_program_cache(&key);
+                s.sources = sources;
+                if !jit.borrow().is_cached(PRELUDE_KEY) {
+                    s.prelude_interpreted = true;
+                    fill_prelude_cache();
+                }
+                s.run_tops(&prelude_tops, false, true)?;
+                s.run_tops(&program_tops, false, false)?;
+                io::flush_stdout();
+                return Ok(());
+            }
+        }
+        let mut tops = prelude_tops;
+        tops.extend(program_tops);
         let loaded = jit.borrow_mut().load_program(&tops, &sources);
         s.sources = sources;
         let m = match loaded {
@@ -240,6 +271,24 @@ impl Session {
     /// Are this session's forms interpreted and tiered up (docs/tiering.md)?
     pub fn is_tiered(&self) -> bool {
         self.tiered
+    }
+
+    /// `valk --cache-only FILE`: compiles the whole program into the JIT
+    /// cache without running it (started by a tiered `valk FILE` whose
+    /// program was not cached, docs/tiering.md).
+    pub fn cache_program(path: &str) -> Result<(), Failure> {
+        let mut s = Session::without_prelude(EngineKind::Jit, tier::Mode::Compile)?;
+        let mut sources = SourceMap::new();
+        let tops = match pipeline::front_end(&mut sources, path) {
+            Ok(x) => x.whole_program(),
+            Err(_) => return Err(Failure::Reported),
+        };
+        let Engine::Jit(jit) = &mut s.engine else {
+            unreachable!("a JIT session")
+        };
+        let loaded = jit.borrow_mut().load_program(&tops, &sources);
+        s.sources = sources;
+        loaded.map(drop).map_err(|f| s.report_jit_failure(f))
     }
 
     /// The engine evaluating this session's code, for banners.
@@ -363,11 +412,7 @@ impl Session {
         let jit = jit.clone();
         // The prelude is the first module of every session: its object is
         // cached by its text.
-        let key: Option<&[&[u8]]> = if is_prelude {
-            Some(PRELUDE_KEY)
-        } else {
-            None
-        };
+        let key: Option<&[&[u8]]> = if is_prelude { Some(PRELUDE_KEY) } else { None };
         let loaded = jit.borrow_mut().load(tops, &self.sources, key);
         let m = match loaded {
             Ok(m) => m,
@@ -554,24 +599,54 @@ fn fill_prelude_cache() {
     let Ok(dir) = crate::store::cache_subdir("jit") else {
         return;
     };
-    let marker = dir.join("prelude-filling");
-    let recent = std::fs::metadata(&marker)
+    if !claim_marker(&dir.join("prelude-filling")) {
+        return;
+    }
+    spawn_filler(&["-e".to_string(), "#t".to_string()]);
+}
+
+/// Compiles the whole program into the cache under `key` in a process of
+/// its own (`valk --cache-only FILE`), at most one a minute per key.
+fn fill_program_cache(key: &str) {
+    let args = CACHE_FILL_ARGS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if args.is_empty() {
+        return;
+    }
+    let Ok(dir) = crate::store::cache_subdir("jit") else {
+        return;
+    };
+    if !claim_marker(&dir.join(format!("{key}.filling"))) {
+        return;
+    }
+    spawn_filler(&args);
+}
+
+/// Creates `marker` unless one younger than a minute exists: true when
+/// this process may start the work it stands for.
+fn claim_marker(marker: &std::path::Path) -> bool {
+    let recent = std::fs::metadata(marker)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
         .is_some_and(|age| age.as_secs() < 60);
     if recent {
-        return;
+        return false;
     }
-    let _ = std::fs::remove_file(&marker);
-    if std::fs::File::create_new(&marker).is_err() {
-        return;
-    }
+    let _ = std::fs::remove_file(marker);
+    std::fs::File::create_new(marker).is_ok()
+}
+
+/// Starts `valk ARGS` (this executable) with `VALK_TIER=1`, detached from
+/// this process's standard streams; not waited for.
+fn spawn_filler(args: &[String]) {
     let Ok(exe) = std::env::current_exe() else {
         return;
     };
     let _ = std::process::Command::new(exe)
-        .args(["-e", "#t"])
+        .args(args)
         .env("VALK_TIER", "1")
         .env_remove("VALK_GC_STRESS")
         .env_remove("VALK_GC_VERIFY")

@@ -140,11 +140,7 @@ impl JitEngine {
         tops: &[TopLevel],
         sources: &SourceMap,
     ) -> Result<LoadedModule, JitFailure> {
-        let mut parts: Vec<&[u8]> = vec![b"whole-program"];
-        for f in sources.files() {
-            parts.push(f.name.as_bytes());
-            parts.push(f.text.as_bytes());
-        }
+        let parts = program_parts(sources);
         self.load_with(Some(&parts), HashSet::new(), |jit, name| {
             let lowered = pipeline::lower_whole_program(tops, sources, jit.level)
                 .map_err(JitFailure::Diag)?;
@@ -173,6 +169,15 @@ impl JitEngine {
             let lowered = jit.lower(tops, sources).map_err(JitFailure::Diag)?;
             emit(&lowered, &lowered.toplevels, sources, name)
         })
+    }
+
+    /// The cache key under which [`JitEngine::load_program`] would look
+    /// up the whole program in `sources`, and whether its object is there.
+    pub fn program_cache_state(&self, sources: &SourceMap) -> (String, bool) {
+        let name = self.jit.next_descriptor_name();
+        let key = self.object_key(&program_parts(sources), &name);
+        let cached = read_cached_object(&key).is_some();
+        (key, cached)
     }
 
     /// Is the object of the next module, cached under `parts` (as
@@ -288,6 +293,17 @@ impl JitEngine {
             }
         }
     }
+}
+
+/// What the cache key of a whole program is made of: the text and name
+/// of every source file (the prelude, the program, what it loads).
+fn program_parts(sources: &SourceMap) -> Vec<&[u8]> {
+    let mut parts: Vec<&[u8]> = vec![b"whole-program"];
+    for f in sources.files() {
+        parts.push(f.name.as_bytes());
+        parts.push(f.text.as_bytes());
+    }
+    parts
 }
 
 /// Subdirectory of the cache holding JIT objects.

@@ -58,6 +58,11 @@ pub const DEFAULT_CALLS: u32 = 1000;
 
 /// The mode `VALK_TIER` asks for, or `default`.
 pub fn mode_from_env(default: Mode) -> Mode {
+    mode_from_env_opt().unwrap_or(default)
+}
+
+/// The mode `VALK_TIER` asks for, if it is set.
+pub fn mode_from_env_opt() -> Option<Mode> {
     valk_runtime::host::env_setting("VALK_TIER", "0, 1, auto or eager", |s| match s {
         "0" => Some(Mode::Interpret),
         "1" => Some(Mode::Compile),
@@ -65,7 +70,6 @@ pub fn mode_from_env(default: Mode) -> Mode {
         "eager" => Some(Mode::Eager),
         _ => None,
     })
-    .unwrap_or(default)
 }
 
 fn calls_from_env() -> u32 {
