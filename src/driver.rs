@@ -652,6 +652,7 @@ fn spawn_filler(args: &[String]) {
         .env_remove("VALK_GC_VERIFY")
         .env_remove("VALK_GC_STATS")
         .env_remove("VALK_CACHE_LOG")
+        .env_remove("VALK_PERF")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
