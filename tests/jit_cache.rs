@@ -159,3 +159,25 @@ fn default_run_fills_the_cache_in_the_background() {
     let second = valk_tier(&s, None, &[path(&prog)]);
     assert_eq!(second, ("(1 4 9)".into(), vec!["hit".into()], 0));
 }
+
+/// The default path of a program that is not cached (the prelude's object
+/// and the program's forms expanded once, the forms interpreted and tiered
+/// up) gives the corpus output.
+#[test]
+fn default_uncached_run_matches_the_corpus() {
+    let s = Scratch::new("tiered");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs");
+    for name in ["tier-cross-calls", "control-tail-capture"] {
+        let prog = root.join(format!("{name}.valk"));
+        let expected = std::fs::read_to_string(root.join(format!("{name}.out"))).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+            .arg(&prog)
+            .env_remove("VALK_TIER")
+            .env("VALK_TIER_CALLS", "20")
+            .env("VALK_CACHE_DIR", s.cache().join(name))
+            .output()
+            .expect("valk runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{name}");
+        assert!(out.status.success(), "{name}: {out:?}");
+    }
+}
