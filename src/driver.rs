@@ -640,12 +640,13 @@ fn claim_marker(marker: &std::path::Path) -> bool {
 }
 
 /// Starts `valk ARGS` (this executable) with `VALK_TIER=1`, detached from
-/// this process's standard streams; not waited for.
+/// this process's standard streams, at the lowest scheduling priority (it
+/// works for the next run: this one comes first); not waited for.
 fn spawn_filler(args: &[String]) {
     let Ok(exe) = std::env::current_exe() else {
         return;
     };
-    let _ = std::process::Command::new(exe)
+    let child = std::process::Command::new(exe)
         .args(args)
         .env("VALK_TIER", "1")
         .env_remove("VALK_GC_STRESS")
@@ -657,6 +658,13 @@ fn spawn_filler(args: &[String]) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+    if let Ok(c) = child {
+        // SAFETY: a system call on integers; a failure only leaves the
+        // child at the normal priority.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, c.id(), 19);
+        }
+    }
 }
 
 /// REPL-style printing: results with `write`, nothing for unspecified.

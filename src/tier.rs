@@ -91,12 +91,19 @@ enum Job {
     },
 }
 
-/// A finished compilation: the object, or the rendered error.
+/// A finished compilation of one or more units (form `k` of the object
+/// makes unit `units[k]`): the object, or the rendered error.
 struct Done {
-    unit: usize,
+    units: Vec<usize>,
+    descriptor: String,
     result: Result<Vec<u8>, String>,
     millis: f64,
 }
+
+/// At most this many units are compiled as one module: the jobs waiting
+/// when the compiler thread takes one (procedures that turn hot together
+/// share LLVM's per-module costs).
+const BATCH: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum UnitState {
@@ -344,14 +351,28 @@ fn on_hot(code: &'static LambdaCode) {
         };
         let st = guard.as_mut()?;
         let &i = st.by_counter.get(&key)?;
-        if st.units[i].state != UnitState::Counting {
-            return None;
-        }
+        // A candidate turning hot is compiled alone; once it is installed,
+        // calls that still reach the interpreter come from activations
+        // that started before, which its loops' factories can move on
+        // (the counter was armed again at the installation).
+        let wanted: Vec<usize> = match st.units[i].state {
+            UnitState::Counting => vec![i],
+            UnitState::Installed => st.units[i].loops.clone(),
+            _ => return None,
+        };
         if st.log {
-            valk_runtime::eprintln_quiet!("valk: tier: compiling {}", unit_name(&st.units[i]));
+            let what = if wanted.first() == Some(&i) {
+                ""
+            } else {
+                "the loops of "
+            };
+            valk_runtime::eprintln_quiet!(
+                "valk: tier: compiling {what}{}",
+                unit_name(&st.units[i])
+            );
         }
         let mut sent = Vec::new();
-        for u in std::iter::once(i).chain(st.units[i].loops.clone()) {
+        for u in wanted {
             let unit = &mut st.units[u];
             let Some(top) = unit.top.take() else { continue };
             unit.state = UnitState::Compiling;
@@ -514,8 +535,12 @@ fn wait_for(unit: usize) {
             return;
         };
         let Some(st) = guard.as_mut() else { return };
+        // A batch may have brought it already.
+        if st.ready.iter().any(|d| d.units.contains(&unit)) {
+            return;
+        }
         while let Ok(d) = st.done.recv() {
-            let mine = d.unit == unit;
+            let mine = d.units.contains(&unit);
             st.ready.push_back(d);
             if mine {
                 break;
@@ -560,96 +585,110 @@ fn holds(global: GlobalId, root: &'static LambdaCode) -> bool {
     interp::code_of(globals::get(global)).is_some_and(|c| std::ptr::eq(c, root))
 }
 
-/// Links a finished compilation and upgrades the interpreted closure in
-/// place (see the module documentation). The collector may run.
+/// Links a finished compilation and installs each of its units (see the
+/// module documentation). The collector may run.
 fn install(d: Done) {
-    let Some((kind, name, root, descriptor, jit, log, entry)) = STATE.with(|s| {
+    let Some((jit, log)) = STATE.with(|s| {
         let guard = s.try_borrow().ok()?;
         let st = guard.as_ref()?;
-        let u = st.units.get(d.unit)?;
-        Some((
-            u.kind,
-            unit_name(u),
-            u.root,
-            u.descriptor.clone(),
-            st.jit.clone(),
-            st.log,
-            st.compiled_entry,
-        ))
+        Some((st.jit.clone(), st.log))
     }) else {
         return;
     };
-    let obj = match d.result {
-        Ok(obj) => obj,
-        Err(msg) => {
+    let fail_all = |why: &str| {
+        for &u in &d.units {
             if log {
+                if let Some(name) = unit_info(u).map(|i| i.1) {
+                    valk_runtime::eprintln_quiet!("valk: tier: {name} stays interpreted: {why}");
+                }
+            }
+            set_state(u, UnitState::Failed);
+        }
+    };
+    let obj = match &d.result {
+        Ok(obj) => obj,
+        Err(msg) => return fail_all(msg.trim_end()),
+    };
+    let loaded = match jit.try_borrow_mut() {
+        Ok(mut j) => j.load_object(obj, &d.descriptor),
+        // The JIT is busy (cannot happen while forms are interpreted).
+        Err(_) => return fail_all("the JIT is busy"),
+    };
+    let Ok(m) = loaded else {
+        return fail_all("cannot link");
+    };
+    for (k, &u) in d.units.iter().enumerate() {
+        let installed = install_unit(&m, k, u);
+        set_state(u, installed);
+        if log && installed == UnitState::Installed {
+            if let Some(name) = unit_info(u).map(|i| i.1) {
                 valk_runtime::eprintln_quiet!(
-                    "valk: tier: {name} stays interpreted: {}",
-                    msg.trim_end()
+                    "valk: tier: {name} compiled in {:.1} ms (with {} other units)",
+                    d.millis,
+                    d.units.len() - 1
                 );
             }
-            set_state(d.unit, UnitState::Failed);
-            return;
         }
+    }
+}
+
+/// The kind, name and code of unit `u`, the compiled closures' entry,
+/// and the counter to arm for its loops (0: it has none).
+fn unit_info(u: usize) -> Option<(Kind, String, &'static LambdaCode, u64, u32)> {
+    STATE.with(|s| {
+        let guard = s.try_borrow().ok()?;
+        let st = guard.as_ref()?;
+        let unit = st.units.get(u)?;
+        let rearm = if unit.loops.is_empty() { 0 } else { st.calls };
+        Some((
+            unit.kind,
+            unit_name(unit),
+            unit.root,
+            st.compiled_entry,
+            rearm,
+        ))
+    })
+}
+
+/// Runs form `k` of `m`, which makes unit `u`'s compiled closure, and
+/// installs it: the new state of the unit.
+fn install_unit(m: &jit::LoadedModule, k: usize, u: usize) -> UnitState {
+    let Some((kind, _, root, entry, rearm)) = unit_info(u) else {
+        return UnitState::Failed;
     };
     if let Kind::Proc { global } = kind {
         if !holds(global, root) {
-            set_state(d.unit, UnitState::Stale);
-            return;
+            return UnitState::Stale;
         }
     }
-    let loaded = match jit.try_borrow_mut() {
-        Ok(mut j) => j.load_object(&obj, &descriptor),
-        Err(_) => {
-            // The JIT is busy (cannot happen while forms are interpreted):
-            // keep the procedure interpreted.
-            set_state(d.unit, UnitState::Failed);
-            return;
-        }
-    };
-    let Ok(m) = loaded else {
-        if log {
-            valk_runtime::eprintln_quiet!("valk: tier: {name} stays interpreted: cannot link");
-        }
-        set_state(d.unit, UnitState::Failed);
-        return;
-    };
-    let Some(c) = m.run(0) else {
+    let Some(c) = m.run(k) else {
         let _ = valk_runtime::error::take_pending();
-        set_state(d.unit, UnitState::Failed);
-        return;
+        return UnitState::Failed;
     };
+    // `c` is not rooted: nothing below allocates.
+    if !(c.is_closure() && c.raw(0) == entry) {
+        return UnitState::Failed;
+    }
     let global = match kind {
         Kind::Proc { global } => global,
         Kind::Loop => {
-            if !(c.is_closure() && c.raw(0) == entry) {
-                set_state(d.unit, UnitState::Failed);
-                return;
-            }
-            let cell = globals::global_id(&format!("%tier-loop-{}", d.unit));
+            let cell = globals::global_id(&format!("%tier-loop-{u}"));
             globals::set(cell, c);
             root.loop_factory.set(Some(cell));
-            set_state(d.unit, UnitState::Installed);
-            if log {
-                valk_runtime::eprintln_quiet!("valk: tier: {name} compiled in {:.1} ms", d.millis);
-            }
-            return;
+            return UnitState::Installed;
         }
     };
-    // `c` is not rooted: nothing below allocates.
     let v = globals::get(global);
-    let fits = c.is_closure() && c.size() == 3 && c.raw(0) == entry && v.size() == 3;
-    if !fits || !holds(global, root) {
-        set_state(d.unit, UnitState::Failed);
-        return;
+    if c.size() != 3 || v.size() != 3 || !holds(global, root) {
+        return UnitState::Failed;
     }
     v.set_raw(0, c.raw(0));
     v.set_raw(1, c.raw(1));
     v.set_field(2, c.field(2));
-    set_state(d.unit, UnitState::Installed);
-    if log {
-        valk_runtime::eprintln_quiet!("valk: tier: {name} compiled in {:.1} ms", d.millis);
-    }
+    // Interpreted calls of the form's lambdas from now on are calls of
+    // older activations' loops: count them (see `on_hot`).
+    root.hot.set(rearm);
+    UnitState::Installed
 }
 
 /// What `,tier NAME` prints: the tier `value` (the global `name`'s
@@ -694,55 +733,80 @@ pub fn describe(name: &str, value: Value) -> String {
     format!("{name}: native procedure")
 }
 
-/// The compiler thread: compiles jobs in order until the session ends.
+/// The compiler thread: compiles jobs in order until the session ends,
+/// the ones waiting together (up to [`BATCH`]) as one module.
 fn worker(level: u32, jobs: Receiver<Job>, done: Sender<Done>, cancel: Arc<AtomicBool>) {
     let mut sources = SourceMap::new();
     let mut backend: Option<Result<valk_llvm::pipeline::Backend, String>> = None;
-    for job in jobs {
-        match job {
-            Job::File(name, text) => {
-                sources.add(name, text);
+    while let Ok(job) = jobs.recv() {
+        let mut batch = Vec::new();
+        let mut next = Some(job);
+        while let Some(job) = next.take() {
+            match job {
+                Job::File(name, text) => {
+                    sources.add(name, text);
+                }
+                Job::Compile {
+                    unit,
+                    top,
+                    predefined,
+                    descriptor,
+                } => batch.push((unit, top, predefined, descriptor)),
             }
-            Job::Compile {
-                unit,
-                top,
-                predefined,
-                descriptor,
-            } => {
-                if cancel.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let t0 = std::time::Instant::now();
-                let b = backend.get_or_insert_with(|| {
-                    valk_llvm::pipeline::Backend::new(level).map_err(|e| e.0)
-                });
-                let result = match b {
-                    Ok(b) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        jit::compile_detached(
-                            b,
-                            level,
-                            std::slice::from_ref(&*top),
-                            &sources,
-                            predefined,
-                            &descriptor,
-                        )
-                    }))
-                    .unwrap_or_else(|_| Err("internal error: the compiler panicked".into())),
-                    Err(e) => Err(e.clone()),
-                };
-                let millis = t0.elapsed().as_secs_f64() * 1e3;
-                if done
-                    .send(Done {
-                        unit,
-                        result,
-                        millis,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-                interp::tier_ready();
+            if batch.len() < BATCH {
+                next = jobs.try_recv().ok();
             }
         }
+        if batch.is_empty() || cancel.load(Ordering::SeqCst) {
+            continue;
+        }
+        let backend = backend
+            .get_or_insert_with(|| valk_llvm::pipeline::Backend::new(level).map_err(|e| e.0));
+        let mut results = vec![compile_batch(backend, level, &sources, &batch)];
+        // One procedure the compiler rejects must not keep the others
+        // interpreted: compile them one by one.
+        if results[0].result.is_err() && batch.len() > 1 {
+            results = batch
+                .iter()
+                .map(|j| compile_batch(backend, level, &sources, std::slice::from_ref(j)))
+                .collect();
+        }
+        for d in results {
+            if done.send(d).is_err() {
+                return;
+            }
+        }
+        interp::tier_ready();
+    }
+}
+
+type BatchJob = (usize, Box<TopLevel>, HashSet<String>, String);
+
+/// Compiles `batch` as one module (named after its first unit).
+fn compile_batch(
+    backend: &Result<valk_llvm::pipeline::Backend, String>,
+    level: u32,
+    sources: &SourceMap,
+    batch: &[BatchJob],
+) -> Done {
+    let t0 = std::time::Instant::now();
+    let descriptor = batch[0].3.clone();
+    let tops: Vec<TopLevel> = batch.iter().map(|j| (*j.1).clone()).collect();
+    let mut predefined = HashSet::new();
+    for j in batch {
+        predefined.extend(j.2.iter().cloned());
+    }
+    let result = match backend {
+        Ok(b) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            jit::compile_detached(b, level, &tops, sources, predefined, &descriptor)
+        }))
+        .unwrap_or_else(|_| Err("internal error: the compiler panicked".into())),
+        Err(e) => Err(e.clone()),
+    };
+    Done {
+        units: batch.iter().map(|j| j.0).collect(),
+        descriptor,
+        result,
+        millis: t0.elapsed().as_secs_f64() * 1e3,
     }
 }
