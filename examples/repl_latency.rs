@@ -3,8 +3,10 @@
 //! reports the median and 95th percentile of the time from input text to
 //! printed result (read, expand, lower, LLVM, link, run).
 //!
-//! `cargo run --release --example repl_latency [-- N]` (N inputs, default
-//! 200); `VALK_JIT_OPT` selects the optimisation level as for `valk`.
+//! `cargo run --release --example repl_latency [-- N | FILE]` (N inputs,
+//! default 200; or the lines of FILE, one input each); `VALK_JIT_OPT` and
+//! `VALK_TIER` select the level and the tier mode as for `valk`
+//! (docs/tiering.md).
 
 use std::time::Instant;
 use valk::driver::{self, EngineKind, Session};
@@ -42,19 +44,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+    let arg = std::env::args().nth(1);
+    let inputs: Vec<String> = match arg.as_deref().map(|a| (a, a.parse::<usize>())) {
+        Some((_, Ok(n))) => (0..n).map(form).collect(),
+        Some((path, Err(_))) => std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+        None => (0..200).map(form).collect(),
+    };
+    let n = inputs.len();
     let (startup, mut times) = driver::with_big_stack(move || {
         let t0 = Instant::now();
         let mut session = Session::with_engine(EngineKind::Jit).expect("JIT session starts");
         let startup = t0.elapsed().as_secs_f64() * 1e3;
         let mut times = Vec::with_capacity(n);
-        for i in 0..n {
-            let text = form(i);
+        for (i, text) in inputs.iter().enumerate() {
             let t = Instant::now();
-            if session.run_source("<repl>", &text, true).is_err() {
+            if session.run_source("<repl>", text, true).is_err() {
                 eprintln!("input {i} failed: {text}");
                 std::process::exit(1);
             }
@@ -67,9 +76,10 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     eprintln!(
-        "JIT REPL latency over {n} inputs (VALK_JIT_OPT={}): median {:.2} ms, p95 {:.2} ms, \
+        "JIT REPL latency over {n} inputs (VALK_JIT_OPT={}, VALK_TIER={}): median {:.2} ms, p95 {:.2} ms, \
          mean {:.2} ms, max {:.2} ms; session start-up (prelude) {:.0} ms",
         std::env::var("VALK_JIT_OPT").unwrap_or_else(|_| valk::jit::DEFAULT_OPT.to_string()),
+        std::env::var("VALK_TIER").unwrap_or_else(|_| "default".into()),
         percentile(&times, 0.5),
         percentile(&times, 0.95),
         mean,

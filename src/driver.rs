@@ -12,6 +12,7 @@ use crate::prelude;
 use crate::syntax::diag::Diagnostic;
 use crate::syntax::reader;
 use crate::syntax::source::SourceMap;
+use crate::tier;
 use std::cell::RefCell;
 use std::rc::Rc;
 use valk_runtime::error::{self, ERROR_EXIT_STATUS};
@@ -59,7 +60,35 @@ pub enum EngineKind {
 
 enum Engine {
     Interp,
-    Jit(Box<JitEngine>),
+    /// Shared with tiered execution, which links compiled procedures into
+    /// the same JIT (src/tier.rs).
+    Jit(Rc<RefCell<JitEngine>>),
+}
+
+/// `valk --opt-whole FILE`: compile the whole program with -O2 before it
+/// runs, whatever `VALK_TIER` says (docs/tiering.md).
+static WHOLE_PROGRAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes `valk FILE` compile the whole program first (`--opt-whole`).
+pub fn set_whole_program(on: bool) {
+    WHOLE_PROGRAM.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The tier mode of the REPL and `valk -e` when `VALK_TIER` is unset:
+/// forms answer at once on the interpreter, hot procedures are compiled
+/// in the background (docs/tiering.md).
+pub const DEFAULT_TIER: tier::Mode = tier::Mode::Auto;
+
+/// `valk FILE` without `VALK_TIER`: the whole program compiled with -O2
+/// when its object is cached (faster than tiered code), else run tiered
+/// while another process compiles it for the next run (docs/tiering.md,
+/// "Defaults").
+static CACHE_FILL_ARGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The arguments of `valk` that compile the current program into the
+/// cache without running it (`--cache-only`, the `-I` options, the file).
+pub fn set_cache_fill_args(args: Vec<String>) {
+    *CACHE_FILL_ARGS.lock().unwrap_or_else(|e| e.into_inner()) = args;
 }
 
 pub struct Session {
@@ -72,6 +101,20 @@ pub struct Session {
     /// Warn about references to unbound variables in files run
     /// (`valk FILE`, not the REPL: src/warnings.rs).
     warn_unbound: bool,
+    /// A JIT session whose forms (after the prelude) are interpreted and
+    /// tiered up (`VALK_TIER` other than 1: docs/tiering.md).
+    tiered: bool,
+    /// The prelude is interpreted too: its object was not in the cache
+    /// (a tiered session does not wait for LLVM; docs/tiering.md).
+    prelude_interpreted: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.tiered {
+            tier::stop();
+        }
+    }
 }
 
 /// Runs `f` on the evaluation thread ([`host::run_on_evaluation_thread`])
@@ -90,7 +133,18 @@ impl Session {
     /// loads the prelude. Call on the thread that runs Valk code
     /// ([`with_big_stack`]).
     pub fn with_engine(kind: EngineKind) -> Result<Session, StartError> {
-        let mut s = Session::without_prelude(kind)?;
+        Session::with_tier(kind, tier::mode_from_env(DEFAULT_TIER))
+    }
+
+    /// [`Session::with_engine`] with the given tier mode (JIT sessions).
+    pub fn with_tier(kind: EngineKind, mode: tier::Mode) -> Result<Session, StartError> {
+        let mut s = Session::without_prelude(kind, mode)?;
+        if let (true, Engine::Jit(jit)) = (s.tiered, &s.engine) {
+            if !jit.borrow().is_cached(PRELUDE_KEY) {
+                s.prelude_interpreted = true;
+                fill_prelude_cache();
+            }
+        }
         if s.run_source(prelude::NAME, prelude::TEXT, false).is_err() {
             valk_runtime::eprintln_quiet!("error: the prelude failed to load");
             return Err(StartError);
@@ -98,24 +152,33 @@ impl Session {
         Ok(s)
     }
 
-    fn without_prelude(kind: EngineKind) -> Result<Session, StartError> {
+    fn without_prelude(kind: EngineKind, mode: tier::Mode) -> Result<Session, StartError> {
         gc::init();
         builtins::install();
         let engine = match kind {
             EngineKind::Interpreter => Engine::Interp,
             EngineKind::Jit => match JitEngine::new() {
-                Ok(j) => Engine::Jit(Box::new(j)),
+                Ok(j) => Engine::Jit(Rc::new(RefCell::new(j))),
                 Err(e) => {
                     valk_runtime::eprintln_quiet!("error: cannot start the JIT: {e}");
                     return Err(StartError);
                 }
             },
         };
+        let tiered = matches!(engine, Engine::Jit(_)) && mode != tier::Mode::Compile;
+        if let (true, Engine::Jit(jit)) = (tiered, &engine) {
+            if let Err(e) = tier::start(jit.clone(), mode) {
+                valk_runtime::eprintln_quiet!("error: {e}");
+                return Err(StartError);
+            }
+        }
         let mut s = Session {
             sources: SourceMap::new(),
             expander: Rc::default(),
             engine,
             warn_unbound: false,
+            tiered,
+            prelude_interpreted: false,
         };
         valk_eval::evaluator::install();
         s.share_expander(Expander::new());
@@ -138,28 +201,59 @@ impl Session {
     /// would instead (prelude module, then the file's module, globals
     /// through cells): the test corpus checks that mode too.
     pub fn run_program(kind: EngineKind, path: &str) -> Result<(), Failure> {
+        let whole = WHOLE_PROGRAM.load(std::sync::atomic::Ordering::Relaxed);
         let incremental = !host::env_switch("VALK_JIT_WHOLE_PROGRAM").unwrap_or(true);
-        if kind == EngineKind::Interpreter || incremental {
-            let mut s = Session::with_engine(kind)?;
+        // `None`: the default, decided by the cache below.
+        let mode = if whole {
+            Some(tier::Mode::Compile)
+        } else {
+            tier::mode_from_env_opt()
+        };
+        if kind == EngineKind::Interpreter
+            || (incremental && !whole)
+            || mode.is_some_and(|m| m != tier::Mode::Compile)
+        {
+            let mut s = Session::with_tier(kind, mode.unwrap_or(tier::Mode::Compile))?;
             s.warn_unbound = true;
             return s.run_file(path);
         }
-        let mut s = Session::without_prelude(kind)?;
+        let mut s = Session::without_prelude(kind, mode.unwrap_or(tier::Mode::Auto))?;
         let mut sources = SourceMap::new();
-        let tops = match pipeline::front_end(&mut sources, path) {
+        let (prelude_tops, program_tops) = match pipeline::front_end(&mut sources, path) {
             Ok(mut x) => {
                 s.share_expander(std::mem::take(&mut x.expander));
-                x.whole_program()
+                (x.prelude, x.program)
             }
             Err(e) => {
                 valk_runtime::eprint_quiet!("{e}");
                 return Err(Failure::Reported);
             }
         };
-        let Engine::Jit(jit) = &mut s.engine else {
+        let Engine::Jit(jit) = &s.engine else {
             unreachable!("a JIT session")
         };
-        let loaded = jit.load_program(&tops, &sources);
+        let jit = jit.clone();
+        if mode.is_none() {
+            let (key, cached) = jit.borrow().program_cache_state(&sources);
+            if !cached {
+                // Not compiled yet: run it tiered now, and compile it
+                // whole for the next run in a process of its own
+                // (docs/tiering.md, "Defaults").
+                fill_program_cache(&key);
+                s.sources = sources;
+                if !jit.borrow().is_cached(PRELUDE_KEY) {
+                    s.prelude_interpreted = true;
+                    fill_prelude_cache();
+                }
+                s.run_tops(&prelude_tops, false, true)?;
+                s.run_tops(&program_tops, false, false)?;
+                io::flush_stdout();
+                return Ok(());
+            }
+        }
+        let mut tops = prelude_tops;
+        tops.extend(program_tops);
+        let loaded = jit.borrow_mut().load_program(&tops, &sources);
         s.sources = sources;
         let m = match loaded {
             Ok(m) => m,
@@ -172,6 +266,29 @@ impl Session {
         }
         io::flush_stdout();
         Ok(())
+    }
+
+    /// Are this session's forms interpreted and tiered up (docs/tiering.md)?
+    pub fn is_tiered(&self) -> bool {
+        self.tiered
+    }
+
+    /// `valk --cache-only FILE`: compiles the whole program into the JIT
+    /// cache without running it (started by a tiered `valk FILE` whose
+    /// program was not cached, docs/tiering.md).
+    pub fn cache_program(path: &str) -> Result<(), Failure> {
+        let mut s = Session::without_prelude(EngineKind::Jit, tier::Mode::Compile)?;
+        let mut sources = SourceMap::new();
+        let tops = match pipeline::front_end(&mut sources, path) {
+            Ok(x) => x.whole_program(),
+            Err(_) => return Err(Failure::Reported),
+        };
+        let Engine::Jit(jit) = &mut s.engine else {
+            unreachable!("a JIT session")
+        };
+        let loaded = jit.borrow_mut().load_program(&tops, &sources);
+        s.sources = sources;
+        loaded.map(drop).map_err(|f| s.report_jit_failure(f))
     }
 
     /// The engine evaluating this session's code, for banners.
@@ -266,7 +383,12 @@ impl Session {
         if tops.is_empty() {
             return Ok(());
         }
-        let Engine::Jit(jit) = &mut self.engine else {
+        let interpreted = !matches!(self.engine, Engine::Jit(_))
+            || (self.tiered && (!is_prelude || self.prelude_interpreted));
+        if interpreted {
+            if self.tiered {
+                tier::sync_sources(&self.sources);
+            }
             for top in tops {
                 let printed = interp::eval_toplevel(top, Some(&self.sources)).and_then(|v| {
                     if print {
@@ -278,17 +400,21 @@ impl Session {
                 if printed.is_err() {
                     return Err(self.report_runtime_error());
                 }
+                if self.tiered {
+                    tier::note_form(top);
+                }
             }
             return Ok(());
+        }
+        let Engine::Jit(jit) = &self.engine else {
+            unreachable!("a JIT session")
         };
+        let jit = jit.clone();
         // The prelude is the first module of every session: its object is
         // cached by its text.
-        let key: Option<&[&[u8]]> = if is_prelude {
-            Some(&[b"prelude", prelude::TEXT.as_bytes()])
-        } else {
-            None
-        };
-        let m = match jit.load(tops, &self.sources, key) {
+        let key: Option<&[&[u8]]> = if is_prelude { Some(PRELUDE_KEY) } else { None };
+        let loaded = jit.borrow_mut().load(tops, &self.sources, key);
+        let m = match loaded {
             Ok(m) => m,
             Err(f) => return Err(self.report_jit_failure(f)),
         };
@@ -304,7 +430,7 @@ impl Session {
                 break;
             }
         }
-        jit.note_bindings(&m);
+        jit.borrow_mut().note_bindings(&m);
         if ok {
             Ok(())
         } else {
@@ -373,7 +499,7 @@ impl Session {
             }
         }
         let lowered = match &self.engine {
-            Engine::Jit(jit) => jit.lower(&tops, &self.sources),
+            Engine::Jit(jit) => jit.borrow().lower(&tops, &self.sources),
             Engine::Interp => {
                 let opts = LowerOptions {
                     fixed_globals: false,
@@ -428,7 +554,7 @@ impl Session {
     pub fn llvm_text(&mut self, src: &str) -> Result<String, Failure> {
         let lowered = self.lower_input(src)?;
         let r = match &mut self.engine {
-            Engine::Jit(jit) => jit.llvm_ir(&lowered, &self.sources, true),
+            Engine::Jit(jit) => jit.borrow_mut().llvm_ir(&lowered, &self.sources, true),
             Engine::Interp => match JitEngine::new() {
                 Ok(mut jit) => jit.llvm_ir(&lowered, &self.sources, true),
                 Err(e) => Err(JitFailure::Message(format!("error: {e}"))),
@@ -441,7 +567,7 @@ impl Session {
     /// interpreter): tells compiled procedures apart (REPL `,disasm`).
     pub fn compiled_entry(&mut self) -> Option<usize> {
         match &mut self.engine {
-            Engine::Jit(jit) => jit.compiled_entry(),
+            Engine::Jit(jit) => jit.borrow_mut().compiled_entry(),
             Engine::Interp => None,
         }
     }
@@ -457,6 +583,87 @@ impl Session {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// The cache key of the prelude's object (docs/jit.md).
+const PRELUDE_KEY: &[&[u8]] = &[b"prelude", prelude::TEXT.as_bytes()];
+
+/// Compiles the prelude into the cache in a process of its own (`valk`
+/// with `VALK_TIER=1`, which compiles and caches it as its first module),
+/// which this one does not wait for: a tiered session whose prelude was
+/// not cached interprets it meanwhile, and the next session finds the
+/// object (docs/tiering.md). A marker file keeps parallel sessions from
+/// starting more than one such process a minute.
+fn fill_prelude_cache() {
+    let Ok(dir) = crate::store::cache_subdir("jit") else {
+        return;
+    };
+    if !claim_marker(&dir.join("prelude-filling")) {
+        return;
+    }
+    spawn_filler(&["-e".to_string(), "#t".to_string()]);
+}
+
+/// Compiles the whole program into the cache under `key` in a process of
+/// its own (`valk --cache-only FILE`), at most one a minute per key.
+fn fill_program_cache(key: &str) {
+    let args = CACHE_FILL_ARGS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if args.is_empty() {
+        return;
+    }
+    let Ok(dir) = crate::store::cache_subdir("jit") else {
+        return;
+    };
+    if !claim_marker(&dir.join(format!("{key}.filling"))) {
+        return;
+    }
+    spawn_filler(&args);
+}
+
+/// Creates `marker` unless one younger than a minute exists: true when
+/// this process may start the work it stands for.
+fn claim_marker(marker: &std::path::Path) -> bool {
+    let recent = std::fs::metadata(marker)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() < 60);
+    if recent {
+        return false;
+    }
+    let _ = std::fs::remove_file(marker);
+    std::fs::File::create_new(marker).is_ok()
+}
+
+/// Starts `valk ARGS` (this executable) with `VALK_TIER=1`, detached from
+/// this process's standard streams, at the lowest scheduling priority (it
+/// works for the next run: this one comes first); not waited for.
+fn spawn_filler(args: &[String]) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let child = std::process::Command::new(exe)
+        .args(args)
+        .env("VALK_TIER", "1")
+        .env_remove("VALK_GC_STRESS")
+        .env_remove("VALK_GC_VERIFY")
+        .env_remove("VALK_GC_STATS")
+        .env_remove("VALK_CACHE_LOG")
+        .env_remove("VALK_PERF")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Ok(c) = child {
+        // SAFETY: a system call on integers; a failure only leaves the
+        // child at the normal priority.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, c.id(), 19);
+        }
     }
 }
 

@@ -85,11 +85,18 @@ impl JitEngine {
         let level = opt_level_from_env();
         let jit = Jit::new(level).map_err(|e| e.0)?;
         valk_runtime::rt::set_apply_info();
-        Ok(JitEngine {
+        let mut engine = JitEngine {
             jit,
             level,
             defined: HashSet::new(),
-        })
+        };
+        // Tail calls between compiled and interpreted code (tiers, `eval`)
+        // stay proper (docs/tiering.md).
+        if let Some(e) = engine.compiled_entry() {
+            valk_runtime::call::set_compiled_entry(e);
+        }
+        crate::interp::register_entry();
+        Ok(engine)
     }
 
     /// The optimisation level (0–3) of the code this engine compiles.
@@ -133,11 +140,7 @@ impl JitEngine {
         tops: &[TopLevel],
         sources: &SourceMap,
     ) -> Result<LoadedModule, JitFailure> {
-        let mut parts: Vec<&[u8]> = vec![b"whole-program"];
-        for f in sources.files() {
-            parts.push(f.name.as_bytes());
-            parts.push(f.text.as_bytes());
-        }
+        let parts = program_parts(sources);
         self.load_with(Some(&parts), HashSet::new(), |jit, name| {
             let lowered = pipeline::lower_whole_program(tops, sources, jit.level)
                 .map_err(JitFailure::Diag)?;
@@ -166,6 +169,22 @@ impl JitEngine {
             let lowered = jit.lower(tops, sources).map_err(JitFailure::Diag)?;
             emit(&lowered, &lowered.toplevels, sources, name)
         })
+    }
+
+    /// The cache key under which [`JitEngine::load_program`] would look
+    /// up the whole program in `sources`, and whether its object is there.
+    pub fn program_cache_state(&self, sources: &SourceMap) -> (String, bool) {
+        let name = self.jit.next_descriptor_name();
+        let key = self.object_key(&program_parts(sources), &name);
+        let cached = read_cached_object(&key).is_some();
+        (key, cached)
+    }
+
+    /// Is the object of the next module, cached under `parts` (as
+    /// [`JitEngine::load`] would look it up), in the compile cache?
+    pub fn is_cached(&self, parts: &[&[u8]]) -> bool {
+        let name = self.jit.next_descriptor_name();
+        read_cached_object(&self.object_key(parts, &name)).is_some()
     }
 
     /// Compiles (or takes from the cache) and loads one module whose IR
@@ -246,6 +265,16 @@ impl JitEngine {
         Ok(desc)
     }
 
+    /// Links an object compiled elsewhere (by [`compile_detached`], on a
+    /// compiler thread) whose descriptor is `name`, and fills its tables.
+    pub fn load_object(&mut self, obj: &[u8], name: &str) -> Result<LoadedModule, JitFailure> {
+        let desc = self.link(obj, name)?;
+        Ok(LoadedModule {
+            desc,
+            written: HashSet::new(),
+        })
+    }
+
     /// The address of `@valk_compiled_entry`, word 0 of every closure
     /// this JIT compiled (REPL `,describe` and `,disasm`).
     pub fn compiled_entry(&mut self) -> Option<usize> {
@@ -264,6 +293,17 @@ impl JitEngine {
             }
         }
     }
+}
+
+/// What the cache key of a whole program is made of: the text and name
+/// of every source file (the prelude, the program, what it loads).
+fn program_parts(sources: &SourceMap) -> Vec<&[u8]> {
+    let mut parts: Vec<&[u8]> = vec![b"whole-program"];
+    for f in sources.files() {
+        parts.push(f.name.as_bytes());
+        parts.push(f.text.as_bytes());
+    }
+    parts
 }
 
 /// Subdirectory of the cache holding JIT objects.
@@ -313,6 +353,36 @@ fn store_cached_object(key: &str, obj: &[u8]) {
             let _ = std::fs::remove_file(p);
         }
     }
+}
+
+/// Compiles `tops` into a JIT object with descriptor `descriptor`, as
+/// [`JitEngine::load`] would at `level`, but without the JIT: lowering,
+/// VIR passes, emission and LLVM run on the calling thread and touch no
+/// runtime state (no heap, no global cell), so a compiler thread may call
+/// it (docs/tiering.md). `predefined`: the globals that may not hold their
+/// builtin (`LowerOptions::predefined`).
+pub fn compile_detached(
+    backend: &valk_llvm::pipeline::Backend,
+    level: u32,
+    tops: &[TopLevel],
+    sources: &SourceMap,
+    predefined: HashSet<String>,
+    descriptor: &str,
+) -> Result<Vec<u8>, String> {
+    let opts = LowerOptions {
+        fixed_globals: false,
+        predefined,
+    };
+    let lowered = pipeline::lower(tops, sources, &opts, pipeline::opt_level(level))
+        .map_err(|d| d.render(sources))?;
+    let ir = match emit(&lowered, &lowered.toplevels, sources, descriptor) {
+        Ok(ir) => ir,
+        Err(JitFailure::Message(m)) => return Err(m),
+        Err(_) => return Err("error: internal error: emission failed".into()),
+    };
+    backend
+        .compile(&ir, level, valk_llvm::pipeline::Output::Object)
+        .map_err(|e| e.0)
 }
 
 fn emit(

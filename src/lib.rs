@@ -12,6 +12,7 @@ pub mod lower;
 pub mod pipeline;
 pub mod repl;
 pub mod store;
+pub mod tier;
 pub mod warnings;
 
 // The evaluator's modules live in crate `valk_eval` (linked into AOT

@@ -39,8 +39,11 @@ fn perf_jitdump_names_the_procedures() {
         "(define (fibonacci-number n)\n  (if (< n 2) n (+ (fibonacci-number (- n 1)) (fibonacci-number (- n 2)))))\n(display (fibonacci-number 20))\n",
     )
     .unwrap();
+    // Every form compiled (the default may run a program tiered first:
+    // docs/tiering.md).
     let out = Command::new(env!("CARGO_BIN_EXE_valk"))
         .arg(&file)
+        .env("VALK_TIER", "1")
         .env("VALK_PERF", "1")
         .env("JITDUMPDIR", &dir)
         .env("VALK_CACHE_DIR", dir.join("cache"))
@@ -64,8 +67,11 @@ fn perf_jitdump_names_the_procedures() {
     );
     // Without the switch, no dump.
     let quiet = scratch("perf-off");
+    // Every form compiled (the default may run a program tiered first:
+    // docs/tiering.md).
     let out = Command::new(env!("CARGO_BIN_EXE_valk"))
         .arg(&file)
+        .env("VALK_TIER", "1")
         .env("JITDUMPDIR", &quiet)
         .env("VALK_CACHE_DIR", dir.join("cache"))
         .output()
@@ -91,6 +97,7 @@ fn gdb_backtrace_names_jit_frames() {
         .arg("--args")
         .arg(env!("CARGO_BIN_EXE_valk"))
         .arg(&file)
+        .env("VALK_TIER", "1")
         .env("VALK_CACHE_DIR", dir.join("cache"))
         .output()
         .unwrap();

@@ -46,6 +46,16 @@ enum Engine {
     /// more module with every global called through its cell
     /// (`VALK_JIT_WHOLE_PROGRAM=0`).
     JitIncremental,
+    /// Tiered execution (docs/tiering.md): forms interpreted, hot
+    /// procedures compiled in the background (`VALK_TIER=auto`, with a low
+    /// threshold so that tier-ups happen in small programs too).
+    TierAuto,
+    /// Every candidate procedure compiled at its first call
+    /// (`VALK_TIER=eager`).
+    TierEager,
+    /// Forms interpreted after the compiled prelude, never tiered up
+    /// (`VALK_TIER=0`).
+    TierNever,
 }
 
 impl Engine {
@@ -56,11 +66,22 @@ impl Engine {
                 c.arg("--no-jit").arg(program);
                 c
             }
-            Engine::Jit | Engine::JitIncremental => {
+            Engine::Jit
+            | Engine::JitIncremental
+            | Engine::TierAuto
+            | Engine::TierEager
+            | Engine::TierNever => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
                 if self == Engine::JitIncremental {
                     c.env("VALK_JIT_WHOLE_PROGRAM", "0");
                 }
+                let tier = match self {
+                    Engine::TierAuto => "auto",
+                    Engine::TierEager => "eager",
+                    Engine::TierNever => "0",
+                    _ => "1",
+                };
+                c.env("VALK_TIER", tier).env("VALK_TIER_CALLS", "20");
                 // The compile cache of this test process: the first run of
                 // a program compiles it, the second (stress) run links the
                 // cached object.
@@ -457,6 +478,21 @@ fn corpus_jit() {
 #[test]
 fn corpus_jit_incremental() {
     run_jit(Engine::JitIncremental);
+}
+
+#[test]
+fn corpus_tier_auto() {
+    run_jit(Engine::TierAuto);
+}
+
+#[test]
+fn corpus_tier_eager() {
+    run_jit(Engine::TierEager);
+}
+
+#[test]
+fn corpus_tier_never() {
+    run_jit(Engine::TierNever);
 }
 
 /// The AOT engines: both levels, each program compiled once and run with

@@ -45,10 +45,20 @@ impl Drop for Scratch {
     }
 }
 
-/// Runs `valk --jit ARGS` with the cache log on: (stdout, cache log lines,
-/// exit status).
+/// Runs `valk --jit ARGS` with the cache log on and every form compiled
+/// (`VALK_TIER=1`): (stdout, cache log lines, exit status).
 fn valk(s: &Scratch, args: &[&str]) -> (String, Vec<String>, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+    valk_tier(s, Some("1"), args)
+}
+
+/// [`valk`] with `VALK_TIER` set to `tier` (unset: the default).
+fn valk_tier(s: &Scratch, tier: Option<&str>, args: &[&str]) -> (String, Vec<String>, i32) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_valk"));
+    match tier {
+        Some(t) => c.env("VALK_TIER", t),
+        None => c.env_remove("VALK_TIER"),
+    };
+    let out = c
         .arg("--jit")
         .args(args)
         .env("VALK_CACHE_DIR", s.cache())
@@ -126,4 +136,48 @@ fn the_repl_prelude_is_cached() {
     assert_eq!(first, ("6\n".into(), vec!["compiled".into()], 0));
     let second = valk(&s, &["-e", "(fold-left + 0 '(1 2 3 4))"]);
     assert_eq!(second, ("10\n".into(), vec!["hit".into()], 0));
+}
+
+/// By default `valk FILE` runs a program whose object is not cached at
+/// once, tiered, while another process compiles it whole into the cache;
+/// the next run links that object (docs/tiering.md, "Defaults").
+#[test]
+fn default_run_fills_the_cache_in_the_background() {
+    let s = Scratch::new("fill");
+    let prog = s.write(
+        "p.valk",
+        "(define (sq x) (* x x))\n(display (map sq '(1 2 3)))\n",
+    );
+    let first = valk_tier(&s, None, &[path(&prog)]);
+    assert_eq!(first, ("(1 4 9)".into(), vec![], 0));
+    // The prelude's object and the program's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while s.objects().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(s.objects().len(), 2, "the cache was not filled");
+    let second = valk_tier(&s, None, &[path(&prog)]);
+    assert_eq!(second, ("(1 4 9)".into(), vec!["hit".into()], 0));
+}
+
+/// The default path of a program that is not cached (the prelude's object
+/// and the program's forms expanded once, the forms interpreted and tiered
+/// up) gives the corpus output.
+#[test]
+fn default_uncached_run_matches_the_corpus() {
+    let s = Scratch::new("tiered");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs");
+    for name in ["tier-cross-calls", "control-tail-capture"] {
+        let prog = root.join(format!("{name}.valk"));
+        let expected = std::fs::read_to_string(root.join(format!("{name}.out"))).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_valk"))
+            .arg(&prog)
+            .env_remove("VALK_TIER")
+            .env("VALK_TIER_CALLS", "20")
+            .env("VALK_CACHE_DIR", s.cache().join(name))
+            .output()
+            .expect("valk runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{name}");
+        assert!(out.status.success(), "{name}: {out:?}");
+    }
 }

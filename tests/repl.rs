@@ -10,9 +10,17 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// Runs `valk ENGINE` with `input` on stdin: (stdout, stderr, status).
+/// `--jit` is the JIT compiling every form (`VALK_TIER=1`); no engine is
+/// the default, tiered (docs/tiering.md).
 fn session(engine: &str, input: &str) -> (String, String, i32) {
+    session_tier(engine, if engine == "--jit" { "1" } else { "auto" }, input)
+}
+
+/// [`session`] with `VALK_TIER=tier`.
+fn session_tier(engine: &str, tier: &str, input: &str) -> (String, String, i32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_valk"))
         .args([engine].into_iter().filter(|e| !e.is_empty()))
+        .env("VALK_TIER", tier)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -583,4 +591,25 @@ fn missing_file_is_a_clean_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr)
         .starts_with("error: cannot read /nonexistent/prog.valk"));
+}
+
+/// The default REPL interprets forms at once and compiles a procedure once
+/// it is hot: `,tier` follows it, and it keeps its identity. (`eager`
+/// compiles at the first call and waits, so the output is deterministic.)
+#[test]
+fn tiered_repl_compiles_hot_procedures() {
+    let input = format!(
+        "{FIB},tier fib\n(define f fib)\n,disasm fib\n(fib 15)\n(fib 1)\n,tier fib\n(eq? f fib)\n\
+         ,tier car\n,tier map\n,tier x\n(define x 1)\n,tier x\n"
+    );
+    let (out, err, code) = session_tier("", "eager", &input);
+    assert_eq!(
+        out,
+        "fib: tier 0 (interpreted), 0 of 1 calls to tier 1\n\
+         ;; fib is interpreted (tier 0, see ,tier fib): no machine code yet\n\
+         610\n1\nfib: tier 1 (compiled)\n#t\n\
+         car: builtin (native code)\nmap: tier 1 (compiled)\nx: not bound\nx is not a procedure\n"
+    );
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
 }

@@ -37,9 +37,12 @@ impl Repl {
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_valk"));
+        // `--jit`: every form compiled (the default REPL is tiered,
+        // docs/tiering.md).
         cmd.arg(engine)
             .env("HOME", &home)
             .env("TERM", "xterm")
+            .env("VALK_TIER", "1")
             .env_remove("VALK_GC_STATS");
         let mut s = Session::spawn(cmd).expect("valk starts in a pty");
         // Generous: the machine running the tests may be busy.

@@ -18,6 +18,14 @@ struct Cli {
     /// Use the ORC JIT engine (the default).
     #[arg(long, conflicts_with = "no_jit")]
     jit: bool,
+    /// Compile the whole program with -O2 before it runs (no tiering;
+    /// docs/tiering.md).
+    #[arg(long, conflicts_with = "no_jit")]
+    opt_whole: bool,
+    /// Compile FILE into the JIT cache without running it (what `valk
+    /// FILE` starts in the background when its program is not cached).
+    #[arg(long, hide = true, requires = "file")]
+    cache_only: bool,
     /// Evaluate EXPR, print its value, and exit.
     #[arg(short = 'e', value_name = "EXPR", conflicts_with = "file")]
     expr: Option<String>,
@@ -48,6 +56,17 @@ fn main() {
             .map(|a| a.to_string_lossy().into_owned()),
     );
     valk::expand::set_library_dirs(cli.lib_path.clone());
+    driver::set_whole_program(cli.opt_whole);
+    if let Some(file) = &cli.file {
+        let mut fill = vec!["--cache-only".to_string()];
+        for d in &cli.lib_path {
+            fill.push("-I".into());
+            fill.push(d.to_string_lossy().into_owned());
+        }
+        fill.push("--".into());
+        fill.push(file.clone());
+        driver::set_cache_fill_args(fill);
+    }
     let kind = if cli.no_jit {
         EngineKind::Interpreter
     } else {
@@ -60,7 +79,10 @@ fn main() {
         if cli.expr.is_some() || cli.file.is_some() {
             valk_runtime::interrupt::install_stop_handlers();
         }
-        let result = if let Some(expr) = &cli.expr {
+        let result = if cli.cache_only {
+            let file = cli.file.clone().unwrap_or_default();
+            Session::cache_program(&file)
+        } else if let Some(expr) = &cli.expr {
             Session::with_engine(kind)
                 .map_err(Failure::from)
                 .and_then(|mut s| {

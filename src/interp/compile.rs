@@ -9,7 +9,7 @@ use super::{consts, LambdaCode, Node};
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use crate::syntax::datum::{Datum, DatumKind};
 use crate::syntax::source::{SourceMap, Span};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use valk_runtime::backtrace::{Site, SITE_HIDDEN, SITE_LIBRARY, SITE_TOPLEVEL};
 use valk_runtime::globals;
@@ -18,6 +18,9 @@ use valk_runtime::value::{ProcInfo, Value};
 struct FrameScope {
     slots: HashMap<LocalId, u32>,
     size: u32,
+    /// The free variables of the lambda owning this frame: (local, depth,
+    /// slot) from its closure's environment (`LambdaCode::free`).
+    free: Vec<(u32, u32, u32)>,
 }
 
 struct Compiler<'a> {
@@ -32,6 +35,8 @@ struct Compiler<'a> {
     frames: Vec<FrameScope>,
     /// Locals bound by `letrec`: reads check for the unassigned marker.
     letrec_bound: HashSet<LocalId>,
+    /// The call counter shared by the form's lambdas (`LambdaCode::hot`).
+    hot: &'static Cell<u32>,
 }
 
 /// Compiles a top-level form. Returns the tree and the size of the frame
@@ -45,8 +50,10 @@ pub fn compile_toplevel(top: &TopLevel, sources: Option<&SourceMap>) -> (&'stati
         frames: vec![FrameScope {
             slots: HashMap::new(),
             size: 0,
+            free: Vec::new(),
         }],
         letrec_bound: HashSet::new(),
+        hot: Box::leak(Box::new(Cell::new(0))),
     };
     let node = c.expr(&top.body);
     let size = c.frames[0].size;
@@ -62,11 +69,23 @@ impl Compiler<'_> {
         slot
     }
 
-    fn resolve(&self, id: LocalId) -> (u32, u32) {
-        for (depth, f) in self.frames.iter().rev().enumerate() {
-            if let Some(&slot) = f.slots.get(&id) {
-                return (depth as u32, slot);
+    fn resolve(&mut self, id: LocalId) -> (u32, u32) {
+        let found = self
+            .frames
+            .iter()
+            .rev()
+            .enumerate()
+            .find_map(|(depth, f)| f.slots.get(&id).map(|&slot| (depth, slot)));
+        if let Some((depth, slot)) = found {
+            // Free in the `depth` innermost lambdas.
+            let n = self.frames.len();
+            for k in 0..depth {
+                let free = &mut self.frames[n - 1 - k].free;
+                if !free.iter().any(|&(v, _, _)| v == id.0) {
+                    free.push((id.0, (depth - k - 1) as u32, slot));
+                }
             }
+            return (depth as u32, slot);
         }
         // The expander only produces bound locals.
         unreachable!("unbound local {:?}", id)
@@ -148,6 +167,7 @@ impl Compiler<'_> {
         self.frames.push(FrameScope {
             slots: HashMap::new(),
             size: 0,
+            free: Vec::new(),
         });
         for p in &l.params {
             self.bind(*p);
@@ -172,6 +192,9 @@ impl Compiler<'_> {
             body,
             name,
             entry_site,
+            hot: self.hot,
+            free: frame.free.into_boxed_slice(),
+            loop_factory: Cell::new(None),
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),

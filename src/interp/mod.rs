@@ -18,6 +18,7 @@ mod consts;
 use crate::ast::TopLevel;
 use crate::syntax::source::{SourceMap, Span};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use valk_runtime::backtrace::{self, Site};
 use valk_runtime::error::{self, Raised, VResult};
 use valk_runtime::gc;
@@ -57,6 +58,78 @@ pub struct LambdaCode {
     /// The site of an activation that has made no call yet.
     pub entry_site: &'static Site,
     pub info: ProcInfo,
+    /// Calls left before the top-level form this lambda belongs to is hot
+    /// (docs/tiering.md): shared by every lambda of one form, 0 when no
+    /// one counts. Calls of inner lambdas (named-let loops) count for the
+    /// form, so a procedure with a long-running loop becomes hot too.
+    pub hot: &'static Cell<u32>,
+    /// The lambda's free variables: (local id, depth, slot) in its
+    /// closure's environment (tiering's loop transfer).
+    pub free: Box<[(u32, u32, u32)]>,
+    /// A compiled procedure (in this global's cell) that takes the free
+    /// variables' values and returns a compiled copy of this lambda: calls
+    /// of the interpreted closure continue in the copy (docs/tiering.md,
+    /// "Loops").
+    pub loop_factory: Cell<Option<GlobalId>>,
+}
+
+/// Hooks of tiered execution (docs/tiering.md), set by the engine that
+/// compiles hot procedures.
+#[derive(Clone, Copy)]
+pub struct TierHooks {
+    /// Called when a form's counter (`LambdaCode::hot`) reaches zero, with
+    /// the lambda whose call made it so.
+    pub on_hot: fn(&'static LambdaCode),
+    /// Called at an evaluation step after [`tier_ready`]: installs the
+    /// compiled code that is ready (the collector may run).
+    pub on_ready: fn(),
+}
+
+thread_local! {
+    static TIER_HOOKS: Cell<Option<TierHooks>> = const { Cell::new(None) };
+}
+
+/// Set by [`tier_ready`] (from any thread), taken by the next evaluation
+/// step of the interpreter.
+static TIER_READY: AtomicBool = AtomicBool::new(false);
+
+/// Installs (or with `None` removes) the tiering hooks of this thread.
+pub fn set_tier_hooks(hooks: Option<TierHooks>) {
+    TIER_HOOKS.with(|h| h.set(hooks));
+}
+
+/// Tells the runtime the interpreter's generic entry, so that compiled
+/// code's tail calls of interpreted closures are proper (docs/tiering.md,
+/// "Tail calls across tiers").
+pub fn register_entry() {
+    valk_runtime::call::set_interp_entry(interp_entry as *const () as usize);
+}
+
+/// Asks the interpreter to call `on_ready` at its next step (callable
+/// from a compiler thread).
+pub fn tier_ready() {
+    TIER_READY.store(true, Ordering::Release);
+}
+
+/// The code of an interpreted closure (`None` for any other value).
+pub fn code_of(f: Value) -> Option<&'static LambdaCode> {
+    lambda_code(f)
+}
+
+#[cold]
+fn tier_poll() {
+    if TIER_READY.swap(false, Ordering::Acquire) {
+        if let Some(h) = TIER_HOOKS.with(|h| h.get()) {
+            (h.on_ready)();
+        }
+    }
+}
+
+#[cold]
+fn tier_hot(code: &'static LambdaCode) {
+    if let Some(h) = TIER_HOOKS.with(|h| h.get()) {
+        (h.on_hot)(code);
+    }
 }
 
 thread_local! {
@@ -74,6 +147,9 @@ pub fn take_error_span() -> Option<Span> {
 #[inline]
 fn check_stack() -> VResult<()> {
     valk_runtime::interrupt::poll()?;
+    if TIER_READY.load(Ordering::Relaxed) {
+        tier_poll();
+    }
     let marker = 0u8;
     let sp = &marker as *const u8 as u64;
     // The limit compiled code checks too (lowered while a handler of
@@ -162,10 +238,20 @@ fn frame_at(mut env: Value, depth: u32) -> Value {
 
 /// Evaluates `node` in environment `env` (which need not be rooted).
 pub fn eval(node: &'static Node, env: Value) -> VResult {
+    eval_with(node, env, false, None)
+}
+
+/// [`eval`]; with `tail_exit` (the body of a closure that compiled code
+/// tail-called), a tail call of compiled code is not made but returned as
+/// a call object for the compiled caller to make (docs/tiering.md, "Tail
+/// calls across tiers"). `body_of`: `node` is the body of the procedure
+/// whose activation the caller pushed above this activation depth (its
+/// tail calls replace that activation).
+fn eval_with(node: &'static Node, env: Value, tail_exit: bool, body_of: Option<usize>) -> VResult {
     let base = gc::root_sp();
     gc::push_root(env);
-    let depth = backtrace::activation_depth();
-    let r = eval_loop(node, base, depth, &base as *const usize as usize);
+    let depth = body_of.unwrap_or_else(backtrace::activation_depth);
+    let r = eval_loop(node, base, tail_exit, depth, &base as *const usize as usize);
     backtrace::truncate_activations(depth);
     gc::set_root_sp(base);
     if r.is_err() {
@@ -189,7 +275,13 @@ fn unbound(id: GlobalId, span: Span) -> Raised {
 /// by the Rust frame at address `sp`: docs/debugging.md), which the
 /// following tail calls replace and which [`eval`] drops when this
 /// returns.
-fn eval_loop(mut node: &'static Node, e: usize, depth: usize, sp: usize) -> VResult {
+fn eval_loop(
+    mut node: &'static Node,
+    e: usize,
+    tail_exit: bool,
+    depth: usize,
+    sp: usize,
+) -> VResult {
     loop {
         check_stack()?;
         match node {
@@ -271,7 +363,16 @@ fn eval_loop(mut node: &'static Node, e: usize, depth: usize, sp: usize) -> VRes
                     gc::push_root(v);
                 }
                 backtrace::set_activation_site(site);
-                match prepare_call(root, args.len())? {
+                // A tail call of compiled code from a procedure body leaves
+                // no frame of this procedure in compiled code, nor here
+                // (the Rust frame stays; docs/debugging.md). Builtins are
+                // not frames: their errors belong to this one.
+                if backtrace::activation_depth() > depth
+                    && valk_runtime::call::is_compiled(gc::root_get(root))
+                {
+                    backtrace::truncate_activations(depth);
+                }
+                match prepare_call(root, args.len(), tail_exit)? {
                     Prepared::Interp(code, frame) => {
                         if backtrace::activation_depth() == depth {
                             backtrace::push_activation(sp, code.entry_site);
@@ -316,11 +417,19 @@ fn lambda_code(f: Value) -> Option<&'static LambdaCode> {
 /// the frame of an interpreted callee, or runs any other callee. `apply`
 /// is handled here so that `(apply f args)` in tail position is a proper
 /// tail call.
-fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
+///
+/// Every call reaching here is in tail position of the `eval_loop` that
+/// makes it; with `tail_exit` a compiled callee is returned as a call
+/// object (see [`eval_with`]).
+fn prepare_call(sp: usize, mut argc: usize, tail_exit: bool) -> VResult<Prepared> {
     loop {
         let f = gc::root_get(sp);
         if let Some(code) = lambda_code(f) {
-            return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
+            if code.loop_factory.get().is_none() || !transfer(code, sp)? {
+                return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
+            }
+            // The callee in slot `sp` is now the compiled copy.
+            continue;
         }
         if f.is_closure() && std::ptr::eq(object::closure_info(f), apply_info()) && argc >= 1 {
             // (apply g a ... list): spread the list onto the root stack.
@@ -342,8 +451,39 @@ fn prepare_call(sp: usize, mut argc: usize) -> VResult<Prepared> {
             argc = n - 1;
             continue;
         }
+        if tail_exit && valk_runtime::call::is_compiled(f) {
+            let call = valk_runtime::rt::spread_call(sp, argc);
+            valk_runtime::rt::set_tail_pending();
+            return Ok(Prepared::Done(call));
+        }
         return valk_runtime::call::call_rooted(f, sp + 1, argc).map(Prepared::Done);
     }
+}
+
+/// Replaces the interpreted closure in root slot `sp` by the compiled copy
+/// its code's loop factory makes from the closure's free variables; false
+/// (nothing changed) while one of them is not initialised.
+#[cold]
+fn transfer(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
+    let Some(factory) = code.loop_factory.get() else {
+        return Ok(false);
+    };
+    let base = gc::root_sp();
+    gc::push_root(globals::get(factory));
+    let env = gc::root_get(sp).field(2);
+    for &(_, depth, slot) in code.free.iter() {
+        let v = frame_at(env, depth).field(1 + slot as usize);
+        if v == Value::UNDEFINED {
+            gc::set_root_sp(base);
+            return Ok(false);
+        }
+        gc::push_root(v);
+    }
+    let f = gc::root_get(base);
+    let r = valk_runtime::call::call_rooted(f, base + 1, code.free.len());
+    gc::set_root_sp(base);
+    gc::root_put(sp, r?);
+    Ok(true)
 }
 
 fn apply_info() -> *const ProcInfo {
@@ -370,6 +510,13 @@ fn procedure_name(code: &LambdaCode) -> &str {
 /// Checks arity and builds the callee frame from callee slot `sp` and the
 /// arguments above it.
 fn build_frame(code: &'static LambdaCode, sp: usize, argc: usize) -> VResult<Value> {
+    let hot = code.hot.get();
+    if hot != 0 {
+        code.hot.set(hot - 1);
+        if hot == 1 {
+            tier_hot(code);
+        }
+    }
     let req = code.required as usize;
     if argc < req || (!code.rest && argc > req) {
         let expected = if code.rest {
@@ -420,6 +567,7 @@ pub fn is_interpreted(c: Value) -> bool {
 /// Generic entry of interpreted closures: how builtins and compiled code
 /// call them. `argv` points into the root stack.
 unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) -> Value {
+    let tail_exit = valk_runtime::call::take_tail_exit();
     let base = gc::root_sp();
     gc::push_root(this);
     for i in 0..argc as usize {
@@ -432,7 +580,7 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
         backtrace::push_activation(&base as *const usize as usize, code.entry_site);
-        eval(&code.body, frame)
+        eval_with(&code.body, frame, tail_exit, Some(depth))
     });
     backtrace::truncate_activations(depth);
     gc::set_root_sp(base);

@@ -303,6 +303,7 @@ pub fn runtime_address(name: &str) -> Option<usize> {
         "valk_alloc_limit" => addr_of!(gc::valk_alloc_limit) as usize,
         "valk_stack_limit" => addr_of!(rt::valk_stack_limit) as usize,
         "valk_apply_info" => addr_of!(rt::valk_apply_info) as usize,
+        "valk_tail_pending" => addr_of!(rt::valk_tail_pending) as usize,
         "valk_interrupt" => addr_of!(valk_runtime::interrupt::valk_interrupt) as usize,
         "valk_young_lo" => addr_of!(gc::barrier::valk_young_lo) as usize,
         "valk_young_size" => addr_of!(gc::barrier::valk_young_size) as usize,
@@ -327,6 +328,7 @@ pub fn runtime_address(name: &str) -> Option<usize> {
         "valk_rt_pack_args" => rt::valk_rt_pack_args as *const () as usize,
         "valk_rt_apply_spread" => rt::valk_rt_apply_spread as *const () as usize,
         "valk_rt_call_spread" => rt::valk_rt_call_spread as *const () as usize,
+        "valk_rt_tail_call" => rt::valk_rt_tail_call as *const () as usize,
         "valk_aot_main" => valk_runtime::aot::valk_aot_main as *const () as usize,
         "valk_ffi_target" => addr_of!(typed::valk_ffi_target) as usize,
         "valk_ffi_ntemps" => addr_of!(typed::valk_ffi_ntemps) as usize,
@@ -437,6 +439,11 @@ impl Jit {
     /// The optimisation level of this JIT's modules.
     pub fn level(&self) -> u32 {
         self.level
+    }
+
+    /// The name [`Jit::fresh_descriptor_name`] will return next.
+    pub fn next_descriptor_name(&self) -> String {
+        format!("valk_module_{}", self.next_module + 1)
     }
 
     /// A fresh name for the next module's exported descriptor.

@@ -38,11 +38,12 @@ Enter Valk expressions; results are printed with `write`.
   ,llvm EXPR    show the LLVM IR that EXPR compiles to
   ,disasm NAME  show the machine code of compiled procedure NAME
   ,bt           show the backtrace of the last error
+  ,tier NAME    which tier procedure NAME runs in (interpreted or compiled)
 Tab completes bound names; Ctrl-C interrupts a running evaluation.
 ";
 
 /// Meta-command names, for completion.
-const COMMANDS: [&str; 15] = [
+const COMMANDS: [&str; 16] = [
     ",help",
     ",quit",
     ",load",
@@ -58,6 +59,7 @@ const COMMANDS: [&str; 15] = [
     ",llvm",
     ",disasm",
     ",bt",
+    ",tier",
 ];
 
 /// What a complete input asks for.
@@ -78,6 +80,7 @@ enum Input<'a> {
     Profile(&'a str),
     Disasm(&'a str),
     Backtrace,
+    Tier(&'a str),
     Eval(&'a str),
     Unknown(&'a str),
     /// A command that needs an argument was given none.
@@ -114,6 +117,7 @@ fn classify<'a>(text: &'a str) -> Input<'a> {
         "profile" | "prof" => needs_arg(Input::Profile, arg),
         "disasm" => needs_arg(Input::Disasm, arg),
         "bt" | "backtrace" => Input::Backtrace,
+        "tier" => needs_arg(Input::Tier, arg),
         _ => Input::Unknown(name),
     }
 }
@@ -195,6 +199,7 @@ fn handle(session: &mut Session, tools: &mut Tools, text: &str) -> Next {
             Some(text) => print_out(&text),
             None => print_out(";; no backtrace: no error since the REPL started\n"),
         },
+        Input::Tier(name) => print_out(&tools::tier(session, name)),
         Input::Trace(name) => {
             return after(evaluating(|| tools::trace(tools, session, name, true)))
         }
@@ -576,7 +581,11 @@ mod tests {
 
     #[test]
     fn completion_of_meta_commands() {
-        assert_eq!(candidates(&[], ",ti", 3), (0, vec![",time ".to_string()]));
+        assert_eq!(
+            candidates(&[], ",ti", 3),
+            (0, vec![",time ".to_string(), ",tier ".to_string()])
+        );
+        assert_eq!(candidates(&[], ",tie", 4), (0, vec![",tier ".to_string()]));
         assert_eq!(
             candidates(&[], "  ,l", 4),
             (2, vec![",load ".to_string(), ",llvm ".to_string()])

@@ -275,6 +275,20 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// The `,describe NAME` text.
+/// `,tier NAME`: the tier procedure NAME runs in (docs/tiering.md).
+pub fn tier(session: &mut Session, name: &str) -> String {
+    let meaning = session.expander.borrow().describe_toplevel(name);
+    let cell = match meaning {
+        TopKind::Special => return format!("{name}: special form\n"),
+        TopKind::Macro => return format!("{name}: macro\n"),
+        TopKind::Global(cell) => cell,
+    };
+    match global_value(&cell) {
+        None => format!("{name}: not bound\n"),
+        Some(v) => format!("{}\n", crate::tier::describe(name, v)),
+    }
+}
+
 pub fn describe(tools: &Tools, session: &mut Session, name: &str) -> String {
     let meaning = session.expander.borrow().describe_toplevel(name);
     let mut out = String::new();
@@ -518,6 +532,11 @@ pub fn disasm(session: &mut Session, name: &str) -> Result<String, String> {
     };
     match proc_kind(session, v) {
         "compiled procedure (JIT)" => {}
+        "interpreted procedure" if session.is_tiered() => {
+            return Ok(format!(
+                ";; {name} is interpreted (tier 0, see ,tier {name}): no machine code yet\n"
+            ))
+        }
         "interpreted procedure" => {
             return Ok(format!(
                 ";; {name} is interpreted (this session runs --no-jit): no machine code\n"

@@ -494,7 +494,18 @@ unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
         error::arity("apply", "at least 1", 0);
         return raised();
     }
-    let n = total - 1;
+    let call = spread_call(base, total - 1);
+    gc::set_root_sp(base);
+    call
+}
+
+/// The call of the procedure in root slot `base` with the `n` arguments
+/// above it, as `[callee, n, a0, a1, a2, a3x]` (fast-entry form, a
+/// `Values` object): what [`valk_rt_apply_spread`] returns, and what the
+/// interpreter returns for a tail call of compiled code
+/// ([`valk_tail_pending`]). Leaves the root stack as it found it.
+pub fn spread_call(base: usize, n: usize) -> Value {
+    let top = gc::root_sp();
     let arg = |i: usize| gc::root_get(base + 1 + i);
     let a3x = if n > FAST_ARGS {
         let v = gc::alloc(ObjType::Vector, n - (FAST_ARGS - 1));
@@ -516,8 +527,37 @@ unsafe extern "C" fn apply_spread_impl(argc: u64, argv: *const Value) -> Value {
         call.set_field(2 + i, if i < n { arg(i) } else { Value::fixnum(0) });
     }
     call.set_field(5, gc::root_get(a3x));
-    gc::set_root_sp(base);
+    gc::set_root_sp(top);
     call
+}
+
+/// Set (to 1) when a call through [`valk_rt_tail_call`] returns a call
+/// object instead of a value: the interpreter, entered for a tail call of
+/// compiled code, ended in a tail call of compiled code, which the caller
+/// makes with `musttail` (docs/tiering.md, "Tail calls across tiers").
+/// The caller clears it.
+#[no_mangle]
+pub static mut valk_tail_pending: u64 = 0;
+
+/// Marks the result of the current call as a call object (the
+/// interpreter, see [`valk_tail_pending`]).
+pub fn set_tail_pending() {
+    // SAFETY: a by-value write of an integer static on the runtime's only
+    // thread.
+    unsafe { valk_tail_pending = 1 };
+}
+
+unsafe extern "C" fn tail_call_impl(f: Value, argc: u64, argv: *const Value) -> Value {
+    crate::call::request_tail_exit(f);
+    // SAFETY: the contract of `valk_rt_call`, which this is.
+    unsafe { gc::frames::rt_call_entry(f, argc, argv) }
+}
+
+crate::exit_trampoline! {
+    /// `valk_rt_call` for a call in tail position whose callee is not
+    /// compiled: an interpreted callee may return a call object (with
+    /// [`valk_tail_pending`] set) for its own tail call of compiled code.
+    pub fn valk_rt_tail_call(f: Value, argc: u64, argv: *const Value) -> Value => tail_call_impl;
 }
 
 crate::exit_trampoline! {

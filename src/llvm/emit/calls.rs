@@ -123,6 +123,28 @@ impl FnEmitter<'_, '_, '_> {
         r
     }
 
+    /// The tail call described by call object `sp` (`[procedure, argc,
+    /// four registers]`, as `valk_rt_apply_spread` makes it): `musttail`
+    /// to the fast entry of a compiled callee, else through
+    /// `valk_rt_call_spread`. Closes the block.
+    fn spread_tail_call(&mut self, sp: &str) {
+        let g = self.load_field(sp, TAG_OBJECT, 0);
+        let nv = self.load_field(sp, TAG_OBJECT, 1);
+        let nvi = self.int(&nv);
+        let nn = self.bin("ashr", &nvi, 3);
+        let sregs: Vec<String> = (0..abi::FAST_ARGS)
+            .map(|i| self.load_field(sp, TAG_OBJECT, 2 + i))
+            .collect();
+        let gi = self.int(&g);
+        let (lgfast, lgslow) = (self.label(), self.label());
+        self.branch_if_compiled(&g, &gi, &lgfast, &lgslow);
+        self.start_block(&lgfast);
+        self.fast_call(&g, &nn, &sregs, true);
+        self.start_block(&lgslow);
+        let r = self.call(Conv::C, "@valk_rt_call_spread", &format!("{V} {sp}"));
+        self.ret(&r);
+    }
+
     /// A call of an unknown procedure: compiled closures through their
     /// fast entry; `apply` spread in line (so `(apply f l)` in tail
     /// position is a tail call, as in the interpreter); anything else
@@ -203,10 +225,25 @@ impl FnEmitter<'_, '_, '_> {
         let argv = self.argv(args);
         let r2 = self.call(
             Conv::C,
-            "@valk_rt_call",
+            if tail {
+                "@valk_rt_tail_call"
+            } else {
+                "@valk_rt_call"
+            },
             &format!("{V} {c}, i64 {n}, ptr {argv}"),
         );
         if tail {
+            // An interpreted callee may end in a tail call of compiled
+            // code, returned as a call object for this frame to make
+            // (docs/tiering.md, "Tail calls across tiers").
+            let pending = self.load_mem("i64", "@valk_tail_pending");
+            let isp = self.icmp("ne", &pending, "0");
+            let (lpend, lret) = (self.label(), self.label());
+            self.br_if(&isp, &lpend, &lret, Weight::Unlikely);
+            self.start_block(&lpend);
+            self.line("store i64 0, ptr @valk_tail_pending");
+            self.spread_tail_call(&r2);
+            self.start_block(&lret);
             self.ret(&r2);
             // Nothing follows a tail call; keep a block for the emitter.
             self.start_block(&ljoin);

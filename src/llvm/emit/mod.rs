@@ -470,6 +470,7 @@ const DECLS: &str = r#"@valk_alloc_ptr = external global i64
 @valk_alloc_limit = external global i64
 @valk_stack_limit = external global i64
 @valk_apply_info = external global i64
+@valk_tail_pending = external global i64
 @valk_interrupt = external global i64
 @valk_young_lo = external global i64
 @valk_young_size = external global i64
@@ -495,6 +496,7 @@ declare ptr addrspace(1) @valk_rt_rest_list(i64, i64, ptr addrspace(1), ptr addr
 declare ptr addrspace(1) @valk_rt_pack_args(i64, ptr)
 declare ptr addrspace(1) @valk_rt_apply_spread(i64, ptr)
 declare ptr addrspace(1) @valk_rt_call_spread(ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_tail_call(ptr addrspace(1), i64, ptr)
 declare i32 @valk_aot_main(i32, ptr, ptr)
 @valk_ffi_target = external global i64
 @valk_ffi_ntemps = external global i64
