@@ -238,7 +238,15 @@ fn frame_at(mut env: Value, depth: u32) -> Value {
 
 /// Evaluates `node` in environment `env` (which need not be rooted).
 pub fn eval(node: &'static Node, env: Value) -> VResult {
-    eval_with(node, env, false, None)
+    // Operands that are constants or local variables (most arguments)
+    // need none of an evaluation's bookkeeping; the step that evaluates
+    // them polls for interrupts and the stack already.
+    match node {
+        Node::Imm(v) => Ok(*v),
+        Node::Const(i) => Ok(consts::get(*i)),
+        Node::Local(d, i) => Ok(frame_at(env, *d).field(1 + *i as usize)),
+        _ => eval_with(node, env, false, None),
+    }
 }
 
 /// [`eval`]; with `tail_exit` (the body of a closure that compiled code
