@@ -159,11 +159,6 @@ pub unsafe fn register_sites(key: u64, sites: *const Site, n: usize) {
 }
 
 /// The site a stack-map record ID names, if its module registered one.
-pub fn site_of_record(id: u64) -> Option<&'static Site> {
-    let t = TABLES.read().unwrap_or_else(|e| e.into_inner());
-    lookup(t.as_ref()?, id)
-}
-
 fn lookup(t: &Tables, id: u64) -> Option<&'static Site> {
     let key = id >> SITE_INDEX_BITS;
     let index = (id & ((1 << SITE_INDEX_BITS) - 1)) as usize;
