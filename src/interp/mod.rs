@@ -205,11 +205,11 @@ extern "C" fn eval_toplevel_on_base(node: u64, frame_size: u64) -> u64 {
     // SAFETY: `node` is the `&'static Node` `eval_toplevel` passed.
     let node = unsafe { &*(node as *const Node) };
     let frame = new_frame(Value::FALSE, frame_size as usize);
-    let depth = backtrace::activation_depth();
-    let marker = 0u8;
-    backtrace::push_activation(&marker as *const u8 as usize, &backtrace::TOPLEVEL_SITE);
+    let below = backtrace::activation_head();
+    let act = backtrace::Activation::uninit();
+    backtrace::push_activation(&act, &backtrace::TOPLEVEL_SITE);
     let r = eval(node, frame).unwrap_or(Value::EXCEPTION).0;
-    backtrace::truncate_activations(depth);
+    backtrace::set_activation_head(below);
     r
 }
 
@@ -252,15 +252,26 @@ pub fn eval(node: &'static Node, env: Value) -> VResult {
 /// [`eval`]; with `tail_exit` (the body of a closure that compiled code
 /// tail-called), a tail call of compiled code is not made but returned as
 /// a call object for the compiled caller to make (docs/tiering.md, "Tail
-/// calls across tiers"). `body_of`: `node` is the body of the procedure
-/// whose activation the caller pushed above this activation depth (its
-/// tail calls replace that activation).
-fn eval_with(node: &'static Node, env: Value, tail_exit: bool, body_of: Option<usize>) -> VResult {
+/// calls across tiers").
+///
+/// `body_of`: `node` is the body of a procedure entered through its
+/// generic entry, whose activation starts at this entry site; otherwise
+/// the evaluation starts in its caller's activation (docs/debugging.md,
+/// "Backtraces").
+fn eval_with(
+    node: &'static Node,
+    env: Value,
+    tail_exit: bool,
+    body_of: Option<&'static Site>,
+) -> VResult {
     let base = gc::root_sp();
     gc::push_root(env);
-    let depth = body_of.unwrap_or_else(backtrace::activation_depth);
-    let r = eval_loop(node, base, tail_exit, depth, &base as *const usize as usize);
-    backtrace::truncate_activations(depth);
+    let act = backtrace::Activation::uninit();
+    if let Some(entry) = body_of {
+        backtrace::push_activation(&act, entry);
+    }
+    let r = eval_loop(node, base, tail_exit, &act);
+    backtrace::pop_activation(&act);
     gc::set_root_sp(base);
     if r.is_err() {
         // The interpreter's own errors reach the handlers here (builtins'
@@ -279,16 +290,14 @@ fn unbound(id: GlobalId, span: Span) -> Raised {
 ///
 /// Backtraces: the evaluation starts in the activation of the procedure
 /// whose (sub)expression `node` is; a call of an interpreted procedure
-/// pushes that procedure's activation (at activation depth `depth`, run
-/// by the Rust frame at address `sp`: docs/debugging.md), which the
-/// following tail calls replace and which [`eval`] drops when this
+/// makes `act` that procedure's activation (docs/debugging.md), which the
+/// following tail calls replace and which [`eval_with`] drops when this
 /// returns.
 fn eval_loop(
     mut node: &'static Node,
     e: usize,
     tail_exit: bool,
-    depth: usize,
-    sp: usize,
+    act: &std::mem::MaybeUninit<backtrace::Activation>,
 ) -> VResult {
     loop {
         check_stack()?;
@@ -375,15 +384,15 @@ fn eval_loop(
                 // no frame of this procedure in compiled code, nor here
                 // (the Rust frame stays; docs/debugging.md). Builtins are
                 // not frames: their errors belong to this one.
-                if backtrace::activation_depth() > depth
+                if backtrace::is_innermost(act)
                     && valk_runtime::call::is_compiled(gc::root_get(root))
                 {
-                    backtrace::truncate_activations(depth);
+                    backtrace::pop_activation(act);
                 }
                 match prepare_call(root, args.len(), tail_exit)? {
                     Prepared::Interp(code, frame) => {
-                        if backtrace::activation_depth() == depth {
-                            backtrace::push_activation(sp, code.entry_site);
+                        if !backtrace::is_innermost(act) {
+                            backtrace::push_activation(act, code.entry_site);
                         } else {
                             backtrace::set_activation_site(code.entry_site);
                         }
@@ -584,13 +593,10 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
         gc::push_root(unsafe { *argv.add(i) });
     }
     let code = lambda_code(this).expect("interp_entry of an interpreted closure");
-    let depth = backtrace::activation_depth();
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
-        backtrace::push_activation(&base as *const usize as usize, code.entry_site);
-        eval_with(&code.body, frame, tail_exit, Some(depth))
+        eval_with(&code.body, frame, tail_exit, Some(code.entry_site))
     });
-    backtrace::truncate_activations(depth);
     gc::set_root_sp(base);
     r.unwrap_or(Value::EXCEPTION)
 }

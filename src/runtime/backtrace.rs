@@ -11,9 +11,10 @@
 //!   `src/llvm/emit/sites.rs`; `aot::load_module` registers the table).
 //!   Code a procedure received by inlining has sites whose `parent` is the
 //!   site of the inlined call, so inlined procedures keep their frames.
-//! * **Interpreted frames.** The interpreter keeps a shadow stack of
-//!   activations ([`push_activation`]) whose current site it updates at
-//!   every call; each activation records a stack address.
+//! * **Interpreted frames.** The interpreter links a node for each
+//!   activation ([`push_activation`]) in the Rust frame that runs it, and
+//!   stores the current site in the innermost node at every call; the
+//!   node's address orders it among compiled frames.
 //! * **Capture.** [`error::raise`](crate::error::raise) captures the live
 //!   frames of both kinds for a condition, ordered by stack address (both
 //!   run on the same stack), so mixed stacks interleave correctly; other
@@ -24,7 +25,7 @@
 //! `VALK_BACKTRACE=0` turns capture and printing off.
 
 use crate::value::Value;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
 use std::sync::RwLock;
 
@@ -170,78 +171,128 @@ fn lookup(t: &Tables, id: u64) -> Option<&'static Site> {
 // ---------------------------------------------------------------------------
 // The interpreter's activations
 
-#[derive(Clone, Copy)]
-struct Activation {
-    /// An address in the Rust frame that runs the activation.
-    sp: usize,
-    site: *const Site,
+/// An interpreter activation: a node in the Rust frame that runs it,
+/// linked to the activation below (docs/debugging.md, "Backtraces"). The
+/// nodes live on the control stack, so a continuation's stack copy holds
+/// them; the interpreter's steps cost one store of the current site.
+#[repr(C)]
+pub struct Activation {
+    prev: Cell<*const Activation>,
+    site: Cell<*const Site>,
 }
 
-struct Activations(UnsafeCell<Vec<Activation>>);
-// SAFETY: the runtime is single-threaded (docs/architecture.md).
-unsafe impl Sync for Activations {}
-static ACTIVATIONS: Activations = Activations(UnsafeCell::new(Vec::new()));
+impl Activation {
+    const fn new() -> Self {
+        Activation {
+            prev: Cell::new(std::ptr::null()),
+            site: Cell::new(std::ptr::null()),
+        }
+    }
 
-fn activations() -> &'static mut Vec<Activation> {
-    // SAFETY: single-threaded; every use below is one statement long.
-    unsafe { &mut *ACTIVATIONS.0.get() }
+    /// A node whose fields [`push_activation`] will set, for frames that
+    /// may never push it (most evaluations make no call of their own).
+    #[inline]
+    pub fn uninit() -> std::mem::MaybeUninit<Self> {
+        std::mem::MaybeUninit::uninit()
+    }
 }
 
-/// The number of live interpreter activations (give it back to
-/// [`truncate_activations`]).
+/// The bottom of every chain: not an activation (capture stops there),
+/// and the target of site updates when no activation is live.
+struct Sentinel(Activation);
+// SAFETY: single-threaded (docs/architecture.md); the cells are only
+// written by the thread running Valk code.
+unsafe impl Sync for Sentinel {}
+static SENTINEL: Sentinel = Sentinel(Activation::new());
+
+struct Head(Cell<*const Activation>);
+// SAFETY: as above.
+unsafe impl Sync for Head {}
+static HEAD: Head = Head(Cell::new(&SENTINEL.0));
+
+/// The innermost activation, as a word (give it back to
+/// [`set_activation_head`]).
 #[inline]
-pub fn activation_depth() -> usize {
-    activations().len()
+pub fn activation_head() -> usize {
+    HEAD.0.get() as usize
 }
 
-/// A new activation, run by the Rust frame holding address `sp`.
+/// Makes `head` (an [`activation_head`] whose frames are live) the
+/// innermost activation: drops those above it.
 #[inline]
-pub fn push_activation(sp: usize, site: &'static Site) {
-    activations().push(Activation { sp, site });
+pub fn set_activation_head(head: usize) {
+    HEAD.0.set(head as *const Activation);
+}
+
+/// True when `node` is the innermost activation.
+#[inline]
+pub fn is_innermost(node: &std::mem::MaybeUninit<Activation>) -> bool {
+    std::ptr::eq(HEAD.0.get(), node.as_ptr())
+}
+
+/// Drops `node` if it is the innermost activation (its frame is done with
+/// it); otherwise nothing (it was never pushed, or was dropped already).
+#[inline]
+pub fn pop_activation(node: &std::mem::MaybeUninit<Activation>) {
+    if is_innermost(node) {
+        // SAFETY: a pushed node: its fields are initialised.
+        HEAD.0.set(unsafe { (*node.as_ptr()).prev.get() });
+    }
+}
+
+/// Makes `node` (its fields need not be initialised) the innermost
+/// activation, at `site`. `node` must stay in place until it is dropped
+/// again (by [`set_activation_head`]).
+#[inline]
+pub fn push_activation(node: &std::mem::MaybeUninit<Activation>, site: &'static Site) {
+    let p = node.as_ptr() as *mut Activation;
+    // SAFETY: `p` is the node's storage; both fields are plain pointers
+    // (written, never read uninitialised).
+    unsafe {
+        std::ptr::addr_of_mut!((*p).prev).write(Cell::new(HEAD.0.get()));
+        std::ptr::addr_of_mut!((*p).site).write(Cell::new(site));
+    }
+    HEAD.0.set(p);
 }
 
 /// The innermost activation is now executing the call at `site`.
 #[inline]
 pub fn set_activation_site(site: &'static Site) {
-    if let Some(a) = activations().last_mut() {
-        a.site = site;
+    // SAFETY: the head is the sentinel or a live node.
+    unsafe { (*HEAD.0.get()).site.set(site) }
+}
+
+/// For a continuation resumed by copying its stack back: `head` is the
+/// innermost activation at capture, in the stack range `lo..hi` whose copy
+/// starts at `copy`. Links the oldest activation of that range to
+/// `below` (the activations under the resumed form now) in the copy, and
+/// returns the head to install once the copy is back in place.
+///
+/// # Safety
+/// `copy` holds the bytes of `lo..hi` as captured, with the nodes the
+/// chain from `head` has in that range.
+pub unsafe fn relink_saved_activations(
+    head: usize,
+    lo: usize,
+    hi: usize,
+    copy: *mut u8,
+    below: usize,
+) -> usize {
+    if !(lo..hi).contains(&head) {
+        return below;
     }
-}
-
-/// An activation as a continuation saves it (plain words: the site is
-/// static, the address is in the saved stack).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SavedActivation {
-    pub sp: usize,
-    pub site: usize,
-}
-
-/// Activation `i` (`i < activation_depth()`), for a continuation capture.
-pub fn saved_activation(i: usize) -> SavedActivation {
-    let a = activations()[i];
-    SavedActivation {
-        sp: a.sp,
-        site: a.site as usize,
+    let mut p = head;
+    loop {
+        // SAFETY: `p` is a node of the saved range (checked), whose copy
+        // is at the same offset in `copy`.
+        let node = unsafe { &*(copy.add(p - lo) as *const Activation) };
+        let prev = node.prev.get() as usize;
+        if !(lo..hi).contains(&prev) {
+            node.prev.set(below as *const Activation);
+            return head;
+        }
+        p = prev;
     }
-}
-
-/// Reinstates activations saved by a continuation capture: keeps the first
-/// `depth`, then appends `saved` (`cont::resume`).
-pub fn restore_activations(depth: usize, saved: &[SavedActivation]) {
-    let v = activations();
-    v.truncate(depth);
-    v.extend(saved.iter().map(|a| Activation {
-        sp: a.sp,
-        site: a.site as *const Site,
-    }));
-}
-
-/// Drops the activations above `depth` (their Rust frames returned or
-/// were left by an escape).
-#[inline]
-pub fn truncate_activations(depth: usize) {
-    activations().truncate(depth);
 }
 
 // ---------------------------------------------------------------------------
@@ -291,10 +342,20 @@ fn capture_frames() -> (Vec<*const Site>, bool) {
             }
         }
     }
-    let acts = activations();
-    cut |= acts.len() > MAX_FRAMES;
-    for a in acts.iter().rev().take(MAX_FRAMES) {
-        frames.push((a.sp, a.site));
+    let sentinel: *const Activation = &SENTINEL.0;
+    let mut a = HEAD.0.get();
+    let mut n = 0;
+    while a != sentinel {
+        if n == MAX_FRAMES {
+            cut = true;
+            break;
+        }
+        // SAFETY: the chain from the head holds live nodes down to the
+        // sentinel (`push_activation`, `set_activation_head`).
+        let node = unsafe { &*a };
+        frames.push((a as usize, node.site.get()));
+        a = node.prev.get();
+        n += 1;
     }
     // Stacks grow down: the innermost frame has the lowest address.
     frames.sort_by_key(|&(addr, _)| addr);
@@ -521,6 +582,64 @@ pub fn last_uncaught() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A resumed continuation's copied nodes are relinked onto the
+    /// activations under the current form, in the copy (addresses of the
+    /// captured range translate to the copy's offsets).
+    #[test]
+    fn relinks_the_oldest_copied_activation() {
+        // Three nodes in a "stack" range: 2 above 1 above 0, and 0 links to
+        // an activation outside the range (the form's caller at capture).
+        let mut stack = [0usize; 6];
+        let lo = stack.as_mut_ptr() as usize;
+        let hi = lo + std::mem::size_of_val(&stack);
+        let node = |i: usize| lo + i * std::mem::size_of::<Activation>();
+        let outside_then = 0x1000usize;
+        stack[0] = outside_then; // node 0: prev
+        stack[2] = node(0); // node 1: prev
+        stack[4] = node(1); // node 2: prev
+        let mut copy = stack;
+        let below_now = 0x2000usize;
+        // SAFETY: `copy` holds the bytes of `lo..hi`.
+        let head = unsafe {
+            relink_saved_activations(node(2), lo, hi, copy.as_mut_ptr() as *mut u8, below_now)
+        };
+        assert_eq!(head, node(2));
+        assert_eq!(copy[0], below_now, "the oldest node now links below");
+        assert_eq!((copy[2], copy[4]), (node(0), node(1)), "others unchanged");
+        assert_eq!(stack[0], outside_then, "the live range is not touched");
+        // No node in the range: the activations under the form are innermost.
+        // SAFETY: as above.
+        let head = unsafe {
+            relink_saved_activations(
+                outside_then,
+                lo,
+                hi,
+                copy.as_mut_ptr() as *mut u8,
+                below_now,
+            )
+        };
+        assert_eq!(head, below_now);
+    }
+
+    #[test]
+    fn pushed_nodes_are_innermost_until_popped() {
+        // The chain is process-wide, like the heap: one test at a time.
+        let _g = crate::builtins::testing::lock();
+        let before = activation_head();
+        let a = Activation::uninit();
+        let b = Activation::uninit();
+        push_activation(&a, &TOPLEVEL_SITE);
+        assert!(is_innermost(&a));
+        push_activation(&b, &TOPLEVEL_SITE);
+        assert!(is_innermost(&b) && !is_innermost(&a));
+        pop_activation(&a); // not innermost: nothing happens
+        assert!(is_innermost(&b));
+        pop_activation(&b);
+        assert!(is_innermost(&a));
+        pop_activation(&a);
+        assert_eq!(activation_head(), before);
+    }
 
     fn frame(name: Option<&str>, line: u32, elided: bool) -> Frame {
         Frame {

@@ -78,7 +78,8 @@ struct BaseState {
     /// Root-stack height and segment depth when the current form started.
     root_base: usize,
     seg_base: usize,
-    /// Interpreter activations when the current form started (backtraces).
+    /// The innermost interpreter activation when the current form started
+    /// (backtraces: `backtrace::activation_head`).
     act_base: usize,
     /// The driver's stack pointer while a form runs (read by the switch).
     driver_sp: u64,
@@ -176,7 +177,7 @@ pub fn run_on_base(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> Value {
         s.on_base = true;
         s.root_base = gc::root_sp();
         s.seg_base = frames::segment_depth();
-        s.act_base = crate::backtrace::activation_depth();
+        s.act_base = crate::backtrace::activation_head();
         s.entry = Some(f);
     }
     // SAFETY: `base` is 16-byte aligned, inside this thread's stack and
@@ -257,7 +258,7 @@ pub fn throw_uncaught() -> Value {
     restore_stack_limit();
     gc::set_root_sp(root_base);
     frames::restore_segments(seg_base, &[], frames::ExitRecord::default());
-    crate::backtrace::truncate_activations(act_base);
+    crate::backtrace::set_activation_head(act_base);
     gc::watermark::take_down(u64::MAX);
     dynamic::clear_escapes();
     // SAFETY: the base's escape frame is live (`base_armed`: the form has
@@ -453,12 +454,9 @@ pub struct SavedHeader {
     pub nseg: u64,
     /// Bytes of stack saved (0 for an escape).
     pub stack_len: u64,
-    /// Interpreter activations (backtraces) at the form's start and at the
-    /// capture; a full continuation saves the `nact` between, after the
-    /// exit records.
-    pub act_base: u64,
-    pub act_depth: u64,
-    pub nact: u64,
+    /// The innermost interpreter activation at the capture (backtraces);
+    /// a full continuation's are nodes in its saved stack.
+    pub act_head: u64,
     /// Escapes: address and expected content of the live-frame marker.
     pub marker: u64,
     pub serial: u64,
@@ -473,7 +471,6 @@ impl SavedHeader {
 
 const HEADER_BYTES: usize = std::mem::size_of::<SavedHeader>();
 const RECORD_BYTES: usize = std::mem::size_of::<frames::ExitRecord>();
-const ACTIVATION_BYTES: usize = std::mem::size_of::<crate::backtrace::SavedActivation>();
 
 /// Continuation object fields (`ObjType::Continuation`, all traced).
 const K_BUFFER: usize = 0;
@@ -522,21 +519,7 @@ fn saved_records<'a>(buffer: Value) -> &'a [frames::ExitRecord] {
 pub fn saved_stack_ptr(buffer: Value) -> *mut u8 {
     let h = saved_header(buffer);
     // SAFETY: the bytes follow the header and the records.
-    unsafe {
-        (header_ptr(buffer) as *mut u8)
-            .add(HEADER_BYTES + h.nseg as usize * RECORD_BYTES + h.nact as usize * ACTIVATION_BYTES)
-    }
-}
-
-/// Address of the saved interpreter activations (valid until the next
-/// allocation).
-fn saved_activations_ptr(buffer: Value) -> *mut crate::backtrace::SavedActivation {
-    let h = saved_header(buffer);
-    // SAFETY: the activations follow the header and the records.
-    unsafe {
-        (header_ptr(buffer) as *mut u8).add(HEADER_BYTES + h.nseg as usize * RECORD_BYTES)
-            as *mut crate::backtrace::SavedActivation
-    }
+    unsafe { (header_ptr(buffer) as *mut u8).add(HEADER_BYTES + h.nseg as usize * RECORD_BYTES) }
 }
 
 /// The ProcInfo of continuation procedures.
@@ -592,17 +575,15 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     }
     let root_sp = gc::root_sp();
     let seg_depth = frames::segment_depth();
-    let act_depth = crate::backtrace::activation_depth();
-    let (stack_len, nseg, nroots, nact) = match kind {
+    let (stack_len, nseg, nroots) = match kind {
         Kind::Full => (
             s.base - regs.sp,
             seg_depth - s.seg_base + 1,
             root_sp - s.root_base,
-            act_depth.saturating_sub(s.act_base),
         ),
-        Kind::Escape { .. } => (0, 1, 0, 0),
+        Kind::Escape { .. } => (0, 1, 0),
     };
-    let bytes = HEADER_BYTES + nseg * RECORD_BYTES + nact * ACTIVATION_BYTES + stack_len as usize;
+    let bytes = HEADER_BYTES + nseg * RECORD_BYTES + stack_len as usize;
     let scope = gc::Scope::new();
     // A bytevector: length word, then the bytes (the collector zeroed the
     // payload; everything is overwritten below, so no second fill).
@@ -641,9 +622,7 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
         seg_depth: seg_depth as u64,
         nseg: nseg as u64,
         stack_len,
-        act_base: s.act_base as u64,
-        act_depth: act_depth as u64,
-        nact: nact as u64,
+        act_head: crate::backtrace::activation_head() as u64,
         marker,
         serial,
     };
@@ -661,10 +640,6 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
             *rec.add(i) = frames::segment_at(d);
         }
         *rec.add(nseg - 1) = frames::current_exit();
-        let acts = saved_activations_ptr(buffer);
-        for i in 0..nact {
-            *acts.add(i) = crate::backtrace::saved_activation(s.act_base + i);
-        }
         std::ptr::copy_nonoverlapping(
             regs.sp as *const u8,
             saved_stack_ptr(buffer),
@@ -854,15 +829,23 @@ fn resume(k: Value) -> ! {
         h.seg_depth as usize
     };
     frames::restore_segments(depth, segs, current[0]);
-    if h.stack_len != 0 {
-        // SAFETY: the buffer holds `nact` activations after the records.
-        let acts =
-            unsafe { std::slice::from_raw_parts(saved_activations_ptr(buffer), h.nact as usize) };
-        crate::backtrace::restore_activations(h.act_base as usize, acts);
-    } else {
-        crate::backtrace::truncate_activations(h.act_depth as usize);
-    }
     let src = saved_stack_ptr(buffer);
+    let act_head = if h.stack_len != 0 {
+        // The copy's activations go on top of those under the current form.
+        // SAFETY: `src` holds the stack bytes `regs.sp..base` as captured.
+        unsafe {
+            crate::backtrace::relink_saved_activations(
+                h.act_head as usize,
+                h.regs.sp as usize,
+                h.base as usize,
+                src,
+                (*state()).act_base,
+            )
+        }
+    } else {
+        h.act_head as usize
+    };
+    crate::backtrace::set_activation_head(act_head);
     // The registers are read from the heap buffer, not from a copy on this
     // frame: the stack copy may overwrite this frame.
     let regs = header_ptr(buffer) as *const Regs;
