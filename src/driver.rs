@@ -641,7 +641,9 @@ fn claim_marker(marker: &std::path::Path) -> bool {
 
 /// Starts `valk ARGS` (this executable) with `VALK_TIER=1`, detached from
 /// this process's standard streams, at the lowest scheduling priority (it
-/// works for the next run: this one comes first); not waited for.
+/// works for the next run: this one comes first). Nothing waits for it
+/// but a thread that reaps it, so a long REPL session leaves no zombie
+/// processes; the process exits without waiting for it.
 fn spawn_filler(args: &[String]) {
     let Ok(exe) = std::env::current_exe() else {
         return;
@@ -658,12 +660,20 @@ fn spawn_filler(args: &[String]) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
-    if let Ok(c) = child {
+    if let Ok(mut c) = child {
         // SAFETY: a system call on integers; a failure only leaves the
         // child at the normal priority.
         unsafe {
             libc::setpriority(libc::PRIO_PROCESS, c.id(), 19);
         }
+        // The thread touches no Valk state. If it cannot start, the child
+        // stays a zombie until this process exits, as before.
+        let _ = std::thread::Builder::new()
+            .name("valk-cache-filler-reaper".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let _ = c.wait();
+            });
     }
 }
 

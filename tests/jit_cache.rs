@@ -160,6 +160,65 @@ fn default_run_fills_the_cache_in_the_background() {
     assert_eq!(second, ("(1 4 9)".into(), vec!["hit".into()], 0));
 }
 
+/// The REPL's background cache filler is reaped when it ends: a long
+/// session does not collect zombie processes (docs/tiering.md, "Defaults").
+#[test]
+fn the_repl_reaps_its_cache_filler() {
+    use std::io::Write;
+    let s = Scratch::new("reap");
+    let mut repl = Command::new(env!("CARGO_BIN_EXE_valk"))
+        .env_remove("VALK_TIER")
+        .env("VALK_CACHE_DIR", s.cache())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("valk runs");
+    let pid = repl.id();
+    let mut stdin = repl.stdin.take().unwrap();
+    writeln!(stdin, "(+ 1 2)").unwrap();
+    // The prelude's object is not cached: a filler compiles it. Wait until
+    // the REPL has no child left, neither running nor a zombie.
+    let children = || -> Vec<char> {
+        let mut states = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may hold spaces.
+            let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+                continue;
+            };
+            let mut f = rest.split(' ');
+            let state = f.next().and_then(|x| x.chars().next());
+            let ppid = f.next().and_then(|x| x.parse::<u32>().ok());
+            if let (Some(st), Some(pp)) = (state, ppid) {
+                if pp == pid {
+                    states.push(st);
+                }
+            }
+        }
+        states
+    };
+    let start = std::time::Instant::now();
+    let mut saw_filler = false;
+    let mut left = children();
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        left = children();
+        saw_filler |= !left.is_empty();
+        if saw_filler && left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(stdin);
+    let out = repl.wait_with_output().unwrap();
+    assert!(saw_filler, "no cache filler was started");
+    assert!(left.is_empty(), "children left (states {left:?})");
+    assert_eq!(s.objects().len(), 1, "the filler cached the prelude");
+    assert!(String::from_utf8_lossy(&out.stdout).contains('3'));
+}
+
 /// The default path of a program that is not cached (the prelude's object
 /// and the program's forms expanded once, the forms interpreted and tiered
 /// up) gives the corpus output.
