@@ -63,6 +63,41 @@ fn generated_programs_agree_on_every_engine() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// The shrinker keeps what the failure needs and drops the rest, in at
+/// most the runs it is given.
+#[test]
+fn shrinking_keeps_the_failing_core() {
+    let src = "(define a 1)\n(define (f x) (g x))\n(display (f a))\n(bad (h 1 2) 3)\n(newline)\n";
+    let mut runs = 0;
+    let small = diff::shrink_with(src, 200, |p| {
+        runs += 1;
+        p.contains("(bad")
+    });
+    assert_eq!(small.trim(), "(bad)");
+    assert!(runs <= 200);
+    // Out of runs at once: the program is unchanged.
+    assert_eq!(diff::shrink_with(src, 0, |_| true), src);
+}
+
+/// A program that hangs shrinks to the forms that make it hang
+/// (docs/testing.md, "Shrinking"): each trial that still hangs takes the
+/// timeout, so the runs are few.
+#[test]
+fn a_hang_shrinks_to_its_loop() {
+    let dir = scratch("hang");
+    let runner = diff::Runner::new(bins(), dir.clone(), Duration::from_secs(2)).unwrap();
+    let src = "(define (f x) (* x 2))\n(display (f 21))\n(newline)\n\
+               (define (spin n) (if (> n -1) (spin (+ n 1)) n))\n\
+               (spin 0)\n(display \"never\")\n";
+    let interp = diff::default_configs(false)[0];
+    let small = runner.shrink_timeout(src, interp, None, 12);
+    assert!(small.contains("(spin 0)"), "{small}");
+    assert!(!small.contains("display"), "{small}");
+    let out = runner.run_all(&small, &[interp]);
+    assert_eq!(out[0].status, diff::Status::Timeout, "{small}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn generator_is_deterministic_and_well_formed() {
     for seed in 0..200 {

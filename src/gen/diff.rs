@@ -343,72 +343,108 @@ impl Runner {
         r[0].usable() && r[1].usable() && r[0] != r[1]
     }
 
-    /// Shrinks `src`, which differs between `a` and `b`, with at most
-    /// `max_runs` trial runs: top-level forms deleted (halves, quarters,
-    /// ... single forms), then every node replaced by a constant, by one
-    /// of its elements or by itself less an element (docs/testing.md,
-    /// "Shrinking"). Returns the smallest program that still differs.
-    pub fn shrink(&self, src: &str, a: Config, b: Config, max_runs: usize) -> String {
-        let Some(mut forms) = sexp::parse(src) else {
-            return src.to_string();
-        };
-        let mut runs = 0;
-        let test = |forms: &[Sexp], runs: &mut usize| {
-            *runs += 1;
-            self.differs(&sexp::print_program(forms), a, b)
-        };
-        // Top-level forms, in chunks.
-        let mut chunk = forms.len().div_ceil(2);
-        while chunk >= 1 && runs < max_runs {
-            let mut start = 0;
-            let mut removed_any = false;
-            while start < forms.len() && runs < max_runs {
-                let end = (start + chunk).min(forms.len());
-                let mut v = forms[..start].to_vec();
-                v.extend_from_slice(&forms[end..]);
-                if !v.is_empty() && test(&v, &mut runs) {
-                    forms = v;
-                    removed_any = true;
-                } else {
-                    start = end;
-                }
-            }
-            if !removed_any {
-                chunk /= 2;
-            }
+    /// Does `src` still run over time on `slow` (and, with a reference,
+    /// still finish there)? The reference runs only when `slow` timed out.
+    fn still_times_out(&self, src: &str, slow: Config, reference: Option<Config>) -> bool {
+        if self.run_all(src, &[slow])[0].status != Status::Timeout {
+            return false;
         }
-        // Nodes, outermost first.
-        let mut i = 0;
-        loop {
-            let paths = sexp::paths(&forms);
-            if i >= paths.len() || runs >= max_runs {
-                break;
-            }
-            let path = &paths[i];
-            let node = sexp::get(&forms, path).cloned();
-            let mut changed = false;
-            if let Some(node) = node {
-                for cand in sexp::local_candidates(&node) {
-                    if runs >= max_runs {
-                        break;
-                    }
-                    if cand.size() >= node.size() && !matches!(cand, Sexp::Atom(_)) {
-                        continue;
-                    }
-                    let v = sexp::replace(&forms, path, cand);
-                    if test(&v, &mut runs) {
-                        forms = v;
-                        changed = true;
-                        break;
-                    }
-                }
-            }
-            if !changed {
-                i += 1;
-            }
-        }
-        sexp::print_program(&forms)
+        reference.is_none_or(|r| self.run_all(src, &[r])[0].usable())
     }
+
+    /// Shrinks `src`, which differs between `a` and `b`, with at most
+    /// `max_runs` trial runs ([`shrink_with`]). Returns the smallest
+    /// program that still differs.
+    pub fn shrink(&self, src: &str, a: Config, b: Config, max_runs: usize) -> String {
+        shrink_with(src, max_runs, |p| self.differs(p, a, b))
+    }
+
+    /// Shrinks `src`, which runs over time on `slow` (while `reference`,
+    /// if given, finishes), with at most `max_runs` trial runs: the
+    /// smallest program that still hangs there (docs/testing.md,
+    /// "Shrinking"). Each trial that still hangs takes the runner's
+    /// timeout.
+    pub fn shrink_timeout(
+        &self,
+        src: &str,
+        slow: Config,
+        reference: Option<Config>,
+        max_runs: usize,
+    ) -> String {
+        shrink_with(src, max_runs, |p| self.still_times_out(p, slow, reference))
+    }
+}
+
+/// Shrinks `src`, for which `still_fails` holds, with at most `max_runs`
+/// calls of it: top-level forms deleted (halves, quarters, ... single
+/// forms), then every node replaced by a constant, by one of its elements
+/// or by itself less an element (docs/testing.md, "Shrinking"). Returns
+/// the smallest program found for which `still_fails` holds (`src` when
+/// it does not parse).
+pub fn shrink_with(
+    src: &str,
+    max_runs: usize,
+    mut still_fails: impl FnMut(&str) -> bool,
+) -> String {
+    let Some(mut forms) = sexp::parse(src) else {
+        return src.to_string();
+    };
+    let mut runs = 0;
+    let mut test = |forms: &[Sexp], runs: &mut usize| {
+        *runs += 1;
+        still_fails(&sexp::print_program(forms))
+    };
+    // Top-level forms, in chunks.
+    let mut chunk = forms.len().div_ceil(2);
+    while chunk >= 1 && runs < max_runs {
+        let mut start = 0;
+        let mut removed_any = false;
+        while start < forms.len() && runs < max_runs {
+            let end = (start + chunk).min(forms.len());
+            let mut v = forms[..start].to_vec();
+            v.extend_from_slice(&forms[end..]);
+            if !v.is_empty() && test(&v, &mut runs) {
+                forms = v;
+                removed_any = true;
+            } else {
+                start = end;
+            }
+        }
+        if !removed_any {
+            chunk /= 2;
+        }
+    }
+    // Nodes, outermost first.
+    let mut i = 0;
+    loop {
+        let paths = sexp::paths(&forms);
+        if i >= paths.len() || runs >= max_runs {
+            break;
+        }
+        let path = &paths[i];
+        let node = sexp::get(&forms, path).cloned();
+        let mut changed = false;
+        if let Some(node) = node {
+            for cand in sexp::local_candidates(&node) {
+                if runs >= max_runs {
+                    break;
+                }
+                if cand.size() >= node.size() && !matches!(cand, Sexp::Atom(_)) {
+                    continue;
+                }
+                let v = sexp::replace(&forms, path, cand);
+                if test(&v, &mut runs) {
+                    forms = v;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            i += 1;
+        }
+    }
+    sexp::print_program(&forms)
 }
 
 /// The result of checking one program.
@@ -659,21 +695,43 @@ fn record(
         format!("seed {seed}: {kind}\n\n{}", describe(results)),
     );
     let mut reduced = None;
-    if c.shrink_runs > 0 && !results.is_empty() {
-        // The first differing configuration that finished.
-        let other = results
+    let mut keep = |small: String, configs: &[Config]| {
+        let _ = std::fs::write(dir.join("reduced.valk"), &small);
+        let outs = runner.run_all(&small, configs);
+        let pairs: Vec<(Config, Outcome)> = configs.iter().copied().zip(outs).collect();
+        let _ = std::fs::write(dir.join("reduced.txt"), describe(&pairs));
+        reduced = Some(small);
+    };
+    if c.shrink_runs > 0 && results.is_empty() {
+        // The reference hangs: the smallest program that still hangs there.
+        let reference = default_configs(false)[0];
+        keep(
+            runner.shrink_timeout(src, reference, None, c.shrink_runs),
+            &[reference],
+        );
+    } else if c.shrink_runs > 0 && results[0].1.usable() {
+        let reference = results[0].0;
+        // The first differing configuration that finished; else the first
+        // that ran over time.
+        let differing = |o: &Outcome| *o != results[0].1;
+        let finished = results
             .iter()
             .skip(1)
-            .find(|(_, o)| *o != results[0].1 && o.usable())
-            .map(|(cfg, _)| *cfg);
-        if let (Some(b), true) = (other, results[0].1.usable()) {
-            let small = runner.shrink(src, results[0].0, b, c.shrink_runs);
-            let _ = std::fs::write(dir.join("reduced.valk"), &small);
-            let outs = runner.run_all(&small, &[results[0].0, b]);
-            let pairs: Vec<(Config, Outcome)> =
-                vec![(results[0].0, outs[0].clone()), (b, outs[1].clone())];
-            let _ = std::fs::write(dir.join("reduced.txt"), describe(&pairs));
-            reduced = Some(small);
+            .find(|(_, o)| differing(o) && o.usable());
+        let hung = results
+            .iter()
+            .skip(1)
+            .find(|(_, o)| differing(o) && o.status == Status::Timeout);
+        if let Some(&(b, _)) = finished {
+            keep(
+                runner.shrink(src, reference, b, c.shrink_runs),
+                &[reference, b],
+            );
+        } else if let Some(&(b, _)) = hung {
+            keep(
+                runner.shrink_timeout(src, b, Some(reference), c.shrink_runs),
+                &[reference, b],
+            );
         }
     }
     Finding {

@@ -10,6 +10,8 @@
 //! valk-fuzz gen SEED                 print generated program SEED
 //! valk-fuzz check FILE               run FILE on every configuration, show differences
 //! valk-fuzz shrink FILE A B          shrink FILE, which differs between configurations A and B
+//! valk-fuzz shrink FILE A             shrink FILE, which runs over time on configuration A
+//!                  [--runs N] [--timeout SECS]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -230,10 +232,14 @@ fn parse_config(s: &str) -> Config {
 }
 
 fn scratch_runner() -> Runner {
+    scratch_runner_within(Duration::from_secs(10))
+}
+
+fn scratch_runner_within(timeout: Duration) -> Runner {
     let dir = default_out()
         .join("work")
         .join(format!("cli-{}", std::process::id()));
-    Runner::new(bins(), dir, Duration::from_secs(10)).unwrap_or_else(|e| die(&e.to_string()))
+    Runner::new(bins(), dir, timeout).unwrap_or_else(|e| die(&e.to_string()))
 }
 
 fn check_file(a: &mut Args) {
@@ -260,19 +266,25 @@ fn check_file(a: &mut Args) {
 
 fn shrink_file(a: &mut Args) {
     let runs: usize = a.num("--runs").unwrap_or(400);
-    if a.rest.len() != 3 {
-        die("shrink FILE CONFIG-A CONFIG-B (e.g. interp aot-O2+stress)");
+    let timeout: f64 = a.num("--timeout").unwrap_or(10.0);
+    if !(timeout.is_finite() && timeout > 0.0 && timeout < 1e6) {
+        die("--timeout: a number of seconds above 0");
+    }
+    if a.rest.len() != 2 && a.rest.len() != 3 {
+        die("shrink FILE CONFIG-A [CONFIG-B] (e.g. interp aot-O2+stress; one configuration: FILE runs over time there)");
     }
     let src = std::fs::read_to_string(&a.rest[0]).unwrap_or_else(|e| die(&e.to_string()));
-    let (ca, cb) = (parse_config(&a.rest[1]), parse_config(&a.rest[2]));
-    let runner = scratch_runner();
-    let small = runner.shrink(&src, ca, cb, runs);
+    let configs: Vec<Config> = a.rest[1..].iter().map(|c| parse_config(c)).collect();
+    let runner = scratch_runner_within(Duration::from_secs_f64(timeout));
+    let small = match configs[..] {
+        [ca, cb] => runner.shrink(&src, ca, cb, runs),
+        [slow] => runner.shrink_timeout(&src, slow, None, runs),
+        _ => unreachable!("one or two configurations"),
+    };
     print!("{small}");
-    let outs = runner.run_all(&small, &[ca, cb]);
-    eprint!(
-        "{}",
-        diff::describe(&[(ca, outs[0].clone()), (cb, outs[1].clone())])
-    );
+    let outs = runner.run_all(&small, &configs);
+    let pairs: Vec<(Config, diff::Outcome)> = configs.iter().copied().zip(outs).collect();
+    eprint!("{}", diff::describe(&pairs));
     let _ = std::fs::remove_dir_all(&runner.dir);
 }
 
