@@ -91,34 +91,11 @@ fn sexpr() -> impl Strategy<Value = String> {
 /// A `syntax-rules` macro `m` with random patterns and templates, then
 /// random uses of it.
 fn macro_program() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
-        prop::sample::select(&["a", "b", "c", "...", "_", "x", "1", "else"][..])
-            .prop_map(str::to_string),
-        prop::sample::select(
-            &[
-                "(a ...)",
-                "(b c ...)",
-                "#(a ...)",
-                "(a . b)",
-                "((a b ...) ...)"
-            ][..]
-        )
-        .prop_map(str::to_string),
-    ];
+    let piece = prop::sample::select(valk_gen::fuzz::MACRO_PIECES).prop_map(str::to_string);
     let rule = (
         prop::collection::vec(piece.clone(), 0..4),
         prop::collection::vec(piece.clone(), 0..4),
-        prop::sample::select(
-            &[
-                "",
-                "if ",
-                "m ",
-                "let ((x 1)) ",
-                "list ",
-                "begin ",
-                "define y ",
-            ][..],
-        ),
+        prop::sample::select(valk_gen::fuzz::MACRO_HEADS),
     )
         .prop_map(|(p, t, head)| format!("((_ {}) ({head}{}))", p.join(" "), t.join(" ")));
     (

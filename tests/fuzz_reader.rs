@@ -25,67 +25,10 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// Reads `text` and checks the invariants every input must satisfy.
+/// The invariants every input must satisfy (shared with the in-process
+/// fuzz target, `valk-fuzz inproc --target reader`).
 fn check_any_input(text: &str) {
-    let mut sm = SourceMap::new();
-    let result = read_str(&mut sm, "fuzz.valk", text);
-    let incomplete = is_incomplete(text);
-    match result {
-        Ok(_) => assert!(!incomplete, "read fine but reported incomplete: {text:?}"),
-        Err(e) => {
-            let span = e.span.expect("reader errors carry a span");
-            let (s, t) = (span.start as usize, span.end as usize);
-            assert!(s <= t && t <= text.len(), "span {s}..{t} outside {text:?}");
-            assert!(
-                text.is_char_boundary(s) && text.is_char_boundary(t),
-                "span {s}..{t} splits a character in {text:?}"
-            );
-            let out = e.render(&sm);
-            assert!(out.starts_with("error: "), "{out}");
-            assert!(out.contains("fuzz.valk:"), "{out}");
-        }
-    }
-    check_read_one(text);
-}
-
-/// `read_one` on `text` and on every suffix where it stops: never panics,
-/// offsets stay inside the text on character boundaries, and it agrees
-/// with `read_all` on whether the text is incomplete.
-fn check_read_one(text: &str) {
-    let mut opts = ReadOptions::default();
-    let mut rest = text;
-    for _ in 0..100 {
-        let at = |n: usize| {
-            assert!(n <= rest.len(), "{n} past the end of {rest:?}");
-            assert!(
-                rest.is_char_boundary(n),
-                "{n} splits a character in {rest:?}"
-            );
-        };
-        match read_one(rest, &mut opts) {
-            ReadOne::Datum(d, end) => {
-                at(end);
-                assert!(end > 0, "{rest:?}");
-                assert!(d.span.start as usize <= d.span.end as usize);
-                assert_eq!(d.span.end as usize, end, "{rest:?}");
-                rest = &rest[end..];
-            }
-            ReadOne::Eof(n) => {
-                assert_eq!(n, rest.len());
-                return;
-            }
-            ReadOne::Incomplete => return,
-            ReadOne::Error { start, end, .. } => {
-                at(start);
-                at(end);
-                assert!(start <= end, "{rest:?}");
-                if end == 0 {
-                    return;
-                }
-                rest = &rest[end..];
-            }
-        }
-    }
+    valk_gen::fuzz::check_reader_input(text);
 }
 
 const TOKENS: &[&str] = &[
@@ -330,15 +273,15 @@ proptest! {
 
     #[test]
     fn read_one_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        check_read_one(&String::from_utf8_lossy(&bytes));
+        check_any_input(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]
     fn read_one_never_panics_on_token_soup(text in token_soup()) {
-        check_read_one(&text);
+        check_any_input(&text);
         // Every prefix too (what a port sees before refilling its buffer).
         for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)).step_by(7) {
-            check_read_one(&text[..cut]);
+            check_any_input(&text[..cut]);
         }
     }
 

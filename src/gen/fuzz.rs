@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use valk::expand::{print_toplevel, Expander};
 use valk::lower::LowerOptions;
 use valk::pipeline;
-use valk::syntax::reader::{read_one, read_str, ReadOne, ReadOptions};
+use valk::syntax::reader::{is_incomplete, read_one, read_str, ReadOne, ReadOptions};
 use valk::syntax::source::SourceMap;
 
 /// The exit status of a fuzz process whose watchdog saw a hang.
@@ -278,39 +278,48 @@ fn sexpr(rng: &mut Rng, depth: u32) -> String {
     }
 }
 
+/// Pieces of `syntax-rules` patterns, templates and uses (also the
+/// expander's property tests, `tests/fuzz_expand.rs`).
+pub const MACRO_PIECES: &[&str] = &[
+    "a",
+    "b",
+    "c",
+    "...",
+    "_",
+    "x",
+    "1",
+    "else",
+    "(a ...)",
+    "(b c ...)",
+    "#(a ...)",
+    "(a . b)",
+    "((a b ...) ...)",
+    "(... ...)",
+];
+/// Heads of `syntax-rules` templates.
+pub const MACRO_HEADS: &[&str] = &[
+    "",
+    "if ",
+    "m ",
+    "let ((x 1)) ",
+    "list ",
+    "begin ",
+    "define y ",
+    "lambda (a) ",
+];
+
 /// A `syntax-rules` macro `m` with random patterns and templates, and
 /// uses of it (also inside a body, where definitions may splice).
 fn macro_program(rng: &mut Rng) -> String {
-    const PIECES: &[&str] = &[
-        "a",
-        "b",
-        "c",
-        "...",
-        "_",
-        "x",
-        "1",
-        "else",
-        "(a ...)",
-        "(b c ...)",
-        "#(a ...)",
-        "(a . b)",
-        "((a b ...) ...)",
-        "(... ...)",
-    ];
-    const HEADS: &[&str] = &[
-        "",
-        "if ",
-        "m ",
-        "let ((x 1)) ",
-        "list ",
-        "begin ",
-        "define y ",
-        "lambda (a) ",
-    ];
     let rule = |rng: &mut Rng| {
-        let p: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(PIECES)).collect();
-        let t: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(PIECES)).collect();
-        format!("((_ {}) ({}{}))", p.join(" "), rng.pick(HEADS), t.join(" "))
+        let p: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(MACRO_PIECES)).collect();
+        let t: Vec<&str> = (0..rng.below(4)).map(|_| *rng.pick(MACRO_PIECES)).collect();
+        format!(
+            "((_ {}) ({}{}))",
+            p.join(" "),
+            rng.pick(MACRO_HEADS),
+            t.join(" ")
+        )
     };
     let rules: Vec<String> = (0..rng.range(1, 3)).map(|_| rule(rng)).collect();
     let lits = if rng.chance(1, 2) { "(else)" } else { "()" };
@@ -319,7 +328,7 @@ fn macro_program(rng: &mut Rng) -> String {
         rules.join(" ")
     );
     for _ in 0..rng.range(1, 4) {
-        let u: Vec<&str> = (0..rng.below(5)).map(|_| *rng.pick(PIECES)).collect();
+        let u: Vec<&str> = (0..rng.below(5)).map(|_| *rng.pick(MACRO_PIECES)).collect();
         let u = u.join(" ");
         s.push_str(&format!(
             "(m {u})\n(define (g) (m {u}) 1)\n(let () (m {u}))\n"
@@ -348,36 +357,71 @@ pub fn run_one(target: Target, text: &str, ctx: &mut Ctx, index: u64) {
 }
 
 fn reader_one(text: &str) {
+    check_reader_input(text);
+}
+
+/// The invariants every reader input must satisfy, whatever it is: no
+/// panic through `read_str` or the incremental `read_one`, error spans
+/// inside the text on character boundaries, errors rendered with the file
+/// name, and both entry points agreeing on whether the text is incomplete
+/// (also the property tests' check, `tests/fuzz_reader.rs`).
+pub fn check_reader_input(text: &str) {
     let mut sm = SourceMap::new();
-    if let Err(e) = read_str(&mut sm, "fuzz.valk", text) {
-        let span = e.span.expect("reader errors carry a span");
-        let (s, t) = (span.start as usize, span.end as usize);
-        assert!(s <= t && t <= text.len(), "span {s}..{t} outside the text");
-        assert!(
-            text.is_char_boundary(s) && text.is_char_boundary(t),
-            "span splits a character"
-        );
-        let _ = e.render(&sm);
+    let result = read_str(&mut sm, "fuzz.valk", text);
+    let incomplete = is_incomplete(text);
+    match result {
+        Ok(_) => assert!(!incomplete, "read fine but reported incomplete: {text:?}"),
+        Err(e) => {
+            let span = e.span.expect("reader errors carry a span");
+            let (s, t) = (span.start as usize, span.end as usize);
+            assert!(s <= t && t <= text.len(), "span {s}..{t} outside {text:?}");
+            assert!(
+                text.is_char_boundary(s) && text.is_char_boundary(t),
+                "span {s}..{t} splits a character in {text:?}"
+            );
+            let out = e.render(&sm);
+            assert!(out.starts_with("error: "), "{out}");
+            assert!(out.contains("fuzz.valk:"), "{out}");
+        }
     }
+    check_read_one(text);
+}
+
+/// `read_one` on `text` and on every suffix where it stops: never panics,
+/// offsets stay inside the text on character boundaries.
+fn check_read_one(text: &str) {
     let mut opts = ReadOptions::default();
     let mut rest = text;
-    for _ in 0..200 {
+    for _ in 0..100 {
+        let at = |n: usize| {
+            assert!(n <= rest.len(), "{n} past the end of {rest:?}");
+            assert!(
+                rest.is_char_boundary(n),
+                "{n} splits a character in {rest:?}"
+            );
+        };
         match read_one(rest, &mut opts) {
-            ReadOne::Datum(_, end) => {
-                assert!(
-                    end > 0 && end <= rest.len() && rest.is_char_boundary(end),
-                    "read_one end {end}"
-                );
+            ReadOne::Datum(d, end) => {
+                at(end);
+                assert!(end > 0, "{rest:?}");
+                assert!(d.span.start as usize <= d.span.end as usize);
+                assert_eq!(d.span.end as usize, end, "{rest:?}");
                 rest = &rest[end..];
             }
+            ReadOne::Eof(n) => {
+                assert_eq!(n, rest.len());
+                return;
+            }
+            ReadOne::Incomplete => return,
             ReadOne::Error { start, end, .. } => {
-                assert!(start <= end && end <= rest.len(), "read_one error span");
-                if end == 0 || !rest.is_char_boundary(end) {
+                at(start);
+                at(end);
+                assert!(start <= end, "{rest:?}");
+                if end == 0 {
                     return;
                 }
                 rest = &rest[end..];
             }
-            ReadOne::Eof(_) | ReadOne::Incomplete => return,
         }
     }
 }
