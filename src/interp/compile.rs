@@ -255,14 +255,16 @@ impl Compiler<'_> {
             }
             _ => ("", 0, 0),
         };
-        Box::leak(Box::new(Site::new(
+        let site = Box::leak(Box::new(Site::new(
             proc.unwrap_or(""),
             file,
             line,
             col,
             intern(callee),
             flags,
-        )))
+        )));
+        valk_runtime::backtrace::note_library_site(site);
+        site
     }
 }
 

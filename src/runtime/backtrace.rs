@@ -155,8 +155,39 @@ pub unsafe fn register_sites(key: u64, sites: *const Site, n: usize) {
         return;
     }
     let mut t = TABLES.write().unwrap_or_else(|e| e.into_inner());
-    t.get_or_insert_with(HashMap::new)
-        .insert(key, (sites as usize, n));
+    let fresh = t
+        .get_or_insert_with(HashMap::new)
+        .insert(key, (sites as usize, n))
+        .is_none();
+    drop(t);
+    if fresh {
+        // SAFETY: the caller's contract.
+        let table: &'static [Site] = unsafe { std::slice::from_raw_parts(sites, n) };
+        for site in table {
+            note_library_site(site);
+        }
+    }
+}
+
+/// Names of the library's procedures (the prelude's): every procedure
+/// has a site, the one of its entry or prologue, so the names come from
+/// the sites the engines make. The tail-call marker needs them.
+static LIBRARY_PROCS: RwLock<Option<std::collections::HashSet<&'static str>>> = RwLock::new(None);
+
+/// Notes the procedure of `site` as a library procedure if the site is
+/// the library's (`SITE_LIBRARY`).
+pub fn note_library_site(site: &'static Site) {
+    let name = site.proc_name();
+    if site.flags & SITE_LIBRARY == 0 || name.is_empty() {
+        return;
+    }
+    let mut set = LIBRARY_PROCS.write().unwrap_or_else(|e| e.into_inner());
+    set.get_or_insert_with(Default::default).insert(name);
+}
+
+fn is_library_proc(name: &str) -> bool {
+    let set = LIBRARY_PROCS.read().unwrap_or_else(|e| e.into_inner());
+    set.as_ref().is_some_and(|s| s.contains(name))
 }
 
 /// The site a stack-map record ID names, if its module registered one.
@@ -444,22 +475,34 @@ pub fn frames_of(exc: Value) -> Option<(Vec<Frame>, bool)> {
 
 fn visible_frames(sites: &[*const Site]) -> Vec<Frame> {
     let mut out: Vec<Frame> = Vec::new();
-    // The procedure of the previous (inner) frame, when it was shown and
-    // directly above.
+    // The procedure of the frame directly above (inner), shown or not: a
+    // frame whose call names another procedure than that one was left by
+    // tail calls. Library frames count although they are not shown, so
+    // the marker does not depend on whether an engine keeps a frame for a
+    // library procedure that was tail-called (compiled library code
+    // called from the interpreter has one; the interpreter and compiled
+    // callers tail-call through it). A call of a library procedure is
+    // never marked: tail calls inside the library are its own business.
     let mut inner: Option<&str> = None;
+    let mut library_above = false;
     for &s in sites {
         // SAFETY: static sites (see `Site`).
         let s = unsafe { &*s };
         if s.flags & (SITE_HIDDEN | SITE_LIBRARY) != 0 {
-            inner = None;
+            let name = s.proc_name();
+            inner = (!name.is_empty()).then_some(name);
+            library_above |= s.flags & SITE_LIBRARY != 0;
             continue;
         }
         let toplevel = s.flags & SITE_TOPLEVEL != 0;
         let callee = crate::globals::user_name(s.callee());
         let elided = match inner {
-            Some(i) => !callee.is_empty() && callee != i,
+            Some(i) => {
+                !callee.is_empty() && callee != i && !(library_above && is_library_proc(s.callee()))
+            }
             None => false,
         };
+        library_above = false;
         inner = Some(if toplevel { "" } else { s.proc_name() });
         out.push(Frame {
             name: (!toplevel).then(|| {
@@ -695,8 +738,39 @@ mod tests {
         );
         let fs = visible_frames(&[a, hidden, b]);
         assert!(
+            fs[1].tail_calls_elided,
+            "g's call names h, but the hidden e ran above it"
+        );
+        let lib_h: &'static Site =
+            Box::leak(Box::new(Site::new("h", "lib", 7, 1, "", SITE_LIBRARY)));
+        let fs = visible_frames(&[a, lib_h, b]);
+        assert_eq!(fs.len(), 2, "library frames are not shown");
+        assert!(
             !fs[1].tail_calls_elided,
-            "a hidden frame breaks the comparison"
+            "g called the library procedure h, which called f"
+        );
+        // A library procedure called directly, whose code tail-called
+        // another of the library's: no marker; a user procedure that
+        // tail-called into the library: the marker.
+        let map: &'static Site =
+            Box::leak(Box::new(Site::new("map", "lib", 1, 1, "", SITE_LIBRARY)));
+        note_library_site(map);
+        let map1: &'static Site =
+            Box::leak(Box::new(Site::new("%map1", "lib", 2, 1, "", SITE_LIBRARY)));
+        let calls_map: &'static Site =
+            Box::leak(Box::new(Site::new("g", "x.valk", 3, 4, "map", 0)));
+        let fs = visible_frames(&[a, map1, calls_map]);
+        assert!(!fs[1].tail_calls_elided, "g called map");
+        let calls_user: &'static Site =
+            Box::leak(Box::new(Site::new("g", "x.valk", 3, 4, "invert-all", 0)));
+        let fs = visible_frames(&[a, map1, calls_user]);
+        assert!(fs[1].tail_calls_elided, "invert-all tail-called map");
+        let anonymous: &'static Site =
+            Box::leak(Box::new(Site::new("", "", 0, 0, "", SITE_HIDDEN)));
+        let fs = visible_frames(&[a, anonymous, b]);
+        assert!(
+            !fs[1].tail_calls_elided,
+            "an anonymous hidden frame breaks the comparison"
         );
     }
 }
