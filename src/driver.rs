@@ -649,6 +649,16 @@ fn spawn_filler(args: &[String]) {
     let child = std::process::Command::new(exe)
         .args(args)
         .env("VALK_TIER", "1")
+        // The object it caches must be the one this session looks up
+        // (with or without DWARF, docs/cache.md).
+        .env(
+            "VALK_DEBUG",
+            if crate::pipeline::debug_info() {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .env_remove("VALK_GC_STRESS")
         .env_remove("VALK_GC_VERIFY")
         .env_remove("VALK_GC_STATS")
