@@ -599,7 +599,13 @@ fn fill_prelude_cache() {
     let Ok(dir) = crate::store::cache_subdir("jit") else {
         return;
     };
-    if !claim_marker(&dir.join("prelude-filling")) {
+    // With and without DWARF are different objects (docs/debugging.md).
+    let marker = if crate::pipeline::debug_info() {
+        "prelude-filling-g"
+    } else {
+        "prelude-filling"
+    };
+    if !claim_marker(&dir.join(marker)) {
         return;
     }
     spawn_filler(&["-e".to_string(), "#t".to_string()]);
