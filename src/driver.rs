@@ -599,7 +599,13 @@ fn fill_prelude_cache() {
     let Ok(dir) = crate::store::cache_subdir("jit") else {
         return;
     };
-    if !claim_marker(&dir.join("prelude-filling")) {
+    // With and without DWARF are different objects (docs/debugging.md).
+    let marker = if crate::pipeline::debug_info() {
+        "prelude-filling-g"
+    } else {
+        "prelude-filling"
+    };
+    if !claim_marker(&dir.join(marker)) {
         return;
     }
     spawn_filler(&["-e".to_string(), "#t".to_string()]);
@@ -651,6 +657,16 @@ fn spawn_filler(args: &[String]) {
     let child = std::process::Command::new(exe)
         .args(args)
         .env("VALK_TIER", "1")
+        // The object it caches must be the one this session looks up
+        // (with or without DWARF, docs/cache.md).
+        .env(
+            "VALK_DEBUG",
+            if crate::pipeline::debug_info() {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .env_remove("VALK_GC_STRESS")
         .env_remove("VALK_GC_VERIFY")
         .env_remove("VALK_GC_STATS")

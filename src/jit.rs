@@ -78,11 +78,23 @@ fn opt_level_from_env() -> u32 {
     .unwrap_or(DEFAULT_OPT)
 }
 
+/// Do JIT modules get DWARF line tables (docs/debugging.md, "gdb and perf
+/// on JIT code")? `VALK_DEBUG=1` turns them on, as does `VALK_PERF=1`
+/// unless `VALK_DEBUG=0`; `valk -g` sets [`pipeline::set_debug_info`]
+/// itself. They are off by default because they cost compile time.
+fn debug_from_env() -> bool {
+    valk_runtime::host::env_switch("VALK_DEBUG")
+        .unwrap_or_else(|| valk_runtime::host::env_flag("VALK_PERF"))
+}
+
 impl JitEngine {
     /// Creates the JIT. Call on the thread that will run Valk code, after
     /// `gc::init` and `builtins::install`.
     pub fn new() -> Result<JitEngine, String> {
         let level = opt_level_from_env();
+        if debug_from_env() {
+            pipeline::set_debug_info(true);
+        }
         let jit = Jit::new(level).map_err(|e| e.0)?;
         valk_runtime::rt::set_apply_info();
         let mut engine = JitEngine {
@@ -227,15 +239,18 @@ impl JitEngine {
         Ok(LoadedModule { desc, written })
     }
 
-    /// The cache key of an object: `parts`, the executable, the level and
-    /// the descriptor name (which is baked into the object).
+    /// The cache key of an object: `parts`, the executable, the level,
+    /// the descriptor name (which is baked into the object) and whether
+    /// it carries DWARF.
     fn object_key(&self, parts: &[&[u8]], name: &str) -> String {
         let identity = store::executable_identity();
         let level = self.level.to_string();
+        let debug: &[u8] = if pipeline::debug_info() { b"-g" } else { b"" };
         let mut all: Vec<&[u8]> = vec![
             b"valk-jit-object-1",
             identity.as_bytes(),
             level.as_bytes(),
+            debug,
             name.as_bytes(),
         ];
         all.extend_from_slice(parts);

@@ -213,7 +213,10 @@ pub enum Target<'a> {
 
 static DEBUG_INFO: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Whether AOT objects get DWARF (`valkc compile -g`, docs/debugging.md).
+/// Whether emitted objects get DWARF (docs/debugging.md): AOT objects
+/// with `valkc compile -g`, JIT modules (whole programs, REPL inputs,
+/// tier-1 compiles) with `valk -g`, `VALK_DEBUG=1` or `VALK_PERF=1`. Set
+/// before the first compile; it is read by compiler threads too.
 pub fn set_debug_info(on: bool) {
     DEBUG_INFO.store(on, std::sync::atomic::Ordering::Relaxed);
 }
@@ -246,14 +249,12 @@ pub fn emit_llvm(
     let resolve = |n: u32| {
         let span = lowered.span(Loc(n))?;
         let file = sources.get(span.file);
-        if file.name == prelude::NAME {
-            return None;
-        }
         let (line, col) = file.line_col(span.start);
         Some(valk_llvm::SourcePos {
             file: file.name.clone(),
             line,
             col,
+            library: file.name == prelude::NAME,
         })
     };
     let site = |n: u32| {
@@ -277,12 +278,14 @@ pub fn emit_llvm(
             }),
         })
     };
+    // The compile unit's file: the program's, or the prelude's for the
+    // JIT's prelude module.
     let main_file = sources
         .files()
         .iter()
         .find(|f| f.name != prelude::NAME)
         .map(|f| f.name.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| prelude::NAME.to_string());
     let opts = EmitOptions {
         aot: descriptor.is_none(),
         descriptor,
@@ -293,7 +296,7 @@ pub fn emit_llvm(
         },
         unbound_diag: &unbound,
         proc_name: &proc_name,
-        debug: (descriptor.is_none() && debug_info()).then_some((main_file.as_str(), &resolve)),
+        debug: debug_info().then_some((main_file.as_str(), &resolve)),
         sites: Some(&site),
     };
     time_phase("emit", || {

@@ -96,6 +96,23 @@ fn second_run_links_the_cached_object() {
     assert_eq!(second, ("(1 4 9)".into(), vec!["hit".into()], 0));
 }
 
+/// Objects with DWARF (`valk -g`, docs/debugging.md) are cached under
+/// keys of their own: neither kind is linked in place of the other.
+#[test]
+fn objects_with_dwarf_are_cached_apart() {
+    let s = Scratch::new("dwarf");
+    let prog = s.write("p.valk", "(define (sq x) (* x x))\n(display (sq 7))\n");
+    let plain = valk(&s, &[path(&prog)]);
+    assert_eq!(plain, ("49".into(), vec!["compiled".into()], 0));
+    let debug = valk(&s, &["-g", path(&prog)]);
+    assert_eq!(debug, ("49".into(), vec!["compiled".into()], 0));
+    assert_eq!(s.objects().len(), 2);
+    let again = valk(&s, &["-g", path(&prog)]);
+    assert_eq!(again, ("49".into(), vec!["hit".into()], 0));
+    let plain = valk(&s, &[path(&prog)]);
+    assert_eq!(plain, ("49".into(), vec!["hit".into()], 0));
+}
+
 #[test]
 fn editing_a_loaded_file_recompiles() {
     let s = Scratch::new("load");

@@ -26,6 +26,10 @@ struct Cli {
     /// FILE` starts in the background when its program is not cached).
     #[arg(long, hide = true, requires = "file")]
     cache_only: bool,
+    /// Compile with DWARF line tables, for gdb and perf on JIT code (as
+    /// `VALK_DEBUG=1`; docs/debugging.md).
+    #[arg(short = 'g')]
+    debug: bool,
     /// Evaluate EXPR, print its value, and exit.
     #[arg(short = 'e', value_name = "EXPR", conflicts_with = "file")]
     expr: Option<String>,
@@ -57,6 +61,9 @@ fn main() {
     );
     valk::expand::set_library_dirs(cli.lib_path.clone());
     driver::set_whole_program(cli.opt_whole);
+    if cli.debug {
+        valk::pipeline::set_debug_info(true);
+    }
     if let Some(file) = &cli.file {
         let mut fill = vec!["--cache-only".to_string()];
         for d in &cli.lib_path {

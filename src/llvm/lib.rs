@@ -6,6 +6,8 @@
 //!   runtime calls through exit trampolines);
 //! * [`pipeline`]: parse, optimise, statepoint rewrite, verify, emit
 //!   objects, link;
+//! * [`entry_debug`]: with `-g`, one debugger frame per procedure called
+//!   through its closure;
 //! * [`jit`]: the in-process ORC JIT (objects linked by RTDyld, stack maps
 //!   registered with the collector).
 //!
@@ -16,6 +18,7 @@ pub mod abi;
 pub mod consts;
 pub mod disasm;
 pub mod emit;
+pub mod entry_debug;
 pub mod jit;
 pub mod pipeline;
 

@@ -2,7 +2,8 @@
 //! then to an object file, and linking AOT executables.
 //!
 //! Pipeline (docs/calling-convention.md, "LLVM facts the backend relies
-//! on"): `default<On>`, then `"gc-leaf-function"` on
+//! on"): `default<On>`, then (with `-g`) [`crate::entry_debug`], then
+//! `"gc-leaf-function"` on
 //! every `musttail` call site (after inlining, which can turn tail calls
 //! into ordinary ones; RS4GC cannot rewrite a musttail call and the
 //! caller's frame is gone after it anyway), then
@@ -134,6 +135,9 @@ impl Backend {
             m.run_passes(&passes, &self.tm, pass_options())
         })
         .map_err(|e| BackendError(format!("internal error: LLVM passes failed: {e}")))?;
+        time_phase("entry debug", || {
+            crate::entry_debug::flatten_entry_inlining(m)
+        });
         if !gc {
             return verify(m);
         }

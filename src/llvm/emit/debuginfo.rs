@@ -9,6 +9,10 @@
 //! with `!dbg` attachments (markers removed), plus the metadata nodes,
 //! which [`DebugInfo::metadata`] prints at the end of the module.
 //!
+//! Prelude positions (`SourcePos::library`) locate the prelude's own
+//! procedures; prelude code inlined into another procedure keeps that
+//! procedure's current location instead (the call it came from).
+//!
 //! Every instruction gets a location — the latest marker's, or the
 //! function's own line before the first marker — because LLVM's verifier
 //! requires one on every inlinable call inside a function with a
@@ -23,10 +27,20 @@ pub struct SourcePos {
     pub file: String,
     pub line: u32,
     pub col: u32,
+    /// In the built-in prelude. Prelude code inlined into a program's
+    /// procedure keeps the location of the call it was inlined at (the
+    /// prelude reads as builtins, as in backtraces); a prelude procedure
+    /// compiled on its own (the JIT's prelude module) gets its own lines.
+    pub library: bool,
 }
 
 /// Resolves a VIR `Loc` number to its source position.
 pub type LocResolver<'a> = dyn Fn(u32) -> Option<SourcePos> + 'a;
+
+/// Where a function's subprogram is declared ([`DebugInfo::position`]);
+/// `None`: no located instruction (line 0 of the main file).
+#[derive(Clone, Debug)]
+pub struct FnPosition(Option<SourcePos>);
 
 /// The marker the function emitter writes before an instruction's code.
 pub const MARKER: &str = "; valk-loc ";
@@ -59,7 +73,7 @@ impl<'a> DebugInfo<'a> {
         };
         let file = d.file(main_file);
         d.unit = d.node(format!(
-            "distinct !DICompileUnit(language: DW_LANG_C, file: !{file}, producer: \"valkc {}\", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug)",
+            "distinct !DICompileUnit(language: DW_LANG_C, file: !{file}, producer: \"valkc {}\", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug, nameTableKind: None)",
             env!("CARGO_PKG_VERSION")
         ));
         let types = d.node("!{null}".to_string());
@@ -96,14 +110,38 @@ impl<'a> DebugInfo<'a> {
     }
 
     /// `text` (one function) with `!dbg` attachments: the function becomes
-    /// a subprogram named `valk_name`.
+    /// a subprogram named `valk_name`, at its own [`DebugInfo::position`].
+    #[cfg(test)]
     pub fn attach(&mut self, text: &str, valk_name: &str) -> String {
-        // The function's position: its first located instruction.
-        let first = text
+        let at = self.position(text);
+        self.attach_at(text, valk_name, at)
+    }
+
+    /// The position of the function in `text`: its first located
+    /// instruction outside the prelude, or else its first located one.
+    pub fn position(&self, text: &str) -> FnPosition {
+        let mut positions = text
             .lines()
-            .find_map(|l| l.trim().strip_prefix(MARKER.trim_end()))
-            .and_then(|n| n.trim().parse::<u32>().ok())
-            .and_then(|n| (self.resolve)(n));
+            .filter_map(|l| l.trim().strip_prefix(MARKER.trim_end()))
+            .filter_map(|n| n.trim().parse::<u32>().ok())
+            .filter_map(|n| (self.resolve)(n));
+        let mut first = positions.next();
+        if first.as_ref().is_some_and(|p| p.library) {
+            if let Some(own) = positions.find(|p| !p.library) {
+                first = Some(own);
+            }
+        }
+        FnPosition(first)
+    }
+
+    /// `text` (one function) with `!dbg` attachments: the function becomes
+    /// a subprogram named `valk_name` at `at`. A closure's fast entry is
+    /// attached at its procedure's position: LLVM inlines the direct
+    /// entry into it, and inlined code keeps its locations only inside a
+    /// function that has a subprogram.
+    pub fn attach_at(&mut self, text: &str, valk_name: &str, at: FnPosition) -> String {
+        let first = at.0;
+        let library = first.as_ref().is_some_and(|p| p.library);
         let (file, line) = match &first {
             Some(p) => (self.file(&p.file.clone()), p.line),
             None => {
@@ -143,10 +181,13 @@ impl<'a> DebugInfo<'a> {
             }
             let trimmed = l.trim_start();
             if let Some(n) = trimmed.strip_prefix(MARKER.trim_end()) {
-                if let (Some(sp), Some(pos)) = (
-                    subprogram,
-                    n.trim().parse::<u32>().ok().and_then(|n| (self.resolve)(n)),
-                ) {
+                let pos = n
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(|n| (self.resolve)(n))
+                    .filter(|p| library || !p.library);
+                if let (Some(sp), Some(pos)) = (subprogram, pos) {
                     let f = self.file(&pos.file);
                     let key = (f, pos.line, pos.col);
                     let loc = match locations.get(&key) {
@@ -269,6 +310,7 @@ mod tests {
                 file: "prog.valk".into(),
                 line: n,
                 col: 3,
+                library: false,
             })
         };
         let mut d = DebugInfo::new("prog.valk", &resolve);
@@ -283,5 +325,35 @@ mod tests {
         assert!(md.contains("DISubprogram(name: \"fib\","), "{md}");
         assert!(md.contains("line: 7, column: 3"), "{md}");
         assert!(md.contains("Debug Info Version"));
+    }
+
+    #[test]
+    fn prelude_positions_only_locate_prelude_procedures() {
+        // Locations 1–9 are in the prelude, 10 and up in the program.
+        let resolve = |n: u32| {
+            Some(SourcePos {
+                file: if n < 10 { "<prelude>" } else { "prog.valk" }.into(),
+                line: n,
+                col: 1,
+                library: n < 10,
+            })
+        };
+        let mut d = DebugInfo::new("prog.valk", &resolve);
+        let user = "define ptr @d1.f() {\nb0:\n  ; valk-loc 3\n  %v1 = add i64 1, 2\n  ; valk-loc 12\n  %v2 = add i64 1, 2\n  ; valk-loc 4\n  %v3 = add i64 1, 2\n  ret ptr null\n}\n";
+        let _ = d.attach(user, "f");
+        let lib = "define ptr @d2.map() {\nb0:\n  ; valk-loc 5\n  %v1 = add i64 1, 2\n  ret ptr null\n}\n";
+        let _ = d.attach(lib, "map");
+        let md = d.metadata();
+        // `f` is at its own line 12, and the inlined prelude code at
+        // location 4 keeps line 12; `map` is at prelude line 5.
+        assert!(
+            md.contains("name: \"f\", scope: !1000, file: !1000, line: 12"),
+            "{md}"
+        );
+        assert!(!md.contains("line: 4,"), "{md}");
+        assert!(!md.contains("line: 3,"), "{md}");
+        assert!(md.contains("name: \"map\""), "{md}");
+        assert!(md.contains("line: 5, column: 1"), "{md}");
+        assert!(md.contains("filename: \"<prelude>\""), "{md}");
     }
 }

@@ -279,15 +279,21 @@ pub fn emit_module(
         if is_top[i] && !has_loop(f) {
             text = run_once(text);
         }
+        let mut fast = f
+            .sig
+            .closure
+            .then(|| emit_fast_entry(m, id, cx.selfless[i]));
         if let Some(d) = debug.as_mut() {
             let name = (opts.proc_name)(id, f)
                 .or_else(|| default_proc_name(id, f))
                 .unwrap_or_else(|| f.name.clone());
-            text = d.attach(&text, &name);
+            let at = d.position(&text);
+            text = d.attach_at(&text, &name, at.clone());
+            fast = fast.map(|t| d.attach_at(&t, &name, at));
         }
         funcs.push_str(&text);
-        if f.sig.closure {
-            funcs.push_str(&emit_fast_entry(m, id, cx.selfless[i]));
+        if let Some(fast) = fast {
+            funcs.push_str(&fast);
             funcs.push_str(&emit_info(m, f, id, &mut cx, opts));
         }
     }
