@@ -168,6 +168,9 @@ struct State {
     calls: u32,
     eager: bool,
     log: bool,
+    /// `VALK_TIER_GUARDS` (default on): procedures compiled with their
+    /// callees, guarded direct calls between them.
+    guards: bool,
     compiled_entry: u64,
 }
 
@@ -216,6 +219,7 @@ pub fn start(jit: Rc<RefCell<JitEngine>>, mode: Mode) -> Result<(), String> {
         },
         eager: mode == Mode::Eager,
         log: valk_runtime::host::env_flag("VALK_TIER_LOG"),
+        guards: valk_runtime::host::env_switch("VALK_TIER_GUARDS").unwrap_or(true),
         compiled_entry,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
@@ -390,11 +394,12 @@ fn on_hot(code: &'static LambdaCode) {
             let unit = &mut st.units[u];
             let Some(top) = unit.top.take() else { continue };
             unit.state = UnitState::Compiling;
-            units.push((u, top, unit.name.clone(), unit.descriptor.clone()));
+            let name = unit.name.clone().filter(|_| st.guards);
+            units.push((u, top, name, unit.descriptor.clone()));
         }
         let sent: Vec<usize> = units.iter().map(|j| j.0).collect();
         let job = Job::Compile { units, predefined };
-        if !st.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok()) {
+        if st.jobs.as_ref().is_none_or(|tx| tx.send(job).is_err()) {
             for &u in &sent {
                 st.units[u].state = UnitState::Failed;
             }
@@ -414,6 +419,9 @@ fn on_hot(code: &'static LambdaCode) {
 /// calls"). At most [`BATCH`] units.
 fn with_callees(st: &State, i: usize) -> Vec<usize> {
     let mut wanted = vec![i];
+    if !st.guards {
+        return wanted;
+    }
     let mut k = 0;
     while k < wanted.len() {
         for &g in &st.units[wanted[k]].callees {
