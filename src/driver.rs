@@ -507,6 +507,7 @@ impl Session {
                         .into_iter()
                         .filter(|n| builtins::lookup(n).is_none())
                         .collect(),
+                    ..LowerOptions::default()
                 };
                 let level = pipeline::opt_level(crate::jit::DEFAULT_OPT);
                 pipeline::lower(&tops, &self.sources, &opts, level)

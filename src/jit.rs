@@ -121,6 +121,7 @@ impl JitEngine {
         let opts = LowerOptions {
             fixed_globals: false,
             predefined: self.defined.clone(),
+            ..LowerOptions::default()
         };
         pipeline::lower(tops, sources, &opts, pipeline::opt_level(self.level))
     }
@@ -375,18 +376,21 @@ fn store_cached_object(key: &str, obj: &[u8]) {
 /// VIR passes, emission and LLVM run on the calling thread and touch no
 /// runtime state (no heap, no global cell), so a compiler thread may call
 /// it (docs/tiering.md). `predefined`: the globals that may not hold their
-/// builtin (`LowerOptions::predefined`).
+/// builtin (`LowerOptions::predefined`); `guarded`: the forms whose
+/// lambda a global will hold (`LowerOptions::guarded`).
 pub fn compile_detached(
     backend: &valk_llvm::pipeline::Backend,
     level: u32,
     tops: &[TopLevel],
     sources: &SourceMap,
     predefined: HashSet<String>,
+    guarded: std::collections::HashMap<usize, String>,
     descriptor: &str,
 ) -> Result<Vec<u8>, String> {
     let opts = LowerOptions {
         fixed_globals: false,
         predefined,
+        guarded,
     };
     let lowered = pipeline::lower(tops, sources, &opts, pipeline::opt_level(level))
         .map_err(|d| d.render(sources))?;
@@ -395,6 +399,14 @@ pub fn compile_detached(
         Err(JitFailure::Message(m)) => return Err(m),
         Err(_) => return Err("error: internal error: emission failed".into()),
     };
+    // `VALK_TIER_DUMP=DIR`: the module's assembly, for comparing tiered
+    // code with AOT code (docs/tiering.md).
+    if let Some(dir) = std::env::var_os("VALK_TIER_DUMP") {
+        if let Ok(asm) = backend.compile(&ir, level, valk_llvm::pipeline::Output::Asm) {
+            let path = std::path::Path::new(&dir).join(format!("{descriptor}.s"));
+            let _ = std::fs::write(path, asm);
+        }
+    }
     backend
         .compile(&ir, level, valk_llvm::pipeline::Output::Object)
         .map_err(|e| e.0)

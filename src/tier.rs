@@ -83,11 +83,11 @@ fn calls_from_env() -> u32 {
 enum Job {
     /// A source file of the session (sent once, in order: `FileId`s match).
     File(String, String),
+    /// Units to compile in one module (a hot procedure and the
+    /// candidates it calls, docs/tiering.md "Guarded calls").
     Compile {
-        unit: usize,
-        top: Box<TopLevel>,
+        units: Vec<BatchJob>,
         predefined: HashSet<String>,
-        descriptor: String,
     },
 }
 
@@ -141,6 +141,12 @@ struct Unit {
     loops: Vec<usize>,
     /// The lambda as a top-level form of its own, until it is sent.
     top: Option<Box<TopLevel>>,
+    /// A procedure's global, as the source names it (its calls in units
+    /// compiled with it are guarded direct calls).
+    name: Option<String>,
+    /// The globals a procedure calls (candidates among them that have
+    /// been called are compiled with it).
+    callees: Vec<GlobalId>,
     descriptor: String,
     state: UnitState,
 }
@@ -156,10 +162,15 @@ struct State {
     units: Vec<Unit>,
     /// Counter address → unit.
     by_counter: HashMap<usize, usize>,
+    /// Global → its latest procedure unit.
+    by_global: HashMap<GlobalId, usize>,
     files_sent: usize,
     calls: u32,
     eager: bool,
     log: bool,
+    /// `VALK_TIER_GUARDS` (default on): procedures compiled with their
+    /// callees, guarded direct calls between them.
+    guards: bool,
     compiled_entry: u64,
 }
 
@@ -199,6 +210,7 @@ pub fn start(jit: Rc<RefCell<JitEngine>>, mode: Mode) -> Result<(), String> {
         ready: VecDeque::new(),
         units: Vec::new(),
         by_counter: HashMap::new(),
+        by_global: HashMap::new(),
         files_sent: 0,
         calls: if mode == Mode::Eager {
             1
@@ -207,6 +219,7 @@ pub fn start(jit: Rc<RefCell<JitEngine>>, mode: Mode) -> Result<(), String> {
         },
         eager: mode == Mode::Eager,
         log: valk_runtime::host::env_flag("VALK_TIER_LOG"),
+        guards: valk_runtime::host::env_switch("VALK_TIER_GUARDS").unwrap_or(true),
         compiled_entry,
     };
     STATE.with(|s| *s.borrow_mut() = Some(state));
@@ -300,6 +313,8 @@ pub fn note_form(top: &TopLevel) {
                 body: (**value).clone(),
                 locals: top.locals.clone(),
             })),
+            name: Some(name.clone()),
+            callees: called_globals(&lambda.body),
             descriptor: format!("valk_tier_{n}"),
             state: UnitState::Counting,
         });
@@ -310,11 +325,14 @@ pub fn note_form(top: &TopLevel) {
                 root: c,
                 loops: Vec::new(),
                 top: Some(Box::new(t)),
+                name: None,
+                callees: Vec::new(),
                 descriptor: format!("valk_tier_{i}"),
                 state: UnitState::Counting,
             });
         }
         st.by_counter.insert(key, n);
+        st.by_global.insert(global, n);
         code.hot.set(st.calls);
     })
 }
@@ -356,7 +374,7 @@ fn on_hot(code: &'static LambdaCode) {
         // that started before, which its loops' factories can move on
         // (the counter was armed again at the installation).
         let wanted: Vec<usize> = match st.units[i].state {
-            UnitState::Counting => vec![i],
+            UnitState::Counting => with_callees(st, i),
             UnitState::Installed => st.units[i].loops.clone(),
             _ => return None,
         };
@@ -371,28 +389,94 @@ fn on_hot(code: &'static LambdaCode) {
                 unit_name(&st.units[i])
             );
         }
-        let mut sent = Vec::new();
+        let mut units = Vec::new();
         for u in wanted {
             let unit = &mut st.units[u];
             let Some(top) = unit.top.take() else { continue };
             unit.state = UnitState::Compiling;
-            let job = Job::Compile {
-                unit: u,
-                top,
-                predefined: predefined.clone(),
-                descriptor: unit.descriptor.clone(),
-            };
-            if st.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok()) {
-                sent.push(u);
-            } else {
+            let name = unit.name.clone().filter(|_| st.guards);
+            units.push((u, top, name, unit.descriptor.clone()));
+        }
+        let sent: Vec<usize> = units.iter().map(|j| j.0).collect();
+        let job = Job::Compile { units, predefined };
+        if st.jobs.as_ref().is_none_or(|tx| tx.send(job).is_err()) {
+            for &u in &sent {
                 st.units[u].state = UnitState::Failed;
             }
+            return None;
         }
         st.eager.then_some(sent)
     });
     for unit in waiting.unwrap_or_default() {
         wait_for(unit);
     }
+}
+
+/// Unit `i` (a procedure turning hot) and the candidates it calls,
+/// directly or through them, that have been called (any, under `eager`)
+/// and are still counting: compiled as one module, their calls of each other are
+/// guarded direct calls that LLVM can inline (docs/tiering.md, "Guarded
+/// calls"). At most [`BATCH`] units.
+fn with_callees(st: &State, i: usize) -> Vec<usize> {
+    let mut wanted = vec![i];
+    if !st.guards {
+        return wanted;
+    }
+    let mut k = 0;
+    while k < wanted.len() {
+        for &g in &st.units[wanted[k]].callees {
+            if wanted.len() >= BATCH {
+                return wanted;
+            }
+            let Some(&j) = st.by_global.get(&g) else {
+                continue;
+            };
+            let u = &st.units[j];
+            if !wanted.contains(&j)
+                && u.state == UnitState::Counting
+                && u.top.is_some()
+                && (st.eager || u.root.hot.get() < st.calls)
+                && holds(g, u.root)
+            {
+                wanted.push(j);
+            }
+        }
+        k += 1;
+    }
+    wanted
+}
+
+/// The globals `body` calls (each once, in order of first call).
+fn called_globals(body: &Expr) -> Vec<GlobalId> {
+    let mut out: Vec<GlobalId> = Vec::new();
+    let mut stack = vec![body];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
+                stack.push(v)
+            }
+            ExprKind::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
+            ExprKind::Lambda(l) => stack.push(&l.body),
+            ExprKind::Call(f, args) => {
+                if let ExprKind::Global(name) = &f.kind {
+                    let g = globals::global_id(name);
+                    if !out.contains(&g) {
+                        out.push(g);
+                    }
+                } else {
+                    stack.push(f);
+                }
+                stack.extend(args);
+            }
+            ExprKind::Seq(es) => stack.extend(es),
+            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+                stack.extend(binds.iter().map(|(_, x)| x));
+                stack.push(body);
+            }
+        }
+    }
+    out
 }
 
 /// The name of a unit, for `VALK_TIER_LOG`.
@@ -746,12 +830,11 @@ fn worker(level: u32, jobs: Receiver<Job>, done: Sender<Done>, cancel: Arc<Atomi
                 Job::File(name, text) => {
                     sources.add(name, text);
                 }
-                Job::Compile {
-                    unit,
-                    top,
-                    predefined,
-                    descriptor,
-                } => batch.push((unit, top, predefined, descriptor)),
+                Job::Compile { units, predefined } => {
+                    for u in units {
+                        batch.push((u, predefined.clone()));
+                    }
+                }
             }
             if batch.len() < BATCH {
                 next = jobs.try_recv().ok();
@@ -780,31 +863,37 @@ fn worker(level: u32, jobs: Receiver<Job>, done: Sender<Done>, cancel: Arc<Atomi
     }
 }
 
-type BatchJob = (usize, Box<TopLevel>, HashSet<String>, String);
+/// A unit to compile: its index, its form, its procedure's global (none
+/// for a loop) and its descriptor.
+type BatchJob = (usize, Box<TopLevel>, Option<String>, String);
 
 /// Compiles `batch` as one module (named after its first unit).
 fn compile_batch(
     backend: &Result<valk_llvm::pipeline::Backend, String>,
     level: u32,
     sources: &SourceMap,
-    batch: &[BatchJob],
+    batch: &[(BatchJob, HashSet<String>)],
 ) -> Done {
     let t0 = std::time::Instant::now();
-    let descriptor = batch[0].3.clone();
-    let tops: Vec<TopLevel> = batch.iter().map(|j| (*j.1).clone()).collect();
+    let descriptor = batch[0].0 .3.clone();
+    let tops: Vec<TopLevel> = batch.iter().map(|j| (*j.0 .1).clone()).collect();
     let mut predefined = HashSet::new();
-    for j in batch {
-        predefined.extend(j.2.iter().cloned());
+    let mut guarded = HashMap::new();
+    for (k, (job, pre)) in batch.iter().enumerate() {
+        predefined.extend(pre.iter().cloned());
+        if let Some(name) = &job.2 {
+            guarded.insert(k, name.clone());
+        }
     }
     let result = match backend {
         Ok(b) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            jit::compile_detached(b, level, &tops, sources, predefined, &descriptor)
+            jit::compile_detached(b, level, &tops, sources, predefined, guarded, &descriptor)
         }))
         .unwrap_or_else(|_| Err("internal error: the compiler panicked".into())),
         Err(e) => Err(e.clone()),
     };
     Done {
-        units: batch.iter().map(|j| j.0).collect(),
+        units: batch.iter().map(|j| j.0 .0).collect(),
         descriptor,
         result,
         millis: t0.elapsed().as_secs_f64() * 1e3,

@@ -192,6 +192,7 @@ fn evaluator_agrees_with_the_interpreter() {
                     let opts = LowerOptions {
                         fixed_globals: true,
                         predefined: prelude_names.clone(),
+                        ..LowerOptions::default()
                     };
                     let mut l = lower::lower_program(&tops, &session.sources, &opts).unwrap();
                     pipeline::optimize_verified(&mut l, level).unwrap();

@@ -28,6 +28,7 @@ fn lower_file(path: &Path, level: OptLevel) -> Module {
     let opts = LowerOptions {
         fixed_globals: true,
         predefined: ex.prelude_globals(),
+        ..LowerOptions::default()
     };
     let mut l = lower::lower_program(&ex.program, &sources, &opts)
         .unwrap_or_else(|d| panic!("{}", d.render(&sources)));

@@ -457,6 +457,7 @@ fn compiler_one(text: &str, ctx: &mut Ctx, index: u64) {
     let opts = LowerOptions {
         fixed_globals: index.is_multiple_of(2),
         predefined: ex.prelude_globals(),
+        ..LowerOptions::default()
     };
     for level in [0u32, 2] {
         let mut l = valk::lower::lower_program(&ex.program, &sources, &opts)

@@ -319,14 +319,30 @@ pub(crate) fn lower_top(cx: &mut Ctx, top: &TopLevel, index: usize, info: &TopIn
     tl.cx.module.define_function(fid, f);
     for id in 0..info.lams.len() {
         if let Some(func) = tl.lam_funcs[id] {
-            let f = lower_lambda(&mut tl, id, func)?;
+            let f = lower_lambda(&mut tl, id, func, false)?;
             tl.cx.module.define_function(func, f);
+            if let Some((twin, _)) = tl.twin_of(id) {
+                let f = lower_lambda(&mut tl, id, twin, true)?;
+                tl.cx.module.define_function(twin, f);
+            }
         }
     }
     Ok(fid)
 }
 
 impl TopLower<'_, '_, '_> {
+    /// The twin of lambda `id` and the globals its region reaches, when
+    /// it is a guarded procedure with one (`FixedGlobal::twin`).
+    fn twin_of(&self, id: LamId) -> Option<(FuncId, Vec<String>)> {
+        let lam = self.info.lams[id].lam;
+        self.cx
+            .globals
+            .fixed
+            .values()
+            .find(|f| f.top == self.index && std::ptr::eq(f.lam, lam))
+            .and_then(|f| f.twin.clone())
+    }
+
     fn local_name(&self, x: LocalId) -> &str {
         self.top
             .locals
@@ -335,14 +351,20 @@ impl TopLower<'_, '_, '_> {
     }
 }
 
-fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
+/// Lowers lambda `id` into `func`; `unchecked`: into its twin
+/// (`FixedGlobal::twin`), which has no closure parameter.
+fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId, unchecked: bool) -> R<Function> {
     let info = tl.info;
     let lam = &info.lams[id];
     let l: &Lambda = lam.lam;
+    let twin = if unchecked { None } else { tl.twin_of(id) };
     let mut fl = FnLower::new(tl, func, Some(id));
+    fl.unchecked = unchecked;
     let params = fl.f.params().to_vec();
     let mut next = 0;
-    if lam.kind == LamKind::Escaping {
+    if unchecked {
+        // A top-level lambda: no captures, not bound to a local.
+    } else if lam.kind == LamKind::Escaping {
         let me = params[0];
         fl.f.set_value_name(me, "self");
         fl.self_val = Some(me);
@@ -380,6 +402,9 @@ fn lower_lambda(tl: &mut TopLower, id: LamId, func: FuncId) -> R<Function> {
     for (x, &v) in formals.iter().zip(&actual) {
         fl.name_value(v, *x);
     }
+    if let Some((twin, region)) = twin {
+        fl.enter_twin(twin, &region, &actual, l.span);
+    }
     if lam.self_loop {
         let header = fl.f.create_block(Some("loop"));
         let hp: Vec<Value> = actual
@@ -415,6 +440,9 @@ struct FnLower<'x, 'a, 'g, 't> {
     lam: Option<LamId>,
     self_val: Option<Value>,
     loop_header: Option<Block>,
+    /// Lowering a twin (`FixedGlobal::twin`): calls of guarded procedures
+    /// are calls of their twins, without tests.
+    unchecked: bool,
     /// The procedure whose code is being lowered (a contified function's
     /// body is its own procedure), recorded for each `Loc` (backtraces).
     lexical: crate::lower::SiteProc,
@@ -453,6 +481,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             lam,
             self_val: None,
             loop_header: None,
+            unchecked: false,
             lexical,
             lex_parent: None,
         }
@@ -792,6 +821,33 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             }
         };
         self.push(op, &[])
+    }
+
+    /// On entry of a guarded procedure with a twin: when every global of
+    /// its region holds its procedure, tail-call the twin with the
+    /// arguments `args`; otherwise go on in this block.
+    fn enter_twin(&mut self, twin: FuncId, region: &[String], args: &[Value], span: Span) {
+        let fallback = self.f.create_block(Some("guarded"));
+        for name in region {
+            let Some(fx) = self.tl.cx.globals.fixed.get(name) else {
+                continue;
+            };
+            let func = fx.func;
+            let g = self.tl.cx.module.global(name);
+            // Unchecked: an unbound global holds a non-closure, so the test
+            // fails and the guarded code raises the error where it would.
+            let v = self.push(Op::GlobalGet(g, Checked::No), &[]);
+            let t = self.push(Op::ProcIs(func), &[v]);
+            let next = self.f.create_block(Some("holds"));
+            self.term(
+                Op::BrIf,
+                &[t],
+                vec![BlockCall::new(next, &[]), BlockCall::new(fallback, &[])],
+            );
+            self.switch_to(next);
+        }
+        self.term_at(Op::TailCall(twin), args, span);
+        self.switch_to(fallback);
     }
 
     fn read_global(&mut self, name: &str, span: Span) -> Value {

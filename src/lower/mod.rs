@@ -43,6 +43,13 @@ pub struct LowerOptions {
     /// treated as bound, are never fixed, and a builtin name among them is
     /// not inlined (it may have been redefined).
     pub predefined: HashSet<String>,
+    /// Tiered compilation (docs/tiering.md, "Guarded calls"): top-level
+    /// form index → the global that will hold the closure its lambda (the
+    /// form's whole body) makes. A call of that global with a matching
+    /// arity tests the global's value (`eq?` to the running closure for a
+    /// self call, `proc_is` otherwise) and calls the function directly
+    /// when it is that procedure, through the cell otherwise.
+    pub guarded: HashMap<usize, String>,
 }
 
 /// The procedure a location's code belongs to, as the interpreter sees
@@ -106,6 +113,18 @@ pub(crate) struct FixedGlobal {
     pub func: FuncId,
     pub required: usize,
     pub rest: bool,
+    /// The global may hold another procedure (tiered code,
+    /// [`LowerOptions::guarded`]): calls test it first.
+    pub guarded: bool,
+    /// A guarded procedure whose calls are only primitives in line and
+    /// guarded procedures of the same kind, with no assignment of a
+    /// global and no inner lambda: the twin function (no closure, no
+    /// guards: its calls of them are calls of their twins), and the
+    /// globals whose procedures it may reach. While those globals hold
+    /// their procedures, nothing the twins run can change them, so `func`
+    /// tests them once on entry and continues in the twin
+    /// (docs/tiering.md, "Guarded calls").
+    pub twin: Option<(FuncId, Vec<String>)>,
 }
 
 /// What a procedure made by `define-record-type` does (the expansion in
@@ -561,6 +580,105 @@ fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>, owner: &Sit
     }
 }
 
+/// The guarded globals called by the body of top-level form `top`, if the
+/// body is closed: no inner lambda, no assignment of a global, and every
+/// call is a primitive compiled in line (which never runs Scheme code) or
+/// a guarded procedure with a matching arity. `None` otherwise.
+fn closed_calls(body: &Expr, globals: &GlobalsInfo, top: usize) -> Option<HashSet<String>> {
+    let mut calls = HashSet::new();
+    let mut stack = vec![body];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Lambda(_) | ExprKind::SetGlobal(..) | ExprKind::DefineGlobal(..) => {
+                return None
+            }
+            ExprKind::Call(f, args) => {
+                let ExprKind::Global(name) = &f.kind else {
+                    return None;
+                };
+                let name = globals.resolve_alias(name, top);
+                let argc = args.len();
+                let prim = globals.is_pristine_builtin(name) && prims::lookup(name, argc).is_some();
+                if !prim {
+                    let fx = globals.fixed.get(name)?;
+                    if !fx.guarded || fx.rest || argc != fx.required {
+                        return None;
+                    }
+                    calls.insert(name.to_string());
+                }
+                stack.extend(args);
+            }
+            _ => push_children(e, &mut stack),
+        }
+    }
+    Some(calls)
+}
+
+/// Gives a twin ([`FixedGlobal::twin`]) to every guarded procedure whose
+/// body is closed and calls only guarded procedures that are closed too.
+fn add_twins(
+    globals: &mut GlobalsInfo,
+    tops: &[TopLevel],
+    module: &mut Module,
+    proc_names: &mut Vec<Option<String>>,
+    names: &mut func::Names,
+) {
+    let mut closed: HashMap<String, HashSet<String>> = HashMap::new();
+    for (name, fx) in &globals.fixed {
+        if !fx.guarded || fx.rest {
+            continue;
+        }
+        let Some(ExprKind::Lambda(l)) = tops.get(fx.top).map(|t| &t.body.kind) else {
+            continue;
+        };
+        if let Some(calls) = closed_calls(&l.body, globals, fx.top) {
+            closed.insert(name.clone(), calls);
+        }
+    }
+    // Drop those that call a procedure that is not closed, until none does.
+    loop {
+        let open: Vec<String> = closed
+            .iter()
+            .filter(|(_, calls)| calls.iter().any(|c| !closed.contains_key(c)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        for n in open {
+            closed.remove(&n);
+        }
+    }
+    let mut sorted: Vec<&String> = closed.keys().collect();
+    sorted.sort();
+    for name in sorted {
+        // The globals reachable from `name` (itself included).
+        let mut region = vec![name.clone()];
+        let mut k = 0;
+        while k < region.len() {
+            let mut next: Vec<&String> = closed[&region[k]].iter().collect();
+            next.sort();
+            for c in next {
+                if !region.contains(c) {
+                    region.push(c.clone());
+                }
+            }
+            k += 1;
+        }
+        let fx = globals
+            .fixed
+            .get_mut(name)
+            .expect("closed procedures are fixed");
+        let sig = Signature::fixed(fx.required as u32);
+        let func = module.declare_function(&names.unique(&format!("{name}.known")), sig);
+        if proc_names.len() <= func.index() {
+            proc_names.resize(func.index() + 1, None);
+        }
+        proc_names[func.index()] = proc_names.get(fx.func.index()).cloned().flatten();
+        fx.twin = Some((func, region));
+    }
+}
+
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
     let split = split_long_sequences(tops);
     let tops = split.as_deref().unwrap_or(tops);
@@ -604,9 +722,35 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
                     func,
                     required: l.params.len(),
                     rest: l.rest.is_some(),
+                    guarded: false,
+                    twin: None,
                 },
             );
         }
+    }
+    for (&i, name) in &opts.guarded {
+        let Some(ExprKind::Lambda(l)) = tops.get(i).map(|t| &t.body.kind) else {
+            continue;
+        };
+        if fixed.contains_key(name) || opts.guarded.values().filter(|n| *n == name).count() != 1 {
+            continue;
+        }
+        let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
+        let fname = names.unique(name);
+        let func = module.declare_function(&fname, sig);
+        proc_names.push(l.name.clone());
+        fixed.insert(
+            name.clone(),
+            FixedGlobal {
+                top: i,
+                lam: &**l as *const Lambda,
+                func,
+                required: l.params.len(),
+                rest: l.rest.is_some(),
+                guarded: true,
+                twin: None,
+            },
+        );
     }
     let mut globals = GlobalsInfo {
         records: HashMap::new(),
@@ -630,7 +774,10 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             && !globals.assigned.contains(name)
             && !globals.predefined.contains(name);
         let stable = globals.is_pristine_builtin(target)
-            || globals.fixed.get(target).is_some_and(|f| f.top < i);
+            || globals
+                .fixed
+                .get(target)
+                .is_some_and(|f| f.top < i && !f.guarded);
         if once && stable && name != target {
             globals.aliases.insert(name.clone(), (i, target.clone()));
         }
@@ -658,6 +805,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             }
         }
     }
+    add_twins(&mut globals, tops, &mut module, &mut proc_names, &mut names);
     let globals = globals;
     let mut cx = func::Ctx::new(module, proc_names, &globals, names);
     let mut toplevels = Vec::with_capacity(tops.len());

@@ -560,3 +560,61 @@ fn typed_foreign_procedures_lower_to_ffi_call() {
     assert_eq!(all.matches("ffi_call").count(), 2, "{all}");
     assert_eq!(all.matches("%make-c-function").count(), 3, "{all}");
 }
+
+fn lower_guarded(src: &str, guarded: &[(usize, &str)]) -> Lowered {
+    let names: Vec<&str> = guarded.iter().map(|g| g.1).collect();
+    lower_with(
+        src,
+        &LowerOptions {
+            predefined: names.iter().map(|n| n.to_string()).collect(),
+            guarded: guarded.iter().map(|&(i, n)| (i, n.to_string())).collect(),
+            ..LowerOptions::default()
+        },
+    )
+}
+
+#[test]
+fn guarded_globals_are_tested_then_called_directly() {
+    // Tier units (docs/tiering.md, "Guarded calls"): each form is the
+    // lambda a global will hold. `a` calls `b` (of the module) and `h`
+    // (not), so it has no twin.
+    let l = lower_guarded(
+        "(lambda (x) (b x) (h x) (a (- x 1)))
+         (lambda (y) (b (car y)))",
+        &[(0, "a"), (1, "b")],
+    );
+    let a = func_text(&l, "a");
+    assert!(a.contains("proc_is @b"), "{a}");
+    assert!(a.contains("call @b("), "{a}");
+    assert!(a.contains("call_closure"), "{a}");
+    // The self tail call: `eq` with the running closure, then the loop.
+    assert!(count(&l, "a", |o| matches!(o, Op::Eq)) >= 1, "{a}");
+    assert!(l.module.func_by_name("a.known").is_none());
+    // `b` is closed (a primitive and itself): a twin without tests.
+    let b = func_text(&l, "b");
+    assert!(b.contains("tail_call @b.known"), "{b}");
+    let known = func_text(&l, "b.known");
+    assert_eq!(count(&l, "b.known", |o| matches!(o, Op::ProcIs(_))), 0);
+    assert_eq!(
+        count(&l, "b.known", |o| matches!(
+            o,
+            Op::CallClosure | Op::TailCallClosure
+        )),
+        0,
+        "{known}"
+    );
+}
+
+#[test]
+fn twins_test_every_global_of_their_region_on_entry() {
+    let l = lower_guarded(
+        "(lambda (n) (if (< n 2) n (+ (fib (- n 1)) (g (- n 2)))))
+         (lambda (n) (fib n))",
+        &[(0, "fib"), (1, "g")],
+    );
+    assert!(count(&l, "fib", |o| matches!(o, Op::ProcIs(_))) >= 2);
+    let known = func_text(&l, "fib.known");
+    assert!(known.contains("call @fib.known("), "{known}");
+    assert!(known.contains("call @g.known("), "{known}");
+    assert!(!known.contains("global_get"), "{known}");
+}

@@ -593,6 +593,9 @@ impl<'m> Machine<'m> {
             Op::ArityError => return Err(EvalError::Arity),
             Op::CallRuntime(b) => self.runtime(self.module.builtin_name(*b), a)?,
             Op::Closure(f) => self.alloc(HeapObj::Closure(*f, a.to_vec())),
+            Op::ProcIs(f) => V::Bool(
+                matches!(a[0], V::Obj(i) if matches!(&self.heap[i], HeapObj::Closure(g, _) if g == f)),
+            ),
             Op::EnvGet(n) => self
                 .fields(a[0], "env_get")?
                 .get(*n as usize)

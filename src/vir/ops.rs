@@ -511,6 +511,11 @@ define_ops! {
     FfiCall(f: Box<Foreign>) = "ffi_call", AtLeast(0), Value, Impure, Fixed(0), Foreign, ImmCall;
     /// `[captures...] -> closure` of a closure-body function.
     Closure(f: FuncId) = "closure", AtLeast(0), Value, Pure, Fixed(0), Func, ImmCall;
+    /// `[x] -> boolean`: is `x` a closure made by `closure @f` of this
+    /// module (its procedure-info word is `f`'s)? The guard of calls of
+    /// globals that tiered code expects to hold `f` (docs/tiering.md,
+    /// "Guarded calls").
+    ProcIs(f: FuncId) = "proc_is", Exact(1), Value, Pure, Fixed(0), Func, ImmCall;
     /// `[closure] -> value`: captured variable `n` of a closure.
     EnvGet(n: u32) = "env_get", Exact(1), Value, Pure, Fixed(0), Field, ValuesImm;
     /// `[captures...] -> continuation`: reify the current continuation

@@ -319,6 +319,10 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 None
             }
             Op::Closure(body) => Some(self.closure(*body, &a)),
+            Op::ProcIs(f) => {
+                let c = self.proc_is(*f, &a[0]);
+                Some(self.bool_of(&c))
+            }
             Op::EnvGet(n) => Some(self.env_get(&a[0], *n as usize)),
             Op::Call(callee) => {
                 self.direct_call(res, *callee, &a);

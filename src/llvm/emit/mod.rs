@@ -538,6 +538,9 @@ attributes #2 = { nounwind "gc-leaf-function" }
 /// Attributes and GC strategy of every Valk function.
 const FN_SUFFIX: &str = "#0 gc \"statepoint-example\"";
 
+/// The procedure info of closure-body `f`. Not `unnamed_addr`: its
+/// address identifies the function (`proc_is`, guarded calls of tiered
+/// code, docs/tiering.md), so LLVM must not merge equal infos.
 fn emit_info(m: &Module, f: &Function, id: FuncId, cx: &mut ModCx, opts: &EmitOptions) -> String {
     let name = (opts.proc_name)(id, f);
     let (np, nl) = match &name {
@@ -546,7 +549,7 @@ fn emit_info(m: &Module, f: &Function, id: FuncId, cx: &mut ModCx, opts: &EmitOp
     };
     let _ = m;
     format!(
-        "{} = private unnamed_addr constant {{ ptr, i64, i32, i32, i32, i64 }} {{ ptr {np}, i64 {nl}, \
+        "{} = private constant {{ ptr, i64, i32, i32, i32, i64 }} {{ ptr {np}, i64 {nl}, \
          i32 {}, i32 0, i32 {}, i64 0 }}, align 8\n\n",
         info_name(id),
         f.sig.required,

@@ -567,6 +567,25 @@ impl FnEmitter<'_, '_, '_> {
         o
     }
 
+    /// i1: is `x` a closure of `f` (its procedure-info word is `f`'s)?
+    /// Info constants are never merged (`emit_info`), so the address
+    /// identifies the function.
+    pub(super) fn proc_is(&mut self, f: FuncId, x: &str) -> String {
+        let xi = self.int(x);
+        let tag = self.tag_of(&xi);
+        let is_closure = self.icmp("eq", &tag, TAG_CLOSURE);
+        let (lc, lj) = (self.label(), self.label());
+        let from = self.cur.clone();
+        self.br_if(&is_closure, &lc, &lj, Weight::Likely);
+        self.start_block(&lc);
+        let p = self.gep(x, field_offset(TAG_CLOSURE, 1));
+        let info = self.load("ptr", &p);
+        let same = self.def(format!("icmp eq ptr {info}, {}", info_name(f)));
+        self.br(&lj);
+        self.start_block(&lj);
+        self.phi("i1", &[("false", &from), (&same, &lc)])
+    }
+
     /// Captured value `n` of closure `c`.
     pub(super) fn env_get(&mut self, c: &str, n: usize) -> String {
         self.load_field(c, TAG_CLOSURE, abi::CLOSURE_FIRST_CAPTURE + n)

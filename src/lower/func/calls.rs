@@ -243,6 +243,19 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             let argc = args.len();
             if argc >= fx.required && (fx.rest || argc == fx.required) {
                 let (func, n, rest) = (fx.func, fx.required, fx.rest);
+                if let (true, Some((twin, _))) = (self.unchecked, &fx.twin) {
+                    // In a twin: the region's globals hold their procedures.
+                    let twin = *twin;
+                    let vs = self.args(args)?;
+                    if cont == Cont::Return && twin == self.func_id && self.loop_header.is_some() {
+                        self.loop_back(vs, n, rest);
+                        return Ok(None);
+                    }
+                    return self.direct_call(twin, &vs, span, cont);
+                }
+                if fx.guarded {
+                    return self.guarded_call(name, fspan, (func, n, rest), args, span, cont);
+                }
                 if cont == Cont::Return && func == self.func_id && self.loop_header.is_some() {
                     let vs = self.args(args)?;
                     self.loop_back(vs, n, rest);
@@ -267,6 +280,61 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let callee = self.read_global(name, fspan);
         let vs = self.args(args)?;
         self.closure_call(callee, &vs, span, cont)
+    }
+
+    /// A call of global `name`, which tiered code expects to hold the
+    /// closure of `func` (`LowerOptions::guarded`, docs/tiering.md):
+    /// `if <the global's value is that closure> then call func directly
+    /// (a self tail call: back to the loop header) else call the value`.
+    /// The arity matches `func`'s.
+    fn guarded_call(
+        &mut self,
+        name: &str,
+        fspan: Span,
+        (func, n, rest): (FuncId, usize, bool),
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let clo = self.read_global(name, fspan);
+        let vs = self.args(args)?;
+        let test = match self.self_val {
+            Some(me) if func == self.func_id => self.push(Op::Eq, &[clo, me]),
+            _ => self.push(Op::ProcIs(func), &[clo]),
+        };
+        let known = self.f.create_block(Some("known"));
+        let unknown = self.f.create_block(Some("unknown"));
+        self.term(
+            Op::BrIf,
+            &[test],
+            vec![BlockCall::new(known, &[]), BlockCall::new(unknown, &[])],
+        );
+        let mut direct = vec![clo];
+        direct.extend(self.spread(vs.clone(), n, rest));
+        if cont != Cont::Value {
+            self.switch_to(known);
+            if cont == Cont::Return && func == self.func_id && self.loop_header.is_some() {
+                self.loop_back(vs.clone(), n, rest);
+            } else {
+                self.direct_call(func, &direct, span, cont)?;
+            }
+            self.switch_to(unknown);
+            return self.closure_call(clo, &vs, span, cont);
+        }
+        let join = self.f.create_block(Some("join"));
+        let result = self.f.append_block_param(join);
+        for (block, is_direct) in [(known, true), (unknown, false)] {
+            self.switch_to(block);
+            let v = if is_direct {
+                self.direct_call(func, &direct, span, Cont::Value)?
+            } else {
+                self.closure_call(clo, &vs, span, Cont::Value)?
+            }
+            .ok_or_else(|| internal("call in value position ended its block"))?;
+            self.term(Op::Br, &[], vec![BlockCall::new(join, &[v])]);
+        }
+        self.switch_to(join);
+        Ok(Some(result))
     }
 
     fn prim(&mut self, p: Prim, name: &str, vs: &[Value], span: Span) -> Value {
