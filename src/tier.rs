@@ -451,30 +451,15 @@ fn called_globals(body: &Expr) -> Vec<GlobalId> {
     let mut out: Vec<GlobalId> = Vec::new();
     let mut stack = vec![body];
     while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
-            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-                stack.push(v)
-            }
-            ExprKind::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
-            ExprKind::Lambda(l) => stack.push(&l.body),
-            ExprKind::Call(f, args) => {
-                if let ExprKind::Global(name) = &f.kind {
-                    let g = globals::global_id(name);
-                    if !out.contains(&g) {
-                        out.push(g);
-                    }
-                } else {
-                    stack.push(f);
+        if let ExprKind::Call(f, _) = &e.kind {
+            if let ExprKind::Global(name) = &f.kind {
+                let g = globals::global_id(name);
+                if !out.contains(&g) {
+                    out.push(g);
                 }
-                stack.extend(args);
-            }
-            ExprKind::Seq(es) => stack.extend(es),
-            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-                stack.extend(binds.iter().map(|(_, x)| x));
-                stack.push(body);
             }
         }
+        crate::lower::push_children(e, &mut stack);
     }
     out
 }

@@ -444,9 +444,9 @@ pub(crate) fn chunk_owner(l: &Lambda) -> Option<SiteProc> {
     })
 }
 
-/// Pushes the direct subexpressions of `e` on `stack` (for the iterative
-/// walks below, which must handle any depth).
-fn push_children<'a>(e: &'a Expr, stack: &mut Vec<&'a Expr>) {
+/// Pushes the direct subexpressions of `e` on `stack` (for iterative
+/// walks, which must handle any depth: these below, tiering's).
+pub(crate) fn push_children<'a>(e: &'a Expr, stack: &mut Vec<&'a Expr>) {
     match &e.kind {
         ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
         ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
@@ -679,6 +679,31 @@ fn add_twins(
     }
 }
 
+/// Declares the function of global `name`, defined by top-level form `top`
+/// as lambda `l`, called directly (`guarded`: after a test of the global).
+fn declare_fixed(
+    module: &mut Module,
+    names: &mut func::Names,
+    proc_names: &mut Vec<Option<String>>,
+    name: &str,
+    top: usize,
+    l: &Lambda,
+    guarded: bool,
+) -> FixedGlobal {
+    let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
+    let func = module.declare_function(&names.unique(name), sig);
+    proc_names.push(l.name.clone());
+    FixedGlobal {
+        top,
+        lam: l as *const Lambda,
+        func,
+        required: l.params.len(),
+        rest: l.rest.is_some(),
+        guarded,
+        twin: None,
+    }
+}
+
 fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagnostic> {
     let split = split_long_sequences(tops);
     let tops = split.as_deref().unwrap_or(tops);
@@ -710,22 +735,8 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             {
                 continue;
             }
-            let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
-            let fname = names.unique(name);
-            let func = module.declare_function(&fname, sig);
-            proc_names.push(l.name.clone());
-            fixed.insert(
-                name.clone(),
-                FixedGlobal {
-                    top: i,
-                    lam: &**l as *const Lambda,
-                    func,
-                    required: l.params.len(),
-                    rest: l.rest.is_some(),
-                    guarded: false,
-                    twin: None,
-                },
-            );
+            let f = declare_fixed(&mut module, &mut names, &mut proc_names, name, i, l, false);
+            fixed.insert(name.clone(), f);
         }
     }
     for (&i, name) in &opts.guarded {
@@ -735,22 +746,8 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         if fixed.contains_key(name) || opts.guarded.values().filter(|n| *n == name).count() != 1 {
             continue;
         }
-        let sig = Signature::closure(l.params.len() as u32, l.rest.is_some());
-        let fname = names.unique(name);
-        let func = module.declare_function(&fname, sig);
-        proc_names.push(l.name.clone());
-        fixed.insert(
-            name.clone(),
-            FixedGlobal {
-                top: i,
-                lam: &**l as *const Lambda,
-                func,
-                required: l.params.len(),
-                rest: l.rest.is_some(),
-                guarded: true,
-                twin: None,
-            },
-        );
+        let f = declare_fixed(&mut module, &mut names, &mut proc_names, name, i, l, true);
+        fixed.insert(name.clone(), f);
     }
     let mut globals = GlobalsInfo {
         records: HashMap::new(),
