@@ -519,6 +519,23 @@ pub fn alloc(ty: ObjType, size: usize) -> Value {
     Value::from_addr(addr, ty)
 }
 
+/// Allocates an object of a type whose payload the collector never reads
+/// (bytevectors, strings, flonums, bignums) *without* clearing it: for
+/// callers that overwrite the whole payload at once, before anything else
+/// reads it (a continuation's stack copy, docs/continuations.md). Saves a
+/// fill as long as the payload. May collect, like [`alloc`].
+#[inline]
+pub fn alloc_raw(ty: ObjType, size: usize) -> Value {
+    debug_assert!(ty.traced_from(size) >= size && !ty.is_weak());
+    let bytes = (size as u64 + 1) * 8;
+    let addr = bump(bytes);
+    // SAFETY: as in `alloc`; the payload is raw data the collector copies
+    // bit for bit and never interprets, so stale bytes in it are harmless
+    // to the heap (the caller fills them).
+    unsafe { *addr = make_header(ty, size) };
+    Value::from_addr(addr, ty)
+}
+
 /// Allocates `count` consecutive objects of type `ty` with `size` payload
 /// words each (payloads set to fixnum 0) in one bump, and returns the
 /// address of the first header; object `i` starts `i * (size + 1)` words

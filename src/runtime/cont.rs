@@ -585,21 +585,35 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     };
     let bytes = HEADER_BYTES + nseg * RECORD_BYTES + stack_len as usize;
     let scope = gc::Scope::new();
-    // A bytevector: length word, then the bytes (the collector zeroed the
-    // payload; everything is overwritten below, so no second fill).
-    let buffer = scope.root(gc::alloc(ObjType::Bytevector, 1 + bytes.div_ceil(8)));
+    // A bytevector: length word, then the bytes. Only the header and the
+    // last word are cleared: a collection before the copy below scans the
+    // continuation and reads the header (an empty saved stack until then);
+    // the records and stack bytes are written before anything reads them.
+    let words = 1 + bytes.div_ceil(8);
+    let buffer = scope.root(gc::alloc_raw(ObjType::Bytevector, words));
+    buffer.get().set_raw(words - 1, 0);
     buffer.get().set_raw(0, bytes as u64);
-    let roots = scope.root(object::make_vector(nroots, Value::FALSE));
+    // SAFETY: the buffer holds at least `HEADER_BYTES` after its length.
+    unsafe { *header_ptr(buffer.get()) = SavedHeader::default() };
+    // No root slots (escapes, and forms whose runtime frames hold none):
+    // `()` instead of an empty vector, which `resume` never reads.
+    let roots = scope.root(if nroots == 0 {
+        Value::NIL
+    } else {
+        object::make_vector(nroots, Value::FALSE)
+    });
+    // Fresh objects: fields initialised with no allocation in between.
     let k = scope.root(gc::alloc(ObjType::Continuation, K_FIELDS));
-    k.get().set_field(K_BUFFER, buffer.get());
     let (winders, handlers, params) = dynamic::current();
-    k.get().set_field(K_WINDERS, winders);
-    k.get().set_field(K_HANDLERS, handlers);
-    k.get().set_field(K_PARAMS, params);
-    k.get().set_field(K_ROOTS, roots.get());
-    k.get().set_field(K_ESCAPES, dynamic::escapes());
+    let kv = k.get();
+    kv.init_field(K_BUFFER, buffer.get());
+    kv.init_field(K_WINDERS, winders);
+    kv.init_field(K_HANDLERS, handlers);
+    kv.init_field(K_PARAMS, params);
+    kv.init_field(K_ROOTS, roots.get());
+    kv.init_field(K_ESCAPES, dynamic::escapes());
     let proc = object::make_closure(cont_entry, &CONT_INFO, 1);
-    proc.set_field(2, k.get());
+    proc.init_field(2, k.get());
     // No allocation from here on: the copies below are final. The stack
     // watermark's trampoline must not be copied (docs/gc.md, "Stack
     // watermark").

@@ -196,6 +196,10 @@ fn call_winder_thunk(e: Value, which: usize) -> VResult {
 /// before thunks of the extents entered (outermost first). Each thunk runs
 /// with the winders of its own `dynamic-wind` call.
 pub fn rewind(target: Value) -> VResult<()> {
+    // The common case: the continuation was captured in this extent.
+    if winders() == target {
+        return Ok(());
+    }
     let scope = gc::Scope::new();
     let target = scope.root(target);
     // The common tail of the two lists (they share structure).
