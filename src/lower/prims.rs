@@ -49,6 +49,12 @@ pub(crate) enum Prim {
     CompareN(Cond),
     /// `zero?`: `eq` with 0 on fixnums, the builtin otherwise.
     IsZero,
+    /// `eqv?` and `equal?`: `#t` when `eq`; `#f` when not `eq` and the
+    /// first argument is a fixnum or a symbol (or, for `equal?`, a char,
+    /// boolean or `()`), whose equivalence is identity; the builtin
+    /// otherwise (flonums, bignums, strings, pairs...).
+    Eqv,
+    Equal,
     /// `char->integer`: `char_to_int` after `type_is.char`.
     CharToInteger,
     /// `integer->char`: `int_to_char` after the scalar-value range check.
@@ -102,6 +108,8 @@ pub(crate) fn lookup(name: &str, argc: usize) -> Option<Prim> {
         ("<=", 2) => Compare(Cond::Le),
         (">=", 2) => Compare(Cond::Ge),
         ("eq?", 2) => Eq,
+        ("eqv?", 2) => Eqv,
+        ("equal?", 2) => Equal,
         ("not", 1) => Not,
         ("null?", 1) => Is(Ty::Null),
         ("pair?", 1) => Is(Ty::Pair),
@@ -224,6 +232,8 @@ mod tests {
             "set-car!",
             "set-cdr!",
             "zero?",
+            "eqv?",
+            "equal?",
             "char->integer",
             "integer->char",
             "char=?",

@@ -119,6 +119,42 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                     s.push(Op::Eq, &[x, z])
                 })
             }
+            Prim::Eqv | Prim::Equal => {
+                let (a, b) = (vs[0], vs[1]);
+                // Identity decides for these types of the first argument:
+                // a number in fixnum range is always a fixnum (bignums
+                // are normalised), and `(eqv? 2 2.0)` is `#f`.
+                let identity: &[Ty] = if p == Prim::Eqv {
+                    &[Ty::Fixnum, Ty::Symbol]
+                } else {
+                    &[Ty::Fixnum, Ty::Symbol, Ty::Char, Ty::Boolean, Ty::Null]
+                };
+                self.with_fallback(name, vs, span, |s, slow| {
+                    let done = s.f.create_block(Some("same"));
+                    let r = s.f.append_block_param(done);
+                    let e = s.push(Op::Eq, &[a, b]);
+                    let differ = s.f.create_block(Some("differ"));
+                    s.term(
+                        Op::BrIf,
+                        &[e],
+                        vec![BlockCall::new(done, &[e]), BlockCall::new(differ, &[])],
+                    );
+                    s.switch_to(differ);
+                    for &ty in identity {
+                        let is = s.push(Op::TypeIs(ty), &[a]);
+                        let other = s.f.create_block(Some("other"));
+                        s.term(
+                            Op::BrIf,
+                            &[is],
+                            vec![BlockCall::new(done, &[e]), BlockCall::new(other, &[])],
+                        );
+                        s.switch_to(other);
+                    }
+                    s.term(Op::Br, &[], vec![BlockCall::new(slow, &[])]);
+                    s.switch_to(done);
+                    r
+                })
+            }
             Prim::CharToInteger => {
                 let x = vs[0];
                 self.with_fallback(name, vs, span, |s, slow| {
