@@ -53,6 +53,29 @@ pub(super) struct FnEmitter<'m, 'c, 'o> {
     pub(super) site_frame: Option<(Option<String>, bool)>,
 }
 
+/// Builtins whose call shows flonum code as well as a flonum constant does
+/// (`FnEmitter::flonum_code`): they make or take flonums, so the generic
+/// arithmetic around them likely meets some (docs/vir.md).
+const FLONUM_BUILTINS: &[&str] = &[
+    "/",
+    "exact->inexact",
+    "inexact",
+    "sqrt",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "expt",
+    "round",
+    "floor",
+    "ceiling",
+    "truncate",
+];
+
 impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     pub(super) fn new(
         m: &'m Module,
@@ -80,11 +103,10 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             checked_blocks: Vec::new(),
             unboxed: HashSet::new(),
             dbl: HashMap::new(),
-            flonum_code: f.insts.iter().any(|i| {
-                matches!(
-                    i.op,
-                    Op::Flonum(_) | Op::FxToFl | Op::Fl(..) | Op::FlCmp(..)
-                )
+            flonum_code: f.insts.iter().any(|i| match i.op {
+                Op::Flonum(_) | Op::FxToFl | Op::Fl(..) | Op::FlCmp(..) => true,
+                Op::CallRuntime(b) => FLONUM_BUILTINS.contains(&m.builtin_name(b)),
+                _ => false,
             }),
             site_frame: None,
         }

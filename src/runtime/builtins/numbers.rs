@@ -702,6 +702,17 @@ fn string_to_number(args: &[Value]) -> VResult {
 /// builtins decode their arguments before they allocate, so `a` and `b`
 /// need not be rooted.
 pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
+    // Flonum `+ - *` first, as compiled code's in-line path computes them
+    // (docs/numbers.md): functions without flonum code call here for them.
+    if op <= 2 {
+        if let Some((x, y)) = flonum_pair(a, b, false) {
+            return Ok(object::make_flonum(match op {
+                0 => x + y,
+                1 => x - y,
+                _ => x * y,
+            }));
+        }
+    }
     let args = [a, b];
     match op {
         0 => plus(&args),
@@ -713,9 +724,37 @@ pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
     }
 }
 
+/// The doubles of two operands of which one is a flonum and the other a
+/// flonum or a fixnum (with `exact`, one of at most 2^53 in magnitude,
+/// whose double is exact, as comparisons need).
+fn flonum_pair(a: Value, b: Value, exact: bool) -> Option<(f64, f64)> {
+    let convert = |v: Value| {
+        let n = v.as_fixnum();
+        (!exact || n.unsigned_abs() <= 1 << 53).then_some(n as f64)
+    };
+    match (a.is_flonum(), b.is_flonum()) {
+        (true, true) => Some((a.as_flonum(), b.as_flonum())),
+        (true, false) if b.is_fixnum() => Some((a.as_flonum(), convert(b)?)),
+        (false, true) if a.is_fixnum() => Some((convert(a)?, b.as_flonum())),
+        _ => None,
+    }
+}
+
 /// `(cc a b)` for the compiled code's slow path (`Cond::ALL` order: `=`,
 /// not `=`, `<`, `<=`, `>`, `>=`).
 pub fn generic_compare(cc: u64, a: Value, b: Value) -> VResult {
+    // Flonums (and fixnums that convert exactly) compare as IEEE doubles,
+    // as compiled code's in-line path does; the rest exactly, below.
+    if let Some((x, y)) = flonum_pair(a, b, true) {
+        return Ok(Value::bool(match cc {
+            0 => x == y,
+            1 => x != y,
+            2 => x < y,
+            3 => x <= y,
+            4 => x > y,
+            _ => x >= y,
+        }));
+    }
     let args = [a, b];
     match cc {
         0 => num_eq(&args),
