@@ -102,13 +102,29 @@ impl Classes {
 
 /// Compares with at most `budget` container pairs (`None` when exceeded);
 /// with `classes`, merges compared pairs instead and has no budget.
-fn compare(
+fn compare(a: Value, b: Value, budget: usize, classes: Option<&mut Classes>) -> Option<bool> {
+    // One work stack per thread, reused: a fresh one per call was a
+    // malloc/free pair on every `equal?` of two lists. Nothing here calls
+    // back into Valk code, so the stack is never in use twice.
+    thread_local! {
+        static STACK: std::cell::Cell<Vec<(Value, Value)>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut stack = STACK.take();
+    stack.clear();
+    let r = compare_on(&mut stack, a, b, budget, classes);
+    if stack.capacity() <= 4096 {
+        STACK.set(stack);
+    }
+    r
+}
+
+fn compare_on(
+    stack: &mut Vec<(Value, Value)>,
     a: Value,
     b: Value,
     mut budget: usize,
     mut classes: Option<&mut Classes>,
 ) -> Option<bool> {
-    let mut stack = Vec::with_capacity(32);
     stack.push((a, b));
     while let Some((x, y)) = stack.pop() {
         if eqv(x, y) {
