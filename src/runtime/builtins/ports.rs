@@ -208,10 +208,21 @@ fn emit_bytes(who: &str, p: Value, bytes: &[u8]) -> VResult<()> {
 // ----- output ----------------------------------------------------------------
 
 fn print(who: &str, args: &[Value], mode: PrintMode) -> VResult {
+    // The text goes through a buffer reused by every call: `display` of
+    // short strings and numbers allocated and freed one per call. (Taken
+    // out of its cell while in use, so a nested print gets its own.)
+    thread_local! {
+        static TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    }
     let p = text_out(who, args, 1)?;
-    let mut text = String::new();
+    let mut text = TEXT.take();
+    text.clear();
     printer::print_mode_to(&mut text, args[0], mode);
-    emit(who, p, &text)?;
+    let r = emit(who, p, &text);
+    if text.capacity() <= 1 << 16 {
+        TEXT.set(text);
+    }
+    r?;
     Ok(Value::UNSPECIFIED)
 }
 

@@ -98,12 +98,29 @@ fn substring(args: &[Value]) -> VResult {
     Ok(object::string_from_chars(&chars))
 }
 fn string_append(args: &[Value]) -> VResult {
-    let mut chars = Vec::new();
+    // The characters are gathered in a buffer reused by every call (a
+    // fresh Vec per call was most of the cost of short appends); the
+    // string is allocated last, when no argument is read any more.
+    thread_local! {
+        static CHARS: std::cell::Cell<Vec<char>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut chars = CHARS.take();
+    chars.clear();
     for &v in args {
-        let s = string_arg("string-append", v)?;
+        let s = match string_arg("string-append", v) {
+            Ok(s) => s,
+            Err(e) => {
+                CHARS.set(chars);
+                return Err(e);
+            }
+        };
         chars.extend((0..object::string_len(s)).map(|i| object::string_ref(s, i)));
     }
-    Ok(object::string_from_chars(&chars))
+    let r = object::string_from_chars(&chars);
+    if chars.capacity() <= 1 << 16 {
+        CHARS.set(chars);
+    }
+    Ok(r)
 }
 fn string_copy(args: &[Value]) -> VResult {
     let chars = range_chars("string-copy", args, 1)?;
