@@ -15,6 +15,7 @@
 
 mod analysis;
 mod capture;
+mod escapes;
 mod ffi;
 mod func;
 mod prims;
@@ -709,6 +710,14 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
     let tops = split.as_deref().unwrap_or(tops);
     let typed = ffi::rewrite(tops);
     let tops = typed.as_deref().unwrap_or(tops);
+    // Whole programs only: the analysis trusts that globals defined once
+    // stay what they are.
+    let escaping = if opts.fixed_globals {
+        escapes::rewrite(tops, &opts.predefined)
+    } else {
+        None
+    };
+    let tops = escaping.as_deref().unwrap_or(tops);
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();
     let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();

@@ -630,3 +630,75 @@ fn twins_test_every_global_of_their_region_on_entry() {
     assert!(known.contains("call @g.known("), "{known}");
     assert!(!known.contains("global_get"), "{known}");
 }
+
+/// Stand-ins for the prelude's call/cc (escapes.rs wants both names
+/// defined once).
+const CALL_CC: &str = "(define (call/cc f) (%capture-continuation f))
+  (define (call-with-current-continuation f) (%capture-continuation f))
+  (define (each f l) (if (pair? l) (begin (f (car l)) (each f (cdr l))) #f))";
+
+fn escapes_in(src: &str, name: &str) -> bool {
+    let l = lower(&format!("{CALL_CC} {src}"));
+    func_text(&l, name).contains("%call/ec")
+}
+
+#[test]
+fn continuations_only_called_become_escapes() {
+    // Early exit through a lambda that a known procedure only calls.
+    assert!(escapes_in(
+        "(define (first-even l)
+           (call/cc (lambda (return) (each (lambda (x) (if (even? x) (return x))) l) #f)))",
+        "first-even"
+    ));
+    // Passed down to procedures that only call it (fibc), and to apply.
+    assert!(escapes_in(
+        "(define (add x y k) (if (= y 0) (k x) (add (+ x 1) (- y 1) k)))
+         (define (f n) (add 1 (call/cc (lambda (c) (add n 1 c))) (lambda (v) v)))",
+        "f"
+    ));
+    assert!(escapes_in(
+        "(define (f) (+ 1 (call/cc (lambda (k) (apply k '(1))))))",
+        "f"
+    ));
+    // Through a named-let loop that only calls it.
+    assert!(escapes_in(
+        "(define (f l) (+ 1 (call/cc (lambda (k)
+           (let loop ((l l) (k2 k)) (if (pair? l) (loop (cdr l) k2) (k2 0)))))))",
+        "f"
+    ));
+}
+
+#[test]
+fn continuations_that_may_outlive_the_call_stay_full() {
+    // Kept in a variable, returned, captured by a kept lambda, passed to
+    // a procedure that keeps it.
+    assert!(!escapes_in(
+        "(define saved #f) (define (f) (+ 1 (call/cc (lambda (k) (set! saved k) 1))))",
+        "f"
+    ));
+    assert!(!escapes_in(
+        "(define (f) (+ 1 (call/cc (lambda (k) k))))",
+        "f"
+    ));
+    assert!(!escapes_in(
+        "(define (f) (+ 1 (call/cc (lambda (k) (vector (lambda () (k 1)))))))",
+        "f"
+    ));
+    assert!(!escapes_in(
+        "(define saved #f) (define (keep x) (set! saved x))
+         (define (f) (+ 1 (call/cc (lambda (k) (keep k) 1))))",
+        "f"
+    ));
+    // In tail position with a receiver that loops back: call/cc keeps
+    // such a loop in constant space, an escape frame per turn would not.
+    assert!(!escapes_in(
+        "(define (spin n) (call/cc (lambda (k) (if (= n 0) (k 1) (spin (- n 1))))))",
+        "spin"
+    ));
+    // The receiver reaches a full capture (ctak's shape): left alone.
+    assert!(!escapes_in(
+        "(define (g k n) (if (= n 0) (k 0) (call/cc (lambda (j) (g j (- n 1))))))
+         (define (f n) (+ 1 (call/cc (lambda (k) (g k n)))))",
+        "f"
+    ));
+}
