@@ -318,6 +318,30 @@ crate::exit_trampoline! {
     pub fn valk_rt_compare(cc: u64, a: Value, b: Value) -> Value => compare_impl;
 }
 
+/// `(%capture-continuation marker)` as compiled code calls it: straight
+/// from the compiled frame (an exit trampoline), so that neither the
+/// capture nor any resumption copies the frames of the generic builtin
+/// call (docs/continuations.md, "Capture"). The marker stays in a root
+/// slot, which the continuation saves and the collector updates.
+extern "C" fn capture_impl(marker: Value) -> Value {
+    let scope = gc::Scope::new();
+    let marker = scope.root(marker);
+    ret(match crate::cont::capture_full() {
+        Ok(crate::cont::Captured::Now(k)) => Ok(k),
+        Ok(crate::cont::Captured::Resumed(v)) => {
+            crate::dynamic::set_resume_value(v);
+            Ok(marker.get())
+        }
+        Err(e) => Err(e),
+    })
+}
+
+crate::exit_trampoline! {
+    /// The continuation of the compiled caller, or `marker` when it is
+    /// resumed (the value is left for `%resume-value`).
+    pub fn valk_rt_capture(marker: Value) -> Value => capture_impl;
+}
+
 fn flonum_arg(who: &str, v: Value) -> VResult<f64> {
     if v.is_flonum() {
         Ok(v.as_flonum())

@@ -15,6 +15,11 @@ use crate::abi::{self, field_offset, TAG_CLOSURE, TAG_OBJECT};
 use valk_runtime::value::ObjType;
 use valk_vir::FuncId;
 
+/// The builtin whose `call_runtime` goes to its own entry
+/// (`valk_rt_capture`): the lowering emits it for the prelude's `call/cc`
+/// (docs/continuations.md, "Capture").
+pub(crate) const CAPTURE: &str = "%capture-continuation";
+
 impl FnEmitter<'_, '_, '_> {
     // ---- checks ----
 
@@ -297,6 +302,10 @@ impl FnEmitter<'_, '_, '_> {
         }
         if valk_runtime::builtins::lookup(name).is_none() {
             return Err(EmitError(format!("unknown runtime function \"{name}\"")));
+        }
+        if name == CAPTURE && a.len() == 1 {
+            // Its own entry: no generic builtin frames under the capture.
+            return Ok(self.call(Conv::C, "@valk_rt_capture", &format!("{V} {}", a[0])));
         }
         let b = self.cx.builtin(name);
         let bp = self.gep_elem("ptr", "@valk_builtins", b);
