@@ -831,7 +831,12 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     /// "Redefining builtins").
     fn note_written(&mut self, name: &str, g: valk_vir::GlobalId) {
         if valk_runtime::builtins::redefinition_index(name).is_some() {
-            self.emit(Op::GlobalWritten(g, Checked::No), &[], Vec::new(), Loc::NONE);
+            self.emit(
+                Op::GlobalWritten(g, Checked::No),
+                &[],
+                Vec::new(),
+                Loc::NONE,
+            );
         }
     }
 
