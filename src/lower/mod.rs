@@ -116,6 +116,11 @@ pub(crate) struct FixedGlobal {
     /// The global may hold another procedure (tiered code,
     /// [`LowerOptions::guarded`]): calls test it first.
     pub guarded: bool,
+    /// The global is a builtin's name: until the definition runs it holds
+    /// the builtin, so only code of later forms (and the procedure's own
+    /// body) calls the function directly; earlier forms' code, the
+    /// prelude's included, calls the global's value.
+    pub builtin_name: bool,
     /// A guarded procedure whose calls are only primitives in line and
     /// guarded procedures of the same kind, with no assignment of a
     /// global and no inner lambda: the twin function (no closure, no
@@ -732,6 +737,7 @@ fn declare_fixed(
         required: l.params.len(),
         rest: l.rest.is_some(),
         guarded,
+        builtin_name: valk_runtime::builtins::lookup(name).is_some(),
         twin: None,
     }
 }
@@ -761,13 +767,9 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             let ExprKind::Lambda(l) = &value.kind else {
                 continue;
             };
-            // A builtin's name holds the builtin until the definition
-            // runs, and code that runs before it (the prelude's) calls the
-            // builtin: never called directly.
             if defined_at.get(name).map_or(0, Vec::len) != 1
                 || assigned.contains(name)
                 || opts.predefined.contains(name)
-                || valk_runtime::builtins::lookup(name).is_some()
             {
                 continue;
             }
@@ -825,8 +827,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
             };
             let once = globals.defined_at.get(name).map_or(0, Vec::len) == 1
                 && !globals.assigned.contains(name)
-                && !globals.predefined.contains(name)
-                && valk_runtime::builtins::lookup(name).is_none();
+                && !globals.predefined.contains(name);
             if !once {
                 continue;
             }

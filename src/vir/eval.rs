@@ -580,7 +580,7 @@ impl<'m> Machine<'m> {
                 V::Unspecified
             }
             Op::Call(f) => self.call(*f, a.to_vec())?,
-            Op::CallClosure => {
+            Op::CallClosure | Op::CallGeneric => {
                 let (f, ps) = self.closure_params(a[0], &a[1..])?;
                 self.call(f, ps)?
             }

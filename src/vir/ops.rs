@@ -505,6 +505,11 @@ define_ops! {
     /// `[callee, args...] -> value`: unknown callee; the callee receives
     /// itself and the argument count and checks arity.
     CallClosure = "call_closure", AtLeast(1), Value, Impure, Fixed(0), None, ValueCall;
+    /// `[callee, args...] -> value`: as `call_closure`, through the
+    /// runtime's generic call (one call site, no test of the callee): for
+    /// paths that almost never run (the calls of redefined builtins,
+    /// docs/tiering.md "Redefining builtins").
+    CallGeneric = "call_generic", AtLeast(1), Value, Impure, Fixed(0), None, ValueCall;
     /// `[args...] -> value`: call a runtime builtin (named in the
     /// module's builtin table).
     CallRuntime(b: BuiltinId) = "call_runtime", AtLeast(0), Value, Impure, Fixed(0), Builtin, ImmCall;

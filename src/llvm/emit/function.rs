@@ -337,6 +337,7 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 None
             }
             Op::CallClosure => Some(self.closure_call(&a[0], &a[1..], false)),
+            Op::CallGeneric => Some(self.generic_call(&a[0], &a[1..])),
             Op::CallRuntime(b) => Some(self.runtime_call(self.m.builtin_name(*b), &a)?),
             Op::FfiCall(ff) => Some(self.ffi_call(ff, &a)),
             Op::CheckInit => Some(self.check_init(&a[0], &a[1])),

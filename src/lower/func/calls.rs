@@ -82,6 +82,14 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         self.finish(v, cont)
     }
 
+    /// A call of `callee` through the runtime's generic call
+    /// (`call_generic`: small code, for paths that almost never run).
+    fn generic_call(&mut self, callee: Value, args: &[Value], span: Span) -> Value {
+        let mut all = vec![callee];
+        all.extend_from_slice(args);
+        self.push_at(Op::CallGeneric, &all, span)
+    }
+
     /// A self tail call: back to the loop header of this function.
     fn loop_back(&mut self, args: Vec<Value>, nreq: usize, rest: bool) {
         let vs = self.spread(args, nreq, rest);
@@ -250,7 +258,11 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if let Some(v) = self.record_call(name, fspan, args, span)? {
             return self.finish(v, cont);
         }
-        if let Some(fx) = globals.fixed.get(name) {
+        if let Some(fx) = globals
+            .fixed
+            .get(name)
+            .filter(|fx| !fx.builtin_name || fx.guarded || self.tl.index >= fx.top)
+        {
             let argc = args.len();
             if argc >= fx.required && (fx.rest || argc == fx.required) {
                 let (func, n, rest) = (fx.func, fx.required, fx.rest);
@@ -386,14 +398,20 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         };
         match join {
             Some((b, r)) => {
-                let w = self
-                    .closure_call(clo, &vs, span, Cont::Value)?
-                    .ok_or_else(|| internal("call in value position ended its block"))?;
+                let w = self.generic_call(clo, &vs, span);
                 self.term(Op::Br, &[], vec![BlockCall::new(b, &[w])]);
                 self.switch_to(b);
                 Ok(Some(r))
             }
-            None => self.closure_call(clo, &vs, span, cont),
+            // A tail call stays one (a loop through a redefined builtin
+            // runs in constant space).
+            None if cont == Cont::Return && self.tail_calls() => {
+                self.closure_call(clo, &vs, span, cont)
+            }
+            None => {
+                let w = self.generic_call(clo, &vs, span);
+                self.finish(w, cont)
+            }
         }
     }
 
