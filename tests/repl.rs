@@ -85,6 +85,37 @@ fn redefinition(engine: &str) {
     assert_eq!(code, 0);
 }
 
+/// A builtin redefined by a later input is seen by procedures of earlier
+/// inputs that compiled it in line (docs/tiering.md, "Redefining
+/// builtins"), also inside a closure they made, and the builtin again once
+/// it is restored.
+const BUILTIN_REDEFINITION: &str = "(define (f x) (car x))\n(define (g v) (vector-ref v 0))\n\
+     (define (h) (lambda (p) (cdr p)))\n(define k (h))\n(list (f '(1)) (g #(2)) (k '(3 . 4)))\n\
+     (define original-car car)\n(define original-cdr cdr)\n(define (car x) 'mine)\n\
+     (set! vector-ref (lambda (v i) 'mine-too))\n(define cdr car)\n\
+     (list (f '(1)) (g #(2)) (k '(3 . 4)))\n\
+     (define car original-car)\n(define cdr original-cdr)\n(list (f '(1)) (k '(3 . 4)))\n";
+const BUILTIN_REDEFINITION_OUT: &str = "(1 2 4)\n(mine mine-too mine)\n(1 4)\n";
+
+fn builtin_redefinition(engine: &str) {
+    let (out, err, code) = session(engine, BUILTIN_REDEFINITION);
+    assert_eq!(out, BUILTIN_REDEFINITION_OUT);
+    assert_eq!(err, "");
+    assert_eq!(code, 0);
+}
+
+/// [`builtin_redefinition`] with the procedures compiled at their first
+/// call (tier 1) and in the default mode.
+#[test]
+fn builtin_redefinition_in_tiered_sessions() {
+    for tier in ["eager", "auto"] {
+        let (out, err, code) = session_tier("", tier, BUILTIN_REDEFINITION);
+        assert_eq!(out, BUILTIN_REDEFINITION_OUT, "VALK_TIER={tier}");
+        assert_eq!(err, "", "VALK_TIER={tier}");
+        assert_eq!(code, 0);
+    }
+}
+
 fn error_then_correct_form(engine: &str) {
     let (out, err, code) = session(
         engine,
@@ -517,6 +548,7 @@ on_both_engines!(
     prints_values_with_write,
     multi_line_input,
     redefinition,
+    builtin_redefinition,
     error_then_correct_form,
     runtime_error_keeps_earlier_output_and_definitions,
     syntax_error_is_reported_and_session_goes_on,

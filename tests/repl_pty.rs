@@ -171,6 +171,21 @@ fn redefinition(engine: &str) {
     assert!(out.contains("401\r\n"), "{out:?}");
 }
 
+/// A builtin that an earlier input compiled in line, redefined by a later
+/// one (docs/tiering.md, "Redefining builtins"), then restored.
+fn builtin_redefinition(engine: &str) {
+    let mut r = Repl::start(engine, "builtin-redef");
+    r.eval("(define (f x) (car x))");
+    assert!(r.eval("(f '(1))").contains("1\r\n"));
+    r.eval("(define original-car car)");
+    r.eval("(define (car x) 'mine)");
+    let out = r.eval("(f '(1))");
+    assert!(out.contains("mine\r\n"), "{out:?}");
+    r.eval("(set! car original-car)");
+    let out = r.eval("(f '(1))");
+    assert!(out.contains("1\r\n") && !out.contains("mine"), "{out:?}");
+}
+
 fn error_then_correct_form(engine: &str) {
     let mut r = Repl::start(engine, "error");
     let out = r.eval("(car 5)");
@@ -415,6 +430,7 @@ fn disasm_command(engine: &str) {
 }
 
 on_both_engines!(
+    builtin_redefinition,
     backtrace_command,
     describe_and_apropos,
     trace_and_untrace,

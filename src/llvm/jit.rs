@@ -308,6 +308,10 @@ pub fn runtime_address(name: &str) -> Option<usize> {
         "valk_young_lo" => addr_of!(gc::barrier::valk_young_lo) as usize,
         "valk_young_size" => addr_of!(gc::barrier::valk_young_size) as usize,
         "valk_gc_remember" => gc::valk_gc_remember as *const () as usize,
+        "valk_redefined" => addr_of!(valk_runtime::globals::valk_redefined) as usize,
+        "valk_rt_global_written" => {
+            valk_runtime::globals::valk_rt_global_written as *const () as usize
+        }
         "valk_rt_interrupt" => rt::valk_rt_interrupt as *const () as usize,
         "valk_gc_alloc_slow" => frames::valk_gc_alloc_slow as *const () as usize,
         "valk_rt_call" => frames::valk_rt_call as *const () as usize,

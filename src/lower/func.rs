@@ -761,6 +761,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 let v = self.value(val)?;
                 let g = self.tl.cx.module.global(name);
                 self.effect_at(Op::GlobalSet(g, Checked::Yes), &[v], e.span);
+                self.note_written(name, g);
                 let u = self.unspecified();
                 self.finish(u, cont)
             }
@@ -768,6 +769,7 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 let v = self.value(val)?;
                 let g = self.tl.cx.module.global(name);
                 self.emit(Op::GlobalSet(g, Checked::No), &[v], Vec::new(), Loc::NONE);
+                self.note_written(name, g);
                 let u = self.unspecified();
                 self.finish(u, cont)
             }
@@ -823,21 +825,41 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         self.push(op, &[])
     }
 
+    /// After a write of global `name` (`g`): when it is a builtin's name,
+    /// the runtime notes whether it still holds the builtin (the `intact`
+    /// tests of code compiled earlier read that; docs/tiering.md,
+    /// "Redefining builtins").
+    fn note_written(&mut self, name: &str, g: valk_vir::GlobalId) {
+        if valk_runtime::builtins::redefinition_index(name).is_some() {
+            self.emit(
+                Op::GlobalWritten(g, Checked::No),
+                &[],
+                Vec::new(),
+                Loc::NONE,
+            );
+        }
+    }
+
     /// On entry of a guarded procedure with a twin: when every global of
-    /// its region holds its procedure, tail-call the twin with the
-    /// arguments `args`; otherwise go on in this block.
+    /// its region holds its procedure and every builtin it lists is intact
+    /// (`FixedGlobal::twin`), tail-call the twin with the arguments
+    /// `args`; otherwise go on in this block.
     fn enter_twin(&mut self, twin: FuncId, region: &[String], args: &[Value], span: Span) {
         let fallback = self.f.create_block(Some("guarded"));
         for name in region {
-            let Some(fx) = self.tl.cx.globals.fixed.get(name) else {
+            let t = if let Some(fx) = self.tl.cx.globals.fixed.get(name) {
+                let func = fx.func;
+                let g = self.tl.cx.module.global(name);
+                // Unchecked: an unbound global holds a non-closure, so the
+                // test fails and the guarded code raises the error where
+                // it would.
+                let v = self.push(Op::GlobalGet(g, Checked::No), &[]);
+                self.push(Op::ProcIs(func), &[v])
+            } else if let Some(n) = valk_runtime::builtins::redefinition_index(name) {
+                self.push(Op::Intact(n), &[])
+            } else {
                 continue;
             };
-            let func = fx.func;
-            let g = self.tl.cx.module.global(name);
-            // Unchecked: an unbound global holds a non-closure, so the test
-            // fails and the guarded code raises the error where it would.
-            let v = self.push(Op::GlobalGet(g, Checked::No), &[]);
-            let t = self.push(Op::ProcIs(func), &[v]);
             let next = self.f.create_block(Some("holds"));
             self.term(
                 Op::BrIf,

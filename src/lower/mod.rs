@@ -117,14 +117,22 @@ pub(crate) struct FixedGlobal {
     /// The global may hold another procedure (tiered code,
     /// [`LowerOptions::guarded`]): calls test it first.
     pub guarded: bool,
+    /// The global is a builtin's name: until the definition runs it holds
+    /// the builtin, so only code of later forms (and the procedure's own
+    /// body) calls the function directly; earlier forms' code, the
+    /// prelude's included, calls the global's value.
+    pub builtin_name: bool,
     /// A guarded procedure whose calls are only primitives in line and
     /// guarded procedures of the same kind, with no assignment of a
     /// global and no inner lambda: the twin function (no closure, no
     /// guards: its calls of them are calls of their twins), and the
-    /// globals whose procedures it may reach. While those globals hold
-    /// their procedures, nothing the twins run can change them, so `func`
-    /// tests them once on entry and continues in the twin
-    /// (docs/tiering.md, "Guarded calls").
+    /// globals whose procedures it may reach, followed (when
+    /// [`GlobalsInfo::check_builtins`]) by the builtins the twins compile
+    /// in line or call directly. While those globals hold their
+    /// procedures and those builtins are intact, nothing the twins run can
+    /// change them, so `func` tests them once on entry and continues in
+    /// the twin (docs/tiering.md, "Guarded calls" and "Redefining
+    /// builtins").
     pub twin: Option<(FuncId, Vec<String>)>,
 }
 
@@ -162,6 +170,14 @@ pub(crate) struct GlobalsInfo {
     /// Globals that are another name for a builtin or fixed global: the
     /// form defining them, and the target.
     pub aliases: HashMap<String, (usize, String)>,
+    /// Code compiled before the whole program is known (REPL inputs, the
+    /// prelude's module, tiered procedures: not
+    /// [`LowerOptions::fixed_globals`]): a builtin may be redefined after
+    /// the code was compiled, so each use of a builtin in line (or of its
+    /// runtime function) is guarded by `intact` and calls the global's
+    /// value when it was redefined (docs/tiering.md, "Redefining
+    /// builtins").
+    pub check_builtins: bool,
 }
 
 impl GlobalsInfo {
@@ -584,9 +600,16 @@ fn split_expr(e: &mut Expr, locals: &mut Vec<crate::ast::LocalInfo>, owner: &Sit
 /// The guarded globals called by the body of top-level form `top`, if the
 /// body is closed: no inner lambda, no assignment of a global, and every
 /// call is a primitive compiled in line (which never runs Scheme code) or
-/// a guarded procedure with a matching arity. `None` otherwise.
-fn closed_calls(body: &Expr, globals: &GlobalsInfo, top: usize) -> Option<HashSet<String>> {
+/// a guarded procedure with a matching arity; with them the globals named
+/// by the calls of primitives (the twin uses them without `intact`
+/// tests). `None` otherwise.
+fn closed_calls(
+    body: &Expr,
+    globals: &GlobalsInfo,
+    top: usize,
+) -> Option<(HashSet<String>, HashSet<String>)> {
     let mut calls = HashSet::new();
+    let mut prims_called = HashSet::new();
     let mut stack = vec![body];
     while let Some(e) = stack.pop() {
         match &e.kind {
@@ -594,13 +617,15 @@ fn closed_calls(body: &Expr, globals: &GlobalsInfo, top: usize) -> Option<HashSe
                 return None
             }
             ExprKind::Call(f, args) => {
-                let ExprKind::Global(name) = &f.kind else {
+                let ExprKind::Global(site) = &f.kind else {
                     return None;
                 };
-                let name = globals.resolve_alias(name, top);
+                let name = globals.resolve_alias(site, top);
                 let argc = args.len();
                 let prim = globals.is_pristine_builtin(name) && prims::lookup(name, argc).is_some();
-                if !prim {
+                if prim {
+                    prims_called.insert(site.clone());
+                } else {
                     let fx = globals.fixed.get(name)?;
                     if !fx.guarded || fx.rest || argc != fx.required {
                         return None;
@@ -612,7 +637,7 @@ fn closed_calls(body: &Expr, globals: &GlobalsInfo, top: usize) -> Option<HashSe
             _ => push_children(e, &mut stack),
         }
     }
-    Some(calls)
+    Some((calls, prims_called))
 }
 
 /// Gives a twin ([`FixedGlobal::twin`]) to every guarded procedure whose
@@ -625,6 +650,7 @@ fn add_twins(
     names: &mut func::Names,
 ) {
     let mut closed: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut prims_called: HashMap<String, HashSet<String>> = HashMap::new();
     for (name, fx) in &globals.fixed {
         if !fx.guarded || fx.rest {
             continue;
@@ -632,8 +658,9 @@ fn add_twins(
         let Some(ExprKind::Lambda(l)) = tops.get(fx.top).map(|t| &t.body.kind) else {
             continue;
         };
-        if let Some(calls) = closed_calls(&l.body, globals, fx.top) {
+        if let Some((calls, prims)) = closed_calls(&l.body, globals, fx.top) {
             closed.insert(name.clone(), calls);
+            prims_called.insert(name.clone(), prims);
         }
     }
     // Drop those that call a procedure that is not closed, until none does.
@@ -665,6 +692,16 @@ fn add_twins(
                 }
             }
             k += 1;
+        }
+        if globals.check_builtins {
+            let mut builtins: Vec<String> = region
+                .iter()
+                .flat_map(|g| prims_called[g].iter().cloned())
+                .collect::<HashSet<String>>()
+                .into_iter()
+                .collect();
+            builtins.sort();
+            region.extend(builtins);
         }
         let fx = globals
             .fixed
@@ -701,6 +738,7 @@ fn declare_fixed(
         required: l.params.len(),
         rest: l.rest.is_some(),
         guarded,
+        builtin_name: valk_runtime::builtins::lookup(name).is_some(),
         twin: None,
     }
 }
@@ -765,11 +803,14 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         fixed,
         predefined: opts.predefined.clone(),
         aliases: HashMap::new(),
+        check_builtins: !opts.fixed_globals,
     };
     // `(define %memv memv)`: a global defined once as the value of a
     // builtin nobody redefines, or of a fixed global defined earlier, is
-    // that procedure from then on.
-    for (i, t) in tops.iter().enumerate() {
+    // that procedure from then on. Only when the whole program is known:
+    // otherwise later code may assign the alias, whose cell no `intact`
+    // byte watches.
+    for (i, t) in tops.iter().enumerate().filter(|_| opts.fixed_globals) {
         let ExprKind::DefineGlobal(name, value) = &t.body.kind else {
             continue;
         };

@@ -252,6 +252,12 @@ fn primitives_are_inlined_unless_redefined() {
     let l = lower("(define (car x) x) (define (f p) (car p))");
     assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
     assert_eq!(count(&l, "f", |o| matches!(o, Op::TailCall(_))), 1);
+    // Code of an earlier form (the prelude's) may run before the
+    // definition, while the global still holds the builtin: it calls the
+    // global's value.
+    let l = lower("(define (f p) (car p)) (define (car x) x)");
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
+    assert_eq!(count(&l, "f", |o| *o == Op::TailCallClosure), 1);
     let l = lower("(define (f p) (set! car cdr) (car p))");
     assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
     // Redefined elsewhere (REPL, prelude): the global's closure is called.
@@ -629,6 +635,55 @@ fn twins_test_every_global_of_their_region_on_entry() {
     assert!(known.contains("call @fib.known("), "{known}");
     assert!(known.contains("call @g.known("), "{known}");
     assert!(!known.contains("global_get"), "{known}");
+    // The twins' primitives are unguarded; `fib` tests them on entry.
+    assert_eq!(count(&l, "fib.known", |o| matches!(o, Op::Intact(_))), 0);
+    assert!(count(&l, "fib", |o| matches!(o, Op::Intact(_))) >= 3);
+}
+
+#[test]
+fn builtins_are_guarded_unless_the_whole_program_is_known() {
+    // docs/tiering.md, "Redefining builtins".
+    let car = valk_runtime::builtins::redefinition_index("car").unwrap();
+    let incremental = LowerOptions::default();
+    let l = lower_with("(define (f p) (car p))", &incremental);
+    let t = func_text(&l, "f");
+    assert!(t.contains(&format!("intact {car}")), "{t}");
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 1, "{t}");
+    // Redefined: the global's value, in tail position.
+    assert_eq!(count(&l, "f", |o| *o == Op::TailCallClosure), 1, "{t}");
+    // In value position, the runtime's generic call.
+    let l = lower_with("(define (f p) (list (car p)))", &incremental);
+    assert_eq!(count(&l, "f", |o| *o == Op::CallGeneric), 1);
+    // Runtime calls too.
+    let l = lower_with("(define (f s) (string->symbol s))", &incremental);
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::Intact(_))), 1);
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::CallRuntime(_))), 1);
+    // Whole programs: unguarded.
+    let l = lower("(define (f p) (car p))");
+    assert_eq!(count(&l, "f", |o| matches!(o, Op::Intact(_))), 0);
+    // `%cons` is guarded by its own byte, not `cons`'s.
+    let l = lower_with("(define (f a) (%cons a a))", &incremental);
+    let alias = valk_runtime::builtins::redefinition_index("%cons").unwrap();
+    assert!(func_text(&l, "f").contains(&format!("intact {alias}")));
+    assert_ne!(
+        Some(alias),
+        valk_runtime::builtins::redefinition_index("cons")
+    );
+    // No alias resolution: `first` may be assigned by a later input.
+    let l = lower_with("(define first car) (define (f p) (first p))", &incremental);
+    assert_eq!(count(&l, "f", |o| *o == Op::Car), 0);
+}
+
+#[test]
+fn writes_of_a_builtins_global_are_noted() {
+    let l = lower_with(
+        "(define (car x) x) (set! cdr car) (define y 1) (set! y 2)",
+        &LowerOptions::default(),
+    );
+    let written = valk_vir::print_module(&l.module)
+        .matches("global_written")
+        .count();
+    assert_eq!(written, 2);
 }
 
 /// Stand-ins for the prelude's call/cc (escapes.rs wants both names

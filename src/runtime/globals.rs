@@ -2,12 +2,41 @@
 //! compiled code can load a global through a fixed pointer and a REPL
 //! redefinition is seen by every caller. A cell holds
 //! [`Value::UNDEFINED`] while the global is unbound.
+//!
+//! The cells of builtins are *watched* (docs/tiering.md, "Redefining
+//! builtins"): every write of one sets or clears its byte in
+//! [`valk_redefined`], which compiled code that inlined the builtin tests
+//! before using its inline form.
 
 use crate::gc::{self, RootVisitor};
 use crate::guarded::Guarded;
-use crate::value::Value;
+use crate::object;
+use crate::value::{ProcInfo, Value};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Room in [`valk_redefined`]: one byte per builtin and per `%` alias of
+/// one (`builtins::redefinition_index`).
+pub const REDEFINED_CAPACITY: usize = 1024;
+
+/// Byte `i` is 1 while the global whose redefinition index is `i` (a
+/// builtin's name, or a `%` alias of one) holds anything but that builtin's
+/// procedure. Compiled code that inlined the builtin (or calls its runtime
+/// function directly) loads the byte before each such use and calls the
+/// global's value instead when it is set (docs/tiering.md). Written only
+/// by the thread that runs Valk code, at each write of a watched cell.
+#[no_mangle]
+pub static valk_redefined: [AtomicU8; REDEFINED_CAPACITY] =
+    [const { AtomicU8::new(0) }; REDEFINED_CAPACITY];
+
+/// A watched cell: its byte in [`valk_redefined`] and the procedure
+/// information of the builtin it starts with.
+#[derive(Clone, Copy)]
+struct Watch {
+    index: u32,
+    info: &'static ProcInfo,
+}
 
 const CHUNK: usize = 1024;
 
@@ -25,6 +54,8 @@ struct Table {
     /// return them without holding the table.
     names: Vec<&'static str>,
     by_name: HashMap<&'static str, GlobalId>,
+    /// Indexed by `GlobalId`: the watched cells (builtins).
+    watch: Vec<Option<Watch>>,
 }
 
 // SAFETY: the runtime is single-threaded (docs/architecture.md): the table
@@ -37,6 +68,7 @@ fn new_table() -> Table {
         chunks: Vec::new(),
         names: Vec::new(),
         by_name: HashMap::new(),
+        watch: Vec::new(),
     }
 }
 
@@ -105,9 +137,67 @@ pub fn get(id: GlobalId) -> Value {
     cell(id).get()
 }
 
+/// Writes the global's cell (and, for a builtin's cell, its
+/// [`valk_redefined`] byte).
 #[inline]
 pub fn set(id: GlobalId, v: Value) {
-    cell(id).set(v)
+    let i = id.0 as usize;
+    let (chunk, watch) = with_table(|t| (t.chunks[i / CHUNK], t.watch.get(i).copied().flatten()));
+    chunk[i % CHUNK].set(v);
+    if let Some(w) = watch {
+        note(w, v);
+    }
+}
+
+/// Records whether a watched cell now holds something other than its
+/// builtin.
+fn note(w: Watch, v: Value) {
+    let builtin = v.is_closure() && std::ptr::eq(object::closure_info(v), w.info);
+    valk_redefined[w.index as usize].store(u8::from(!builtin), Ordering::Relaxed);
+}
+
+/// Watches the cell of global `id`, which holds the builtin whose closures
+/// carry `info`: from now on its byte `index` of [`valk_redefined`] says
+/// whether it still does (`builtins::install`).
+pub fn watch(id: GlobalId, index: u32, info: &'static ProcInfo) {
+    assert!(
+        (index as usize) < REDEFINED_CAPACITY,
+        "internal error: more builtins than REDEFINED_CAPACITY"
+    );
+    let w = Watch { index, info };
+    with_table(|t| {
+        let i = id.0 as usize;
+        if t.watch.len() <= i {
+            t.watch.resize(i + 1, None);
+        }
+        t.watch[i] = Some(w);
+    });
+    note(w, get(id));
+}
+
+/// Called by compiled code after it wrote the cell at `cell` (a
+/// `global_written` instruction follows each write of a builtin's global,
+/// docs/vir.md): updates the cell's [`valk_redefined`] byte. A leaf: it
+/// neither allocates nor raises.
+///
+/// # Safety
+/// `cell` must be the address of a global's value cell ([`slot`]).
+#[no_mangle]
+pub unsafe extern "C" fn valk_rt_global_written(cell: *const Value) {
+    let found = with_table(|t| {
+        t.chunks.iter().enumerate().find_map(|(k, chunk)| {
+            let base = chunk.as_ptr() as usize;
+            let offset = (cell as usize).wrapping_sub(base);
+            (offset < CHUNK * std::mem::size_of::<Cell<Value>>())
+                .then(|| k * CHUNK + offset / std::mem::size_of::<Cell<Value>>())
+                .and_then(|i| t.watch.get(i).copied().flatten())
+        })
+    });
+    if let Some(w) = found {
+        // SAFETY: `cell` is a value cell (the caller's contract), which
+        // lives for the life of the process.
+        note(w, unsafe { *cell });
+    }
 }
 
 /// Names of all bound globals (REPL completion).

@@ -485,6 +485,10 @@ define_ops! {
     /// `[v]`: write the cell (`define`); checked: raise an unbound error
     /// first if the cell is unbound (`set!`).
     GlobalSet(g: GlobalId, chk: Checked) = "global_set", Exact(1), Effect, Impure, Fixed(0), Global, ImmValues;
+    /// `[]`: the global (a builtin's name or a `%` alias of one) was just
+    /// written: the runtime updates its `intact` byte. Follows every
+    /// `global_set` of such a global; `chk` is always `No`.
+    GlobalWritten(g: GlobalId, chk: Checked) = "global_written", Exact(0), Effect, Impure, Fixed(0), Global, ImmValues;
     /// `[v, name] -> v`: raises `variable used before its definition:
     /// NAME` when `v` is `undefined` (a `letrec` variable read too early);
     /// `name` is a symbol constant.
@@ -501,6 +505,11 @@ define_ops! {
     /// `[callee, args...] -> value`: unknown callee; the callee receives
     /// itself and the argument count and checks arity.
     CallClosure = "call_closure", AtLeast(1), Value, Impure, Fixed(0), None, ValueCall;
+    /// `[callee, args...] -> value`: as `call_closure`, through the
+    /// runtime's generic call (one call site, no test of the callee): for
+    /// paths that almost never run (the calls of redefined builtins,
+    /// docs/tiering.md "Redefining builtins").
+    CallGeneric = "call_generic", AtLeast(1), Value, Impure, Fixed(0), None, ValueCall;
     /// `[args...] -> value`: call a runtime builtin (named in the
     /// module's builtin table).
     CallRuntime(b: BuiltinId) = "call_runtime", AtLeast(0), Value, Impure, Fixed(0), Builtin, ImmCall;
@@ -516,6 +525,13 @@ define_ops! {
     /// globals that tiered code expects to hold `f` (docs/tiering.md,
     /// "Guarded calls").
     ProcIs(f: FuncId) = "proc_is", Exact(1), Value, Pure, Fixed(0), Func, ImmCall;
+    /// `[] -> boolean`: does the global with redefinition index `n` (a
+    /// builtin's name or a `%` alias of one, numbered by the runtime's
+    /// `builtins::redefinition_index`) still hold that builtin? Read at
+    /// run time (byte `n` of `valk_redefined`): the guard of a builtin
+    /// compiled in line, or called directly, by code compiled before the
+    /// whole program is known (docs/tiering.md, "Redefining builtins").
+    Intact(n: u32) = "intact", Exact(0), Value, Pure, Fixed(0), Field, Imm;
     /// `[closure] -> value`: captured variable `n` of a closure.
     EnvGet(n: u32) = "env_get", Exact(1), Value, Pure, Fixed(0), Field, ValuesImm;
     /// `[captures...] -> continuation`: reify the current continuation

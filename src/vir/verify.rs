@@ -596,7 +596,9 @@ fn check_inst(c: &mut Checker, in_layout: &[bool], b: Block, i: Inst) {
                 }
             }
         }
-        Op::GlobalGet(g, _) | Op::GlobalSet(g, _) if g.index() >= m.globals.len() => {
+        Op::GlobalGet(g, _) | Op::GlobalSet(g, _) | Op::GlobalWritten(g, _)
+            if g.index() >= m.globals.len() =>
+        {
             c.error(
                 Some(b),
                 Some(i),

@@ -265,6 +265,20 @@ impl FnEmitter<'_, '_, '_> {
         self.phi(V, &incoming)
     }
 
+    /// `call_generic %c(args)`: the runtime's generic call of any
+    /// procedure (`valk_rt_call`, which checks the arity and enters
+    /// compiled, interpreted and builtin procedures alike). One call site
+    /// where `closure_call` has up to four: the slow path of guarded
+    /// builtins stays small to compile.
+    pub(super) fn generic_call(&mut self, c: &str, args: &[String]) -> String {
+        let argv = self.argv(args);
+        self.call(
+            Conv::C,
+            "@valk_rt_call",
+            &format!("{V} {c}, i64 {}, ptr {argv}", args.len()),
+        )
+    }
+
     // ---- the runtime ----
 
     /// `check_init %v, %name`: `v` unless it is `undefined`, else raise

@@ -345,12 +345,21 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 let c = self.proc_is(*f, &a[0]);
                 Some(self.bool_of(&c))
             }
+            Op::Intact(n) => {
+                let c = self.intact(*n);
+                Some(self.bool_of(&c))
+            }
+            Op::GlobalWritten(g, _) => {
+                self.global_written(g.index());
+                None
+            }
             Op::EnvGet(n) => Some(self.env_get(&a[0], *n as usize)),
             Op::Call(callee) => {
                 self.direct_call(res, *callee, &a);
                 None
             }
             Op::CallClosure => Some(self.closure_call(&a[0], &a[1..], false)),
+            Op::CallGeneric => Some(self.generic_call(&a[0], &a[1..])),
             Op::CallRuntime(b) => Some(self.runtime_call(self.m.builtin_name(*b), &a)?),
             Op::FfiCall(ff) => Some(self.ffi_call(ff, &a)),
             Op::CheckInit => Some(self.check_init(&a[0], &a[1])),
@@ -373,7 +382,14 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
                 None
             }
             Op::BrIf => {
-                self.branch_if(&a[0], &d.targets[0], &d.targets[1]);
+                // A builtin is rarely redefined: its guard's slow path is cold.
+                let weight = match self.f.value_def(d.args[0]) {
+                    valk_vir::ValueDef::Result(i) if matches!(self.f.inst(i).op, Op::Intact(_)) => {
+                        Weight::Likely
+                    }
+                    _ => Weight::Even,
+                };
+                self.branch_if(&a[0], &d.targets[0], &d.targets[1], weight);
                 None
             }
             Op::Switch(cases) => {
@@ -439,12 +455,12 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
     }
 
     /// Scheme truth: everything but `#f` is true.
-    fn branch_if(&mut self, c: &str, yes: &BlockCall, no: &BlockCall) {
+    fn branch_if(&mut self, c: &str, yes: &BlockCall, no: &BlockCall, weight: Weight) {
         let c = self.icmp_v("ne", c, &imm_op(abi::FALSE));
         let mut pending = Vec::new();
         let t = self.edge(yes, true, &mut pending);
         let e = self.edge(no, true, &mut pending);
-        self.br_if(&c, &t, &e, Weight::Even);
+        self.br_if(&c, &t, &e, weight);
         self.flush_edges(pending);
     }
 

@@ -480,9 +480,11 @@ const DECLS: &str = r#"@valk_alloc_ptr = external global i64
 @valk_interrupt = external global i64
 @valk_young_lo = external global i64
 @valk_young_size = external global i64
+@valk_redefined = external global [1024 x i8]
 
 declare ptr @valk_gc_alloc_slow(i64)
 declare void @valk_gc_remember(ptr addrspace(1))
+declare void @valk_rt_global_written(ptr)
 declare ptr addrspace(1) @valk_rt_call(ptr addrspace(1), i64, ptr)
 declare ptr addrspace(1) @valk_rt_call_builtin(ptr, i64, ptr)
 declare ptr addrspace(1) @valk_rt_wrong_type(ptr, i64, i64, ptr addrspace(1))

@@ -616,6 +616,23 @@ impl FnEmitter<'_, '_, '_> {
         self.store_mem(v, &cell);
     }
 
+    /// Tells the runtime that the cell of global `g`, a builtin's, was
+    /// written (docs/tiering.md, "Redefining builtins"). A leaf call.
+    pub(super) fn global_written(&mut self, g: usize) {
+        let cell = self.cell(g);
+        self.line(format!("call void @valk_rt_global_written(ptr {cell}) #2"));
+    }
+
+    /// i1: does the global with redefinition index `n` still hold its
+    /// builtin (byte `n` of `@valk_redefined` is 0)? A plain load: LLVM
+    /// may reuse it until the next call, which is the only thing that
+    /// can change it.
+    pub(super) fn intact(&mut self, n: u32) -> String {
+        let p = self.gep_elem("i8", "@valk_redefined", n);
+        let b = self.load_mem("i8", &p);
+        self.def(format!("icmp eq i8 {b}, 0"))
+    }
+
     /// Raises `unbound variable` (with the source diagnostic) when `v` is
     /// the `undefined` marker.
     fn check_bound(&mut self, v: &str, g: usize, loc: Loc) {

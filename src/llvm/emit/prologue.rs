@@ -218,6 +218,7 @@ impl FnEmitter<'_, '_, '_> {
                 f.inst(i).op,
                 Op::Call(_)
                     | Op::CallClosure
+                    | Op::CallGeneric
                     | Op::CallRuntime(_)
                     | Op::FfiCall(_)
                     | Op::CheckInit

@@ -5,6 +5,18 @@
 
 use super::*;
 
+/// How a call of a builtin is compiled when it is not a closure call
+/// ([`FnLower::builtin_form`]).
+#[derive(Clone, Copy)]
+enum BuiltinForm {
+    /// `eqv?`/`equal?` against a constant compared by identity: `eq`.
+    Identity,
+    /// In line.
+    Prim(Prim),
+    /// `call_runtime` of the builtin's function.
+    Runtime,
+}
+
 impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
     pub(super) fn args(&mut self, args: &'t [Expr]) -> R<Vec<Value>> {
         args.iter().map(|a| self.value(a)).collect()
@@ -68,6 +80,14 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         }
         let v = self.push_at(Op::CallClosure, &all, span);
         self.finish(v, cont)
+    }
+
+    /// A call of `callee` through the runtime's generic call
+    /// (`call_generic`: small code, for paths that almost never run).
+    fn generic_call(&mut self, callee: Value, args: &[Value], span: Span) -> Value {
+        let mut all = vec![callee];
+        all.extend_from_slice(args);
+        self.push_at(Op::CallGeneric, &all, span)
     }
 
     /// A self tail call: back to the loop header of this function.
@@ -217,22 +237,21 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             }
         }
         let globals = self.tl.cx.globals;
+        let site = name;
         let name = globals.resolve_alias(name, self.tl.index);
         let pristine = globals.is_pristine_builtin(name);
-        if pristine {
-            if matches!(name, "eqv?" | "equal?")
-                && args.len() == 2
-                && args.iter().any(is_eq_comparable_const)
-            {
-                // Against a fixnum, character, boolean, symbol or '(),
-                // eqv? and equal? are identity.
-                let vs = self.args(args)?;
-                let v = self.push(Op::Eq, &vs);
-                return self.finish(v, cont);
+        let builtin = pristine && Self::builtin_form(name, args).is_some();
+        if builtin && globals.check_builtins && !self.unchecked {
+            if let Some(n) = valk_runtime::builtins::redefinition_index(site) {
+                return self.checked_builtin(site, name, n, fspan, args, span, cont);
             }
-            if let Some(p) = prims::lookup(name, args.len()) {
+        }
+        if pristine {
+            if let Some(form @ (BuiltinForm::Identity | BuiltinForm::Prim(_))) =
+                Self::builtin_form(name, args)
+            {
                 let vs = self.args(args)?;
-                let v = self.prim(p, name, &vs, span);
+                let v = self.builtin_fast(form, name, &vs, span);
                 return self.finish(v, cont);
             }
             if name == "%capture-continuation" && args.len() == 1 {
@@ -248,7 +267,11 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         if let Some(v) = self.record_call(name, fspan, args, span)? {
             return self.finish(v, cont);
         }
-        if let Some(fx) = globals.fixed.get(name) {
+        if let Some(fx) = globals
+            .fixed
+            .get(name)
+            .filter(|fx| !fx.builtin_name || fx.guarded || self.tl.index >= fx.top)
+        {
             let argc = args.len();
             if argc >= fx.required && (fx.rest || argc == fx.required) {
                 let (func, n, rest) = (fx.func, fx.required, fx.rest);
@@ -282,13 +305,123 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         }
         if pristine && prims::runtime_callable(name, args.len()) {
             let vs = self.args(args)?;
-            let rt = self.tl.cx.module.builtin(name);
-            let v = self.push_at(Op::CallRuntime(rt), &vs, span);
+            let v = self.builtin_fast(BuiltinForm::Runtime, name, &vs, span);
             return self.finish(v, cont);
         }
         let callee = self.read_global(name, fspan);
         let vs = self.args(args)?;
         self.closure_call(callee, &vs, span, cont)
+    }
+
+    /// How a call of builtin `name` (not redefined when the code was
+    /// compiled) with `args` is compiled, if not as a closure call.
+    fn builtin_form(name: &str, args: &[Expr]) -> Option<BuiltinForm> {
+        if matches!(name, "eqv?" | "equal?")
+            && args.len() == 2
+            && args.iter().any(is_eq_comparable_const)
+        {
+            // Against a fixnum, character, boolean, symbol or '(), eqv?
+            // and equal? are identity.
+            return Some(BuiltinForm::Identity);
+        }
+        if let Some(p) = prims::lookup(name, args.len()) {
+            return Some(BuiltinForm::Prim(p));
+        }
+        prims::runtime_callable(name, args.len()).then_some(BuiltinForm::Runtime)
+    }
+
+    /// The call of builtin `name` on `vs` in the form `form`.
+    fn builtin_fast(&mut self, form: BuiltinForm, name: &str, vs: &[Value], span: Span) -> Value {
+        match form {
+            BuiltinForm::Identity => self.push(Op::Eq, vs),
+            BuiltinForm::Prim(p) => self.prim(p, name, vs, span),
+            BuiltinForm::Runtime => {
+                let rt = self.tl.cx.module.builtin(name);
+                self.push_at(Op::CallRuntime(rt), vs, span)
+            }
+        }
+    }
+
+    /// A call of global `site`, which held builtin `name` when the code was
+    /// compiled, in code compiled before the whole program is known
+    /// (`GlobalsInfo::check_builtins`, docs/tiering.md "Redefining
+    /// builtins"): `if intact(n) then <the builtin in line> else <call the
+    /// global's value>`. As every call, it takes the global's value before
+    /// evaluating the arguments: when they run code (which might assign
+    /// the global), the value and the test are taken first and kept;
+    /// otherwise both are taken after them, where nothing can differ.
+    #[allow(clippy::too_many_arguments)]
+    fn checked_builtin(
+        &mut self,
+        site: &str,
+        name: &str,
+        n: u32,
+        fspan: Span,
+        args: &'t [Expr],
+        span: Span,
+        cont: Cont,
+    ) -> R<Option<Value>> {
+        let form = Self::builtin_form(name, args).ok_or_else(|| internal("not a builtin form"))?;
+        let runs_code = !args.iter().all(|a| {
+            matches!(
+                a.kind,
+                ExprKind::Const(_)
+                    | ExprKind::Void
+                    | ExprKind::Local(_)
+                    | ExprKind::Global(_)
+                    | ExprKind::Lambda(_)
+            )
+        });
+        let early = runs_code.then(|| {
+            let clo = self.read_global(site, fspan);
+            (clo, self.push(Op::Intact(n), &[]))
+        });
+        let vs = self.args(args)?;
+        let test = match early {
+            Some((_, t)) => t,
+            None => self.push(Op::Intact(n), &[]),
+        };
+        let known = self.f.create_block(Some("builtin"));
+        let redefined = self.f.create_block(Some("redefined"));
+        self.term(
+            Op::BrIf,
+            &[test],
+            vec![BlockCall::new(known, &[]), BlockCall::new(redefined, &[])],
+        );
+        let join = (cont == Cont::Value).then(|| {
+            let b = self.f.create_block(Some("join"));
+            (b, self.f.append_block_param(b))
+        });
+        self.switch_to(known);
+        let v = self.builtin_fast(form, name, &vs, span);
+        match join {
+            Some((b, _)) => self.term(Op::Br, &[], vec![BlockCall::new(b, &[v])]),
+            None => {
+                self.finish(v, cont)?;
+            }
+        }
+        self.switch_to(redefined);
+        let clo = match early {
+            Some((clo, _)) => clo,
+            None => self.read_global(site, fspan),
+        };
+        match join {
+            Some((b, r)) => {
+                let w = self.generic_call(clo, &vs, span);
+                self.term(Op::Br, &[], vec![BlockCall::new(b, &[w])]);
+                self.switch_to(b);
+                Ok(Some(r))
+            }
+            // A tail call stays one (a loop through a redefined builtin
+            // runs in constant space).
+            None if cont == Cont::Return && self.tail_calls() => {
+                self.closure_call(clo, &vs, span, cont)
+            }
+            None => {
+                let w = self.generic_call(clo, &vs, span);
+                self.finish(w, cont)
+            }
+        }
     }
 
     /// A call of global `name`, which tiered code expects to hold the

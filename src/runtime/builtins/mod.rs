@@ -216,12 +216,32 @@ pub fn install() {
     let t = tables();
     for (i, b) in t.builtins.iter().enumerate() {
         let c = object::make_closure(builtin_entry, &t.infos[i], 0);
-        globals::set(globals::global_id(b.name), c);
-        if INTERNAL_ALIASES.contains(&b.name) {
-            globals::set(globals::global_id(&format!("%{}", b.name)), c);
+        let id = globals::global_id(b.name);
+        globals::set(id, c);
+        globals::watch(id, i as u32, &t.infos[i]);
+        if let Some(k) = INTERNAL_ALIASES.iter().position(|&a| a == b.name) {
+            let alias = globals::global_id(&format!("%{}", b.name));
+            globals::set(alias, c);
+            globals::watch(alias, (t.builtins.len() + k) as u32, &t.infos[i]);
         }
     }
     ports::install();
+}
+
+/// The byte of `globals::valk_redefined` that says whether global `name`
+/// — a builtin's name, or a `%` alias of one — still holds that builtin
+/// (docs/tiering.md, "Redefining builtins"): the builtin's place in the
+/// table, after them the aliases'. `None` for any other name. Compiled
+/// code refers to the byte by this index, so it is the same in every
+/// process of one executable.
+pub fn redefinition_index(name: &str) -> Option<u32> {
+    let t = tables();
+    if let Some(base) = name.strip_prefix('%') {
+        if let Some(k) = INTERNAL_ALIASES.iter().position(|&a| a == base) {
+            return Some((t.builtins.len() + k) as u32);
+        }
+    }
+    t.by_name.get(name).map(|&i| i as u32)
 }
 
 /// Calls builtin `b` from Rust with an arity check. `args` must live in the

@@ -41,6 +41,9 @@ fn only_defines(m: &Module, top: FuncId) -> Option<Vec<usize>> {
         for &i in &f.block(b).insts {
             match &f.inst(i).op {
                 Op::GlobalSet(g, Checked::No) => defs.push(g.index()),
+                // Part of the definition of a builtin's name: the runtime
+                // notes the new value (docs/vir.md).
+                Op::GlobalWritten(..) => {}
                 Op::Br | Op::BrIf | Op::Ret => {}
                 op if op.is_pure() => {}
                 _ => return None,

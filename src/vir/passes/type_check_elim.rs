@@ -159,7 +159,13 @@ fn transfer(op: &Op, a: &[u32]) -> u32 {
         Op::Unspecified | Op::Undefined => K_OTHER,
         Op::Copy => arg(0),
         Op::TypeTag => K_FX,
-        Op::TypeIs(_) | Op::ProcIs(_) | Op::FxCmp(..) | Op::FlCmp(..) | Op::Eq | Op::Not => K_BOOL,
+        Op::TypeIs(_)
+        | Op::ProcIs(_)
+        | Op::Intact(_)
+        | Op::FxCmp(..)
+        | Op::FlCmp(..)
+        | Op::Eq
+        | Op::Not => K_BOOL,
         Op::TypeCheck(t, _) | Op::Cast(t) => arg(0) & may(*t),
         Op::Fx(op, mode) => match mode {
             FxMode::Plain => K_FX,
