@@ -19,7 +19,7 @@
 //!    is unreachable once the call returns, and an escape continuation
 //!    (which copies nothing) behaves exactly like the full one;
 //! 3. the site is not in tail position, or the receiver's tail calls are
-//!    all primitives: `%call/ec` calls the receiver from a frame of its
+//!    all primitives or calls of `k`: `%call/ec` calls the receiver from a frame of its
 //!    own, and a loop through a tail-position site would otherwise grow
 //!    the stack where `call/cc` runs in constant space;
 //! 4. (speed only) the receiver cannot reach, through its body and the
@@ -224,7 +224,7 @@ impl<'t> Program<'t> {
                 let walk = Walk::new(self, s.top);
                 !walk.assigned(*k)
                     && walk.only_called(*k, &l.body)
-                    && (!tail || tail_calls_primitives(&l.body))
+                    && (!tail || tail_calls_primitives(&l.body, *k))
             })
             .collect();
         // Condition 4: drop candidates that reach a full capture, until
@@ -384,17 +384,18 @@ fn tail_sites(tops: &[TopLevel]) -> Vec<bool> {
     out
 }
 
-/// Are the calls in tail position of `e` all calls of primitives (so a
-/// loop cannot pass through them)?
-fn tail_calls_primitives(e: &Expr) -> bool {
+/// Are the calls in tail position of `e` all calls of primitives or of
+/// the continuation `k` itself (so a loop cannot pass through them)?
+fn tail_calls_primitives(e: &Expr, k: LocalId) -> bool {
     match &e.kind {
-        ExprKind::If(_, t, f) => tail_calls_primitives(t) && tail_calls_primitives(f),
-        ExprKind::Seq(es) => es.last().is_none_or(tail_calls_primitives),
-        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => tail_calls_primitives(body),
+        ExprKind::If(_, t, f) => tail_calls_primitives(t, k) && tail_calls_primitives(f, k),
+        ExprKind::Seq(es) => es.last().is_none_or(|x| tail_calls_primitives(x, k)),
+        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => tail_calls_primitives(body, k),
         ExprKind::Call(f, args) => match &f.kind {
             ExprKind::Global(g) => {
                 prims::lookup(g, args.len()).is_some() || prims::runtime_callable(g, args.len())
             }
+            ExprKind::Local(x) => *x == k,
             _ => false,
         },
         _ => true,

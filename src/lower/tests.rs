@@ -715,6 +715,12 @@ fn continuations_only_called_become_escapes() {
         "(define (f) (+ 1 (call/cc (lambda (k) (apply k '(1))))))",
         "f"
     ));
+    // In tail position, ending with a call of the continuation itself.
+    assert!(escapes_in(
+        "(define (find p l) (call/cc (lambda (return)
+           (each (lambda (x) (if (p x) (return x))) l) (return #f))))",
+        "find"
+    ));
     // Through a named-let loop that only calls it.
     assert!(escapes_in(
         "(define (f l) (+ 1 (call/cc (lambda (k)
