@@ -354,12 +354,7 @@ extern "C" fn fl_arith_impl(op: u64, a: Value, b: Value) -> Value {
     let who = FL_OPS.get(op as usize).copied().unwrap_or("+");
     let r = flonum_arg(who, a).and_then(|x| {
         let y = flonum_arg(who, b)?;
-        Ok(object::make_flonum(match op {
-            0 => x + y,
-            1 => x - y,
-            2 => x * y,
-            _ => x / y,
-        }))
+        Ok(object::make_flonum(builtins::numbers::flonum_op(op, x, y)))
     });
     ret(r)
 }
@@ -374,14 +369,7 @@ extern "C" fn fl_compare_impl(cc: u64, a: Value, b: Value) -> Value {
     let who = CONDS.get(cc as usize).copied().unwrap_or("=");
     let r = flonum_arg(who, a).and_then(|x| {
         let y = flonum_arg(who, b)?;
-        Ok(Value::bool(match cc {
-            0 => x == y,
-            1 => x != y,
-            2 => x < y,
-            3 => x <= y,
-            4 => x > y,
-            _ => x >= y,
-        }))
+        Ok(Value::bool(builtins::numbers::flonum_cond(cc, x, y)))
     });
     ret(r)
 }

@@ -706,11 +706,7 @@ pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
     // (docs/numbers.md): functions without flonum code call here for them.
     if op <= 2 {
         if let Some((x, y)) = flonum_pair(a, b, false) {
-            return Ok(object::make_flonum(match op {
-                0 => x + y,
-                1 => x - y,
-                _ => x * y,
-            }));
+            return Ok(object::make_flonum(flonum_op(op, x, y)));
         }
     }
     let args = [a, b];
@@ -721,6 +717,32 @@ pub fn generic_arith(op: u64, a: Value, b: Value) -> VResult {
         3 => quotient(&args),
         4 => remainder(&args),
         _ => modulo(&args),
+    }
+}
+
+/// `x op y` for `op` in `FlOp::ALL` order (`+`, `-`, `*`, `/`), the order
+/// compiled code's flonum paths and the runtime's generic ones share.
+#[inline]
+pub fn flonum_op(op: u64, x: f64, y: f64) -> f64 {
+    match op {
+        0 => x + y,
+        1 => x - y,
+        2 => x * y,
+        _ => x / y,
+    }
+}
+
+/// `x cc y` for `cc` in `Cond::ALL` order (`=`, not `=`, `<`, `<=`, `>`,
+/// `>=`), as IEEE doubles compare.
+#[inline]
+pub fn flonum_cond(cc: u64, x: f64, y: f64) -> bool {
+    match cc {
+        0 => x == y,
+        1 => x != y,
+        2 => x < y,
+        3 => x <= y,
+        4 => x > y,
+        _ => x >= y,
     }
 }
 
@@ -746,14 +768,7 @@ pub fn generic_compare(cc: u64, a: Value, b: Value) -> VResult {
     // Flonums (and fixnums that convert exactly) compare as IEEE doubles,
     // as compiled code's in-line path does; the rest exactly, below.
     if let Some((x, y)) = flonum_pair(a, b, true) {
-        return Ok(Value::bool(match cc {
-            0 => x == y,
-            1 => x != y,
-            2 => x < y,
-            3 => x <= y,
-            4 => x > y,
-            _ => x >= y,
-        }));
+        return Ok(Value::bool(flonum_cond(cc, x, y)));
     }
     let args = [a, b];
     match cc {
