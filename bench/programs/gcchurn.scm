@@ -1,7 +1,7 @@
 ;;; gcchurn: a vector of lists holds about 100 MB live while slots are
 ;;; replaced one by one with fresh lists in pseudo-random order (1.2 GB
-;;; allocated with 16-byte pairs, 1.9 GB with Valk's 24-byte ones): old
-;;; data dies steadily, new data survives (a collector benchmark).
+;;; allocated, with 16-byte pairs): old data dies steadily, new data
+;;; survives (a collector benchmark).
 ;;; args: (100000 60 12)
 ;;; expect: (1200000 6000000 129808670)
 ;;; quick-args: (100 10 2)

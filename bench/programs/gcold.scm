@@ -1,5 +1,5 @@
-;;; gcold: long-lived data grows steadily (to about 200 MB with two-word
-;;; pairs and a header) while short-lived lists come and go: the old
+;;; gcold: long-lived data grows steadily (to about 130 MB of 16-byte
+;;; pairs) while short-lived lists come and go: the old
 ;;; generation keeps growing, so the collector runs major collections on
 ;;; an ever larger heap.
 ;;; args: (1000 8000)

@@ -4,7 +4,10 @@
 
 use super::large::LargeSpace;
 use super::{frames, RootVisitor, WeakVisitor};
-use crate::value::{header_is_forward, header_size, header_type, ObjType, Value};
+use crate::value::{
+    header_is_forward, header_size, header_type, ObjType, Value, HEADER_MARK, PAIR_BYTES,
+    PAIR_FORWARD, TAG_MASK,
+};
 
 /// An address range `[lo, lo + size)`.
 #[derive(Clone, Copy)]
@@ -63,6 +66,9 @@ impl Copier {
     }
 
     fn copy(&mut self, v: Value) -> Value {
+        if v.is_pair() {
+            return self.copy_pair(v);
+        }
         let addr = v.addr();
         // SAFETY: `v` points into a from-range, which still holds every
         // object it held (not yet freed): `addr` is an object's header, or
@@ -84,6 +90,31 @@ impl Copier {
         self.top += words as u64 * 8;
         self.moved += 1;
         Value(new as u64 | v.tag())
+    }
+
+    /// A pair has no header: its car is overwritten by [`PAIR_FORWARD`]
+    /// and its cdr by the new address (docs/gc.md, "Objects").
+    fn copy_pair(&mut self, v: Value) -> Value {
+        let car = v.start();
+        // SAFETY: `v` is a pair in a from-range, which still holds it (or
+        // its forwarding words): two words at `car`.
+        let first = unsafe { *car };
+        if first == PAIR_FORWARD {
+            // SAFETY: as above; the second word is the new address.
+            return Value(unsafe { *car.add(1) });
+        }
+        let new = self.top as *mut u64;
+        let moved = Value::pair_at(new);
+        // SAFETY: the two words at `top` are unused to-space, disjoint from
+        // the from-ranges (sized by the caller).
+        unsafe {
+            std::ptr::copy_nonoverlapping(car, new, 2);
+            *car = PAIR_FORWARD;
+            *car.add(1) = moved.0;
+        }
+        self.top += PAIR_BYTES;
+        self.moved += 1;
+        moved
     }
 
     #[cold]
@@ -130,6 +161,23 @@ impl Copier {
         (n as u64 + 1) * 8
     }
 
+    /// Traces the object that starts at `addr` in a bump-allocated space: a
+    /// header, or the car of a pair (a word that is not a header: no value
+    /// ends in `111`); returns its size in bytes.
+    fn scan_at(&mut self, addr: *mut u64) -> u64 {
+        // SAFETY: `addr` is the first word of an object in the to-space.
+        let w = unsafe { *addr };
+        if w & TAG_MASK == HEADER_MARK {
+            return self.scan_object(addr);
+        }
+        for i in 0..2 {
+            // SAFETY: the pair's two words, in the to-space above `scan`.
+            let field = unsafe { &mut *(addr.add(i) as *mut Value) };
+            self.visit(field);
+        }
+        PAIR_BYTES
+    }
+
     /// Cheney's scan from `start` (in the to-space) until the scan pointer
     /// catches up with the allocation pointer and no marked large object
     /// is left unscanned.
@@ -137,7 +185,7 @@ impl Copier {
         let mut scan = start;
         loop {
             while scan < self.top {
-                scan += self.scan_object(scan as *mut u64);
+                scan += self.scan_at(scan as *mut u64);
             }
             match self.large_pending.pop() {
                 Some(a) => {
@@ -156,6 +204,13 @@ impl WeakVisitor for Copier {
         }
         let a = v.addr() as u64;
         if self.in_from(a) {
+            if v.is_pair() {
+                let car = v.start();
+                // SAFETY: as in `copy_pair`: the from-ranges still hold the
+                // pair's two words (or its forwarding words).
+                let (first, second) = unsafe { (*car, *car.add(1)) };
+                return (first == PAIR_FORWARD).then_some(Value(second));
+            }
             // SAFETY: as in `copy`: the from-ranges still hold every object.
             let h = unsafe { *v.addr() };
             return header_is_forward(h).then_some(Value(h));

@@ -44,7 +44,7 @@ pub use frames::valk_gc_alloc_slow;
 pub use large::LARGE_MIN;
 
 use crate::host::{env_flag, env_setting, parse_size};
-use crate::value::{make_header, ObjType, Value};
+use crate::value::{make_header, ObjType, Value, PAIR_BYTES};
 use copier::{Copier, Range};
 use large::LargeSpace;
 use space::Space;
@@ -507,6 +507,10 @@ fn bump(bytes: u64) -> *mut u64 {
 /// May collect: every value the caller holds must be rooted.
 #[inline]
 pub fn alloc(ty: ObjType, size: usize) -> Value {
+    if ty == ObjType::Pair {
+        debug_assert_eq!(size, 2);
+        return alloc_pair();
+    }
     let bytes = (size as u64 + 1) * 8;
     let addr = bump(bytes);
     // SAFETY: `addr` is the start of `bytes` = 8 * (size + 1) bytes of
@@ -536,27 +540,29 @@ pub fn alloc_raw(ty: ObjType, size: usize) -> Value {
     Value::from_addr(addr, ty)
 }
 
-/// Allocates `count` consecutive objects of type `ty` with `size` payload
-/// words each (payloads set to fixnum 0) in one bump, and returns the
-/// address of the first header; object `i` starts `i * (size + 1)` words
-/// later. One allocation instead of `count`: builders of lists need no
-/// root per intermediate pair. May collect, like [`alloc`]. The block
-/// must stay below [`LARGE_MIN`] bytes: a large object's space holds one
-/// object.
-pub fn alloc_many(ty: ObjType, size: usize, count: usize) -> *mut u64 {
-    let words = size + 1;
-    let bytes = (words * count * 8) as u64;
+/// A pair with car and cdr set to fixnum 0: two words, no header
+/// (docs/gc.md, "Objects"). May collect, like [`alloc`].
+#[inline]
+pub fn alloc_pair() -> Value {
+    let addr = bump(PAIR_BYTES);
+    // SAFETY: `addr` is the start of 16 bytes of unused, 8-aligned space.
+    unsafe { std::ptr::write_bytes(addr, 0, 2) };
+    Value::pair_at(addr)
+}
+
+/// Allocates `count` consecutive pairs (cars and cdrs set to fixnum 0) in
+/// one bump, and returns the address of the first car; pair `i`'s car is
+/// `2 * i` words later ([`Value::pair_at`]). One allocation instead of
+/// `count`: builders of lists need no root per intermediate pair. May
+/// collect, like [`alloc`]. The block must stay below [`LARGE_MIN`] bytes:
+/// a large object's space holds one object.
+pub fn alloc_pairs(count: usize) -> *mut u64 {
+    let bytes = PAIR_BYTES * count as u64;
     debug_assert!(bytes < LARGE_MIN as u64);
     let addr = bump(bytes);
-    for i in 0..count {
-        // SAFETY: `addr` starts `bytes` bytes of fresh, 8-aligned space
-        // (as in `alloc`); object `i` lies inside it.
-        unsafe {
-            let o = addr.add(i * words);
-            *o = make_header(ty, size);
-            std::ptr::write_bytes(o.add(1), 0, size);
-        }
-    }
+    // SAFETY: `addr` starts `bytes` bytes of fresh, 8-aligned space (as in
+    // `alloc`).
+    unsafe { std::ptr::write_bytes(addr, 0, 2 * count) };
     addr
 }
 
@@ -585,6 +591,7 @@ fn alloc_slow(bytes: usize) -> *mut u64 {
 /// that foreign code keeps a pointer to (docs/ffi.md, "Bytevectors").
 /// May collect, like [`alloc`].
 pub fn alloc_immobile(ty: ObjType, size: usize) -> Value {
+    debug_assert!(ty != ObjType::Pair, "pairs have no header");
     let addr = alloc_slow_in((size + 1) * 8, true);
     // SAFETY: as in `alloc`: fresh, 8-aligned space of `size + 1` words.
     unsafe {
@@ -826,7 +833,7 @@ fn collect_major(request: usize) {
             lo: to.start(),
             size: to.size() as u64,
         },
-        top: to.start(),
+        top: to.top,
         moved: 0,
         major: true,
         large,
@@ -837,12 +844,12 @@ fn collect_major(request: usize) {
     barrier::put_back(barrier::take());
     watermark::begin_walk(false);
     visit_roots(&mut copier);
-    copier.scan(to.start());
+    copier.scan(to.top);
     weak::process(&mut copier, false);
     visit_weak(&copier);
     watermark::end_walk(frames::innermost_compiled_fp());
     copier.large.sweep();
-    let copied = copier.top - to.start();
+    let copied = copier.top - to.top;
     let mut to = Some(to);
     finish_collection(Kind::Major, t0, copier, copied, verify, |g, c| {
         let mut to = to.take().expect("to-space");
@@ -874,7 +881,7 @@ fn finish_collection(
 ) {
     with_gc(|g| {
         install(g, &copier);
-        g.nursery.top = g.nursery.start();
+        g.nursery.top = g.nursery.first();
         g.stats.collections += 1;
         EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if kind == Kind::Major {

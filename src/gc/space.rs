@@ -45,11 +45,17 @@ impl Space {
         Some(Space {
             start: start as *mut u8,
             size,
-            top: start as u64,
+            top: start as u64 + 8,
         })
     }
     pub fn start(&self) -> u64 {
         self.start as u64
+    }
+    /// Where objects begin: the first word is left unused, so that the
+    /// address of a pair (the word before its car, docs/gc.md "Objects")
+    /// lies inside the space even for a pair allocated first.
+    pub fn first(&self) -> u64 {
+        self.start as u64 + 8
     }
     pub fn end(&self) -> u64 {
         self.start as u64 + self.size as u64

@@ -10,22 +10,33 @@
 use super::copier::Range;
 use super::large::LargeSpace;
 use super::RootVisitor;
-use crate::value::{header_is_forward, header_size, header_type, ObjType, Value};
+use crate::value::{
+    header_is_forward, header_size, header_type, ObjType, Value, HEADER_MARK, PAIR_BYTES,
+    PAIR_FORWARD, TAG_MASK,
+};
 use std::collections::HashSet;
 
 fn fail(msg: String) -> ! {
     crate::error::fatal(&format!("internal error: VALK_GC_VERIFY: {msg}"))
 }
 
-/// Calls `f(header address, type, size)` for each object of the filled
-/// part `[lo, top)` of a bump-allocated space.
+/// Calls `f(address, type, size)` for each object of the filled part
+/// `[lo, top)` of a bump-allocated space whose first word is unused
+/// (`Space::first`). The address is the header's; a pair, which has none,
+/// reports the word before its car, as its value does (docs/gc.md).
 fn each_object(lo: u64, top: u64, mut f: impl FnMut(u64, ObjType, usize)) {
-    let mut a = lo;
+    let mut a = lo + 8;
     while a < top {
-        // SAFETY: `[lo, top)` holds contiguous objects (a bump-allocated
+        // SAFETY: `[lo + 8, top)` holds contiguous objects (a bump-allocated
         // space after a collection, or the old space between them).
         let h = unsafe { *(a as *const u64) };
-        let Some(ty) = header_type(h).filter(|_| !header_is_forward(h)) else {
+        if h & TAG_MASK != HEADER_MARK {
+            // Not a header: the car of a pair.
+            f(a - 8, ObjType::Pair, 2);
+            a += PAIR_BYTES;
+            continue;
+        }
+        let Some(ty) = header_type(h).filter(|_| h != PAIR_FORWARD) else {
             fail(format!("bad header {h:#x} at {a:#x}"))
         };
         let n = header_size(h);
@@ -122,6 +133,19 @@ impl Checker<'_> {
                 what(),
                 v.0
             ));
+        }
+        if v.is_pair() {
+            // SAFETY: `a` is inside the old space's filled part, and the
+            // pair's car a word after it.
+            let car = unsafe { *((a + 8) as *const u64) };
+            if car & TAG_MASK == HEADER_MARK {
+                fail(format!(
+                    "{} holds the pair {:#x}, whose car {car:#x} is a header",
+                    what(),
+                    v.0
+                ))
+            }
+            return;
         }
         // SAFETY: `a` is inside the old space's filled part or a large
         // object's header.

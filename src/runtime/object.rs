@@ -60,7 +60,7 @@ pub fn list_from(items: &[Value]) -> Value {
 
 /// `(items ... . tail)`. The items and the tail are pushed on the root
 /// stack, then the pairs are allocated in chunks of consecutive objects
-/// (`gc::alloc_many`), so a collection can only happen between chunks.
+/// (`gc::alloc_pairs`), so a collection can only happen between chunks.
 pub fn list_with_tail(items: &[Value], tail: Value) -> Value {
     /// Pairs per allocation: large lists are built in pieces so that one
     /// request never has to be a huge contiguous block.
@@ -73,13 +73,13 @@ pub fn list_with_tail(items: &[Value], tail: Value) -> Value {
     let mut end = items.len();
     while end > 0 {
         let start = end.saturating_sub(CHUNK);
-        let base = gc::alloc_many(ObjType::Pair, 2, end - start);
+        let base = gc::alloc_pairs(end - start);
         // No allocation from here to the end of the chunk: the values read
         // from the root stack stay valid.
         let mut list = gc::root_get(acc);
         for i in (start..end).rev() {
             // SAFETY: pair `i - start` of the chunk just allocated.
-            let p = Value::from_addr(unsafe { base.add((i - start) * 3) }, ObjType::Pair);
+            let p = Value::pair_at(unsafe { base.add((i - start) * 2) });
             p.init_field(0, gc::root_get(sp + i));
             p.init_field(1, list);
             list = p;

@@ -212,6 +212,14 @@ pub fn header_is_forward(h: u64) -> bool {
     h & TAG_MASK != HEADER_MARK
 }
 
+/// The word a collection writes over the car of a pair it has copied (the
+/// new address goes in the cdr). Pairs have no header (docs/gc.md,
+/// "Objects"), and no value ends in `111`, so a car never looks like it.
+pub const PAIR_FORWARD: u64 = make_header(ObjType::Pair, 0);
+
+/// Bytes of a pair: its car and cdr, no header.
+pub const PAIR_BYTES: u64 = 16;
+
 impl Value {
     pub const FALSE: Value = imm(IMM_BOOL, 0);
     pub const TRUE: Value = imm(IMM_BOOL, 1);
@@ -318,26 +326,46 @@ impl Value {
     pub fn is_closure(self) -> bool {
         self.0 & TAG_MASK == TAG_CLOSURE
     }
-    /// Address of the header word.
+    /// Address of the header word. A pair has none: its address is that of
+    /// the word before its car (docs/gc.md, "Objects"), so that field `i`
+    /// is at `addr + 8 * (i + 1)` for every object.
     #[inline]
     pub fn addr(self) -> *mut u64 {
         (self.0 & !TAG_MASK) as *mut u64
     }
-    /// Build a tagged pointer to the object whose header is at `addr`.
+    /// Build a tagged pointer to the object whose header is at `addr` (for
+    /// a pair, the word before its car: see [`Value::pair_at`]).
     #[inline]
     pub fn from_addr(addr: *mut u64, ty: ObjType) -> Value {
         Value(addr as u64 | ty.tag())
     }
+    /// The pair whose car is the word at `car`.
+    #[inline]
+    pub fn pair_at(car: *mut u64) -> Value {
+        Value((car as u64 - 8) | TAG_PAIR)
+    }
+    /// The first word of the object's memory: its header, or a pair's car.
+    #[inline]
+    pub fn start(self) -> *mut u64 {
+        if self.is_pair() {
+            self.addr().wrapping_add(1)
+        } else {
+            self.addr()
+        }
+    }
+    /// The header of an object other than a pair.
     #[inline]
     pub fn header(self) -> u64 {
-        debug_assert!(self.is_heap());
-        // SAFETY: a heap-tagged `Value` refers to a live object of the heap (the runtime's invariant, docs/gc.md), whose first word is its header.
+        debug_assert!(self.is_heap() && !self.is_pair());
+        // SAFETY: a heap-tagged `Value` refers to a live object of the heap (the runtime's invariant, docs/gc.md), whose first word is its header (pairs, which have none, are excluded by the callers).
         unsafe { *self.addr() }
     }
     /// The heap type of this value, `None` for immediates and fixnums.
     #[inline]
     pub fn obj_type(self) -> Option<ObjType> {
-        if self.is_heap() {
+        if self.is_pair() {
+            Some(ObjType::Pair)
+        } else if self.is_heap() {
             header_type(self.header())
         } else {
             None
@@ -345,12 +373,18 @@ impl Value {
     }
     #[inline]
     pub fn has_type(self, ty: ObjType) -> bool {
-        self.is_heap() && ((self.header() >> 3) & 0xff) == ty as u64
+        // The tag first: a pair has no header to read.
+        self.0 & TAG_MASK == ty.tag()
+            && (ty == ObjType::Pair || ((self.header() >> 3) & 0xff) == ty as u64)
     }
     /// Payload size in words.
     #[inline]
     pub fn size(self) -> usize {
-        header_size(self.header())
+        if self.is_pair() {
+            2
+        } else {
+            header_size(self.header())
+        }
     }
     #[inline]
     fn field_ptr(self, i: usize) -> *mut u64 {

@@ -44,10 +44,13 @@ fn heap_type_of(t: Ty) -> Option<ObjType> {
 /// Inline allocation written as raw text under fixed names `%<prefix>.*`
 /// (shared by the per-function emitter and the fast entries): bump
 /// `valk_alloc_ptr`, else call the slow-path trampoline, which may
-/// collect. Returns the tagged object (header written, payload not); the
-/// code continues in block `<prefix>.join`.
+/// collect. Returns the tagged object (header written, payload not; a pair
+/// has no header); the code continues in block `<prefix>.join`.
 pub(super) fn emit_alloc(s: &mut String, p: &str, ty: ObjType, size: usize) -> String {
-    let bytes = 8 * (size + 1);
+    // A pair is its car and cdr, without a header; its value is the
+    // address of the word before the car, tagged (docs/gc.md, "Objects").
+    let pair = ty == ObjType::Pair;
+    let bytes = if pair { 16 } else { 8 * (size + 1) };
     let _ = writeln!(
         s,
         "  %{p}.p = load i64, ptr @valk_alloc_ptr\n  %{p}.np = add i64 %{p}.p, {bytes}\n  \
@@ -55,12 +58,23 @@ pub(super) fn emit_alloc(s: &mut String, p: &str, ty: ObjType, size: usize) -> S
          br i1 %{p}.ok, label %{p}.fast, label %{p}.slow, {LIKELY}\n{p}.slow:\n  \
          %{p}.s = call ptr @valk_gc_alloc_slow(i64 {bytes})\n  %{p}.si = ptrtoint ptr %{p}.s to i64\n  \
          br label %{p}.join\n{p}.fast:\n  store i64 %{p}.np, ptr @valk_alloc_ptr\n  \
-         br label %{p}.join\n{p}.join:\n  %{p}.a = phi i64 [ %{p}.si, %{p}.slow ], [ %{p}.p, %{p}.fast ]\n  \
-         %{p}.t = or i64 %{p}.a, {tag}\n  %{p}.o = inttoptr i64 %{p}.t to {V}\n  \
-         %{p}.h = getelementptr i8, {V} %{p}.o, i64 -{tag}\n  store i64 {hdr}, {V} %{p}.h",
-        tag = ty.tag(),
-        hdr = abi::header(ty, size) as i64,
+         br label %{p}.join\n{p}.join:\n  %{p}.a = phi i64 [ %{p}.si, %{p}.slow ], [ %{p}.p, %{p}.fast ]",
     );
+    if pair {
+        let _ = writeln!(
+            s,
+            "  %{p}.t = sub i64 %{p}.a, {back}\n  %{p}.o = inttoptr i64 %{p}.t to {V}",
+            back = 8 - ty.tag(),
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  %{p}.t = or i64 %{p}.a, {tag}\n  %{p}.o = inttoptr i64 %{p}.t to {V}\n  \
+             %{p}.h = getelementptr i8, {V} %{p}.o, i64 -{tag}\n  store i64 {hdr}, {V} %{p}.h",
+            tag = ty.tag(),
+            hdr = abi::header(ty, size) as i64,
+        );
+    }
     format!("%{p}.o")
 }
 

@@ -7,11 +7,11 @@ use valk_runtime::gc::{self, Scope};
 use valk_runtime::object;
 use valk_runtime::value::Value;
 
-const UNITS: usize = 41_000;
+const UNITS: usize = 47_000;
 const LIST_LEN: usize = 100;
 const BYTES: usize = 1000;
 
-/// One unit of live data, about 5 KB: `#(list-of-100-flonums bytevector
+/// One unit of live data, about 4.3 KB: `#(list-of-100-flonums bytevector
 /// string)`.
 fn make_unit(i: usize) -> Value {
     let s = Scope::new();

@@ -126,7 +126,8 @@ pub fn numeric_hash(v: Value) -> Option<u64> {
 /// identity.
 #[inline]
 fn type_hash(v: Value) -> u64 {
-    mix(((v.header() >> 3) & 0xff) ^ 0x7e57)
+    // `obj_type`, not the header: a pair has none.
+    mix(v.obj_type().map_or(0xff, |t| t as u64) ^ 0x7e57)
 }
 
 #[inline]
