@@ -185,6 +185,20 @@ impl Compiler<'_> {
         self.procs.pop();
         self.glue = glue;
         let frame = self.frames.pop().unwrap();
+        // Room for the compiled closure of an upgrade (`upgrade` in
+        // `mod.rs`), which copies the free variables' values: only when
+        // none is assigned.
+        let pad = if super::pad_closures()
+            && !frame.free.is_empty()
+            && frame
+                .free
+                .iter()
+                .all(|&(id, _, _)| !self.top.locals[id as usize].assigned)
+        {
+            frame.free.len() as u32
+        } else {
+            0
+        };
         let code = Box::leak(Box::new(LambdaCode {
             required: l.params.len() as u32,
             rest: l.rest.is_some(),
@@ -195,6 +209,8 @@ impl Compiler<'_> {
             hot: self.hot,
             free: frame.free.into_boxed_slice(),
             loop_factory: Cell::new(None),
+            closure_factory: Cell::new(None),
+            pad,
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),
