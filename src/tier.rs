@@ -654,35 +654,109 @@ fn loop_factory_form(
 }
 
 /// The factory of a lambda `l` (interpreter code `code`) nested in form
-/// `top`: `(lambda (free ...) l)`, its parameters the lambda's free
-/// variables in the order of `code.free`. It returns a compiled closure of
-/// `l` over the values of those variables, which `interp::upgrade` copies
-/// over an interpreted closure of `code` (`3 + free` words, the room
-/// `LambdaCode::pad` left). `None` when a free variable is assigned (the
-/// copy would not share its location) or the closures have no room.
+/// `top`: `(lambda (free ...) l')`, one parameter per free variable in
+/// the order of `code.free`. It returns a compiled closure of `l'` over
+/// those values, which `interp::upgrade` copies over an interpreted
+/// closure of `code` (`3 + free` words at most, the room
+/// `LambdaCode::pad` left). For an assigned variable the parameter is the
+/// interpreter frame holding it, and `l'` is `l` with its reads and
+/// writes of the variable turned into `(%tier-frame-ref frame i)` and
+/// `(%tier-frame-set! frame i v)`, so the copy shares the location with
+/// the interpreter's code. `None` when the closures have no room.
 fn closure_factory_form(top: &TopLevel, l: &Lambda, code: &'static LambdaCode) -> Option<TopLevel> {
     if code.free.len() != code.pad as usize {
         return None;
     }
+    let mut locals = top.locals.clone();
     let mut params = Vec::new();
-    for &(id, _, _) in code.free.iter() {
-        if top.locals.get(id as usize).is_none_or(|i| i.assigned) {
-            return None;
+    let mut frames: HashMap<LocalId, (LocalId, u32)> = HashMap::new();
+    for (k, &(id, _, slot)) in code.free.iter().enumerate() {
+        if code.free_frame[k] {
+            let fr = LocalId(locals.len() as u32);
+            locals.push(LocalInfo {
+                name: "%frame".into(),
+                assigned: false,
+            });
+            frames.insert(LocalId(id), (fr, 1 + slot));
+            params.push(fr);
+        } else {
+            params.push(LocalId(id));
         }
-        params.push(LocalId(id));
+    }
+    let mut l = l.clone();
+    if !frames.is_empty() {
+        to_frame_access(&mut l.body, &frames);
     }
     let span = l.span;
     let factory = Lambda {
         name: None,
         params,
         rest: None,
-        body: Expr::new(ExprKind::Lambda(Box::new(l.clone())), span),
+        body: Expr::new(ExprKind::Lambda(Box::new(l)), span),
         span,
     };
     Some(TopLevel {
         body: Expr::new(ExprKind::Lambda(Box::new(factory)), span),
-        locals: top.locals.clone(),
+        locals,
     })
+}
+
+/// Rewrites the uses of the variables of `frames` (variable → frame
+/// parameter and slot index) in `e` into accesses of their frame's slot.
+fn to_frame_access(e: &mut Expr, frames: &HashMap<LocalId, (LocalId, u32)>) {
+    use crate::syntax::datum::{Datum, DatumKind};
+    let span = e.span;
+    let access = |fr: LocalId, i: u32| {
+        vec![
+            Expr::new(ExprKind::Local(fr), span),
+            Expr::new(
+                ExprKind::Const(Datum::new(DatumKind::Int(i as i64), span)),
+                span,
+            ),
+        ]
+    };
+    let global = |name: &str| Box::new(Expr::new(ExprKind::Global(name.into()), span));
+    match &mut e.kind {
+        ExprKind::Local(id) => {
+            if let Some(&(fr, i)) = frames.get(id) {
+                e.kind = ExprKind::Call(global("%tier-frame-ref"), access(fr, i));
+            }
+        }
+        ExprKind::SetLocal(id, v) => {
+            to_frame_access(v, frames);
+            if let Some(&(fr, i)) = frames.get(id) {
+                let v = std::mem::replace(&mut **v, Expr::new(ExprKind::Void, span));
+                let mut args = access(fr, i);
+                args.push(v);
+                e.kind = ExprKind::Call(global("%tier-frame-set!"), args);
+            }
+        }
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) => {}
+        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => to_frame_access(v, frames),
+        ExprKind::If(a, b, c) => {
+            to_frame_access(a, frames);
+            to_frame_access(b, frames);
+            to_frame_access(c, frames);
+        }
+        ExprKind::Lambda(l) => to_frame_access(&mut l.body, frames),
+        ExprKind::Call(f, args) => {
+            to_frame_access(f, frames);
+            for a in args {
+                to_frame_access(a, frames);
+            }
+        }
+        ExprKind::Seq(es) => {
+            for x in es {
+                to_frame_access(x, frames);
+            }
+        }
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, x) in binds {
+                to_frame_access(x, frames);
+            }
+            to_frame_access(body, frames);
+        }
+    }
 }
 
 /// Eager mode: blocks until `unit` is compiled, then asks for the

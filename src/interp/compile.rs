@@ -186,19 +186,17 @@ impl Compiler<'_> {
         self.glue = glue;
         let frame = self.frames.pop().unwrap();
         // Room for the compiled closure of an upgrade (`upgrade` in
-        // `mod.rs`), which copies the free variables' values: only when
-        // none is assigned.
-        let pad = if super::pad_closures()
-            && !frame.free.is_empty()
-            && frame
-                .free
-                .iter()
-                .all(|&(id, _, _)| !self.top.locals[id as usize].assigned)
-        {
+        // `mod.rs`): at most one capture per free variable.
+        let pad = if super::pad_closures() {
             frame.free.len() as u32
         } else {
             0
         };
+        let free_frame: Box<[bool]> = frame
+            .free
+            .iter()
+            .map(|&(id, _, _)| self.top.locals[id as usize].assigned)
+            .collect();
         let code = Box::leak(Box::new(LambdaCode {
             required: l.params.len() as u32,
             rest: l.rest.is_some(),
@@ -211,6 +209,7 @@ impl Compiler<'_> {
             loop_factory: Cell::new(None),
             closure_factory: Cell::new(None),
             pad,
+            free_frame,
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),

@@ -81,6 +81,10 @@ pub struct LambdaCode {
     /// so that the compiled closure (`3 + free.len()` words) fits in
     /// place: `free.len()` when tiering may upgrade them, else 0.
     pub pad: u32,
+    /// Per free variable: it is assigned, so the closure factory takes the
+    /// frame holding it (the compiled copy reads and writes its slot)
+    /// rather than its value.
+    pub free_frame: Box<[bool]>,
 }
 
 /// Hooks of tiered execution (docs/tiering.md), set by the engine that
@@ -551,13 +555,16 @@ fn upgrade(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
     let base = gc::root_sp();
     gc::push_root(globals::get(factory));
     let env = gc::root_get(sp).field(2);
-    for &(_, depth, slot) in code.free.iter() {
-        let v = frame_at(env, depth).field(1 + slot as usize);
+    for (k, &(_, depth, slot)) in code.free.iter().enumerate() {
+        let frame = frame_at(env, depth);
+        let v = frame.field(1 + slot as usize);
+        // Once initialised a variable never holds the marker again, so
+        // the copy need not check for it.
         if v == Value::UNDEFINED {
             gc::set_root_sp(base);
             return Ok(false);
         }
-        gc::push_root(v);
+        gc::push_root(if code.free_frame[k] { frame } else { v });
     }
     let f = gc::root_get(base);
     let r = valk_runtime::call::call_rooted(f, base + 1, code.free.len());
