@@ -583,7 +583,14 @@ fn upgrade(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
     v.set_raw(0, c.raw(0));
     v.set_raw(1, c.raw(1));
     for i in 2..v.size() {
-        v.set_field(i, if i < c.size() { c.field(i) } else { Value::fixnum(0) });
+        v.set_field(
+            i,
+            if i < c.size() {
+                c.field(i)
+            } else {
+                Value::fixnum(0)
+            },
+        );
     }
     Ok(true)
 }
