@@ -22,7 +22,12 @@
 //!   closure keeps its identity (`eq?`, tables, lists that hold it), and
 //!   every caller — the interpreter, compiled code, builtins — enters the
 //!   compiled code at its next call. An activation already running stays
-//!   in the interpreter until it returns.
+//!   in the interpreter until it returns, except for its loops.
+//! * **Closures over locals** (record procedures, closures made by
+//!   interpreted code): compiled as factories taking the free variables
+//!   (or, for assigned ones, the interpreter frame holding them); the next
+//!   call of an interpreted closure turns it into the compiled closure in
+//!   place (`interp::upgrade`, docs/tiering.md "Closures over locals").
 
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, LocalInfo, TopLevel};
 use crate::interp::{self, LambdaCode, Node, TierHooks};
