@@ -390,7 +390,8 @@ impl Session {
                 tier::sync_sources(&self.sources);
             }
             for top in tops {
-                let printed = interp::eval_toplevel(top, Some(&self.sources)).and_then(|v| {
+                let compiled = interp::compile_toplevel(top, Some(&self.sources));
+                let printed = interp::run_compiled(compiled).and_then(|v| {
                     if print {
                         print_result(v)
                     } else {
@@ -401,7 +402,7 @@ impl Session {
                     return Err(self.report_runtime_error());
                 }
                 if self.tiered {
-                    tier::note_form(top);
+                    tier::note_form(top, compiled.node());
                 }
             }
             return Ok(());

@@ -22,7 +22,12 @@
 //!   closure keeps its identity (`eq?`, tables, lists that hold it), and
 //!   every caller — the interpreter, compiled code, builtins — enters the
 //!   compiled code at its next call. An activation already running stays
-//!   in the interpreter until it returns.
+//!   in the interpreter until it returns, except for its loops.
+//! * **Closures over locals** (record procedures, closures made by
+//!   interpreted code): compiled as factories taking the free variables
+//!   (or, for assigned ones, the interpreter frame holding them); the next
+//!   call of an interpreted closure turns it into the compiled closure in
+//!   place (`interp::upgrade`, docs/tiering.md "Closures over locals").
 
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, LocalInfo, TopLevel};
 use crate::interp::{self, LambdaCode, Node, TierHooks};
@@ -129,16 +134,25 @@ enum Kind {
     /// factory taking the loop's free variables; `LambdaCode::loop_factory`
     /// points the interpreter at it (docs/tiering.md, "Loops").
     Loop,
+    /// A lambda nested in a form, closing over locals: the compiled form
+    /// is a factory taking its free variables; `LambdaCode::closure_factory`
+    /// points the interpreter at it (docs/tiering.md, "Closures over
+    /// locals").
+    Closure,
+    /// A form that is not a candidate but has closures or loops: only its
+    /// inner units are compiled.
+    Form,
 }
 
-/// Something to compile: a candidate procedure or one of its loops.
+/// Something to compile: a candidate procedure, a loop or a closure.
 struct Unit {
     kind: Kind,
     /// The code of the lambda compiled: for a procedure the global holds a
     /// closure of it until it is redefined.
     root: &'static LambdaCode,
-    /// The loops of a procedure (unit indices), compiled with it.
-    loops: Vec<usize>,
+    /// The loops and closures of a form (unit indices), compiled when its
+    /// counter runs out after the procedure was installed.
+    inner: Vec<usize>,
     /// The lambda as a top-level form of its own, until it is sent.
     top: Option<Box<TopLevel>>,
     /// A procedure's global, as the source names it (its calls in units
@@ -269,61 +283,102 @@ pub fn sync_sources(sources: &SourceMap) {
     })
 }
 
-/// Called after the interpreter ran top-level form `top`: a definition of
-/// a global by a lambda becomes a candidate (its counter is armed).
-pub fn note_form(top: &TopLevel) {
+/// Called after the interpreter ran top-level form `top` (its tree
+/// `node`): a definition of a global by a lambda becomes a candidate (its
+/// counter is armed); the loops of its lambdas and the lambdas nested in
+/// any form (closures over locals: record procedures, closures a
+/// procedure made) become units compiled once the form's counter runs
+/// out after that (docs/tiering.md, "Loops", "Closures over locals").
+pub fn note_form(top: &TopLevel, node: &'static Node) {
     if !COUNTING.with(|c| c.get()) {
         return;
     }
-    let ExprKind::DefineGlobal(name, value) = &top.body.kind else {
-        return;
-    };
-    if !matches!(value.kind, ExprKind::Lambda(_)) {
-        return;
-    }
-    let ExprKind::Lambda(lambda) = &value.kind else {
-        return;
-    };
-    let global = globals::global_id(name);
-    let Some(code) = interp::code_of(globals::get(global)) else {
-        return;
+    // A candidate: `(define NAME (lambda ...))` whose global holds a
+    // closure of that lambda.
+    let candidate = match (&top.body.kind, node) {
+        (ExprKind::DefineGlobal(name, value), Node::Define(_, vn))
+            if matches!(value.kind, ExprKind::Lambda(_)) =>
+        {
+            let global = globals::global_id(name);
+            match (interp::code_of(globals::get(global)), vn.as_ref()) {
+                (Some(code), Node::Lambda(c)) if std::ptr::eq(code, *c) => {
+                    Some((name.clone(), global, code, value))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
     };
     let mut found = Vec::new();
-    loops_of(&lambda.body, &code.body, &mut found);
-    let loops: Vec<(&'static LambdaCode, TopLevel)> = found
-        .into_iter()
-        .filter_map(|(lp, l, c)| loop_factory_form(top, lp, l, c).map(|t| (c, t)))
-        .collect();
+    lambdas_of(&top.body, node, None, &mut found);
+    let root = candidate.as_ref().map(|c| c.2);
+    let mut inner: Vec<(Kind, &'static LambdaCode, TopLevel)> = Vec::new();
+    for (lp, l, c) in found {
+        if root.is_some_and(|r| std::ptr::eq(r, c)) {
+            continue;
+        }
+        if let Some(t) = lp.and_then(|lp| loop_factory_form(top, lp, l, c)) {
+            inner.push((Kind::Loop, c, t));
+        } else if let Some(t) = closure_factory_form(top, l, c) {
+            inner.push((Kind::Closure, c, t));
+        }
+    }
+    let Some(first) = root.or_else(|| inner.first().map(|i| i.1)) else {
+        return;
+    };
     STATE.with(|s| {
         let Ok(mut guard) = s.try_borrow_mut() else {
             return;
         };
         let Some(st) = guard.as_mut() else { return };
-        let key = code.hot as *const Cell<u32> as usize;
+        let key = first.hot as *const Cell<u32> as usize;
         if st.by_counter.contains_key(&key) {
             return;
         }
         let n = st.units.len();
-        let loop_units: Vec<usize> = (n + 1..n + 1 + loops.len()).collect();
-        st.units.push(Unit {
-            kind: Kind::Proc { global },
-            root: code,
-            loops: loop_units,
-            top: Some(Box::new(TopLevel {
-                body: (**value).clone(),
-                locals: top.locals.clone(),
-            })),
-            name: Some(name.clone()),
-            callees: called_globals(&lambda.body),
-            descriptor: format!("valk_tier_{n}"),
-            state: UnitState::Counting,
-        });
-        for (c, t) in loops {
+        let inner_units: Vec<usize> = (n + 1..n + 1 + inner.len()).collect();
+        let unit = match &candidate {
+            Some((name, global, code, value)) => {
+                let ExprKind::Lambda(lambda) = &value.kind else {
+                    return;
+                };
+                st.by_global.insert(*global, n);
+                Unit {
+                    kind: Kind::Proc { global: *global },
+                    root: code,
+                    inner: inner_units,
+                    top: Some(Box::new(TopLevel {
+                        body: (***value).clone(),
+                        locals: top.locals.clone(),
+                    })),
+                    name: Some(name.clone()),
+                    callees: called_globals(&lambda.body),
+                    descriptor: format!("valk_tier_{n}"),
+                    state: UnitState::Counting,
+                }
+            }
+            // Nothing to compile but the inner units: as if installed.
+            None => Unit {
+                kind: Kind::Form,
+                root: first,
+                inner: inner_units,
+                top: None,
+                name: match &top.body.kind {
+                    ExprKind::DefineGlobal(name, _) => Some(name.clone()),
+                    _ => None,
+                },
+                callees: Vec::new(),
+                descriptor: format!("valk_tier_{n}"),
+                state: UnitState::Installed,
+            },
+        };
+        st.units.push(unit);
+        for (kind, c, t) in inner {
             let i = st.units.len();
             st.units.push(Unit {
-                kind: Kind::Loop,
+                kind,
                 root: c,
-                loops: Vec::new(),
+                inner: Vec::new(),
                 top: Some(Box::new(t)),
                 name: None,
                 callees: Vec::new(),
@@ -332,8 +387,7 @@ pub fn note_form(top: &TopLevel) {
             });
         }
         st.by_counter.insert(key, n);
-        st.by_global.insert(global, n);
-        code.hot.set(st.calls);
+        first.hot.set(st.calls);
     })
 }
 
@@ -375,20 +429,9 @@ fn on_hot(code: &'static LambdaCode) {
         // (the counter was armed again at the installation).
         let wanted: Vec<usize> = match st.units[i].state {
             UnitState::Counting => with_callees(st, i),
-            UnitState::Installed => st.units[i].loops.clone(),
+            UnitState::Installed => st.units[i].inner.clone(),
             _ => return None,
         };
-        if st.log {
-            let what = if wanted.first() == Some(&i) {
-                ""
-            } else {
-                "the loops of "
-            };
-            valk_runtime::eprintln_quiet!(
-                "valk: tier: compiling {what}{}",
-                unit_name(&st.units[i])
-            );
-        }
         let mut units = Vec::new();
         for u in wanted {
             let unit = &mut st.units[u];
@@ -396,6 +439,20 @@ fn on_hot(code: &'static LambdaCode) {
             unit.state = UnitState::Compiling;
             let name = unit.name.clone().filter(|_| st.guards);
             units.push((u, top, name, unit.descriptor.clone()));
+        }
+        if units.is_empty() {
+            return None;
+        }
+        if st.log {
+            let what = if units[0].0 == i {
+                ""
+            } else {
+                "the loops and closures of "
+            };
+            valk_runtime::eprintln_quiet!(
+                "valk: tier: compiling {what}{}",
+                unit_name(&st.units[i])
+            );
         }
         let sent: Vec<usize> = units.iter().map(|j| j.0).collect();
         let job = Job::Compile { units, predefined };
@@ -469,55 +526,60 @@ fn unit_name(u: &Unit) -> String {
     match u.kind {
         Kind::Proc { global } => globals::user_name(globals::name(global)).to_string(),
         Kind::Loop => format!("loop {}", u.root.name.unwrap_or("#<procedure>")),
+        Kind::Closure => format!("closure {}", u.root.name.unwrap_or("#<procedure>")),
+        Kind::Form => u.name.as_deref().map_or("a top-level form".into(), |n| {
+            format!("the form defining {}", globals::user_name(n))
+        }),
     }
 }
 
-/// The single-binding `letrec`s binding a lambda in `e` (the expansion of
-/// named `let` and `do`), with the interpreter's code of that lambda:
-/// walks the core AST and the interpreter's tree together (`compile.rs`
-/// maps one onto the other node by node).
-fn loops_of<'a>(
+/// Every lambda in `e` with the interpreter's code of that lambda, and
+/// for the lambda of a single-binding `letrec` (the expansion of named
+/// `let` and `do`: a loop) the variable it binds: walks the core AST and
+/// the interpreter's tree together (`compile.rs` maps one onto the other
+/// node by node). `lp`: `e` is the initialiser of that loop variable.
+fn lambdas_of<'a>(
     e: &'a Expr,
     n: &'static Node,
-    out: &mut Vec<(LocalId, &'a Lambda, &'static LambdaCode)>,
+    lp: Option<LocalId>,
+    out: &mut Vec<(Option<LocalId>, &'a Lambda, &'static LambdaCode)>,
 ) {
     match (&e.kind, n) {
         (ExprKind::SetLocal(_, v), Node::SetLocal(_, _, vn))
         | (ExprKind::SetGlobal(_, v), Node::SetGlobal(_, vn, _, _))
-        | (ExprKind::DefineGlobal(_, v), Node::Define(_, vn)) => loops_of(v, vn, out),
+        | (ExprKind::DefineGlobal(_, v), Node::Define(_, vn)) => lambdas_of(v, vn, None, out),
         (ExprKind::If(a, b, c), Node::If(x, y, z)) => {
-            loops_of(a, x, out);
-            loops_of(b, y, out);
-            loops_of(c, z, out);
+            lambdas_of(a, x, None, out);
+            lambdas_of(b, y, None, out);
+            lambdas_of(c, z, None, out);
         }
-        (ExprKind::Lambda(l), Node::Lambda(code)) => loops_of(&l.body, &code.body, out),
+        (ExprKind::Lambda(l), Node::Lambda(code)) => {
+            out.push((lp, l, code));
+            lambdas_of(&l.body, &code.body, None, out)
+        }
         (ExprKind::Call(f, args), Node::Call(fnode, anodes, _)) => {
-            loops_of(f, fnode, out);
+            lambdas_of(f, fnode, None, out);
             for (a, an) in args.iter().zip(anodes) {
-                loops_of(a, an, out);
+                lambdas_of(a, an, None, out);
             }
         }
         (ExprKind::Seq(es), Node::Seq(ns)) => {
             for (x, xn) in es.iter().zip(ns) {
-                loops_of(x, xn, out);
+                lambdas_of(x, xn, None, out);
             }
         }
         (ExprKind::Let(binds, body), Node::Let(nb, nbody)) => {
             for ((_, x), (_, xn)) in binds.iter().zip(nb) {
-                loops_of(x, xn, out);
+                lambdas_of(x, xn, None, out);
             }
-            loops_of(body, nbody, out);
+            lambdas_of(body, nbody, None, out);
         }
         (ExprKind::Letrec(binds, body), Node::Letrec(nb, nbody)) => {
-            if let ([(lp, init)], [(_, Node::Lambda(code))]) = (binds.as_slice(), nb.as_slice()) {
-                if let ExprKind::Lambda(l) = &init.kind {
-                    out.push((*lp, l, code));
-                }
+            let single = binds.len() == 1;
+            for ((id, x), (_, xn)) in binds.iter().zip(nb) {
+                lambdas_of(x, xn, single.then_some(*id), out);
             }
-            for ((_, x), (_, xn)) in binds.iter().zip(nb) {
-                loops_of(x, xn, out);
-            }
-            loops_of(body, nbody, out);
+            lambdas_of(body, nbody, None, out);
         }
         _ => {}
     }
@@ -594,6 +656,112 @@ fn loop_factory_form(
         body: Expr::new(ExprKind::Lambda(Box::new(factory)), span),
         locals,
     })
+}
+
+/// The factory of a lambda `l` (interpreter code `code`) nested in form
+/// `top`: `(lambda (free ...) l')`, one parameter per free variable in
+/// the order of `code.free`. It returns a compiled closure of `l'` over
+/// those values, which `interp::upgrade` copies over an interpreted
+/// closure of `code` (`3 + free` words at most, the room
+/// `LambdaCode::pad` left). For an assigned variable the parameter is the
+/// interpreter frame holding it, and `l'` is `l` with its reads and
+/// writes of the variable turned into `(%tier-frame-ref frame i)` and
+/// `(%tier-frame-set! frame i v)`, so the copy shares the location with
+/// the interpreter's code. `None` when the closures have no room.
+fn closure_factory_form(top: &TopLevel, l: &Lambda, code: &'static LambdaCode) -> Option<TopLevel> {
+    if code.free.len() != code.pad as usize {
+        return None;
+    }
+    let mut locals = top.locals.clone();
+    let mut params = Vec::new();
+    let mut frames: HashMap<LocalId, (LocalId, u32)> = HashMap::new();
+    for (k, &(id, _, slot)) in code.free.iter().enumerate() {
+        if code.free_frame[k] {
+            let fr = LocalId(locals.len() as u32);
+            locals.push(LocalInfo {
+                name: "%frame".into(),
+                assigned: false,
+            });
+            frames.insert(LocalId(id), (fr, 1 + slot));
+            params.push(fr);
+        } else {
+            params.push(LocalId(id));
+        }
+    }
+    let mut l = l.clone();
+    if !frames.is_empty() {
+        to_frame_access(&mut l.body, &frames);
+    }
+    let span = l.span;
+    let factory = Lambda {
+        name: None,
+        params,
+        rest: None,
+        body: Expr::new(ExprKind::Lambda(Box::new(l)), span),
+        span,
+    };
+    Some(TopLevel {
+        body: Expr::new(ExprKind::Lambda(Box::new(factory)), span),
+        locals,
+    })
+}
+
+/// Rewrites the uses of the variables of `frames` (variable → frame
+/// parameter and slot index) in `e` into accesses of their frame's slot.
+fn to_frame_access(e: &mut Expr, frames: &HashMap<LocalId, (LocalId, u32)>) {
+    use crate::syntax::datum::{Datum, DatumKind};
+    let span = e.span;
+    let access = |fr: LocalId, i: u32| {
+        vec![
+            Expr::new(ExprKind::Local(fr), span),
+            Expr::new(
+                ExprKind::Const(Datum::new(DatumKind::Int(i as i64), span)),
+                span,
+            ),
+        ]
+    };
+    let global = |name: &str| Box::new(Expr::new(ExprKind::Global(name.into()), span));
+    match &mut e.kind {
+        ExprKind::Local(id) => {
+            if let Some(&(fr, i)) = frames.get(id) {
+                e.kind = ExprKind::Call(global("%tier-frame-ref"), access(fr, i));
+            }
+        }
+        ExprKind::SetLocal(id, v) => {
+            to_frame_access(v, frames);
+            if let Some(&(fr, i)) = frames.get(id) {
+                let v = std::mem::replace(&mut **v, Expr::new(ExprKind::Void, span));
+                let mut args = access(fr, i);
+                args.push(v);
+                e.kind = ExprKind::Call(global("%tier-frame-set!"), args);
+            }
+        }
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) => {}
+        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => to_frame_access(v, frames),
+        ExprKind::If(a, b, c) => {
+            to_frame_access(a, frames);
+            to_frame_access(b, frames);
+            to_frame_access(c, frames);
+        }
+        ExprKind::Lambda(l) => to_frame_access(&mut l.body, frames),
+        ExprKind::Call(f, args) => {
+            to_frame_access(f, frames);
+            for a in args {
+                to_frame_access(a, frames);
+            }
+        }
+        ExprKind::Seq(es) => {
+            for x in es {
+                to_frame_access(x, frames);
+            }
+        }
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, x) in binds {
+                to_frame_access(x, frames);
+            }
+            to_frame_access(body, frames);
+        }
+    }
 }
 
 /// Eager mode: blocks until `unit` is compiled, then asks for the
@@ -702,13 +870,13 @@ fn install(d: Done) {
 }
 
 /// The kind, name and code of unit `u`, the compiled closures' entry,
-/// and the counter to arm for its loops (0: it has none).
+/// and the counter to arm for its inner units (0: it has none).
 fn unit_info(u: usize) -> Option<(Kind, String, &'static LambdaCode, u64, u32)> {
     STATE.with(|s| {
         let guard = s.try_borrow().ok()?;
         let st = guard.as_ref()?;
         let unit = st.units.get(u)?;
-        let rearm = if unit.loops.is_empty() { 0 } else { st.calls };
+        let rearm = if unit.inner.is_empty() { 0 } else { st.calls };
         Some((
             unit.kind,
             unit_name(unit),
@@ -746,6 +914,13 @@ fn install_unit(m: &jit::LoadedModule, k: usize, u: usize) -> UnitState {
             root.loop_factory.set(Some(cell));
             return UnitState::Installed;
         }
+        Kind::Closure => {
+            let cell = globals::global_id(&format!("%tier-closure-{u}"));
+            globals::set(cell, c);
+            root.closure_factory.set(Some(cell));
+            return UnitState::Installed;
+        }
+        Kind::Form => return UnitState::Failed,
     };
     let v = globals::get(global);
     if c.size() != 3 || v.size() != 3 || !holds(global, root) {
@@ -755,7 +930,8 @@ fn install_unit(m: &jit::LoadedModule, k: usize, u: usize) -> UnitState {
     v.set_raw(1, c.raw(1));
     v.set_field(2, c.field(2));
     // Interpreted calls of the form's lambdas from now on are calls of
-    // older activations' loops: count them (see `on_hot`).
+    // older activations' loops and older closures: count them (see
+    // `on_hot`).
     root.hot.set(rearm);
     UnitState::Installed
 }
@@ -775,8 +951,20 @@ pub fn describe(name: &str, value: Value) -> String {
             let guard = s.try_borrow().ok()?;
             let st = guard.as_ref()?;
             let &i = st.by_counter.get(&key)?;
-            Some((st.units[i].state, st.calls))
+            let state = match st.units[i].kind {
+                // A closure over locals: its own unit's state.
+                Kind::Form => st.units[i]
+                    .inner
+                    .iter()
+                    .find(|&&u| std::ptr::eq(st.units[u].root, code))
+                    .map_or(UnitState::Installed, |&u| st.units[u].state),
+                _ => st.units[i].state,
+            };
+            Some((state, st.calls))
         });
+        if code.closure_factory.get().is_some() {
+            return format!("{name}: tier 0 (interpreted), compiled at its next call");
+        }
         return match unit {
             Some((UnitState::Counting, calls)) => format!(
                 "{name}: tier 0 (interpreted), {} of {calls} calls to tier 1",

@@ -185,6 +185,18 @@ impl Compiler<'_> {
         self.procs.pop();
         self.glue = glue;
         let frame = self.frames.pop().unwrap();
+        // Room for the compiled closure of an upgrade (`upgrade` in
+        // `mod.rs`): at most one capture per free variable.
+        let pad = if super::pad_closures() {
+            frame.free.len() as u32
+        } else {
+            0
+        };
+        let free_frame: Box<[bool]> = frame
+            .free
+            .iter()
+            .map(|&(id, _, _)| self.top.locals[id as usize].assigned)
+            .collect();
         let code = Box::leak(Box::new(LambdaCode {
             required: l.params.len() as u32,
             rest: l.rest.is_some(),
@@ -195,6 +207,9 @@ impl Compiler<'_> {
             hot: self.hot,
             free: frame.free.into_boxed_slice(),
             loop_factory: Cell::new(None),
+            closure_factory: Cell::new(None),
+            pad,
+            free_frame,
             info: ProcInfo {
                 name: name.map_or(std::ptr::null(), |n| n.as_ptr()),
                 name_len: name.map_or(0, |n| n.len()),

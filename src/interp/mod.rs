@@ -71,6 +71,20 @@ pub struct LambdaCode {
     /// of the interpreted closure continue in the copy (docs/tiering.md,
     /// "Loops").
     pub loop_factory: Cell<Option<GlobalId>>,
+    /// A compiled procedure (in this global's cell) that takes the free
+    /// variables' values and returns a compiled closure of this lambda:
+    /// the next call of an interpreted closure of this code turns that
+    /// closure into the compiled one in place (docs/tiering.md, "Closures
+    /// over locals").
+    pub closure_factory: Cell<Option<GlobalId>>,
+    /// Words allocated after the environment in this lambda's closures,
+    /// so that the compiled closure (`3 + free.len()` words) fits in
+    /// place: `free.len()` when tiering may upgrade them, else 0.
+    pub pad: u32,
+    /// Per free variable: it is assigned, so the closure factory takes the
+    /// frame holding it (the compiled copy reads and writes its slot)
+    /// rather than its value.
+    pub free_frame: Box<[bool]>,
 }
 
 /// Hooks of tiered execution (docs/tiering.md), set by the engine that
@@ -87,6 +101,14 @@ pub struct TierHooks {
 
 thread_local! {
     static TIER_HOOKS: Cell<Option<TierHooks>> = const { Cell::new(None) };
+    /// Tiering counts calls: closures get room for their compiled form.
+    static PAD_CLOSURES: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Do lambdas compiled now get closures with room for their compiled
+/// form (`LambdaCode::pad`)?
+pub(crate) fn pad_closures() -> bool {
+    PAD_CLOSURES.with(|p| p.get())
 }
 
 /// Set by [`tier_ready`] (from any thread), taken by the next evaluation
@@ -95,6 +117,7 @@ static TIER_READY: AtomicBool = AtomicBool::new(false);
 
 /// Installs (or with `None` removes) the tiering hooks of this thread.
 pub fn set_tier_hooks(hooks: Option<TierHooks>) {
+    PAD_CLOSURES.with(|p| p.set(hooks.is_some()));
     TIER_HOOKS.with(|h| h.set(hooks));
 }
 
@@ -175,6 +198,13 @@ pub fn eval_toplevel(top: &TopLevel, sources: Option<&SourceMap>) -> VResult {
 pub struct CompiledTop {
     node: &'static Node,
     frame_size: u32,
+}
+
+impl CompiledTop {
+    /// The form's tree (tiering walks it with the core AST).
+    pub fn node(&self) -> &'static Node {
+        self.node
+    }
 }
 
 /// Compiles a form without running it (for callers that must not hold
@@ -442,6 +472,10 @@ fn prepare_call(sp: usize, mut argc: usize, tail_exit: bool) -> VResult<Prepared
     loop {
         let f = gc::root_get(sp);
         if let Some(code) = lambda_code(f) {
+            if code.closure_factory.get().is_some() && upgrade(code, sp)? {
+                // The closure in slot `sp` is compiled now.
+                continue;
+            }
             if code.loop_factory.get().is_none() || !transfer(code, sp)? {
                 return Ok(Prepared::Interp(code, build_frame(code, sp, argc)?));
             }
@@ -500,6 +534,64 @@ fn transfer(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
     let r = valk_runtime::call::call_rooted(f, base + 1, code.free.len());
     gc::set_root_sp(base);
     gc::root_put(sp, r?);
+    Ok(true)
+}
+
+/// Turns the interpreted closure in root slot `sp` into the compiled
+/// closure its code's closure factory makes from the closure's free
+/// variables, in place: same object, so `eq?`, tables and lists that hold
+/// it see the compiled procedure (docs/tiering.md, "Closures over
+/// locals"). False (nothing changed) while a free variable is not
+/// initialised, or when the closure has no room for the compiled one.
+#[cold]
+fn upgrade(code: &'static LambdaCode, sp: usize) -> VResult<bool> {
+    let Some(factory) = code.closure_factory.get() else {
+        return Ok(false);
+    };
+    // Closures made before tiering started have no room.
+    if gc::root_get(sp).size() < 3 + code.free.len() {
+        return Ok(false);
+    }
+    let base = gc::root_sp();
+    gc::push_root(globals::get(factory));
+    let env = gc::root_get(sp).field(2);
+    for (k, &(_, depth, slot)) in code.free.iter().enumerate() {
+        let frame = frame_at(env, depth);
+        let v = frame.field(1 + slot as usize);
+        // Once initialised a variable never holds the marker again, so
+        // the copy need not check for it.
+        if v == Value::UNDEFINED {
+            gc::set_root_sp(base);
+            return Ok(false);
+        }
+        gc::push_root(if code.free_frame[k] { frame } else { v });
+    }
+    let f = gc::root_get(base);
+    let r = valk_runtime::call::call_rooted(f, base + 1, code.free.len());
+    gc::set_root_sp(base);
+    let c = r?;
+    let v = gc::root_get(sp);
+    // Nothing below allocates. The compiled closure is `[entry, info,
+    // fast entry, captures...]`, the interpreted one `[entry, info, env,
+    // pad...]` (docs/calling-convention.md); the collector traces both
+    // from word 2.
+    if !c.is_closure() || c.size() > v.size() || lambda_code(v).is_none() {
+        // Not the layout expected: never try again.
+        code.closure_factory.set(None);
+        return Ok(false);
+    }
+    v.set_raw(0, c.raw(0));
+    v.set_raw(1, c.raw(1));
+    for i in 2..v.size() {
+        v.set_field(
+            i,
+            if i < c.size() {
+                c.field(i)
+            } else {
+                Value::fixnum(0)
+            },
+        );
+    }
     Ok(true)
 }
 
@@ -571,7 +663,7 @@ fn build_frame(code: &'static LambdaCode, sp: usize, argc: usize) -> VResult<Val
 fn make_closure(code: &'static LambdaCode, env: Value) -> Value {
     let s = gc::Scope::new();
     let env = s.root(env);
-    let c = object::make_closure(interp_entry, &code.info, 1);
+    let c = object::make_closure(interp_entry, &code.info, 1 + code.pad as usize);
     c.set_field(2, env.get());
     c
 }
@@ -593,6 +685,32 @@ unsafe extern "C" fn interp_entry(this: Value, argc: u64, argv: *const Value) ->
         gc::push_root(unsafe { *argv.add(i) });
     }
     let code = lambda_code(this).expect("interp_entry of an interpreted closure");
+    if code.closure_factory.get().is_some() {
+        // Compiled now: call it as the caller would have (a tail call of
+        // it as a call object, docs/tiering.md "Tail calls across tiers").
+        let r = upgrade(code, base).and_then(|done| {
+            if !done {
+                return Ok(None);
+            }
+            if tail_exit {
+                let call = valk_runtime::rt::spread_call(base, argc as usize);
+                valk_runtime::rt::set_tail_pending();
+                return Ok(Some(call));
+            }
+            valk_runtime::call::call_rooted(gc::root_get(base), base + 1, argc as usize).map(Some)
+        });
+        match r {
+            Ok(None) => {}
+            Ok(Some(v)) => {
+                gc::set_root_sp(base);
+                return v;
+            }
+            Err(_) => {
+                gc::set_root_sp(base);
+                return Value::EXCEPTION;
+            }
+        }
+    }
     let r = build_frame(code, base, argc as usize).and_then(|frame| {
         gc::set_root_sp(base);
         eval_with(&code.body, frame, tail_exit, Some(code.entry_site))

@@ -241,7 +241,11 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
         let name = globals.resolve_alias(name, self.tl.index);
         let pristine = globals.is_pristine_builtin(name);
         let builtin = pristine && Self::builtin_form(name, args).is_some();
-        if builtin && globals.check_builtins && !self.unchecked {
+        // The interpreter frames' accessors of tiering's closure copies
+        // stand for local variables: never a call of the global
+        // (docs/tiering.md, "Closures over locals").
+        let frame_access = name.starts_with("%tier-frame-");
+        if builtin && globals.check_builtins && !self.unchecked && !frame_access {
             if let Some(n) = valk_runtime::builtins::redefinition_index(site) {
                 return self.checked_builtin(site, name, n, fspan, args, span, cont);
             }

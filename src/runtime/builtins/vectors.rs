@@ -123,6 +123,12 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("vector-length", 1, vector_length),
     fixed("vector-ref", 2, vector_ref),
     fixed("vector-set!", 3, vector_set),
+    // A slot of an interpreter frame (a vector), for the compiled copy of
+    // a closure whose free variable is assigned (docs/tiering.md,
+    // "Closures over locals"). Compiled in line and never guarded: no
+    // program calls them.
+    fixed("%tier-frame-ref", 2, vector_ref),
+    fixed("%tier-frame-set!", 3, vector_set),
     opt("vector->list", 1, 2, vector_to_list),
     opt("vector-fill!", 2, 2, vector_fill),
     opt("vector-copy", 1, 2, vector_copy),
