@@ -329,6 +329,8 @@ pub fn runtime_address(name: &str) -> Option<usize> {
         "valk_rt_fl_arith" => rt::valk_rt_fl_arith as *const () as usize,
         "valk_rt_fl_compare" => rt::valk_rt_fl_compare as *const () as usize,
         "valk_rt_capture" => rt::valk_rt_capture as *const () as usize,
+        "valk_rt_call_ec" => rt::valk_rt_call_ec as *const () as usize,
+        "valk_tail_call_ec" => valk_runtime::cont::valk_tail_call_ec as *const () as usize,
         "valk_rt_rest_list" => rt::valk_rt_rest_list as *const () as usize,
         "valk_rt_pack_args" => rt::valk_rt_pack_args as *const () as usize,
         "valk_rt_apply_spread" => rt::valk_rt_apply_spread as *const () as usize,

@@ -1,15 +1,17 @@
 //! Escape-only `call/cc` (docs/continuations.md, "Escape-only call/cc"):
-//! a whole-program rewrite of the core AST that runs before the lowering
+//! a whole-program analysis of the core AST that runs before the lowering
 //! when globals are fixed (`valkc`, `valk --opt-whole`).
 //!
 //! **Input:** the top-level forms of a whole program (prelude included).
-//! **Output:** `None` when nothing changes, else the same forms in which
-//! some calls `(call/cc (lambda (k) body))` (or
-//! `call-with-current-continuation`) call `%call/ec` instead.
+//! **Output:** the calls `(call/cc (lambda (k) body))` (or
+//! `call-with-current-continuation`) that the lowering compiles as
+//! `(%call/ec (lambda (k) body))` instead, or as `(%tail-call/ec ...)` when
+//! in tail position: a map from the address of the receiver expression (in
+//! `tops`, which the lowering then reads unchanged) to that builtin.
 //!
-//! A site is rewritten when
+//! A site is converted when
 //! 1. `call/cc` is the prelude's procedure (defined once, never assigned)
-//!    and `%call/ec` the runtime's builtin;
+//!    and `%call/ec`, `%tail-call/ec` the runtime's builtins;
 //! 2. `k` can only be invoked while the call is active: it is never
 //!    assigned, and every occurrence of it is the callee of a call, or an
 //!    argument that the callee only calls or passes on the same way (a
@@ -18,43 +20,47 @@
 //!    functions and lambdas that are themselves only called so. Then `k`
 //!    is unreachable once the call returns, and an escape continuation
 //!    (which copies nothing) behaves exactly like the full one;
-//! 3. the site is not in tail position, or the receiver's tail calls are
-//!    all primitives or calls of `k`: `%call/ec` calls the receiver from a frame of its
-//!    own, and a loop through a tail-position site would otherwise grow
-//!    the stack where `call/cc` runs in constant space;
+//! 3. in tail position, it becomes `%tail-call/ec`, which reuses the
+//!    escape whose receiver the current frame is, so a loop through the
+//!    site runs in constant space as `call/cc` does;
 //! 4. (speed only) the receiver cannot reach, through its body and the
 //!    fixed globals it calls, a `call/cc` that stays a full capture: such a
 //!    capture would copy the escape's frames too (measured: ctak's inner
-//!    sites made escapes triple its copying).
+//!    sites made escapes triple its copying while its tail sites were
+//!    full).
 
-use super::prims;
+use super::push_children;
 use crate::ast::{Expr, ExprKind, Lambda, LocalId, TopLevel};
 use std::collections::{HashMap, HashSet};
 
 const CALL_CC: [&str; 2] = ["call/cc", "call-with-current-continuation"];
 const CALL_EC: &str = "%call/ec";
+const TAIL_CALL_EC: &str = "%tail-call/ec";
 const CAPTURE: &str = "%capture-continuation";
 /// Expression visits one analysis may make (per top-level form and
 /// question).
 const BUDGET: usize = 200_000;
 
-/// The rewritten forms, or `None` when no site qualifies.
-pub(crate) fn rewrite(tops: &[TopLevel], predefined: &HashSet<String>) -> Option<Vec<TopLevel>> {
-    let program = Program::new(tops, predefined)?;
-    let convert = program.decide();
-    if !convert.iter().any(|&c| c) {
-        return None;
-    }
-    let mut next = 0;
-    Some(
-        tops.iter()
-            .map(|t| {
-                let mut t = t.clone();
-                program.replace(&mut t.body, &convert, &mut next);
-                t
-            })
-            .collect(),
-    )
+/// The sites to convert: receiver expression address → builtin.
+pub(crate) fn escape_sites(
+    tops: &[TopLevel],
+    predefined: &HashSet<String>,
+) -> HashMap<usize, &'static str> {
+    let Some(program) = Program::new(tops, predefined) else {
+        return HashMap::new();
+    };
+    let sites = program.sites();
+    let convert = program.decide(&sites);
+    sites
+        .iter()
+        .zip(convert)
+        .filter(|(_, c)| *c)
+        .filter_map(|(s, _)| {
+            let receiver = s.receiver_expr?;
+            let via = if s.tail { TAIL_CALL_EC } else { CALL_EC };
+            Some((receiver as *const Expr as usize, via))
+        })
+        .collect()
 }
 
 struct Fixed<'t> {
@@ -70,13 +76,16 @@ struct Program<'t> {
     params_called: HashMap<&'t str, Vec<bool>>,
 }
 
-/// One `(call/cc RECEIVER)` or `(%capture-continuation ...)` call, in the
-/// order of [`Program::sites`].
+/// One `(call/cc RECEIVER)` or `(%capture-continuation ...)` call.
 struct Site<'t> {
     /// The call expression.
     expr: &'t Expr,
     top: usize,
-    /// The receiver, for sites that may become escapes.
+    /// In tail position of a lambda?
+    tail: bool,
+    /// The receiver, for sites that may become escapes: its expression
+    /// and its lambda.
+    receiver_expr: Option<&'t Expr>,
     receiver: Option<&'t Lambda>,
     /// Enclosing fixed global (its lambda's top), if any.
     owner: Option<&'t str>,
@@ -115,6 +124,7 @@ impl<'t> Program<'t> {
         };
         if !CALL_CC.iter().all(|n| fixed.contains_key(n))
             || !pristine(CALL_EC)
+            || !pristine(TAIL_CALL_EC)
             || !pristine("apply")
         {
             return None;
@@ -160,7 +170,7 @@ impl<'t> Program<'t> {
         Some(p)
     }
 
-    /// Every site in program order.
+    /// Every site, with its tail position.
     fn sites(&self) -> Vec<Site<'t>> {
         let mut out = Vec::new();
         for (i, t) in self.tops.iter().enumerate() {
@@ -173,48 +183,42 @@ impl<'t> Program<'t> {
                 }
                 _ => None,
             };
-            collect_sites(&t.body, &mut |e| {
-                let ExprKind::Call(f, args) = &e.kind else {
-                    return;
-                };
-                let ExprKind::Global(g) = &f.kind else {
-                    return;
-                };
-                if CALL_CC.contains(&g.as_str()) {
-                    let receiver = match args.as_slice() {
-                        [Expr {
-                            kind: ExprKind::Lambda(l),
-                            ..
-                        }] => Some(&**l),
-                        _ => None,
-                    };
-                    out.push(Site {
-                        expr: e,
-                        top: i,
-                        receiver,
-                        owner,
-                    });
-                } else if g == CAPTURE {
-                    out.push(Site {
-                        expr: e,
-                        top: i,
-                        receiver: None,
-                        owner,
-                    });
+            let mut stack = vec![(&t.body, false)];
+            let mut kids = Vec::new();
+            while let Some((e, tail)) = stack.pop() {
+                if let ExprKind::Call(f, args) = &e.kind {
+                    if let ExprKind::Global(g) = &f.kind {
+                        if CALL_CC.contains(&g.as_str()) || g == CAPTURE {
+                            let receiver_expr = match args.as_slice() {
+                                [r] if CALL_CC.contains(&g.as_str()) => Some(r),
+                                _ => None,
+                            };
+                            out.push(Site {
+                                expr: e,
+                                top: i,
+                                tail,
+                                receiver_expr,
+                                receiver: receiver_expr.and_then(|r| match &r.kind {
+                                    ExprKind::Lambda(l) => Some(&**l),
+                                    _ => None,
+                                }),
+                                owner,
+                            });
+                        }
+                    }
                 }
-            });
+                push_children(e, &mut kids);
+                stack.extend(kids.drain(..).map(|x| (x, child_is_tail(e, x, tail))));
+            }
         }
         out
     }
 
     /// Which sites become escapes.
-    fn decide(&self) -> Vec<bool> {
-        let sites = self.sites();
-        let tails = tail_sites(self.tops);
+    fn decide(&self, sites: &[Site<'t>]) -> Vec<bool> {
         let mut convert: Vec<bool> = sites
             .iter()
-            .zip(&tails)
-            .map(|(s, &tail)| {
+            .map(|s| {
                 let Some(l) = s.receiver else {
                     return false;
                 };
@@ -222,9 +226,7 @@ impl<'t> Program<'t> {
                     return false;
                 };
                 let walk = Walk::new(self, s.top);
-                !walk.assigned(*k)
-                    && walk.only_called(*k, &l.body)
-                    && (!tail || tail_calls_primitives(&l.body, *k))
+                !walk.assigned(*k) && walk.only_called(*k, &l.body)
             })
             .collect();
         // Condition 4: drop candidates that reach a full capture, until
@@ -278,25 +280,6 @@ impl<'t> Program<'t> {
         }
         convert
     }
-
-    /// Replaces the callee of every site to convert, counting sites in the
-    /// order of [`Program::sites`].
-    fn replace(&self, e: &mut Expr, convert: &[bool], next: &mut usize) {
-        collect_sites_mut(e, &mut |e| {
-            let ExprKind::Call(f, _) = &mut e.kind else {
-                return;
-            };
-            let ExprKind::Global(g) = &mut f.kind else {
-                return;
-            };
-            if CALL_CC.contains(&g.as_str()) || g == CAPTURE {
-                if convert[*next] && g != CAPTURE {
-                    *g = CALL_EC.to_string();
-                }
-                *next += 1;
-            }
-        });
-    }
 }
 
 /// Does `e` contain a full capture (a site in `full_sites`) or refer to a
@@ -307,167 +290,31 @@ fn reaches_full(
     full_sites: &HashSet<*const Expr>,
     escapes: &HashSet<*const Expr>,
 ) -> bool {
-    let here = e as *const Expr;
-    if full_sites.contains(&here) {
-        return true;
-    }
-    match &e.kind {
-        ExprKind::Global(g) => full.contains(g.as_str()),
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Local(_) => false,
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            reaches_full(v, full, full_sites, escapes)
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        let here = e as *const Expr;
+        if full_sites.contains(&here) {
+            return true;
         }
-        ExprKind::If(c, t, f) => [c, t, f]
-            .iter()
-            .any(|x| reaches_full(x, full, full_sites, escapes)),
-        ExprKind::Lambda(l) => reaches_full(&l.body, full, full_sites, escapes),
-        ExprKind::Call(f, args) => {
-            (!escapes.contains(&here) && reaches_full(f, full, full_sites, escapes))
-                || args
-                    .iter()
-                    .any(|a| reaches_full(a, full, full_sites, escapes))
-        }
-        ExprKind::Seq(es) => es
-            .iter()
-            .any(|x| reaches_full(x, full, full_sites, escapes)),
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            binds
-                .iter()
-                .any(|(_, x)| reaches_full(x, full, full_sites, escapes))
-                || reaches_full(body, full, full_sites, escapes)
-        }
-    }
-}
-
-/// Per site in program order: is it in tail position of a lambda?
-fn tail_sites(tops: &[TopLevel]) -> Vec<bool> {
-    fn walk(e: &Expr, tail: bool, out: &mut Vec<bool>) {
         match &e.kind {
-            ExprKind::Const(_) | ExprKind::Void | ExprKind::Local(_) | ExprKind::Global(_) => {}
-            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-                walk(v, false, out)
-            }
-            ExprKind::If(c, t, f) => {
-                walk(c, false, out);
-                walk(t, tail, out);
-                walk(f, tail, out);
-            }
-            ExprKind::Lambda(l) => walk(&l.body, true, out),
-            ExprKind::Call(f, args) => {
-                if let ExprKind::Global(g) = &f.kind {
-                    if CALL_CC.contains(&g.as_str()) || g == CAPTURE {
-                        out.push(tail);
-                    }
-                }
-                walk(f, false, out);
-                for a in args {
-                    walk(a, false, out);
-                }
-            }
-            ExprKind::Seq(es) => {
-                for (i, x) in es.iter().enumerate() {
-                    walk(x, tail && i + 1 == es.len(), out);
-                }
-            }
-            ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-                for (_, x) in binds {
-                    walk(x, false, out);
-                }
-                walk(body, tail, out);
-            }
+            ExprKind::Global(g) if full.contains(g.as_str()) => return true,
+            ExprKind::Call(_, args) if escapes.contains(&here) => stack.extend(args),
+            _ => push_children(e, &mut stack),
         }
     }
-    let mut out = Vec::new();
-    for t in tops {
-        walk(&t.body, false, &mut out);
-    }
-    out
+    false
 }
 
-/// Are the calls in tail position of `e` all calls of primitives or of
-/// the continuation `k` itself (so a loop cannot pass through them)?
-fn tail_calls_primitives(e: &Expr, k: LocalId) -> bool {
+/// Is child `x` of `e` in tail position of a lambda, `e` being so when
+/// `tail`?
+fn child_is_tail(e: &Expr, x: &Expr, tail: bool) -> bool {
+    let is = |y: &Expr| std::ptr::eq(x, y);
     match &e.kind {
-        ExprKind::If(_, t, f) => tail_calls_primitives(t, k) && tail_calls_primitives(f, k),
-        ExprKind::Seq(es) => es.last().is_none_or(|x| tail_calls_primitives(x, k)),
-        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => tail_calls_primitives(body, k),
-        ExprKind::Call(f, args) => match &f.kind {
-            ExprKind::Global(g) => {
-                prims::lookup(g, args.len()).is_some() || prims::runtime_callable(g, args.len())
-            }
-            ExprKind::Local(x) => *x == k,
-            _ => false,
-        },
-        _ => true,
-    }
-}
-
-/// Visits every expression of `e` (pre-order, callee before arguments);
-/// the order defines site numbers.
-fn collect_sites<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Local(_) | ExprKind::Global(_) => {}
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            collect_sites(v, f)
-        }
-        ExprKind::If(c, t, e2) => {
-            collect_sites(c, f);
-            collect_sites(t, f);
-            collect_sites(e2, f);
-        }
-        ExprKind::Lambda(l) => collect_sites(&l.body, f),
-        ExprKind::Call(g, args) => {
-            collect_sites(g, f);
-            for a in args {
-                collect_sites(a, f);
-            }
-        }
-        ExprKind::Seq(es) => {
-            for x in es {
-                collect_sites(x, f);
-            }
-        }
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            for (_, x) in binds {
-                collect_sites(x, f);
-            }
-            collect_sites(body, f);
-        }
-    }
-}
-
-/// [`collect_sites`] on a mutable tree, in the same order.
-fn collect_sites_mut(e: &mut Expr, f: &mut impl FnMut(&mut Expr)) {
-    f(e);
-    match &mut e.kind {
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Local(_) | ExprKind::Global(_) => {}
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            collect_sites_mut(v, f)
-        }
-        ExprKind::If(c, t, e2) => {
-            collect_sites_mut(c, f);
-            collect_sites_mut(t, f);
-            collect_sites_mut(e2, f);
-        }
-        ExprKind::Lambda(l) => collect_sites_mut(&mut l.body, f),
-        ExprKind::Call(g, args) => {
-            collect_sites_mut(g, f);
-            for a in args {
-                collect_sites_mut(a, f);
-            }
-        }
-        ExprKind::Seq(es) => {
-            for x in es {
-                collect_sites_mut(x, f);
-            }
-        }
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            for (_, x) in binds {
-                collect_sites_mut(x, f);
-            }
-            collect_sites_mut(body, f);
-        }
+        ExprKind::Lambda(_) => true,
+        ExprKind::If(_, t, f) => tail && (is(t) || is(f)),
+        ExprKind::Seq(es) => tail && es.last().is_some_and(is),
+        ExprKind::Let(_, body) | ExprKind::Letrec(_, body) => tail && is(body),
+        _ => false,
     }
 }
 
@@ -490,7 +337,8 @@ impl<'p, 't> Walk<'p, 't> {
     fn new(p: &'p Program<'t>, top: usize) -> Self {
         let t = &p.tops[top];
         let mut local_fns = HashMap::new();
-        collect_sites(&t.body, &mut |e| {
+        let mut stack = vec![&t.body];
+        while let Some(e) = stack.pop() {
             if let ExprKind::Let(binds, _) | ExprKind::Letrec(binds, _) = &e.kind {
                 for (x, init) in binds {
                     if let ExprKind::Lambda(l) = &init.kind {
@@ -498,7 +346,8 @@ impl<'p, 't> Walk<'p, 't> {
                     }
                 }
             }
-        });
+            push_children(e, &mut stack);
+        }
         Walk {
             p,
             top: t,
@@ -617,10 +466,14 @@ impl<'p, 't> Walk<'p, 't> {
 
 /// Does local `v` occur anywhere in `e`?
 fn mentions(v: LocalId, e: &Expr) -> bool {
-    let mut found = false;
-    collect_sites(e, &mut |x| match &x.kind {
-        ExprKind::Local(y) | ExprKind::SetLocal(y, _) => found |= *y == v,
-        _ => {}
-    });
-    found
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Local(y) | ExprKind::SetLocal(y, _) = &e.kind {
+            if *y == v {
+                return true;
+            }
+        }
+        push_children(e, &mut stack);
+    }
+    false
 }

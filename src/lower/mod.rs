@@ -178,6 +178,9 @@ pub(crate) struct GlobalsInfo {
     /// value when it was redefined (docs/tiering.md, "Redefining
     /// builtins").
     pub check_builtins: bool,
+    /// `call/cc` calls made escapes ([`escapes::escape_sites`]): the
+    /// address of the receiver expression → the builtin called instead.
+    pub escapes: HashMap<usize, &'static str>,
 }
 
 impl GlobalsInfo {
@@ -750,12 +753,11 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
     let tops = typed.as_deref().unwrap_or(tops);
     // Whole programs only: the analysis trusts that globals defined once
     // stay what they are.
-    let escaping = if opts.fixed_globals {
-        escapes::rewrite(tops, &opts.predefined)
+    let escapes = if opts.fixed_globals {
+        escapes::escape_sites(tops, &opts.predefined)
     } else {
-        None
+        HashMap::new()
     };
-    let tops = escaping.as_deref().unwrap_or(tops);
     let mut module = Module::new();
     let mut proc_names: Vec<Option<String>> = Vec::new();
     let mut defined_at: HashMap<String, Vec<usize>> = HashMap::new();
@@ -804,6 +806,7 @@ fn lower_inner(tops: &[TopLevel], opts: &LowerOptions) -> Result<Lowered, Diagno
         predefined: opts.predefined.clone(),
         aliases: HashMap::new(),
         check_builtins: !opts.fixed_globals,
+        escapes,
     };
     // `(define %memv memv)`: a global defined once as the value of a
     // builtin nobody redefines, or of a fixed global defined earlier, is

@@ -175,6 +175,7 @@ pub fn is_control_builtin(name: &str) -> bool {
             | "values"
             | "%capture-continuation"
             | "%call/ec"
+            | "%tail-call/ec"
             | "exit"
             | "string-index"
     )

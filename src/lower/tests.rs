@@ -692,9 +692,23 @@ const CALL_CC: &str = "(define (call/cc f) (%capture-continuation f))
   (define (call-with-current-continuation f) (%capture-continuation f))
   (define (each f l) (if (pair? l) (begin (f (car l)) (each f (cdr l))) #f))";
 
-fn escapes_in(src: &str, name: &str) -> bool {
+/// How `name`'s call/cc sites are compiled: `"%call/ec"`,
+/// `"%tail-call/ec"` (either as listed), or `""` when none is an escape.
+fn escape_kinds(src: &str, name: &str) -> String {
     let l = lower(&format!("{CALL_CC} {src}"));
-    func_text(&l, name).contains("%call/ec")
+    let text = func_text(&l, name);
+    let mut kinds = Vec::new();
+    if text.contains("\"%call/ec\"") {
+        kinds.push("%call/ec");
+    }
+    if text.contains("\"%tail-call/ec\"") {
+        kinds.push("%tail-call/ec");
+    }
+    kinds.join(" ")
+}
+
+fn escapes_in(src: &str, name: &str) -> bool {
+    !escape_kinds(src, name).is_empty()
 }
 
 #[test]
@@ -750,16 +764,59 @@ fn continuations_that_may_outlive_the_call_stay_full() {
          (define (f) (+ 1 (call/cc (lambda (k) (keep k) 1))))",
         "f"
     ));
-    // In tail position with a receiver that loops back: call/cc keeps
-    // such a loop in constant space, an escape frame per turn would not.
+    // Kept in tail position too.
     assert!(!escapes_in(
-        "(define (spin n) (call/cc (lambda (k) (if (= n 0) (k 1) (spin (- n 1))))))",
-        "spin"
-    ));
-    // The receiver reaches a full capture (ctak's shape): left alone.
-    assert!(!escapes_in(
-        "(define (g k n) (if (= n 0) (k 0) (call/cc (lambda (j) (g j (- n 1))))))
-         (define (f n) (+ 1 (call/cc (lambda (k) (g k n)))))",
+        "(define saved #f) (define (f) (call/cc (lambda (k) (set! saved k) 1)))",
         "f"
     ));
+    // The receiver reaches a full capture: left alone (speed).
+    assert!(!escapes_in(
+        "(define saved #f) (define (g n) (+ n (call/cc (lambda (j) (set! saved j) 1))))
+         (define (f n) (+ 1 (call/cc (lambda (k) (k (g n))))))",
+        "f"
+    ));
+}
+
+#[test]
+fn tail_position_sites_become_tail_escapes() {
+    // A receiver that loops back through the site: `%tail-call/ec` reuses
+    // the escape the loop runs on (constant space, as call/cc).
+    let spin = "(define (spin n) (call/cc (lambda (k) (if (= n 0) (k 1) (spin (- n 1))))))";
+    assert_eq!(escape_kinds(spin, "spin"), "%tail-call/ec");
+    // ctak's shape: the tail site converts, so the site that reaches it
+    // does too.
+    let ctak = "(define (g k n) (if (= n 0) (k 0) (call/cc (lambda (j) (g j (- n 1))))))
+         (define (f n) (+ 1 (call/cc (lambda (k) (g k n)))))";
+    assert_eq!(escape_kinds(ctak, "g"), "%tail-call/ec");
+    assert_eq!(escape_kinds(ctak, "f"), "%call/ec");
+    // In tail position of a named-let loop, in an `if` branch.
+    assert_eq!(
+        escape_kinds(
+            "(define (f n) (let loop ((i 0))
+               (if (< i n) (call/cc (lambda (k) (loop (+ i 1)))) i)))",
+            "loop"
+        ),
+        "%tail-call/ec"
+    );
+    // Ending with a call of the continuation itself.
+    assert_eq!(
+        escape_kinds(
+            "(define (find p l) (call/cc (lambda (return)
+               (each (lambda (x) (if (p x) (return x))) l) (return #f))))",
+            "find"
+        ),
+        "%tail-call/ec"
+    );
+    // Not in tail position: a plain escape.
+    assert_eq!(
+        escape_kinds("(define (f) (list (call/cc (lambda (k) (k 1)))))", "f"),
+        "%call/ec"
+    );
+    // The `%tail-call/ec` call is returned at once (what the backend
+    // turns into `musttail`).
+    let l = lower(&format!("{CALL_CC} {spin}"));
+    let text = func_text(&l, "spin");
+    let call = text.find("\"%tail-call/ec\"").expect("a tail escape");
+    let next = text[call..].lines().nth(1).unwrap_or_default();
+    assert!(next.trim_start().starts_with("ret "), "{text}");
 }

@@ -29,6 +29,11 @@ pub fn set_compiled_entry(entry: usize) {
     COMPILED_ENTRY.store(entry, Ordering::Relaxed);
 }
 
+/// Word 0 of the JIT's compiled closures (0 when unknown).
+pub fn compiled_entry() -> u64 {
+    COMPILED_ENTRY.load(Ordering::Relaxed) as u64
+}
+
 /// Is `f` a closure of compiled code whose fast entry a compiled caller
 /// can `musttail`-call?
 pub fn is_compiled(f: Value) -> bool {

@@ -85,6 +85,9 @@ struct BaseState {
     driver_sp: u64,
     /// Serial numbers of escape continuations.
     serial: u64,
+    /// The innermost live escape ([`EscapeFrame`], 0 for none): the live
+    /// escapes are a chain through their frames, innermost first.
+    escapes: u64,
     /// The normal stack limit while a handler of `stack overflow` runs
     /// with part of the margin (see [`dynamic::deliver`]).
     saved_limit: Option<u64>,
@@ -110,6 +113,7 @@ static BASE: BaseCell = BaseCell(UnsafeCell::new(BaseState {
     act_base: 0,
     driver_sp: 0,
     serial: 0,
+    escapes: 0,
     saved_limit: None,
     entry: None,
     base_regs: Regs {
@@ -179,6 +183,7 @@ pub fn run_on_base(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> Value {
         s.seg_base = frames::segment_depth();
         s.act_base = crate::backtrace::activation_head();
         s.entry = Some(f);
+        s.escapes = 0;
     }
     // SAFETY: `base` is 16-byte aligned, inside this thread's stack and
     // below every frame of the driver (checked above); the switch saves the
@@ -260,7 +265,8 @@ pub fn throw_uncaught() -> Value {
     frames::restore_segments(seg_base, &[], frames::ExitRecord::default());
     crate::backtrace::set_activation_head(act_base);
     gc::watermark::take_down(u64::MAX);
-    dynamic::clear_escapes();
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).escapes = 0 };
     // SAFETY: the base's escape frame is live (`base_armed`: the form has
     // not returned); its registers are in a static, outside the stack.
     unsafe {
@@ -344,17 +350,13 @@ unsafe extern "C" fn valk_cont_capture(
     )
 }
 
-/// Offset in the escape frame of the live-frame marker (the padding word
-/// after the saved [`Regs`]).
-const MARKER_OFFSET: u64 = 64;
-
 /// Saves the registers of its caller in a [`Regs`] on its own frame, with
 /// `ra` pointing just after its call of `body(ctx, &regs)`, and returns
 /// `body`'s result. An escape ([`valk_cont_resume`] with those registers
 /// and no bytes) lands after that call while this frame is still live and
 /// returns the escape's value (1) to the caller instead: to the caller this
-/// is an ordinary call that returns once. The marker word is cleared on
-/// both ways out, so the escape is recognisably dead afterwards.
+/// is an ordinary call that returns once. (The escape of every form:
+/// [`base_entry`].)
 ///
 /// # Safety
 /// `body` must not unwind.
@@ -374,13 +376,73 @@ unsafe extern "C" fn valk_cont_with_escape(
         "mov qword ptr [rsp + 48], rsp",
         "lea rax, [rip + 2f]",
         "mov qword ptr [rsp + 56], rax",
-        "mov qword ptr [rsp + 64], 0",
         "mov rax, rsi",
         "mov rsi, rsp",
         "call rax",
         "2:",
-        "mov qword ptr [rsp + 64], 0",
         "add rsp, 72",
+        "ret",
+    )
+}
+
+/// What [`valk_cont_escape_call`] returns (in `rax:rdx`).
+#[repr(C)]
+struct EscapeReturn {
+    /// The receiver's result, or the value passed to the escape.
+    value: u64,
+    /// 1 when the escape was invoked.
+    escaped: u64,
+}
+
+/// Saves the registers of its caller in `frame.regs`, with `sp` the stack
+/// pointer of its call of the receiver and `ra` an escape landing, then
+/// calls `fast(receiver, 1, k, 0, 0, 0)`: the `tailcc` fast entry of a
+/// compiled closure (docs/calling-convention.md; for six register
+/// arguments `tailcc` and the C convention agree but for the argument area
+/// the callee pops, which the stack pointer is restored over, so
+/// [`generic_receiver`] fits too). Returns `{result, 0}`; an escape ([`valk_cont_resume`] with
+/// `frame.regs`, no bytes and value `v`) returns `{v, 1}` from here.
+///
+/// # Safety
+/// `fast` must not unwind; `frame` must stay valid during the call.
+#[unsafe(naked)]
+unsafe extern "C" fn valk_cont_escape_call(
+    frame: *mut EscapeFrame,
+    fast: u64,
+    receiver: Value,
+    k: Value,
+) -> EscapeReturn {
+    core::arch::naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        // A `tailcc` callee pops an 8-byte argument area above its return
+        // address (docs/calling-convention.md): this frame's scratch word.
+        "sub rsp, 16",
+        "mov qword ptr [rdi], rbx",
+        "mov qword ptr [rdi + 8], rbp",
+        "mov qword ptr [rdi + 16], r12",
+        "mov qword ptr [rdi + 24], r13",
+        "mov qword ptr [rdi + 32], r14",
+        "mov qword ptr [rdi + 40], r15",
+        "mov qword ptr [rdi + 48], rsp",
+        "lea rax, [rip + 3f]",
+        "mov qword ptr [rdi + 56], rax",
+        "mov rax, rsi",
+        "mov rdi, rdx",
+        "mov rdx, rcx",
+        "mov esi, 1",
+        "xor ecx, ecx",
+        "xor r8d, r8d",
+        "xor r9d, r9d",
+        "call rax",
+        "xor edx, edx",
+        "mov rsp, rbp",
+        "pop rbp",
+        "ret",
+        "3:",
+        "mov edx, 1",
+        "mov rsp, rbp",
+        "pop rbp",
         "ret",
     )
 }
@@ -452,14 +514,14 @@ pub struct SavedHeader {
     /// Exit records saved: the segments `seg_base..seg_depth`, then the
     /// current exit record.
     pub nseg: u64,
-    /// Bytes of stack saved (0 for an escape).
+    /// Bytes of stack saved.
     pub stack_len: u64,
     /// The innermost interpreter activation at the capture (backtraces);
     /// a full continuation's are nodes in its saved stack.
     pub act_head: u64,
-    /// Escapes: address and expected content of the live-frame marker.
-    pub marker: u64,
-    pub serial: u64,
+    /// The innermost live escape at the capture (its chain is in the saved
+    /// stack; see [`EscapeFrame`]).
+    pub escapes: u64,
 }
 
 impl SavedHeader {
@@ -478,8 +540,7 @@ const K_WINDERS: usize = 1;
 const K_HANDLERS: usize = 2;
 const K_PARAMS: usize = 3;
 const K_ROOTS: usize = 4;
-const K_ESCAPES: usize = 5;
-const K_FIELDS: usize = 6;
+const K_FIELDS: usize = 5;
 
 fn header_ptr(buffer: Value) -> *mut SavedHeader {
     buffer.payload_ptr(1) as *mut SavedHeader
@@ -538,14 +599,8 @@ pub fn is_continuation(v: Value) -> bool {
     v.is_closure() && std::ptr::eq(object::closure_info(v), &CONT_INFO)
 }
 
-enum Kind {
-    Full,
-    Escape { marker: *const u64, serial: u64 },
-}
-
 /// Context of one capture, passed through the assembly to the copier.
 struct CaptureCtx {
-    kind: Kind,
     /// Set by the copier: the continuation procedure, or an error.
     result: Option<VResult>,
 }
@@ -559,11 +614,11 @@ unsafe extern "C" fn copier(ctx: *mut u8, regs: *const Regs) -> u64 {
     // during this call) and `regs` the saved registers on the assembly's
     // frame; nothing else refers to either meanwhile.
     let (ctx, regs) = unsafe { (&mut *(ctx as *mut CaptureCtx), *regs) };
-    ctx.result = Some(build(&ctx.kind, &regs));
+    ctx.result = Some(build(&regs));
     0
 }
 
-fn build(kind: &Kind, regs: &Regs) -> VResult {
+fn build(regs: &Regs) -> VResult {
     // SAFETY: see `BaseCell`.
     let s = unsafe { &*state() };
     if !s.on_base {
@@ -575,14 +630,11 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     }
     let root_sp = gc::root_sp();
     let seg_depth = frames::segment_depth();
-    let (stack_len, nseg, nroots) = match kind {
-        Kind::Full => (
-            s.base - regs.sp,
-            seg_depth - s.seg_base + 1,
-            root_sp - s.root_base,
-        ),
-        Kind::Escape { .. } => (0, 1, 0),
-    };
+    let (stack_len, nseg, nroots) = (
+        s.base - regs.sp,
+        seg_depth - s.seg_base + 1,
+        root_sp - s.root_base,
+    );
     let bytes = HEADER_BYTES + nseg * RECORD_BYTES + stack_len as usize;
     let scope = gc::Scope::new();
     // A bytevector: length word, then the bytes. Only the header and the
@@ -595,7 +647,7 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     buffer.get().set_raw(0, bytes as u64);
     // SAFETY: the buffer holds at least `HEADER_BYTES` after its length.
     unsafe { *header_ptr(buffer.get()) = SavedHeader::default() };
-    // No root slots (escapes, and forms whose runtime frames hold none):
+    // No root slots (forms whose runtime frames hold none):
     // `()` instead of an empty vector, which `resume` never reads.
     let roots = scope.root(if nroots == 0 {
         Value::NIL
@@ -611,7 +663,6 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
     kv.init_field(K_HANDLERS, handlers);
     kv.init_field(K_PARAMS, params);
     kv.init_field(K_ROOTS, roots.get());
-    kv.init_field(K_ESCAPES, dynamic::escapes());
     let proc = object::make_closure(cont_entry, &CONT_INFO, 1);
     proc.init_field(2, k.get());
     // No allocation from here on: the copies below are final. The stack
@@ -623,10 +674,6 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
         roots.set_field(i, gc::root_get(s.root_base + i));
     }
     let buffer = buffer.get();
-    let (marker, serial) = match *kind {
-        Kind::Full => (0, 0),
-        Kind::Escape { marker, serial } => (marker as u64, serial),
-    };
     let header = SavedHeader {
         regs: *regs,
         base: s.base,
@@ -637,13 +684,9 @@ fn build(kind: &Kind, regs: &Regs) -> VResult {
         nseg: nseg as u64,
         stack_len,
         act_head: crate::backtrace::activation_head() as u64,
-        marker,
-        serial,
+        escapes: s.escapes,
     };
-    let saved_segments = match kind {
-        Kind::Full => s.seg_base..seg_depth,
-        Kind::Escape { .. } => 0..0,
-    };
+    let saved_segments = s.seg_base..seg_depth;
     // SAFETY: the buffer was sized for the header, `nseg` records and
     // `stack_len` bytes; the stack bytes `regs.sp..base` are this thread's
     // stack above the copier's frame (the capture's callers, suspended).
@@ -673,8 +716,8 @@ pub enum Captured {
 }
 
 #[inline(never)]
-fn capture(kind: Kind) -> VResult<Captured> {
-    let mut ctx = CaptureCtx { kind, result: None };
+fn capture() -> VResult<Captured> {
+    let mut ctx = CaptureCtx { result: None };
     // SAFETY: `copier` does not unwind (it returns errors in `ctx`); `ctx`
     // lives on this frame for the whole call.
     let r = unsafe { valk_cont_capture(&mut ctx as *mut CaptureCtx as *mut u8, copier) };
@@ -691,64 +734,317 @@ fn capture(kind: Kind) -> VResult<Captured> {
 /// Captures the full continuation of the caller (which must be a runtime
 /// frame on the control stack; the builtin `%capture-continuation`).
 pub fn capture_full() -> VResult<Captured> {
-    capture(Kind::Full)
+    capture()
 }
+
+/// An escape's record, on the frame of [`escape_call`] while the escape
+/// is live (docs/continuations.md, "Escape continuations"). Holds no heap
+/// references: the escape procedure keeps the dynamic environment.
+#[repr(C)]
+struct EscapeFrame {
+    /// Written by [`valk_cont_escape_call`]; `regs.sp` is the stack
+    /// pointer of its call of the receiver.
+    regs: Regs,
+    /// The next live escape out (0: none).
+    prev: u64,
+    serial: u64,
+    /// The root slot holding the escape procedure (above `root_sp`).
+    k_root: u64,
+    /// Root-stack height, segment depth, exit record and interpreter
+    /// activation when the escape was made: what invoking it restores.
+    root_sp: u64,
+    seg_depth: u64,
+    exit: frames::ExitRecord,
+    act_head: u64,
+}
+
+// The assembly writes `regs` at offset 0.
+const _: () = assert!(std::mem::offset_of!(EscapeFrame, regs) == 0);
+
+/// Escape procedure fields (closure captures).
+const E_FRAME: usize = 2;
+const E_SERIAL: usize = 3;
+const E_WINDERS: usize = 4;
+const E_HANDLERS: usize = 5;
+const E_PARAMS: usize = 6;
 
 /// Calls `f` with an escape continuation of this call: invoking it while
 /// this call is active returns its argument from here; afterwards it is an
 /// error. Copies nothing.
 pub fn call_with_escape(f: Value) -> VResult {
-    let scope = gc::Scope::new();
-    let f = scope.root(f);
-    let live = scope.root(dynamic::escapes());
-    let mut ctx = EscapeCtx { f, result: None };
-    // SAFETY: `escape_body` does not unwind; `ctx` lives on this frame for
-    // the whole call.
-    let r = unsafe { valk_cont_with_escape(&mut ctx as *mut EscapeCtx as *mut u8, escape_body) };
-    // Either way out, this escape is no longer live.
-    dynamic::set_escapes(live.get());
-    if r != 0 {
-        return Ok(dynamic::take_resume_value());
+    escape_call(f, crate::call::compiled_entry())
+}
+
+/// [`call_with_escape`] for compiled code, which names its generic entry
+/// `compiled` (word 0 of its closures): a compiled receiver is called at
+/// its fast entry, with no runtime frame between.
+pub fn escape_call(f: Value, compiled: u64) -> VResult {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &mut *state() };
+    if !s.on_base {
+        return Err(error::error(
+            error::ErrorKind::Other,
+            "call-with-current-continuation: no continuation can be captured outside a top-level evaluation",
+            &[],
+        ));
     }
-    ctx.result
-        .take()
-        .unwrap_or_else(|| error::fatal("internal error: escape body did not run"))
+    s.serial += 1;
+    let mut frame = EscapeFrame {
+        regs: Regs::default(),
+        prev: s.escapes,
+        serial: s.serial,
+        k_root: 0,
+        root_sp: gc::root_sp() as u64,
+        seg_depth: frames::segment_depth() as u64,
+        exit: frames::current_exit(),
+        act_head: crate::backtrace::activation_head() as u64,
+    };
+    let k = {
+        let scope = gc::Scope::new();
+        let f = scope.root(f);
+        let k = object::make_closure(escape_entry, &CONT_INFO, 5);
+        let (winders, handlers, params) = dynamic::current();
+        k.init_field(E_FRAME, Value::fixnum(&frame as *const EscapeFrame as i64));
+        k.init_field(E_SERIAL, Value::fixnum(frame.serial as i64));
+        k.init_field(E_WINDERS, winders);
+        k.init_field(E_HANDLERS, handlers);
+        k.init_field(E_PARAMS, params);
+        (f.get(), k)
+    };
+    let (f, k) = k;
+    // Kept where a tail-position site can find it ([`tail_escape_reuse`]);
+    // the slot is dropped on both ways out.
+    frame.k_root = gc::root_sp() as u64;
+    gc::push_root(k);
+    let compiled = compiled != 0 && f.is_closure() && f.raw(0) == compiled;
+    let fp = &mut frame as *mut EscapeFrame;
+    // SAFETY: see `BaseCell`; the frame is live until the chain is
+    // restored below, on both ways out.
+    unsafe { (*state()).escapes = fp as u64 };
+    let r = if compiled {
+        let saved = frames::enter_compiled();
+        // SAFETY: `f` is a compiled closure, so word 2 is its fast entry
+        // (docs/calling-convention.md); compiled code does not unwind.
+        let r = unsafe { valk_cont_escape_call(fp, f.raw(2), f, k) };
+        if r.escaped == 0 {
+            frames::leave_compiled(saved);
+        }
+        r
+    } else {
+        // SAFETY: `generic_receiver` does not unwind.
+        unsafe { valk_cont_escape_call(fp, generic_receiver as *const () as u64, f, k) }
+    };
+    // Either way out, this escape is no longer live.
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).escapes = frame.prev };
+    gc::set_root_sp(frame.root_sp as usize);
+    let v = Value(r.value);
+    if r.escaped == 0 && v == Value::EXCEPTION {
+        Err(error::Raised)
+    } else {
+        Ok(v)
+    }
 }
 
-struct EscapeCtx {
-    f: gc::Root,
-    result: Option<VResult>,
+/// The receiver call of [`escape_call`] for procedures that are not
+/// compiled closures: the generic call, an exception as `EXCEPTION` (left
+/// pending).
+extern "C" fn generic_receiver(f: Value, _argc: u64, k: Value, _: u64, _: u64, _: u64) -> Value {
+    crate::call::call(f, &[k]).unwrap_or(Value::EXCEPTION)
 }
 
-unsafe extern "C" fn escape_body(ctx: *mut u8, regs: *const Regs) -> u64 {
-    // SAFETY: `ctx` is the `EscapeCtx` of `call_with_escape` (alive during
-    // this call) and `regs` the registers on the escape frame, whose marker
-    // word follows them.
-    let (ctx, regs_copy, marker) = unsafe {
+/// What [`tail_escape_reuse`] returns (in `rax:rdx`): the escape to
+/// reuse and the receiver's fast entry, or zeros.
+#[repr(C)]
+struct TailReuse {
+    k: u64,
+    fast: u64,
+}
+
+/// Called by [`valk_tail_call_ec`] for `(%tail-call/ec r)` in tail
+/// position of a compiled frame, `sp` being that frame's caller's stack
+/// pointer at the call (the frame is gone: `musttail`). When that frame
+/// was the receiver's frame of the innermost live escape (it sat where the
+/// escape called its receiver, `regs.sp`), in the same dynamic
+/// environment, returning from the frame is returning from the escape:
+/// the new continuation is that escape, and `r` is called in its place
+/// (docs/continuations.md, "Escape continuations in tail position").
+/// Allocates nothing.
+extern "C" fn tail_escape_reuse(r: Value, compiled: u64, sp: u64) -> TailReuse {
+    let none = TailReuse { k: 0, fast: 0 };
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &*state() };
+    if !s.on_base || s.escapes == 0 || compiled == 0 {
+        return none;
+    }
+    // SAFETY: the head of the chain is a live escape frame.
+    let f = unsafe { &*(s.escapes as *const EscapeFrame) };
+    if f.regs.sp != sp
+        || !(r.is_closure() && r.raw(0) == compiled)
+        || gc::root_sp() as u64 != f.k_root + 1
+        || frames::segment_depth() as u64 != f.seg_depth + 1
+    {
+        return none;
+    }
+    let k = gc::root_get(f.k_root as usize);
+    let (winders, handlers, params) = dynamic::current();
+    if k.field(E_WINDERS) != winders
+        || k.field(E_HANDLERS) != handlers
+        || k.field(E_PARAMS) != params
+    {
+        return none;
+    }
+    TailReuse {
+        k: k.0,
+        fast: r.raw(2),
+    }
+}
+
+/// `(%tail-call/ec r)` as compiled code calls it in tail position:
+/// `musttail call tailcc valk_tail_call_ec(r, compiled)`, `compiled` being
+/// the module's generic entry. Reuses the innermost escape when
+/// [`tail_escape_reuse`] allows, jumping to `r`'s fast entry with it (the
+/// stack does not grow); otherwise makes a new escape as
+/// `valk_rt_call_ec` does, recording the exit to the compiled frame this
+/// one returns to, and returns as a `tailcc` callee (popping the 8-byte
+/// argument area, docs/calling-convention.md).
+///
+/// # Safety
+/// Only for compiled code, as a `tailcc` callee.
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn valk_tail_call_ec(r: Value, compiled: u64) -> Value {
+    core::arch::naked_asm!(
+        "push rdi",
+        "push rsi",
+        "lea rdx, [rsp + 24]",
+        "sub rsp, 8",
+        "call {reuse}",
+        "add rsp, 8",
+        "pop rsi",
+        "pop rdi",
+        "test rax, rax",
+        "jz 2f",
+        "mov r10, rdx",
+        "mov rdx, rax",
+        "mov esi, 1",
+        "xor ecx, ecx",
+        "xor r8d, r8d",
+        "xor r9d, r9d",
+        "jmp r10",
+        "2:",
+        // The return slot is the gone frame's: it may hold the stack
+        // watermark's trampoline, which an exit record must not name.
+        "lea r11, [rip + valk_watermark_return]",
+        "cmp qword ptr [rsp], r11",
+        "jne 4f",
+        "push rdi",
+        "push rsi",
+        "lea rdi, [rsp + 16]",
+        "sub rsp, 8",
+        "call {unmark}",
+        "add rsp, 8",
+        "pop rsi",
+        "pop rdi",
+        "4:",
+        "mov r11, qword ptr [rsp]",
+        "mov qword ptr [rip + {exit}], r11",
+        "lea r11, [rsp + 8]",
+        "mov qword ptr [rip + {exit} + 8], r11",
+        "mov qword ptr [rip + {exit} + 16], rbp",
+        "sub rsp, 8",
+        "call {slow}",
+        "add rsp, 8",
+        "ret 8",
+        reuse = sym tail_escape_reuse,
+        unmark = sym unmark_slot,
+        exit = sym frames::VALK_EXIT,
+        slow = sym crate::rt::call_ec_impl,
+    )
+}
+
+/// The stack watermark's mark is in return slot `slot` of a live frame:
+/// puts the real return address back (docs/gc.md, "Stack watermark").
+extern "C" fn unmark_slot(slot: u64) {
+    gc::watermark::take_down(slot - 8);
+}
+
+/// Is the escape made with `frame` and `serial` live: in the chain of live
+/// escapes (kept by escapes, full continuations and the end of forms)?
+fn escape_is_live(frame: u64, serial: u64) -> bool {
+    // SAFETY: see `BaseCell`.
+    let s = unsafe { &*state() };
+    let sp = approximate_sp();
+    let mut p = s.escapes;
+    // Innermost first, so addresses grow along the chain; every frame in it
+    // is live stack between here and the base (read only when it is).
+    while p > sp && p < s.base && p <= frame {
+        // SAFETY: a live escape frame (the chain holds only those).
+        let f = unsafe { &*(p as *const EscapeFrame) };
+        if p == frame {
+            return f.serial == serial;
+        }
+        p = f.prev;
+    }
+    false
+}
+
+/// The generic entry of escape procedures: runs the `dynamic-wind`
+/// transitions, restores the dynamic environment and jumps to the escape.
+unsafe extern "C" fn escape_entry(this: Value, argc: u64, argv: *const Value) -> Value {
+    let scope = gc::Scope::new();
+    let this = scope.root(this);
+    // SAFETY: `argc` values at `argv` (the generic entry's contract).
+    let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
+    let value = if argc == 1 {
+        args[0]
+    } else {
+        object::make_values(args)
+    };
+    let value = scope.root(value);
+    let (frame, serial) = {
+        let k = this.get();
         (
-            &mut *(ctx as *mut EscapeCtx),
-            *regs,
-            (regs as *mut u8).add(MARKER_OFFSET as usize) as *mut u64,
+            k.field(E_FRAME).as_fixnum() as u64,
+            k.field(E_SERIAL).as_fixnum() as u64,
         )
     };
-    // SAFETY: see `BaseCell`.
-    let serial = unsafe {
-        let s = &mut *state();
-        s.serial += 1;
-        s.serial
+    let fail = |what: &str| {
+        let _ = error::error(
+            error::ErrorKind::Other,
+            &format!("continuation: cannot be invoked {what}"),
+            &[],
+        );
+        dynamic::deliver();
+        Value::EXCEPTION
     };
-    // SAFETY: the marker word of the live escape frame.
-    unsafe { std::ptr::write_volatile(marker, serial) };
-    dynamic::push_escape(serial);
-    let kind = Kind::Escape {
-        marker: marker as *const u64,
-        serial,
-    };
-    ctx.result = Some(match build(&kind, &regs_copy) {
-        Ok(k) => crate::call::call(ctx.f.get(), &[k]),
-        Err(e) => Err(e),
-    });
-    0
+    if !on_base() {
+        return fail("outside a top-level evaluation");
+    }
+    if !escape_is_live(frame, serial) {
+        return fail("outside the extent of its escape (%call/ec)");
+    }
+    if dynamic::rewind(this.get().field(E_WINDERS)).is_err() {
+        dynamic::deliver();
+        return Value::EXCEPTION;
+    }
+    let k = this.get();
+    dynamic::set_current(k.field(E_HANDLERS), k.field(E_PARAMS));
+    let v = value.get();
+    // SAFETY: the escape is live (checked above; the after thunks `rewind`
+    // ran returned here), so its frame is.
+    let f = unsafe { &*(frame as *const EscapeFrame) };
+    restore_stack_limit();
+    gc::set_root_sp(f.root_sp as usize);
+    frames::restore_segments(f.seg_depth as usize, &[], f.exit);
+    crate::backtrace::set_activation_head(f.act_head as usize);
+    // The frames above the landing stay live (a mark there is written
+    // back); those below are abandoned.
+    gc::watermark::take_down(f.regs.sp);
+    // SAFETY: the registers are those of the live escape frame, below
+    // which the stack is intact; nothing is copied and nothing allocates
+    // between here and the jump (the value needs no root after it).
+    unsafe { valk_cont_resume(&f.regs, std::ptr::null(), 0, v.0) }
 }
 
 /// The generic entry of continuation procedures: runs the `dynamic-wind`
@@ -777,10 +1073,9 @@ unsafe extern "C" fn cont_entry(this: Value, argc: u64, argv: *const Value) -> V
     }
     let k = this.get().field(2);
     dynamic::set_current(k.field(K_HANDLERS), k.field(K_PARAMS));
-    if saved_header(k.field(K_BUFFER)).stack_len != 0 {
-        // Escapes live at the capture are live again in its frames.
-        dynamic::set_escapes(k.field(K_ESCAPES));
-    }
+    // Escapes live at the capture are live again in its frames.
+    // SAFETY: see `BaseCell`.
+    unsafe { (*state()).escapes = saved_header(k.field(K_BUFFER)).escapes };
     dynamic::set_resume_value(value.get());
     resume(k)
 }
@@ -801,21 +1096,6 @@ fn check_resumable(h: &SavedHeader) -> VResult<()> {
     if h.root_base != s.root_base as u64 || h.seg_base != s.seg_base as u64 {
         return fail("from this evaluation (captured under a different driver state)");
     }
-    if h.stack_len == 0 {
-        // An escape: its frame must still be live.
-        let sp = approximate_sp();
-        // A live escape is in the registry of live escapes (saved and
-        // restored with continuations) and its frame still holds its
-        // marker. SAFETY: the marker address is only read when it lies
-        // above the current stack pointer and below the base (live stack).
-        let live = dynamic::escape_is_live(h.serial)
-            && h.marker > sp
-            && h.marker < s.base
-            && unsafe { *(h.marker as *const u64) } == h.serial;
-        if !live {
-            return fail("outside the extent of its escape (%call/ec)");
-        }
-    }
     Ok(())
 }
 
@@ -825,39 +1105,26 @@ fn resume(k: Value) -> ! {
     let h = saved_header(buffer);
     let roots = k.field(K_ROOTS);
     restore_stack_limit();
-    if h.stack_len != 0 {
-        // Root stack and segment records as they were at the capture.
-        let n = h.root_sp - h.root_base;
-        gc::set_root_sp(h.root_base as usize);
-        for i in 0..n as usize {
-            gc::push_root(roots.field(i));
-        }
-    } else {
-        gc::set_root_sp(h.root_sp as usize);
+    // Root stack and segment records as they were at the capture.
+    let n = h.root_sp - h.root_base;
+    gc::set_root_sp(h.root_base as usize);
+    for i in 0..n as usize {
+        gc::push_root(roots.field(i));
     }
     let records = saved_records(buffer);
     let (segs, current) = records.split_at(records.len() - 1);
-    let depth = if h.stack_len != 0 {
-        h.seg_base as usize
-    } else {
-        h.seg_depth as usize
-    };
-    frames::restore_segments(depth, segs, current[0]);
+    frames::restore_segments(h.seg_base as usize, segs, current[0]);
     let src = saved_stack_ptr(buffer);
-    let act_head = if h.stack_len != 0 {
-        // The copy's activations go on top of those under the current form.
-        // SAFETY: `src` holds the stack bytes `regs.sp..base` as captured.
-        unsafe {
-            crate::backtrace::relink_saved_activations(
-                h.act_head as usize,
-                h.regs.sp as usize,
-                h.base as usize,
-                src,
-                (*state()).act_base,
-            )
-        }
-    } else {
-        h.act_head as usize
+    // The copy's activations go on top of those under the current form.
+    // SAFETY: `src` holds the stack bytes `regs.sp..base` as captured.
+    let act_head = unsafe {
+        crate::backtrace::relink_saved_activations(
+            h.act_head as usize,
+            h.regs.sp as usize,
+            h.base as usize,
+            src,
+            (*state()).act_base,
+        )
     };
     crate::backtrace::set_activation_head(act_head);
     // The registers are read from the heap buffer, not from a copy on this

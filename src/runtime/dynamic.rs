@@ -30,10 +30,7 @@ const RESUME: usize = 3;
 /// global state of the form, not saved by continuations (Filinski's
 /// construction needs it so; docs/continuations.md).
 const META: usize = 4;
-/// Serial numbers of the live escape continuations (`cont`), innermost
-/// first: saved and restored with full continuations.
-const ESCAPES: usize = 5;
-const SLOTS: usize = 6;
+const SLOTS: usize = 5;
 
 // SAFETY: the runtime is single-threaded (docs/architecture.md): only the
 // thread that runs Valk code (or a test under the heap lock) uses it.
@@ -78,34 +75,6 @@ pub fn reset() {
     for (i, v) in initial().into_iter().enumerate() {
         set(i, v);
     }
-}
-
-pub fn escapes() -> Value {
-    get(ESCAPES)
-}
-pub fn set_escapes(v: Value) {
-    set(ESCAPES, v)
-}
-pub fn clear_escapes() {
-    set(ESCAPES, Value::NIL)
-}
-
-/// Registers a new live escape (its serial number).
-pub fn push_escape(serial: u64) {
-    let l = object::cons(Value::fixnum(serial as i64), escapes());
-    set(ESCAPES, l);
-}
-
-pub fn escape_is_live(serial: u64) -> bool {
-    let want = Value::fixnum(serial as i64);
-    let mut l = escapes();
-    while l.is_pair() {
-        if l.car() == want {
-            return true;
-        }
-        l = l.cdr();
-    }
-    false
 }
 
 pub fn meta_continuation() -> Value {
@@ -328,21 +297,6 @@ pub fn raise_continuable(obj: Value) -> VResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn live_escapes_are_a_stack() {
-        let _l = crate::builtins::testing::lock();
-        reset();
-        assert!(!escape_is_live(7));
-        push_escape(7);
-        let outer = escapes();
-        push_escape(9);
-        assert!(escape_is_live(7) && escape_is_live(9));
-        set_escapes(outer);
-        assert!(escape_is_live(7) && !escape_is_live(9));
-        clear_escapes();
-        assert!(!escape_is_live(7));
-    }
 
     #[test]
     fn winders_push_and_pop_with_the_dynamic_environment() {

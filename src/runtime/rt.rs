@@ -342,6 +342,18 @@ crate::exit_trampoline! {
     pub fn valk_rt_capture(marker: Value) -> Value => capture_impl;
 }
 
+/// `(%call/ec f)` as compiled code calls it: `compiled` is the module's
+/// generic entry, so a compiled receiver is called at its fast entry
+/// (docs/continuations.md, "Escape continuations").
+pub(crate) extern "C" fn call_ec_impl(f: Value, compiled: u64) -> Value {
+    ret(crate::cont::escape_call(f, compiled))
+}
+
+crate::exit_trampoline! {
+    /// `f` called with an escape continuation of this call.
+    pub fn valk_rt_call_ec(f: Value, compiled: u64) -> Value => call_ec_impl;
+}
+
 fn flonum_arg(who: &str, v: Value) -> VResult<f64> {
     if v.is_flonum() {
         Ok(v.as_flonum())

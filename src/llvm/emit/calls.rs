@@ -19,6 +19,16 @@ use valk_vir::FuncId;
 /// (`valk_rt_capture`): the lowering emits it for the prelude's `call/cc`
 /// (docs/continuations.md, "Capture").
 pub(crate) const CAPTURE: &str = "%capture-continuation";
+/// Likewise `(%call/ec f)` (`valk_rt_call_ec`), told the module's generic
+/// entry so that a compiled receiver is called at its fast entry
+/// (docs/continuations.md, "Escape continuations").
+pub(crate) const CALL_EC: &str = "%call/ec";
+/// `(%tail-call/ec f)`: as `%call/ec`, but in tail position (a
+/// `call_runtime` whose result the next instruction returns) it is
+/// `musttail call tailcc @valk_tail_call_ec`, which reuses the escape whose
+/// receiver this frame is (docs/continuations.md, "Escape continuations in
+/// tail position").
+pub(crate) const TAIL_CALL_EC: &str = "%tail-call/ec";
 
 impl FnEmitter<'_, '_, '_> {
     // ---- checks ----
@@ -305,6 +315,16 @@ impl FnEmitter<'_, '_, '_> {
         imm_op(abi::UNSPECIFIED)
     }
 
+    /// `(%tail-call/ec f)` in tail position: closes the block.
+    pub(super) fn tail_call_ec(&mut self, f: &str) {
+        let r = self.call(
+            Conv::MustTail,
+            "@valk_tail_call_ec",
+            &format!("{V} {f}, i64 ptrtoint (ptr @valk_compiled_entry to i64)"),
+        );
+        self.ret(&r);
+    }
+
     /// `call_runtime`: a builtin through `valk_rt_call_builtin` and the
     /// module's builtin table.
     pub(super) fn runtime_call(&mut self, name: &str, a: &[String]) -> Result<String, EmitError> {
@@ -320,6 +340,16 @@ impl FnEmitter<'_, '_, '_> {
         if name == CAPTURE && a.len() == 1 {
             // Its own entry: no generic builtin frames under the capture.
             return Ok(self.call(Conv::C, "@valk_rt_capture", &format!("{V} {}", a[0])));
+        }
+        if (name == CALL_EC || name == TAIL_CALL_EC) && a.len() == 1 {
+            return Ok(self.call(
+                Conv::C,
+                "@valk_rt_call_ec",
+                &format!(
+                    "{V} {}, i64 ptrtoint (ptr @valk_compiled_entry to i64)",
+                    a[0]
+                ),
+            ));
         }
         let b = self.cx.builtin(name);
         let bp = self.gep_elem("ptr", "@valk_builtins", b);

@@ -188,8 +188,19 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             {
                 self.interrupt_poll();
             }
-            for &i in &f.block(b).insts {
+            let insts = &f.block(b).insts;
+            let mut skip_ret = false;
+            for (j, &i) in insts.iter().enumerate() {
                 let d = f.inst(i);
+                if std::mem::take(&mut skip_ret) {
+                    continue;
+                }
+                if let Some(r) = self.tail_escape_site(d, insts.get(j + 1).map(|&n| f.inst(n))) {
+                    // The `ret` is part of the `musttail` call.
+                    self.tail_call_ec(&r);
+                    skip_ret = true;
+                    continue;
+                }
                 if self.opts.debug.is_some() && !d.loc.is_none() {
                     let loc = self.m.original_loc(d.loc);
                     let marker = format!("  {}{}\n", super::debuginfo::MARKER, loc.0);
@@ -228,6 +239,19 @@ impl<'m, 'c, 'o> FnEmitter<'m, 'c, 'o> {
             .sites
             .site_of_loc(frame, resolve, &self.m.inlined, loc);
         super::sites::annotate(&mut self.body, from, site);
+    }
+
+    /// `(%tail-call/ec f)` whose result `next` returns: the operand `f`.
+    fn tail_escape_site(&mut self, d: &InstData, next: Option<&InstData>) -> Option<String> {
+        let Op::CallRuntime(b) = &d.op else {
+            return None;
+        };
+        let next = next?;
+        (self.m.builtin_name(*b) == super::calls::TAIL_CALL_EC
+            && d.args.len() == 1
+            && matches!(next.op, Op::Ret)
+            && d.result.is_some_and(|r| next.args == [r]))
+        .then(|| self.boxed_op(d.args[0]))
     }
 
     /// One instruction. Each arm delegates to the module owning the

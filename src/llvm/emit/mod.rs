@@ -501,6 +501,8 @@ declare ptr addrspace(1) @valk_rt_compare(i64, ptr addrspace(1), ptr addrspace(1
 declare ptr addrspace(1) @valk_rt_fl_arith(i64, ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_fl_compare(i64, ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_capture(ptr addrspace(1))
+declare ptr addrspace(1) @valk_rt_call_ec(ptr addrspace(1), i64)
+declare tailcc ptr addrspace(1) @valk_tail_call_ec(ptr addrspace(1), i64)
 declare ptr addrspace(1) @valk_rt_rest_list(i64, i64, ptr addrspace(1), ptr addrspace(1), ptr addrspace(1), ptr addrspace(1))
 declare ptr addrspace(1) @valk_rt_pack_args(i64, ptr)
 declare ptr addrspace(1) @valk_rt_apply_spread(i64, ptr)

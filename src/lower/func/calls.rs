@@ -237,6 +237,16 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
             }
         }
         let globals = self.tl.cx.globals;
+        // An escape-only `call/cc` (docs/continuations.md): the receiver's
+        // address names the site.
+        let name = match args {
+            [receiver] => globals
+                .escapes
+                .get(&(receiver as *const Expr as usize))
+                .copied()
+                .unwrap_or(name),
+            _ => name,
+        };
         let site = name;
         let name = globals.resolve_alias(name, self.tl.index);
         let pristine = globals.is_pristine_builtin(name);
@@ -258,10 +268,14 @@ impl<'x, 'a, 'g, 't> FnLower<'x, 'a, 'g, 't> {
                 let v = self.builtin_fast(form, name, &vs, span);
                 return self.finish(v, cont);
             }
-            if name == "%capture-continuation" && args.len() == 1 {
-                // A control builtin (capture.rs still counts it as one),
-                // but called as `call_runtime`: the backend gives it its
-                // own entry, so no generic call frames are copied.
+            if matches!(name, "%capture-continuation" | "%call/ec" | "%tail-call/ec")
+                && args.len() == 1
+            {
+                // Control builtins (capture.rs still counts them as
+                // such), but called as `call_runtime`: the backend gives
+                // them their own entries, so no generic call frames are
+                // copied, and `%call/ec` calls a compiled receiver at its
+                // fast entry.
                 let vs = self.args(args)?;
                 let rt = self.tl.cx.module.builtin(name);
                 let v = self.push_at(Op::CallRuntime(rt), &vs, span);

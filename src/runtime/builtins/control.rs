@@ -118,6 +118,10 @@ fn resume_value(_: &[Value]) -> VResult {
 
 /// `(%call/ec f)`: calls `f` with a one-shot escape continuation, valid
 /// while this call is active (`guard` uses it: nothing is copied).
+/// `(%tail-call/ec f)` is the same here; compiled code calls it in tail
+/// position through `valk_tail_call_ec`, which may reuse the escape whose
+/// receiver the caller's frame is (docs/continuations.md, "Escape
+/// continuations in tail position").
 fn call_ec(args: &[Value]) -> VResult {
     cont::call_with_escape(args[0])
 }
@@ -342,6 +346,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     fixed("%capture-continuation", 1, capture_continuation),
     fixed("%resume-value", 0, resume_value),
     fixed("%call/ec", 1, call_ec),
+    fixed("%tail-call/ec", 1, call_ec),
     fixed("%push-winder!", 2, push_winder),
     fixed("%pop-winder!", 0, pop_winder),
     fixed("%handlers", 0, current_handlers),
