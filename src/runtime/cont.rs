@@ -989,19 +989,30 @@ fn escape_is_live(frame: u64, serial: u64) -> bool {
     false
 }
 
+/// What a continuation or escape called with `argc` arguments at `argv`
+/// delivers: one value as itself, several as a `Values` object (as
+/// `values` returns them). May allocate (`make_values` roots the values
+/// first); the caller roots `this` before.
+///
+/// # Safety
+/// `argc` values at `argv` (the generic entry's contract).
+unsafe fn delivered_value(argc: u64, argv: *const Value) -> Value {
+    // SAFETY: the caller's contract.
+    let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
+    if argc == 1 {
+        args[0]
+    } else {
+        object::make_values(args)
+    }
+}
+
 /// The generic entry of escape procedures: runs the `dynamic-wind`
 /// transitions, restores the dynamic environment and jumps to the escape.
 unsafe extern "C" fn escape_entry(this: Value, argc: u64, argv: *const Value) -> Value {
     let scope = gc::Scope::new();
     let this = scope.root(this);
-    // SAFETY: `argc` values at `argv` (the generic entry's contract).
-    let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
-    let value = if argc == 1 {
-        args[0]
-    } else {
-        object::make_values(args)
-    };
-    let value = scope.root(value);
+    // SAFETY: the generic entry's own arguments.
+    let value = scope.root(unsafe { delivered_value(argc, argv) });
     let (frame, serial) = {
         let k = this.get();
         (
@@ -1052,15 +1063,8 @@ unsafe extern "C" fn escape_entry(this: Value, argc: u64, argv: *const Value) ->
 unsafe extern "C" fn cont_entry(this: Value, argc: u64, argv: *const Value) -> Value {
     let scope = gc::Scope::new();
     let this = scope.root(this);
-    // SAFETY: `argc` values at `argv` (the generic entry's contract).
-    let args = unsafe { std::slice::from_raw_parts(argv, argc as usize) };
-    let value = if argc == 1 {
-        args[0]
-    } else {
-        // `make_values` roots the values before it allocates.
-        object::make_values(args)
-    };
-    let value = scope.root(value);
+    // SAFETY: the generic entry's own arguments.
+    let value = scope.root(unsafe { delivered_value(argc, argv) });
     let k = this.get().field(2);
     let header = saved_header(k.field(K_BUFFER));
     if check_resumable(&header).is_err() {
