@@ -110,7 +110,7 @@ impl Rng {
 }
 
 const MINORS: usize = 200;
-/// Garbage pairs per churn step (2.4 MB of 24-byte pairs: most of the
+/// Garbage pairs per churn step (1.6 MB of 16-byte pairs: much of the
 /// default 4 MiB nursery).
 const GARBAGE: usize = 100_000;
 /// Old vectors that get a fresh flonum per churn step (remembered slots).
