@@ -736,31 +736,7 @@ fn to_frame_access(e: &mut Expr, frames: &HashMap<LocalId, (LocalId, u32)>) {
                 e.kind = ExprKind::Call(global("%tier-frame-set!"), args);
             }
         }
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) => {}
-        ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => to_frame_access(v, frames),
-        ExprKind::If(a, b, c) => {
-            to_frame_access(a, frames);
-            to_frame_access(b, frames);
-            to_frame_access(c, frames);
-        }
-        ExprKind::Lambda(l) => to_frame_access(&mut l.body, frames),
-        ExprKind::Call(f, args) => {
-            to_frame_access(f, frames);
-            for a in args {
-                to_frame_access(a, frames);
-            }
-        }
-        ExprKind::Seq(es) => {
-            for x in es {
-                to_frame_access(x, frames);
-            }
-        }
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            for (_, x) in binds {
-                to_frame_access(x, frames);
-            }
-            to_frame_access(body, frames);
-        }
+        _ => crate::lower::for_each_child_mut(e, |x| to_frame_access(x, frames)),
     }
 }
 

@@ -136,33 +136,5 @@ fn rewrite_expr(e: &mut Expr, locals: &mut Vec<LocalInfo>) {
         e.kind = ExprKind::Lambda(Box::new(lam));
         return;
     }
-    match &mut e.kind {
-        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
-        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => {
-            rewrite_expr(v, locals)
-        }
-        ExprKind::If(c, t, f) => {
-            rewrite_expr(c, locals);
-            rewrite_expr(t, locals);
-            rewrite_expr(f, locals);
-        }
-        ExprKind::Lambda(l) => rewrite_expr(&mut l.body, locals),
-        ExprKind::Call(f, args) => {
-            rewrite_expr(f, locals);
-            for a in args {
-                rewrite_expr(a, locals);
-            }
-        }
-        ExprKind::Seq(es) => {
-            for x in es {
-                rewrite_expr(x, locals);
-            }
-        }
-        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
-            for (_, x) in binds {
-                rewrite_expr(x, locals);
-            }
-            rewrite_expr(body, locals);
-        }
-    }
+    super::for_each_child_mut(e, |x| rewrite_expr(x, locals));
 }

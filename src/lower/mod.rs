@@ -486,6 +486,32 @@ pub(crate) fn push_children<'a>(e: &'a Expr, stack: &mut Vec<&'a Expr>) {
     }
 }
 
+/// Calls `f` on each direct subexpression of `e`, for rewrites in place
+/// (the mutable counterpart of [`push_children`]).
+pub(crate) fn for_each_child_mut(e: &mut Expr, mut f: impl FnMut(&mut Expr)) {
+    match &mut e.kind {
+        ExprKind::Const(_) | ExprKind::Void | ExprKind::Global(_) | ExprKind::Local(_) => {}
+        ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) => f(v),
+        ExprKind::If(c, t, e) => {
+            f(c);
+            f(t);
+            f(e);
+        }
+        ExprKind::Lambda(l) => f(&mut l.body),
+        ExprKind::Call(callee, args) => {
+            f(callee);
+            args.iter_mut().for_each(f);
+        }
+        ExprKind::Seq(es) => es.iter_mut().for_each(f),
+        ExprKind::Let(binds, body) | ExprKind::Letrec(binds, body) => {
+            for (_, x) in binds.iter_mut() {
+                f(x);
+            }
+            f(body);
+        }
+    }
+}
+
 /// The number of expression nodes of `e` (iterative: any depth).
 fn node_count(e: &Expr) -> usize {
     let mut n = 0;
